@@ -1,0 +1,359 @@
+//! The command line, as clap derive types only: no I/O and no validation beyond clap's own.
+//!
+//! Conventions: every option that takes a value has an upper-case `value_name`; long names only,
+//! except `-o` (output) and `-q` (quiet); doc comments are the help text. `config` and each command
+//! module turn these raw values into checked settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Replay Segment-spec analytics events (NDJSON or CSV, gzip too) into Customer.io.
+#[derive(Debug, Parser)]
+#[command(name = "cio-replay", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read, parse and validate every record and route it; print one line per problem. Sends nothing.
+    Validate(ValidateArgs),
+    /// Map every record to the exact operation it would send, as NDJSON. Sends nothing.
+    DryRun(DryRunArgs),
+    /// Map and send to the Track API, sequentially or in rate-limited batches.
+    Send(SendArgs),
+    /// Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate.
+    Gdpr(GdprArgs),
+    /// Serve a local stand-in for the Customer.io Track API on loopback.
+    Sandbox(SandboxArgs),
+    /// Print shell completions for SHELL.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// Where records come from and how to read them.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Input files (`.ndjson`, `.jsonl`, `.json`, `.csv`, each optionally `.gz`); `-` or none for stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Input format, overriding the file extension (needed for stdin, which defaults to ndjson).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Ndjson,
+    Csv,
+}
+
+/// How records become operations.
+#[derive(Debug, Clone, Args)]
+pub struct MappingArgs {
+    /// Customer.io account region (decides the Track API host).
+    #[arg(long, value_enum, env = "CIO_REGION", default_value = "us", value_name = "REGION")]
+    pub region: RegionArg,
+
+    /// Track API base URL, overriding the region's host (for example a sandbox).
+    #[arg(long, env = "CIO_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// TOML file renaming or adding trigger event names per action, or switching actions off.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Do not convert ISO-8601 strings in attributes to Unix seconds.
+    #[arg(long)]
+    pub no_convert_timestamps: bool,
+
+    /// How event ids (de-duplication) are made for track, page and screen operations.
+    #[arg(long, value_enum, default_value = "ulid", value_name = "MODE")]
+    pub event_id: EventIdArg,
+
+    /// Treat skipped records as invalid.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// `batch` packs operations into /api/v2/batch; `sequential` sends one per /api/v2/entity request.
+    #[arg(long, value_enum, default_value = "batch", value_name = "MODE")]
+    pub mode: ModeArg,
+
+    /// Only replay events at or after this time (RFC 3339 or a date); earlier ones are skipped.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only replay events before this time (RFC 3339 or a date); later ones are skipped.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegionArg {
+    Us,
+    Eu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventIdArg {
+    /// A ULID: the messageId when it is one, else derived deterministically from the record.
+    Ulid,
+    /// The messageId as it is (what Segment's destination sends).
+    MessageId,
+    /// No event id.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Batch,
+    Sequential,
+}
+
+/// What the terminal shows.
+#[derive(Debug, Clone, Args)]
+pub struct DisplayArgs {
+    /// Show progress bars on standard error: `auto` only when it is a terminal.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub progress: ProgressArg,
+
+    /// Print nothing but errors (no progress, no summary on standard error).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    /// Write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DryRunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    /// Write the NDJSON listing to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Requests per second assumed when estimating how long the send would take.
+    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    pub rate: f64,
+    /// Operations per batch request assumed for the estimate (as `send --batch-size`).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub batch_size: usize,
+    /// Bytes per batch request assumed for the estimate (as `send --batch-bytes`).
+    #[arg(long, default_value_t = 475_000, value_name = "BYTES")]
+    pub batch_bytes: usize,
+}
+
+/// Credentials and delivery settings shared by `send` and `gdpr`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Track API site id (Basic-auth user name).
+    #[arg(long, env = "CIO_SITE_ID", value_name = "ID")]
+    pub site_id: Option<String>,
+
+    /// Read the Track API key from FILE (first line). Otherwise env CIO_API_KEY is used.
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// The Track API key on the command line (visible to other users of this machine; prefer
+    /// CIO_API_KEY or --api-key-file).
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Requests per second, at most (a token bucket).
+    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    pub rate: f64,
+
+    /// Requests in flight at once (batch mode); one person's records keep their order.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Largest batch request body in bytes (never above 500000).
+    #[arg(long, default_value_t = 475_000, value_name = "BYTES")]
+    pub batch_bytes: usize,
+
+    /// Most operations in one batch request.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub batch_size: usize,
+
+    /// Retries of a request after a 408, 429, 5xx or network error (0 means none).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub retries: u32,
+
+    /// Seconds before one request attempt times out.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Where invalid and rejected records go (default `<first input>.rejected.ndjson`).
+    #[arg(long, value_name = "FILE")]
+    pub dead_letter: Option<PathBuf>,
+
+    /// Keep a checkpoint in FILE so that an interrupted run can be resumed.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Continue an interrupted run from its checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Write the final summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Start the local sandbox in-process on a free loopback port and send to it (no account needed).
+    #[arg(long, conflicts_with = "endpoint")]
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    /// Send even when events fall within the last 72 hours (they can trigger campaigns) or have no
+    /// timestamp at all.
+    #[arg(long)]
+    pub allow_recent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GdprArgs {
+    /// What to do to every person on the list.
+    #[arg(value_enum, value_name = "ACTION")]
+    pub action: GdprAction,
+
+    /// Lists of people: plain text (one id or email per line), CSV or NDJSON; `-` or none for stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Format of the list, overriding the extension (`.txt`, `.csv`, `.ndjson`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub list_format: Option<ListFormat>,
+
+    /// CSV column holding the person (default: the first of userId, id, email, cio_id).
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+
+    /// List every person and the operation that would be sent, then stop.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Go on without the interactive confirmation (needed when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Where the receipt goes (default `gdpr-<action>-<UTC timestamp>.csv`).
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
+
+    /// Customer.io account region.
+    #[arg(long, value_enum, env = "CIO_REGION", default_value = "us", value_name = "REGION")]
+    pub region: RegionArg,
+
+    /// Track API base URL, overriding the region's host.
+    #[arg(long, env = "CIO_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// `batch` packs operations into /api/v2/batch; `sequential` sends one per request.
+    #[arg(long, value_enum, default_value = "batch", value_name = "MODE")]
+    pub mode: ModeArg,
+
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GdprAction {
+    Delete,
+    Suppress,
+    Unsuppress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Csv,
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 chooses a free one).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub port: u16,
+
+    /// Site id the sandbox accepts (Basic-auth user name); default env CIO_SITE_ID or `sandbox`.
+    #[arg(long, env = "CIO_SITE_ID", value_name = "ID")]
+    pub site_id: Option<String>,
+
+    /// API key the sandbox accepts; default env CIO_API_KEY or `sandbox-key`.
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Delay every reply by N milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub latency_ms: u64,
+
+    /// Fraction (0 to 1) of requests answered with an injected 500, 502 or 503.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub fail_rate: f64,
+
+    /// Answer 429 with Retry-After above RPS requests per second.
+    #[arg(long, value_name = "RPS")]
+    pub throttle: Option<f64>,
+
+    /// Seed for the fault injection, for repeatable runs.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

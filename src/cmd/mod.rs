@@ -1,0 +1,19 @@
+//! One module per subcommand, each `run(args) -> anyhow::Result<Exit>`.
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::exit::Exit;
+
+/// Run the chosen command.
+pub fn run(command: Command) -> Result<Exit> {
+    match command {
+        Command::Validate(_) => anyhow::bail!("validate: not built yet"),
+        Command::DryRun(_) => anyhow::bail!("dry-run: not built yet"),
+        Command::Send(_) => anyhow::bail!("send: not built yet"),
+        Command::Gdpr(_) => anyhow::bail!("gdpr: not built yet"),
+        Command::Sandbox(_) => anyhow::bail!("sandbox: not built yet"),
+        Command::Completions(_) => anyhow::bail!("completions: not built yet"),
+        Command::Man => anyhow::bail!("man: not built yet"),
+    }
+}

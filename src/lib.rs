@@ -1,0 +1,14 @@
+//! cio-replay: replay Segment-spec analytics events into Customer.io's Track API.
+//!
+//! The pipeline: `input` reads records, `mapping` turns each into an operation (`track` types),
+//! `send` delivers them, `sandbox` is the Track API seen from the other side. `cmd` holds one module
+//! per subcommand; `main.rs` only parses the command line and turns the result into an exit code.
+
+pub mod cli;
+pub mod cmd;
+pub mod exit;
+pub mod input;
+pub mod mapping;
+pub mod progress;
+pub mod secret;
+pub mod track;
