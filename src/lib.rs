@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod exit;
 pub mod input;
 pub mod mapping;
+pub mod pipeline;
 pub mod progress;
 pub mod secret;
 pub mod track;

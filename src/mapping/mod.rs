@@ -57,3 +57,14 @@ pub fn map_event(_event: &Value, _config: &MappingConfig) -> Outcome {
         message: "mapping not built yet".into(),
     })
 }
+
+/// The trigger table (mapping.md §1) with the user's renames and switches (`--mapping FILE`).
+#[derive(Debug, Clone, Default)]
+pub struct Routes {}
+
+impl Routes {
+    /// Parse a `--mapping` TOML document.
+    pub fn from_toml_str(_text: &str) -> Result<Routes, String> {
+        Ok(Routes {})
+    }
+}
