@@ -50,3 +50,19 @@ pub enum InputError {
     #[error("CSV: {message}")]
     Csv { message: String },
 }
+
+/// Parse one NDJSON line (already known to be UTF-8, without BOM or line ending) into an event.
+/// This is THE JSON parser for input records; the conformance suite uses it too.
+pub fn parse_event(text: &str) -> Result<Value, InputError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| InputError::Json {
+        message: e.to_string(),
+    })?;
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Array(_) => Err(InputError::NotAnObject { found: "an array" }),
+        Value::String(_) => Err(InputError::NotAnObject { found: "a string" }),
+        Value::Number(_) => Err(InputError::NotAnObject { found: "a number" }),
+        Value::Bool(_) => Err(InputError::NotAnObject { found: "a boolean" }),
+        Value::Null => Err(InputError::NotAnObject { found: "null" }),
+    }
+}
