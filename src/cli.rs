@@ -30,8 +30,8 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Print shell completions for SHELL.
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff) of the program, or of one COMMAND.
+    Man(ManArgs),
 }
 
 /// Where records come from and how to read them.
@@ -346,6 +346,13 @@ pub struct CompletionsArgs {
     /// The shell to print completions for.
     #[arg(value_enum, value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print the page of this subcommand (`cio-replay-COMMAND(1)`) instead of the top-level one.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[cfg(test)]

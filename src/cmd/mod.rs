@@ -1,5 +1,8 @@
 //! One module per subcommand, each `run(args) -> anyhow::Result<Exit>`.
 
+pub mod completions;
+pub mod man;
+
 use anyhow::Result;
 
 use crate::cli::Command;
@@ -13,7 +16,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Send(_) => anyhow::bail!("send: not built yet"),
         Command::Gdpr(_) => anyhow::bail!("gdpr: not built yet"),
         Command::Sandbox(_) => anyhow::bail!("sandbox: not built yet"),
-        Command::Completions(_) => anyhow::bail!("completions: not built yet"),
-        Command::Man => anyhow::bail!("man: not built yet"),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }

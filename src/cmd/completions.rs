@@ -1,0 +1,47 @@
+//! `cio-replay completions SHELL`: print the shell completion script clap_complete generates.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs};
+use crate::exit::Exit;
+
+/// The program name completions are registered for.
+const BIN_NAME: &str = "cio-replay";
+
+/// Render the completion script for `shell` (exactly what the command prints).
+pub fn render(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut cmd = Cli::command();
+    let mut script = Vec::new();
+    // clap_complete panics when its writer fails, so render into memory and write out ourselves.
+    clap_complete::generate(shell, &mut cmd, BIN_NAME, &mut script);
+    script
+}
+
+/// Print the completion script for the chosen shell on standard output.
+pub fn run(args: CompletionsArgs) -> Result<Exit> {
+    let script = render(args.shell);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .context("writing the completion script to standard output")?;
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn every_shell_gets_a_script_naming_every_command() {
+        for shell in clap_complete::Shell::value_variants() {
+            let script = String::from_utf8(render(*shell)).expect("utf-8 script");
+            for command in ["validate", "dry-run", "send", "gdpr", "sandbox", "completions"] {
+                assert!(script.contains(command), "{shell}: {command} missing");
+            }
+        }
+    }
+}
