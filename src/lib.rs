@@ -4,10 +4,12 @@
 //! `send` delivers them, `sandbox` is the Track API seen from the other side. `cmd` holds one module
 //! per subcommand; `main.rs` only parses the command line and turns the result into an exit code.
 
+pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
 pub mod exit;
 pub mod input;
+pub mod interrupt;
 pub mod mapping;
 pub mod pipeline;
 pub mod progress;

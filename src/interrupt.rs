@@ -1,0 +1,140 @@
+//! Ctrl-C (and SIGTERM/SIGHUP): the first one asks the run to stop cleanly, the second ends the
+//! process at once with exit 130.
+//!
+//! A clean stop: the reader stops taking records, requests in flight finish or time out, the
+//! checkpoint and the summary are written, and the command returns [`Exit::Interrupted`]. Ending
+//! at once is safe because the checkpoint is only ever replaced whole (see `checkpoint`): the last
+//! one written is still valid, and a resume re-sends at most the work done since.
+//!
+//! [`Exit::Interrupted`]: crate::exit::Exit::Interrupted
+
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use crate::exit::Exit;
+
+/// The shared stop flag: set by the first Ctrl-C; the reader and the sender poll it.
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// A flag nobody has raised.
+    pub fn new() -> StopFlag {
+        StopFlag::default()
+    }
+
+    /// Ask the run to stop (what the first Ctrl-C does; tests call it directly).
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// The underlying atomic, for code that wants an `Arc<AtomicBool>`.
+    pub fn as_atomic(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+}
+
+struct Handler {
+    /// The flag the current run watches; replaced by each `install` (one handler per process).
+    flag: std::sync::Mutex<StopFlag>,
+    signals: AtomicU32,
+}
+
+static HANDLER: OnceLock<Handler> = OnceLock::new();
+
+/// Watch for Ctrl-C on behalf of a run: returns the flag that the first signal raises. The
+/// process-wide handler is installed on the first call; later calls (more runs in one process,
+/// as in tests) get a fresh flag and a reset count.
+pub fn install() -> anyhow::Result<StopFlag> {
+    let flag = StopFlag::new();
+    let mut first_install = false;
+    let handler = HANDLER.get_or_init(|| {
+        first_install = true;
+        Handler {
+            flag: std::sync::Mutex::new(flag.clone()),
+            signals: AtomicU32::new(0),
+        }
+    });
+    if first_install {
+        ctrlc::set_handler(on_signal)
+            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {e}"))?;
+    } else {
+        if let Ok(mut current) = handler.flag.lock() {
+            *current = flag.clone();
+        }
+        handler.signals.store(0, Ordering::SeqCst);
+    }
+    Ok(flag)
+}
+
+fn on_signal() {
+    let Some(handler) = HANDLER.get() else {
+        return;
+    };
+    let count = handler.signals.fetch_add(1, Ordering::SeqCst) + 1;
+    if count == 1 {
+        if let Ok(flag) = handler.flag.lock() {
+            flag.raise();
+        }
+        eprintln!(
+            "\ncio-replay: stopping: finishing requests in flight, then writing the checkpoint and the summary (Ctrl-C again to quit at once; the last checkpoint stays valid)"
+        );
+    } else {
+        eprintln!("\ncio-replay: interrupted again: quitting at once");
+        std::process::exit(i32::from(Exit::Interrupted.code()));
+    }
+}
+
+/// The exit for a run that stopped: [`Exit::Interrupted`] when the flag was raised, else `done`.
+pub fn exit_after(flag: &StopFlag, done: Exit) -> Exit {
+    if flag.is_raised() {
+        Exit::Interrupted.worst(done)
+    } else {
+        done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_is_shared_by_its_clones() {
+        let flag = StopFlag::new();
+        let seen = flag.clone();
+        assert!(!seen.is_raised());
+        flag.raise();
+        assert!(seen.is_raised());
+        assert!(flag.as_atomic().load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn interrupted_outranks_everything_but_nothing_when_not_raised() {
+        let flag = StopFlag::new();
+        assert_eq!(exit_after(&flag, Exit::Partial), Exit::Partial);
+        flag.raise();
+        assert_eq!(exit_after(&flag, Exit::Success), Exit::Interrupted);
+        assert_eq!(exit_after(&flag, Exit::Partial), Exit::Interrupted);
+    }
+
+    #[test]
+    fn install_twice_gives_a_fresh_flag_and_the_signal_raises_the_latest() {
+        let first = install().unwrap();
+        let second = install().unwrap();
+        on_signal();
+        assert!(second.is_raised());
+        assert!(
+            !first.is_raised(),
+            "the earlier run's flag is no longer watched"
+        );
+        // Reset for any later test in this process.
+        let third = install().unwrap();
+        assert!(!third.is_raised());
+    }
+}
