@@ -13,5 +13,6 @@ pub mod interrupt;
 pub mod mapping;
 pub mod pipeline;
 pub mod progress;
+pub mod sandbox;
 pub mod secret;
 pub mod track;

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod man;
+pub mod sandbox;
 
 use anyhow::Result;
 
@@ -15,7 +16,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::DryRun(_) => anyhow::bail!("dry-run: not built yet"),
         Command::Send(_) => anyhow::bail!("send: not built yet"),
         Command::Gdpr(_) => anyhow::bail!("gdpr: not built yet"),
-        Command::Sandbox(_) => anyhow::bail!("sandbox: not built yet"),
+        Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     }

@@ -1,0 +1,213 @@
+//! The local Customer.io Track API stand-in: the Track API seen from the other side, on loopback,
+//! with an in-memory workspace. It shares `crate::track`'s limits, never the mapping code.
+//!
+//! In-process use (what `send --sandbox` and tests do):
+//!
+//! ```no_run
+//! use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
+//! let mut sandbox = Sandbox::start(SandboxConfig::default())?;
+//! let base = sandbox.url(); // "http://127.0.0.1:PORT"; Basic auth `sandbox` / `sandbox-key`
+//! sandbox.script(vec![ScriptedReply::status(429).retry_after(1).times(2), ScriptedReply::close()]);
+//! // ... POST {base}/api/v2/batch ...
+//! eprint!("{}", sandbox.summary());
+//! sandbox.stop();
+//! # anyhow::Ok(())
+//! ```
+//!
+//! Endpoints: `POST /api/v2/entity`, `POST /api/v2/batch`, `POST /api/v1/metrics` (no auth),
+//! `GET /api/v1/accounts/region`, and for tests `GET /_sandbox/state`, `POST /_sandbox/script`
+//! (a JSON array of `{"status": 429 | "close", "retry_after": 2, "times": 3, "body": {...}}`),
+//! `POST /_sandbox/reset`. Order of checks on the API endpoints: latency, scripted reply, Basic auth
+//! (401), throttle (429 + `Retry-After`), injected 5xx, size (413), JSON envelope (400), schema
+//! (400 for entity, 207 with `batch_index` for batch), then the workspace applies what passed.
+
+mod api;
+mod faults;
+mod http;
+mod state;
+mod validate;
+mod workspace;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+
+pub use faults::{ScriptedReply, ScriptedStatus};
+pub use state::Totals;
+pub use validate::is_ulid;
+
+use crate::secret::Secret;
+
+/// The site id the sandbox accepts when none is given.
+pub const DEFAULT_SITE_ID: &str = "sandbox";
+/// The API key the sandbox accepts when none is given.
+pub const DEFAULT_API_KEY: &str = "sandbox-key";
+
+/// How to run a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Basic-auth user name accepted.
+    pub site_id: String,
+    /// Basic-auth password accepted.
+    pub api_key: Secret,
+    /// Delay before every API reply.
+    pub latency: Duration,
+    /// Fraction (0..=1) of API requests answered with an injected 500, 502 or 503.
+    pub fail_rate: f64,
+    /// Requests per second above which API requests get 429 with `Retry-After`.
+    pub throttle: Option<f64>,
+    /// Seed of the fault injection.
+    pub seed: Option<u64>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> SandboxConfig {
+        SandboxConfig {
+            port: 0,
+            site_id: DEFAULT_SITE_ID.to_string(),
+            api_key: Secret::new(DEFAULT_API_KEY),
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            throttle: None,
+            seed: None,
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops it.
+pub struct Sandbox {
+    server: http::HttpServer,
+    api: Arc<api::Api>,
+}
+
+impl Sandbox {
+    /// Bind 127.0.0.1:`config.port` and serve in background threads.
+    pub fn start(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        if !(0.0..=1.0).contains(&config.fail_rate) {
+            anyhow::bail!(
+                "--fail-rate must be between 0 and 1, not {}",
+                config.fail_rate
+            );
+        }
+        if let Some(rps) = config
+            .throttle
+            .filter(|rps| !(*rps > 0.0 && rps.is_finite()))
+        {
+            anyhow::bail!("--throttle must be a positive number of requests per second, not {rps}");
+        }
+        // The handler needs the URL, which needs the port: bind first through a placeholder.
+        let shared = Arc::new(OnceLock::<Arc<api::Api>>::new());
+        let late = LateHandler(shared.clone());
+        let server = http::HttpServer::start(config.port, Arc::new(late))
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", config.port))?;
+        let api = Arc::new(api::Api {
+            site_id: config.site_id,
+            api_key: config.api_key,
+            latency: config.latency,
+            base_url: format!("http://{}", server.addr()),
+            inner: Mutex::new(api::Inner {
+                workspace: workspace::Workspace::default(),
+                requests: state::Requests::default(),
+                faults: faults::Faults::new(config.fail_rate, config.throttle, config.seed),
+            }),
+        });
+        let _ = shared.set(api.clone());
+        Ok(Sandbox { server, api })
+    }
+
+    /// `http://127.0.0.1:PORT`, the base to put in front of `/api/v2/batch`.
+    pub fn url(&self) -> String {
+        self.api.base_url.clone()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// The site id it accepts.
+    pub fn site_id(&self) -> &str {
+        &self.api.site_id
+    }
+
+    /// The API key it accepts.
+    pub fn api_key(&self) -> &Secret {
+        &self.api.api_key
+    }
+
+    /// The whole workspace and the request counters, as `GET /_sandbox/state` shows them.
+    pub fn state(&self) -> Value {
+        let inner = self.api.lock();
+        inner.workspace.to_json(&inner.requests)
+    }
+
+    /// Counts of what the workspace holds.
+    pub fn totals(&self) -> Totals {
+        self.api.lock().workspace.totals()
+    }
+
+    /// Two human lines: people, objects, relationships, devices, suppressed, events; requests.
+    pub fn summary(&self) -> String {
+        let inner = self.api.lock();
+        inner.workspace.summary(&inner.requests)
+    }
+
+    /// Queue scripted replies for the next API requests.
+    pub fn script(&self, replies: Vec<ScriptedReply>) {
+        self.api.lock().faults.push_script(replies);
+    }
+
+    /// Empty the workspace, the counters and the script.
+    pub fn reset(&self) {
+        let mut inner = self.api.lock();
+        inner.workspace = workspace::Workspace::default();
+        inner.requests = state::Requests::default();
+        inner.faults.clear_script();
+    }
+
+    /// Stop serving (the state stays readable). Idempotent.
+    pub fn stop(&mut self) {
+        self.server.stop();
+    }
+}
+
+/// Forwards to the API once it exists (a request arriving in between gets a 503).
+struct LateHandler(Arc<OnceLock<Arc<api::Api>>>);
+
+impl LateHandler {
+    fn api(&self) -> Option<&Arc<api::Api>> {
+        self.0.get()
+    }
+}
+
+impl http::Handler for LateHandler {
+    fn body_cap(&self, method: &str, path: &str) -> usize {
+        self.api().map_or(0, |api| api.body_cap(method, path))
+    }
+
+    fn handle(&self, request: http::HttpRequest) -> http::Reply {
+        let Some(api) = self.api() else {
+            return http::Reply::Send {
+                status: 503,
+                headers: Vec::new(),
+                body: b"{}".to_vec(),
+            };
+        };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api.handle(request)));
+        caught.unwrap_or_else(|_| http::Reply::Send {
+            status: 500,
+            headers: Vec::new(),
+            body: br#"{"meta":{"error":"sandbox internal error"}}"#.to_vec(),
+        })
+    }
+
+    fn incomplete(&self) {
+        if let Some(api) = self.api() {
+            api.incomplete();
+        }
+    }
+}

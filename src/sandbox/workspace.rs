@@ -1,0 +1,608 @@
+//! The sandbox's in-memory workspace: people, objects, relationships, devices, suppressions and
+//! events, and how each accepted (already validated) operation changes them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+/// A way to address a person. Emails are kept lower-cased (matching is case-insensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ident {
+    Id(String),
+    Email(String),
+    CioId(String),
+    Phone(String),
+    Anonymous(String),
+}
+
+impl Ident {
+    /// The identifier in `{"id": ...}`-style map (the first key; validation made sure there is one).
+    pub fn from_map(ids: &Value) -> Option<Ident> {
+        let (key, value) = ids.as_object()?.iter().next()?;
+        let value = value.as_str()?.to_string();
+        Some(match key.as_str() {
+            "id" => Ident::Id(value),
+            "email" => Ident::Email(value.to_lowercase()),
+            "cio_id" => Ident::CioId(value),
+            "phone" => Ident::Phone(value),
+            "anonymous_id" => Ident::Anonymous(value),
+            _ => return None,
+        })
+    }
+
+    /// `("id", value)` for display.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Ident::Id(v) => ("id", v),
+            Ident::Email(v) => ("email", v),
+            Ident::CioId(v) => ("cio_id", v),
+            Ident::Phone(v) => ("phone", v),
+            Ident::Anonymous(v) => ("anonymous_id", v),
+        }
+    }
+}
+
+/// `(object_type_id, object_id)`.
+pub type ObjectKey = (String, String);
+
+/// Event counts by kind (`event`, `page`, `screen`, ...) and name.
+pub type Events = BTreeMap<String, BTreeMap<String, u64>>;
+
+#[derive(Debug, Default)]
+pub struct Person {
+    pub id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub anonymous_ids: BTreeSet<String>,
+    pub attributes: Map<String, Value>,
+    /// By token: the device object as last sent.
+    pub devices: BTreeMap<String, Value>,
+    pub relationships: BTreeMap<ObjectKey, Map<String, Value>>,
+    pub events: Events,
+}
+
+/// Events and relationships of an anonymous id no person has claimed yet.
+#[derive(Debug, Default)]
+pub struct Anonymous {
+    pub events: Events,
+    pub relationships: BTreeMap<ObjectKey, Map<String, Value>>,
+}
+
+#[derive(Debug)]
+pub struct Object {
+    pub cio_object_id: String,
+    pub attributes: Map<String, Value>,
+}
+
+/// What applying one accepted operation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// It addressed a suppressed identifier: accepted and ignored.
+    Blocked,
+    /// Nothing to apply it to (unknown cio_id, merge without a primary, deleting nobody...).
+    Ignored,
+}
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// By the number behind the person's cio_id.
+    pub people: BTreeMap<u64, Person>,
+    index: HashMap<Ident, u64>,
+    pub anonymous: BTreeMap<String, Anonymous>,
+    pub objects: BTreeMap<ObjectKey, Object>,
+    object_cio: HashMap<String, ObjectKey>,
+    device_owner: HashMap<String, u64>,
+    /// Suppression groups (the identifiers of one suppressed person), by group number.
+    pub suppressions: BTreeMap<u64, BTreeSet<Ident>>,
+    blocked: HashMap<Ident, u64>,
+    event_ids: HashSet<String>,
+    pub events_total: u64,
+    pub events_duplicates: u64,
+    pub metrics: BTreeMap<String, u64>,
+    pub deliveries: BTreeMap<String, u64>,
+    pub applied: u64,
+    pub blocked_ops: u64,
+    pub ignored_ops: u64,
+    next_person: u64,
+    next_object: u64,
+    next_group: u64,
+}
+
+/// The cio_id the sandbox gives person number `n`.
+pub fn cio_id(n: u64) -> String {
+    format!("{n:08x}")
+}
+
+impl Workspace {
+    /// Apply one valid v2 operation and count the outcome.
+    pub fn apply(&mut self, op: &Value) -> Outcome {
+        let outcome = match op.get("type").and_then(Value::as_str) {
+            Some("person") => self.person(op),
+            Some("object") => self.object(op),
+            Some("delivery") => {
+                let name = op.get("name").and_then(Value::as_str).unwrap_or_default();
+                *self.deliveries.entry(name.to_string()).or_default() += 1;
+                Outcome::Applied
+            }
+            _ => Outcome::Ignored,
+        };
+        match outcome {
+            Outcome::Applied => self.applied += 1,
+            Outcome::Blocked => self.blocked_ops += 1,
+            Outcome::Ignored => self.ignored_ops += 1,
+        }
+        outcome
+    }
+
+    /// Count one accepted `/api/v1/metrics` body.
+    pub fn metric(&mut self, body: &Value) {
+        let metric = body
+            .get("metric")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        *self.metrics.entry(metric.to_string()).or_default() += 1;
+        self.applied += 1;
+    }
+
+    pub fn is_blocked(&self, ident: &Ident) -> bool {
+        self.blocked.contains_key(ident)
+    }
+
+    pub fn find(&self, ident: &Ident) -> Option<u64> {
+        self.index.get(ident).copied()
+    }
+
+    fn person(&mut self, op: &Value) -> Outcome {
+        let action = op.get("action").and_then(Value::as_str).unwrap_or_default();
+        if action == "merge" {
+            return self.merge(op);
+        }
+        let Some(ident) = op.get("identifiers").and_then(Ident::from_map) else {
+            return Outcome::Ignored;
+        };
+        if action == "unsuppress" {
+            return match self.blocked.get(&ident).copied() {
+                Some(group) => {
+                    for freed in self.suppressions.remove(&group).unwrap_or_default() {
+                        self.blocked.remove(&freed);
+                    }
+                    Outcome::Applied
+                }
+                None => Outcome::Ignored,
+            };
+        }
+        if self.is_blocked(&ident) {
+            return Outcome::Blocked;
+        }
+        match action {
+            "identify" => self.identify(&ident, op),
+            "delete" => match self.find(&ident) {
+                Some(key) => {
+                    self.remove_person(key);
+                    Outcome::Applied
+                }
+                None => Outcome::Ignored,
+            },
+            "suppress" => {
+                let mut group: BTreeSet<Ident> = BTreeSet::from([ident.clone()]);
+                if let Some(key) = self.find(&ident) {
+                    group.extend(self.remove_person(key));
+                }
+                self.next_group += 1;
+                for member in &group {
+                    self.blocked.insert(member.clone(), self.next_group);
+                }
+                self.suppressions.insert(self.next_group, group);
+                Outcome::Applied
+            }
+            "add_relationships" | "delete_relationships" => {
+                let add = action == "add_relationships";
+                let key = if add {
+                    self.find_or_create(&ident)
+                } else {
+                    self.find(&ident)
+                };
+                let Some(key) = key else {
+                    return Outcome::Ignored;
+                };
+                self.relate_person(key, op.get("cio_relationships"), add);
+                Outcome::Applied
+            }
+            "add_device" => self.add_device(&ident, op),
+            "delete_device" => {
+                let token = op
+                    .pointer("/device/token")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let Some(key) = self.find(&ident) else {
+                    return Outcome::Ignored;
+                };
+                match self
+                    .people
+                    .get_mut(&key)
+                    .and_then(|p| p.devices.remove(token))
+                {
+                    Some(_) => {
+                        self.device_owner.remove(token);
+                        Outcome::Applied
+                    }
+                    None => Outcome::Ignored,
+                }
+            }
+            _ => self.event(&ident, action, op),
+        }
+    }
+
+    fn identify(&mut self, ident: &Ident, op: &Value) -> Outcome {
+        let attrs = op.get("attributes").and_then(Value::as_object);
+        let update_only = attrs
+            .and_then(|a| a.get("_update"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        let key = if update_only {
+            self.find(ident)
+        } else {
+            self.find_or_create(ident)
+        };
+        let Some(key) = key else {
+            return Outcome::Ignored;
+        };
+        for (name, value) in attrs.into_iter().flatten() {
+            match (name.as_str(), value) {
+                ("_update", _) => {}
+                ("email", Value::String(email)) => {
+                    self.claim(key, Ident::Email(email.to_lowercase()))
+                }
+                ("id", Value::String(id)) => self.claim(key, Ident::Id(id.clone())),
+                ("anonymous_id", Value::String(anon)) => self.link(key, anon),
+                _ => {}
+            }
+            if let Some(person) = self.people.get_mut(&key) {
+                set_attribute(&mut person.attributes, name, value);
+            }
+        }
+        if op.get("cio_relationships").is_some() {
+            self.relate_person(key, op.get("cio_relationships"), true);
+        }
+        Outcome::Applied
+    }
+
+    fn event(&mut self, ident: &Ident, action: &str, op: &Value) -> Outcome {
+        let name = op
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim();
+        let target = match ident {
+            Ident::Anonymous(anon) => self.find(ident).ok_or(anon.clone()),
+            _ => match self.find_or_create(ident) {
+                Some(key) => Ok(key),
+                None => return Outcome::Ignored,
+            },
+        };
+        self.events_total += 1;
+        if let Some(id) = op.get("id").and_then(Value::as_str) {
+            if !self.event_ids.insert(id.to_ascii_uppercase()) {
+                self.events_duplicates += 1;
+                return Outcome::Applied;
+            }
+        }
+        let events = match target {
+            Ok(key) => match self.people.get_mut(&key) {
+                Some(person) => &mut person.events,
+                None => return Outcome::Ignored,
+            },
+            Err(anon) => &mut self.anonymous.entry(anon).or_default().events,
+        };
+        *events
+            .entry(action.to_string())
+            .or_default()
+            .entry(name.to_string())
+            .or_default() += 1;
+        Outcome::Applied
+    }
+
+    fn add_device(&mut self, ident: &Ident, op: &Value) -> Outcome {
+        let Some(device) = op.get("device").cloned() else {
+            return Outcome::Ignored;
+        };
+        let token = device
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(key) = self.find_or_create(ident) else {
+            return Outcome::Ignored;
+        };
+        if let Some(previous) = self.device_owner.insert(token.clone(), key) {
+            if previous != key {
+                if let Some(person) = self.people.get_mut(&previous) {
+                    person.devices.remove(&token);
+                }
+            }
+        }
+        if let Some(person) = self.people.get_mut(&key) {
+            person.devices.insert(token, device);
+        }
+        Outcome::Applied
+    }
+
+    fn merge(&mut self, op: &Value) -> Outcome {
+        let primary = op.get("primary").and_then(Ident::from_map);
+        let secondary = op.get("secondary").and_then(Ident::from_map);
+        let (Some(primary), Some(secondary)) = (primary, secondary) else {
+            return Outcome::Ignored;
+        };
+        if self.is_blocked(&primary) || self.is_blocked(&secondary) {
+            return Outcome::Blocked;
+        }
+        let (Some(p), Some(s)) = (self.find(&primary), self.find(&secondary)) else {
+            return Outcome::Ignored;
+        };
+        if p == s {
+            return Outcome::Ignored;
+        }
+        let Some(gone) = self.people.remove(&s) else {
+            return Outcome::Ignored;
+        };
+        self.unindex(s, &gone);
+        for token in gone.devices.keys() {
+            self.device_owner.insert(token.clone(), p);
+        }
+        if let Some(id) = &gone.id {
+            self.claim(p, Ident::Id(id.clone()));
+        }
+        if let Some(email) = &gone.email {
+            self.claim(p, Ident::Email(email.clone()));
+        }
+        for anon in &gone.anonymous_ids {
+            self.link(p, anon);
+        }
+        if let Some(person) = self.people.get_mut(&p) {
+            for (name, value) in gone.attributes {
+                person.attributes.entry(name).or_insert(value);
+            }
+            for (token, device) in gone.devices {
+                person.devices.entry(token).or_insert(device);
+            }
+            for (object, attrs) in gone.relationships {
+                person.relationships.entry(object).or_insert(attrs);
+            }
+            add_events(&mut person.events, gone.events);
+        }
+        Outcome::Applied
+    }
+
+    fn object(&mut self, op: &Value) -> Outcome {
+        let action = op.get("action").and_then(Value::as_str).unwrap_or_default();
+        let ids = op.get("identifiers");
+        let create = matches!(
+            action,
+            "identify" | "identify_anonymous" | "add_relationships"
+        );
+        let Some(key) = ids.and_then(|ids| self.object_key(ids, create)) else {
+            return Outcome::Ignored;
+        };
+        if action == "delete" {
+            self.objects.remove(&key);
+            self.object_cio.retain(|_, k| *k != key);
+            for person in self.people.values_mut() {
+                person.relationships.remove(&key);
+            }
+            for anon in self.anonymous.values_mut() {
+                anon.relationships.remove(&key);
+            }
+            return Outcome::Applied;
+        }
+        if let Some(object) = self.objects.get_mut(&key) {
+            for (name, value) in op
+                .get("attributes")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                set_attribute(&mut object.attributes, name, value);
+            }
+        }
+        let add = action != "delete_relationships";
+        let rels = op.get("cio_relationships").and_then(Value::as_array);
+        for rel in rels.into_iter().flatten() {
+            let Some(ident) = rel.get("identifiers").and_then(Ident::from_map) else {
+                continue;
+            };
+            let attrs = relationship_attributes(rel);
+            if self.is_blocked(&ident) {
+                continue;
+            }
+            let person = if add {
+                self.find_or_create(&ident)
+            } else {
+                self.find(&ident)
+            };
+            let slot = match (person, &ident) {
+                (Some(p), _) => self.people.get_mut(&p).map(|p| &mut p.relationships),
+                (None, Ident::Anonymous(anon)) => Some(
+                    &mut self
+                        .anonymous
+                        .entry(anon.clone())
+                        .or_default()
+                        .relationships,
+                ),
+                (None, _) => None,
+            };
+            if let Some(rels) = slot {
+                if add {
+                    rels.insert(key.clone(), attrs);
+                } else {
+                    rels.remove(&key);
+                }
+            }
+        }
+        Outcome::Applied
+    }
+
+    /// The object these identifiers name, created (type + id only) when `create`.
+    fn object_key(&mut self, ids: &Value, create: bool) -> Option<ObjectKey> {
+        if let Some(cio) = ids.get("cio_object_id").and_then(Value::as_str) {
+            return self.object_cio.get(cio).cloned();
+        }
+        let type_id = ids.get("object_type_id")?.as_str()?.to_string();
+        let key = (type_id, ids.get("object_id")?.as_str()?.to_string());
+        if !self.objects.contains_key(&key) {
+            if !create {
+                return None;
+            }
+            self.next_object += 1;
+            let cio_object_id = format!("ob{:08x}", self.next_object);
+            self.object_cio.insert(cio_object_id.clone(), key.clone());
+            let attributes = Map::new();
+            self.objects.insert(
+                key.clone(),
+                Object {
+                    cio_object_id,
+                    attributes,
+                },
+            );
+        }
+        Some(key)
+    }
+
+    fn relate_person(&mut self, key: u64, rels: Option<&Value>, add: bool) {
+        for rel in rels.and_then(Value::as_array).into_iter().flatten() {
+            let Some(object) = rel
+                .get("identifiers")
+                .and_then(|ids| self.object_key(ids, add))
+            else {
+                continue;
+            };
+            let attrs = relationship_attributes(rel);
+            if let Some(person) = self.people.get_mut(&key) {
+                if add {
+                    person.relationships.insert(object, attrs);
+                } else {
+                    person.relationships.remove(&object);
+                }
+            }
+        }
+    }
+
+    /// The person addressed, created when the identifier can create one (not a cio_id, not an
+    /// anonymous id).
+    fn find_or_create(&mut self, ident: &Ident) -> Option<u64> {
+        if let Some(key) = self.find(ident) {
+            return Some(key);
+        }
+        let mut person = Person::default();
+        match ident {
+            Ident::Id(v) => person.id = Some(v.clone()),
+            Ident::Email(v) => person.email = Some(v.clone()),
+            Ident::Phone(v) => person.phone = Some(v.clone()),
+            Ident::CioId(_) | Ident::Anonymous(_) => return None,
+        }
+        self.next_person += 1;
+        let key = self.next_person;
+        self.index.insert(Ident::CioId(cio_id(key)), key);
+        self.index.insert(ident.clone(), key);
+        self.people.insert(key, person);
+        Some(key)
+    }
+
+    /// Give person `key` this id or email, unless someone else holds it (then it stays an
+    /// attribute only, as Customer.io records an attribute-update failure).
+    fn claim(&mut self, key: u64, ident: Ident) {
+        if self.index.get(&ident).is_some_and(|owner| *owner != key) {
+            return;
+        }
+        let Some(person) = self.people.get_mut(&key) else {
+            return;
+        };
+        let old = match &ident {
+            Ident::Id(v) => person.id.replace(v.clone()).map(Ident::Id),
+            Ident::Email(v) => person.email.replace(v.clone()).map(Ident::Email),
+            _ => None,
+        };
+        if let Some(old) = old.filter(|old| *old != ident) {
+            self.index.remove(&old);
+        }
+        self.index.insert(ident, key);
+    }
+
+    /// Link an anonymous id to person `key`, moving what was recorded under it.
+    fn link(&mut self, key: u64, anon: &str) {
+        let ident = Ident::Anonymous(anon.to_string());
+        if self.index.get(&ident).is_some_and(|owner| *owner != key) {
+            return;
+        }
+        self.index.insert(ident, key);
+        let moved = self.anonymous.remove(anon);
+        if let Some(person) = self.people.get_mut(&key) {
+            person.anonymous_ids.insert(anon.to_string());
+            if let Some(moved) = moved {
+                add_events(&mut person.events, moved.events);
+                for (object, attrs) in moved.relationships {
+                    person.relationships.entry(object).or_insert(attrs);
+                }
+            }
+        }
+    }
+
+    /// Remove person `key`; returns the identifiers they had.
+    fn remove_person(&mut self, key: u64) -> Vec<Ident> {
+        let Some(person) = self.people.remove(&key) else {
+            return Vec::new();
+        };
+        self.unindex(key, &person)
+    }
+
+    fn unindex(&mut self, key: u64, person: &Person) -> Vec<Ident> {
+        let mut idents = vec![Ident::CioId(cio_id(key))];
+        idents.extend(person.id.clone().map(Ident::Id));
+        idents.extend(person.email.clone().map(Ident::Email));
+        idents.extend(person.phone.clone().map(Ident::Phone));
+        for ident in idents.iter().chain(
+            &person
+                .anonymous_ids
+                .iter()
+                .cloned()
+                .map(Ident::Anonymous)
+                .collect::<Vec<_>>(),
+        ) {
+            self.index.remove(ident);
+        }
+        for token in person.devices.keys() {
+            self.device_owner.remove(token);
+        }
+        idents
+    }
+}
+
+fn set_attribute(attrs: &mut Map<String, Value>, name: &str, value: &Value) {
+    match value {
+        Value::Null => {
+            attrs.remove(name);
+        }
+        Value::String(s) if s.is_empty() => {
+            attrs.remove(name);
+        }
+        _ => {
+            attrs.insert(name.to_string(), value.clone());
+        }
+    }
+}
+
+fn relationship_attributes(rel: &Value) -> Map<String, Value> {
+    rel.get("relationship_attributes")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn add_events(into: &mut Events, from: Events) {
+    for (kind, names) in from {
+        let slot = into.entry(kind).or_default();
+        for (name, count) in names {
+            *slot.entry(name).or_default() += count;
+        }
+    }
+}
