@@ -164,9 +164,11 @@ impl Checkpoint {
                 })
                 .collect(),
             counters: Counters::default(),
+            // Lines already in the dead-letter file (an earlier, unrelated run appended them)
+            // are kept; a resume cuts back to no less than this.
             dead_letter: DeadLetterMark {
                 path: dead_letter.display().to_string(),
-                len: 0,
+                len: std::fs::metadata(dead_letter).map_or(0, |m| m.len()),
             },
             finished: false,
         }

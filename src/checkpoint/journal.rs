@@ -52,7 +52,7 @@ pub struct Journal {
 impl Journal {
     /// A journal continuing `checkpoint` (fresh or resumed, from [`super::open`]), writing it to
     /// `path` at most once per `every` (and always at [`Journal::finish`]). The dead-letter file is
-    /// created on the first line (fresh run) or appended to (resumed run, already cut back).
+    /// opened for appending at the first line.
     pub fn new(checkpoint: Checkpoint, path: Option<PathBuf>, every: Duration) -> Journal {
         let dead_letter_path = PathBuf::from(&checkpoint.dead_letter.path);
         Journal {
@@ -174,7 +174,7 @@ impl Journal {
             source,
         };
         if self.dead_letter.is_none() {
-            let file = open_dead_letter(path, self.checkpoint.dead_letter.len).map_err(io)?;
+            let file = open_dead_letter(path).map_err(io)?;
             self.dead_letter = Some(BufWriter::new(file));
         }
         if let Some(writer) = &mut self.dead_letter {
@@ -202,15 +202,11 @@ impl Journal {
     }
 }
 
-/// Open the dead-letter file for appending after `keep` bytes: a fresh run (`keep` 0) starts it
-/// empty; a resumed one continues after what the checkpoint covers.
-fn open_dead_letter(path: &Path, keep: u64) -> std::io::Result<File> {
-    if keep == 0 {
-        return File::create(path);
-    }
-    let file = OpenOptions::new().append(true).open(path)?;
-    file.set_len(keep)?;
-    Ok(file)
+/// Open the dead-letter file for appending. What is in it already is kept: lines of earlier runs
+/// (a fresh run appends, as without a checkpoint) or, on resume, the lines the checkpoint covers
+/// (the tail past them was cut off by [`super::open`]).
+fn open_dead_letter(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
 }
 
 #[cfg(test)]

@@ -297,3 +297,37 @@ fn writing_into_a_missing_directory_fails_cleanly() {
         .unwrap_err();
     assert!(err.to_string().contains("run.checkpoint"), "{err}");
 }
+
+#[test]
+fn a_fresh_run_keeps_earlier_dead_letters_and_resume_never_cuts_into_them() {
+    let s = setup();
+    std::fs::write(&s.dead_letter, "{\"old\":1}\n").unwrap();
+    let mut cp = open(
+        &s.checkpoint,
+        false,
+        &s.inputs,
+        settings("batch"),
+        &s.dead_letter,
+    )
+    .unwrap();
+    assert_eq!(cp.dead_letter.len, 10);
+    cp.write_atomic(&s.checkpoint).unwrap();
+    OpenOptions::new()
+        .append(true)
+        .open(&s.dead_letter)
+        .unwrap()
+        .write_all(b"{\"new\":2}\n")
+        .unwrap();
+    open(
+        &s.checkpoint,
+        true,
+        &s.inputs,
+        settings("batch"),
+        &s.dead_letter,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&s.dead_letter).unwrap(),
+        "{\"old\":1}\n"
+    );
+}
