@@ -7,6 +7,7 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
+pub mod deadletter;
 pub mod exit;
 pub mod input;
 pub mod interrupt;
@@ -15,4 +16,5 @@ pub mod pipeline;
 pub mod progress;
 pub mod sandbox;
 pub mod secret;
+pub mod send;
 pub mod track;

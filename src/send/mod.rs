@@ -1,0 +1,233 @@
+//! Delivering mapped operations to the Track API: lanes of ordered work, batching, the shared rate
+//! limit, retries and partial failures, and the ledger of settled records.
+//!
+//! Entry point: [`deliver`]. It reads [`crate::pipeline::Item`]s (a record and its mapping outcome) in input order,
+//! sends every mapped operation through a [`Transport`], and tells its [`Hooks`] what became of each
+//! record and how far each input is settled. It never writes files itself.
+
+pub mod batch;
+pub mod credentials;
+mod deliver;
+pub mod lanes;
+pub mod ledger;
+pub mod rate;
+pub mod report;
+pub mod retry;
+pub mod transport;
+mod worker;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::exit::Exit;
+use crate::input::{Location, Record};
+use crate::track::{Action, Mode};
+
+pub use batch::{BatchLimits, LimitError};
+pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
+pub use deliver::deliver;
+
+/// How operations are delivered.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub mode: Mode,
+    /// Requests per second over all lanes; 0 means unlimited.
+    pub rate: f64,
+    /// Lanes (requests in flight) in batch mode; sequential mode always uses one.
+    pub concurrency: usize,
+    pub limits: BatchLimits,
+    /// Retries of one request after 408/429/5xx/network errors (0 = none).
+    pub retries: u32,
+    /// How long a lane waits for more operations before sending a batch that is not full.
+    pub linger: Duration,
+}
+
+/// Why delivery settings are unusable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Batch(#[from] LimitError),
+    #[error("--rate {0} must be a number of requests per second, 0 or more (0 means unlimited)")]
+    Rate(f64),
+    #[error("--concurrency must be between 1 and 64, not {0}")]
+    Concurrency(usize),
+}
+
+impl DeliverySettings {
+    pub fn new(
+        mode: Mode,
+        rate: f64,
+        concurrency: usize,
+        batch_bytes: usize,
+        batch_size: usize,
+        retries: u32,
+    ) -> Result<DeliverySettings, SettingsError> {
+        if !(rate >= 0.0) || rate.is_nan() {
+            return Err(SettingsError::Rate(rate));
+        }
+        if concurrency == 0 || concurrency > 64 {
+            return Err(SettingsError::Concurrency(concurrency));
+        }
+        Ok(DeliverySettings {
+            mode,
+            rate,
+            concurrency,
+            limits: BatchLimits::new(batch_bytes, batch_size)?,
+            retries,
+            linger: Duration::from_millis(25),
+        })
+    }
+
+    /// Lanes actually used.
+    pub fn lanes(&self) -> usize {
+        match self.mode {
+            Mode::Sequential => 1,
+            Mode::Batch => self.concurrency.max(1),
+        }
+    }
+}
+
+/// What a settled record carries along for hooks and the dead-letter file.
+#[derive(Debug, Clone)]
+pub struct RecordInfo {
+    pub location: Location,
+    pub input: usize,
+    pub index: u64,
+    /// The original text of the record.
+    pub original: String,
+    /// Whether `original` parsed as JSON (then it is written verbatim as the dead letter's event).
+    pub parsed: bool,
+}
+
+impl RecordInfo {
+    pub fn of(record: &Record) -> RecordInfo {
+        RecordInfo {
+            location: record.location.clone(),
+            input: record.input,
+            index: record.index,
+            original: record.original.clone(),
+            parsed: record.event.is_ok(),
+        }
+    }
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Accepted,
+    Skipped { reason: String },
+    /// The record could not be mapped.
+    Invalid { reason: String },
+    /// The API (or the sender's own limit check, status `None`) refused the operation.
+    Rejected { status: Option<u16>, reason: String },
+    /// Retries were exhausted; `status` is the last one (`None` for a network error).
+    Failed { status: Option<u16>, reason: String },
+}
+
+impl Settled {
+    /// The dead-letter stage (`invalid`, `rejected`, `failed`), or `None` for accepted / skipped.
+    pub fn stage(&self) -> Option<&'static str> {
+        match self {
+            Settled::Accepted | Settled::Skipped { .. } => None,
+            Settled::Invalid { .. } => Some("invalid"),
+            Settled::Rejected { .. } => Some("rejected"),
+            Settled::Failed { .. } => Some("failed"),
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Settled::Rejected { status, .. } | Settled::Failed { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            Settled::Accepted => "accepted",
+            Settled::Skipped { reason }
+            | Settled::Invalid { reason }
+            | Settled::Rejected { reason, .. }
+            | Settled::Failed { reason, .. } => reason,
+        }
+    }
+}
+
+/// One record's final outcome.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub record: RecordInfo,
+    pub action: Option<Action>,
+    pub result: Settled,
+}
+
+/// Running counts of a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryStats {
+    /// Records read.
+    pub records: u64,
+    /// Mapped operations handed to the lanes.
+    pub operations: u64,
+    pub accepted: u64,
+    pub skipped: u64,
+    pub invalid: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    /// HTTP requests made (every attempt counts).
+    pub requests: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// 429 replies.
+    pub throttled: u64,
+    /// Request body bytes sent.
+    pub bytes_sent: u64,
+    /// 207 `errors[]` entries without a usable `batch_index` (ignored).
+    pub ignored_errors: u64,
+    /// Operations never settled because the run halted or was stopped.
+    pub unsent: u64,
+}
+
+/// Why a run stopped before the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Halt {
+    /// `Exit::Auth` for 401/403, `Exit::Usage` for a redirect (misconfigured endpoint).
+    pub exit: Exit,
+    pub message: String,
+}
+
+/// The end of a delivery.
+#[derive(Debug, Clone)]
+pub struct DeliveryReport {
+    pub stats: DeliveryStats,
+    pub elapsed: Duration,
+    /// Set when a 401/403 or a redirect stopped the run.
+    pub halted: Option<Halt>,
+    /// Set when the stop flag ended reading early.
+    pub stopped_early: bool,
+    /// Final watermarks per input (every record below is settled).
+    pub watermarks: Vec<(usize, u64)>,
+}
+
+/// What the caller learns while a delivery runs. All calls come from the calling thread.
+pub trait Hooks {
+    /// A record is settled. Called before the watermark moves past it.
+    fn on_record(&mut self, _settlement: &Settlement) {}
+    /// These inputs' watermarks moved: `(input, first unsettled record index)`.
+    fn on_settled(&mut self, _watermarks: &[(usize, u64)]) {}
+    /// Counts changed (for progress bars).
+    fn on_tick(&mut self, _stats: &DeliveryStats) {}
+}
+
+/// Hooks that do nothing.
+#[derive(Debug, Default)]
+pub struct NoHooks;
+impl Hooks for NoHooks {}
+
+/// A stop flag that is never raised.
+pub fn never_stop() -> AtomicBool {
+    AtomicBool::new(false)
+}
+
+pub(crate) fn is_set(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::Relaxed)
+}

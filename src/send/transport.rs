@@ -1,0 +1,315 @@
+//! Posting one request body to one Track API endpoint: the `Transport` trait, the real one on a
+//! single `ureq::Agent`, and a recording one (no sockets) for tests.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine;
+
+use crate::secret::Secret;
+use crate::track::Endpoint;
+
+/// What the server answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    /// The response body (at most 1 MiB is read).
+    pub body: String,
+    /// `Retry-After`, as a delay (seconds or an HTTP date), when present and readable.
+    pub retry_after: Option<Duration>,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            body: body.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// Why a request got no reply at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+/// Something that posts a JSON body to an endpoint. Shared by all lanes at once.
+pub trait Transport: Send + Sync {
+    fn post(&self, endpoint: Endpoint, body: &[u8]) -> Result<Reply, TransportError>;
+}
+
+/// Why an endpoint or credentials cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("endpoint {0:?} is not a URL (expected e.g. https://track.customer.io)")]
+    NotAUrl(String),
+    #[error(
+        "endpoint {0:?} uses plain http: the API key would cross the network unencrypted. Use https \
+         (plain http is only allowed to a loopback address such as 127.0.0.1 or localhost)"
+    )]
+    Insecure(String),
+}
+
+/// Check a Track API base URL: `https://…`, or `http://` to a loopback host. Returns it without a
+/// trailing slash.
+pub fn check_base_url(url: &str) -> Result<String, EndpointError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let (scheme, rest) = trimmed
+        .split_once("://")
+        .ok_or_else(|| EndpointError::NotAUrl(url.to_string()))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return Err(EndpointError::NotAUrl(url.to_string()));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(trimmed.to_string()),
+        "http" if is_loopback_authority(authority) => Ok(trimmed.to_string()),
+        "http" => Err(EndpointError::Insecure(url.to_string())),
+        _ => Err(EndpointError::NotAUrl(url.to_string())),
+    }
+}
+
+/// Whether `host[:port]` names a loopback host: 127.0.0.0/8, localhost or [::1].
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = if let Some(rest) = authority.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, _)) => h,
+            None => return false,
+        }
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+/// The real transport: one `ureq::Agent` (keep-alive pool) for the whole run.
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    base: String,
+    /// `Basic base64(site:key)`, built once; never printed.
+    authorization: Secret,
+}
+
+impl HttpTransport {
+    /// A transport to `base_url` (checked with [`check_base_url`]) with Basic auth.
+    pub fn new(
+        base_url: &str,
+        site_id: &str,
+        key: &Secret,
+        timeout: Duration,
+        concurrency: usize,
+    ) -> Result<HttpTransport, EndpointError> {
+        let base = check_base_url(base_url)?;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(concat!("cio-replay/", env!("CARGO_PKG_VERSION")))
+            .timeout_global(Some(timeout))
+            .timeout_connect(Some(timeout))
+            .max_idle_connections_per_host(concurrency.max(1) + 2)
+            .build();
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{site_id}:{}", key.expose()));
+        Ok(HttpTransport {
+            agent: config.new_agent(),
+            base,
+            authorization: Secret::new(format!("Basic {token}")),
+        })
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Transport for HttpTransport {
+    fn post(&self, endpoint: Endpoint, body: &[u8]) -> Result<Reply, TransportError> {
+        let url = format!("{}{}", self.base, endpoint.path());
+        let result = self
+            .agent
+            .post(&url)
+            .header("Authorization", self.authorization.expose())
+            .header("Content-Type", "application/json")
+            .send(body);
+        let mut response = result.map_err(classify_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        Ok(Reply {
+            status,
+            body,
+            retry_after,
+        })
+    }
+}
+
+fn classify_error(err: ureq::Error) -> TransportError {
+    match err {
+        ureq::Error::Timeout(t) => TransportError::Timeout(t.to_string()),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            TransportError::Timeout(io.to_string())
+        }
+        other => TransportError::Network(other.to_string()),
+    }
+}
+
+/// `Retry-After`: a number of seconds, or an HTTP date (a delay from `now`; a past date is 0).
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+        return None;
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = date.with_timezone(&chrono::Utc) - now;
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// One request a [`RecordingTransport`] saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub endpoint: Endpoint,
+    pub body: Vec<u8>,
+}
+
+/// A scripted answer: a reply or a network failure.
+pub type Scripted = Result<Reply, TransportError>;
+
+type Responder = Box<dyn Fn(Endpoint, &[u8]) -> Option<Scripted> + Send + Sync>;
+
+/// A transport without sockets: records every request and answers from a script (queued replies
+/// first, then an optional responder function, then `200 {}`).
+#[derive(Default)]
+pub struct RecordingTransport {
+    requests: Mutex<Vec<Recorded>>,
+    script: Mutex<VecDeque<Scripted>>,
+    responder: Option<Responder>,
+}
+
+impl RecordingTransport {
+    pub fn new() -> RecordingTransport {
+        RecordingTransport::default()
+    }
+
+    /// Answer the next requests with these, in order.
+    pub fn script(self, replies: impl IntoIterator<Item = Scripted>) -> RecordingTransport {
+        if let Ok(mut s) = self.script.lock() {
+            s.extend(replies);
+        }
+        self
+    }
+
+    /// Answer with `f` (when the queued script is empty); `None` from `f` means `200 {}`.
+    pub fn respond_with(
+        mut self,
+        f: impl Fn(Endpoint, &[u8]) -> Option<Scripted> + Send + Sync + 'static,
+    ) -> RecordingTransport {
+        self.responder = Some(Box::new(f));
+        self
+    }
+
+    /// Every request so far, in the order they were made.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl Transport for RecordingTransport {
+    fn post(&self, endpoint: Endpoint, body: &[u8]) -> Result<Reply, TransportError> {
+        if let Ok(mut r) = self.requests.lock() {
+            r.push(Recorded {
+                endpoint,
+                body: body.to_vec(),
+            });
+        }
+        let queued = self.script.lock().ok().and_then(|mut s| s.pop_front());
+        if let Some(answer) = queued {
+            return answer;
+        }
+        if let Some(f) = &self.responder {
+            if let Some(answer) = f(endpoint, body) {
+                return answer;
+            }
+        }
+        Ok(Reply::new(200, "{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_except_loopback() {
+        assert!(check_base_url("https://track.customer.io/").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://127.5.0.1").is_ok());
+        assert!(check_base_url("http://localhost:9").is_ok());
+        assert!(check_base_url("http://[::1]:9/").is_ok());
+        assert!(matches!(
+            check_base_url("http://track.customer.io"),
+            Err(EndpointError::Insecure(_))
+        ));
+        assert!(matches!(
+            check_base_url("http://127.0.0.1.evil.com"),
+            Err(EndpointError::Insecure(_))
+        ));
+        assert!(check_base_url("ftp://x").is_err());
+        assert!(check_base_url("track.customer.io").is_err());
+        assert!(check_base_url("http://user:pw@127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-4", now), None);
+    }
+
+    #[test]
+    fn recording_transport_scripts_then_defaults() {
+        let t = RecordingTransport::new().script([Ok(Reply::new(500, ""))]);
+        assert_eq!(t.post(Endpoint::Batch, b"{}").map(|r| r.status), Ok(500));
+        assert_eq!(t.post(Endpoint::Batch, b"{}").map(|r| r.status), Ok(200));
+        assert_eq!(t.requests().len(), 2);
+    }
+}
