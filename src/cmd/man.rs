@@ -42,7 +42,78 @@ pub fn render(topic: Option<&str>) -> Result<Vec<u8>, Fatal> {
     clap_mangen::Man::new(page_of)
         .render(&mut page)
         .map_err(|err| Fatal::new(Exit::Usage, format!("man: rendering the page: {err}")))?;
-    Ok(page)
+    let mut extra = exit_status_section();
+    if topic.is_none() {
+        extra.push_str(ENVIRONMENT_SECTION);
+    }
+    Ok(insert_before_version(page, &extra))
+}
+
+/// The exit-code table (cli.md "Exit codes"), with the codes taken from [`Exit`] itself.
+fn exit_status_section() -> String {
+    let rows = [
+        (
+            Exit::Success,
+            "Every record mapped and (for send) accepted; skipped records are allowed unless \\-\\-strict.",
+        ),
+        (
+            Exit::Partial,
+            "Finished, but some records were invalid or rejected (see the dead\\-letter file or the listing).",
+        ),
+        (
+            Exit::Usage,
+            "Usage, configuration or unreadable input; nothing was sent.",
+        ),
+        (
+            Exit::Auth,
+            "Customer.io refused the credentials (401/403); stopped at once, resumable.",
+        ),
+        (
+            Exit::Interrupted,
+            "Interrupted (Ctrl\\-C); checkpoint written, resumable.",
+        ),
+    ];
+    let mut section = String::from(".SH \"EXIT STATUS\"\n");
+    for (exit, meaning) in rows {
+        section.push_str(&format!(".TP\n\\fB{}\\fR\n{meaning}\n", exit.code()));
+    }
+    section
+}
+
+/// Environment variables the commands read (their flags say the same in OPTIONS).
+const ENVIRONMENT_SECTION: &str = "\
+.SH ENVIRONMENT
+.TP
+\\fBCIO_SITE_ID\\fR
+Track API site id (as \\fB\\-\\-site\\-id\\fR).
+.TP
+\\fBCIO_API_KEY\\fR
+Track API key (or \\fB\\-\\-api\\-key\\-file\\fR); never printed, logged or written anywhere.
+.TP
+\\fBCIO_REGION\\fR
+Account region, \\fBus\\fR or \\fBeu\\fR (as \\fB\\-\\-region\\fR).
+.TP
+\\fBCIO_ENDPOINT\\fR
+Track API base URL overriding the region's host (as \\fB\\-\\-endpoint\\fR).
+";
+
+/// Put hand-written sections before clap_mangen's trailing VERSION section (or at the end).
+fn insert_before_version(page: Vec<u8>, extra: &str) -> Vec<u8> {
+    let marker: &[u8] = b"\n.SH VERSION\n";
+    match page.windows(marker.len()).position(|w| w == marker) {
+        Some(at) => {
+            let mut out = Vec::with_capacity(page.len() + extra.len());
+            out.extend_from_slice(&page[..=at]);
+            out.extend_from_slice(extra.as_bytes());
+            out.extend_from_slice(&page[at + 1..]);
+            out
+        }
+        None => {
+            let mut out = page;
+            out.extend_from_slice(extra.as_bytes());
+            out
+        }
+    }
 }
 
 /// Print the chosen man page on standard output.
@@ -74,6 +145,19 @@ mod tests {
         let page = String::from_utf8(render(Some("send")).expect("page")).expect("utf-8");
         assert!(page.contains(".TH cio-replay-send 1"), "{page}");
         assert!(page.contains("\\-\\-concurrency"));
+    }
+
+    #[test]
+    fn pages_carry_exit_status_before_version_and_top_level_the_environment() {
+        let top = String::from_utf8(render(None).expect("page")).expect("utf-8");
+        let exit = top.find(".SH \"EXIT STATUS\"").expect("exit status");
+        let env = top.find(".SH ENVIRONMENT").expect("environment");
+        let version = top.find(".SH VERSION").expect("version");
+        assert!(exit < env && env < version, "{top}");
+        assert!(top.contains("\\fB130\\fR"));
+        let send = String::from_utf8(render(Some("send")).expect("page")).expect("utf-8");
+        assert!(send.contains(".SH \"EXIT STATUS\""));
+        assert!(!send.contains(".SH ENVIRONMENT"));
     }
 
     #[test]
