@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod deadletter;
 pub mod exit;
+pub mod gdpr;
 pub mod input;
 pub mod interrupt;
 pub mod mapping;

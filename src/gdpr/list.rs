@@ -1,0 +1,415 @@
+//! Reading lists of people: files or stdin; plain text, CSV or NDJSON, chosen by extension
+//! (`.gz` too); one entry at a time with its `FILE:LINE`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::resolve::{Field, Resolved, resolve, resolve_object};
+use crate::cli::ListFormat;
+use crate::input::{Location, parse_event};
+
+/// A line longer than this is malformed (no identifier or list entry comes near it).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The CSV columns tried, in this order, when `--column` is not given.
+pub const DEFAULT_COLUMNS: [&str; 4] = ["userId", "id", "email", "cio_id"];
+
+/// One entry of a list and what it resolved to.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Which list (0-based, in command-line order).
+    pub input: usize,
+    pub location: Location,
+    pub resolved: Resolved,
+}
+
+/// One list to read: a file, or standard input held in memory (it is read twice: once to count and
+/// check, once to send).
+#[derive(Debug, Clone)]
+pub struct ListSource {
+    /// The path as given, or `-`.
+    pub name: Arc<str>,
+    pub format: ListFormat,
+    gzip: bool,
+    origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+enum Origin {
+    File(PathBuf),
+    Stdin(Arc<[u8]>),
+}
+
+/// Check and name every list; reads standard input (`-` or no file) into memory, at most once.
+pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<ListSource>> {
+    let stdin_only = [PathBuf::from("-")];
+    let files = if files.is_empty() { &stdin_only[..] } else { files };
+    let mut stdin_used = false;
+    let mut out = Vec::with_capacity(files.len());
+    for path in files {
+        let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+        if path.as_os_str() == "-" {
+            if stdin_used {
+                bail!("standard input (-) can be given only once");
+            }
+            stdin_used = true;
+            let mut bytes = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("reading the list from standard input")?;
+            out.push(ListSource {
+                name,
+                format: format.unwrap_or(ListFormat::Text),
+                gzip: false,
+                origin: Origin::Stdin(bytes.into()),
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(path).with_context(|| format!("{name}: cannot read the list"))?;
+        if meta.is_dir() {
+            bail!("{name}: is a directory, not a list file");
+        }
+        let (by_extension, gzip) = format_of(path);
+        out.push(ListSource {
+            name,
+            format: format.unwrap_or(by_extension),
+            gzip,
+            origin: Origin::File(path.clone()),
+        });
+    }
+    Ok(out)
+}
+
+/// The format an extension names (`.csv`, `.ndjson`/`.jsonl`/`.json`, anything else is text), and
+/// whether a `.gz` wraps it.
+pub fn format_of(path: &Path) -> (ListFormat, bool) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (stem, gzip) = match name.strip_suffix(".gz") {
+        Some(stem) => (stem.to_string(), true),
+        None => (name, false),
+    };
+    let format = match stem.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("csv") => ListFormat::Csv,
+        Some("ndjson" | "jsonl" | "json") => ListFormat::Ndjson,
+        _ => ListFormat::Text,
+    };
+    (format, gzip)
+}
+
+impl ListSource {
+    /// The raw bytes, as stored (still compressed for `.gz`).
+    fn raw(&self) -> Result<Box<dyn Read>> {
+        Ok(match &self.origin {
+            Origin::File(path) => Box::new(
+                File::open(path).with_context(|| format!("{}: cannot open the list", self.name))?,
+            ),
+            Origin::Stdin(bytes) => Box::new(io::Cursor::new(Arc::clone(bytes))),
+        })
+    }
+
+    /// Feed the list's bytes as stored into `hasher`; returns how many there were.
+    pub fn hash_into(&self, hasher: &mut Sha256) -> Result<u64> {
+        let mut raw = self.raw()?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = match raw.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).with_context(|| format!("{}: reading the list", self.name)),
+            };
+            hasher.update(&buf[..n]);
+            total += n as u64;
+        }
+    }
+
+    fn reader(&self) -> Result<Box<dyn BufRead>> {
+        let raw = self.raw()?;
+        Ok(if self.gzip {
+            Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(raw)))
+        } else {
+            Box::new(BufReader::with_capacity(64 * 1024, raw))
+        })
+    }
+
+    /// The entries of this list, in order. `input` is its 0-based position on the command line.
+    /// An entry that cannot be used is an `Entry` with [`Resolved::Malformed`]; only I/O failures
+    /// (and a CSV without the column) are errors.
+    pub fn entries(&self, input: usize, column: Option<&str>) -> Result<Entries> {
+        let reader = self.reader()?;
+        let inner = match self.format {
+            ListFormat::Text | ListFormat::Ndjson => Inner::Lines(Lines {
+                reader,
+                line: 0,
+                buf: Vec::new(),
+            }),
+            ListFormat::Csv => {
+                let mut csv = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(false)
+                    .from_reader(reader);
+                let headers = csv
+                    .byte_headers()
+                    .map_err(|e| io_error(&self.name, e))?
+                    .clone();
+                match pick_column(&headers, column) {
+                    Ok(Some((index, field))) => Inner::Csv {
+                        csv,
+                        index,
+                        field,
+                        record: csv::ByteRecord::new(),
+                    },
+                    // An empty file has no header and no entries.
+                    Ok(None) => Inner::Done,
+                    Err(why) => bail!("{}: {why}", self.name),
+                }
+            }
+        };
+        Ok(Entries {
+            name: Arc::clone(&self.name),
+            input,
+            format: self.format,
+            inner,
+        })
+    }
+}
+
+fn io_error(name: &str, e: csv::Error) -> anyhow::Error {
+    anyhow::anyhow!("{name}: reading the list: {e}")
+}
+
+/// The column to read and how its values are taken; `None` for a file without any header.
+fn pick_column(
+    headers: &csv::ByteRecord,
+    column: Option<&str>,
+) -> std::result::Result<Option<(usize, Field)>, String> {
+    let names: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = String::from_utf8_lossy(h);
+            let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { &h };
+            h.trim().to_string()
+        })
+        .collect();
+    if names.is_empty() || (names.len() == 1 && names[0].is_empty()) {
+        return Ok(None);
+    }
+    let find = |wanted: &str| {
+        names
+            .iter()
+            .position(|n| n == wanted)
+            .or_else(|| names.iter().position(|n| n.eq_ignore_ascii_case(wanted)))
+    };
+    let index = match column {
+        Some(wanted) => find(wanted).ok_or_else(|| {
+            format!("no column named {wanted:?} (the header has: {})", names.join(", "))
+        })?,
+        None => DEFAULT_COLUMNS.iter().find_map(|c| find(c)).ok_or_else(|| {
+            format!(
+                "no column named userId, id, email or cio_id (the header has: {}); name the column \
+                 with --column NAME (a header row is required)",
+                names.join(", ")
+            )
+        })?,
+    };
+    let field = match names[index].to_ascii_lowercase().as_str() {
+        "email" => Field::Email,
+        "cio_id" => Field::CioId,
+        _ => Field::Rule,
+    };
+    Ok(Some((index, field)))
+}
+
+/// The entries of one list.
+pub struct Entries {
+    name: Arc<str>,
+    input: usize,
+    format: ListFormat,
+    inner: Inner,
+}
+
+enum Inner {
+    Lines(Lines),
+    Csv {
+        csv: csv::Reader<Box<dyn BufRead>>,
+        index: usize,
+        field: Field,
+        record: csv::ByteRecord,
+    },
+    Done,
+}
+
+struct Lines {
+    reader: Box<dyn BufRead>,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+impl Lines {
+    /// The next line without its ending; `Err(len)` when it is over [`MAX_LINE_BYTES`].
+    fn next(&mut self) -> io::Result<Option<std::result::Result<&[u8], usize>>> {
+        self.buf.clear();
+        let mut len = 0usize;
+        let mut any = false;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            any = true;
+            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            len += take;
+            if len <= MAX_LINE_BYTES + 2 {
+                self.buf.extend_from_slice(&chunk[..take]);
+            }
+            self.reader.consume(take);
+            if done {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        self.line += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+            len -= 1;
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+                len -= 1;
+            }
+        }
+        if len > MAX_LINE_BYTES {
+            return Ok(Some(Err(len)));
+        }
+        let mut text = &self.buf[..];
+        if self.line == 1 {
+            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        }
+        Ok(Some(Ok(text)))
+    }
+}
+
+impl Iterator for Entries {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        let (line, resolved) = match &mut self.inner {
+            Inner::Done => return None,
+            Inner::Lines(lines) => match lines.next() {
+                Err(e) => {
+                    self.inner = Inner::Done;
+                    return Some(Err(anyhow::Error::new(e).context(format!("{}: reading the list", self.name))));
+                }
+                Ok(None) => {
+                    self.inner = Inner::Done;
+                    return None;
+                }
+                Ok(Some(Err(len))) => (
+                    lines.line,
+                    Resolved::Malformed(format!(
+                        "line is {len} bytes, above the {MAX_LINE_BYTES}-byte limit for one entry"
+                    )),
+                ),
+                Ok(Some(Ok(bytes))) => {
+                    let resolved = line_entry(bytes, self.format);
+                    (lines.line, resolved)
+                }
+            },
+            Inner::Csv {
+                csv,
+                index,
+                field,
+                record,
+            } => match csv.read_byte_record(record) {
+                Ok(false) => {
+                    self.inner = Inner::Done;
+                    return None;
+                }
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    let cell = record.get(*index).unwrap_or_default();
+                    let resolved = match std::str::from_utf8(cell) {
+                        Ok(text) => resolve(text, *field),
+                        Err(e) => not_utf8(e),
+                    };
+                    (line, resolved)
+                }
+                Err(e) => match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        pos,
+                        expected_len,
+                        len,
+                    } => (
+                        pos.as_ref().map_or(0, |p| p.line()),
+                        Resolved::Malformed(format!(
+                            "CSV row has {len} fields but the header has {expected_len}: fix the row \
+                             (quote cells that hold commas)"
+                        )),
+                    ),
+                    _ => {
+                        self.inner = Inner::Done;
+                        return Some(Err(io_error(&self.name, e)));
+                    }
+                },
+            },
+        };
+        Some(Ok(Entry {
+            input: self.input,
+            location: Location {
+                file: Arc::clone(&self.name),
+                line,
+            },
+            resolved,
+        }))
+    }
+}
+
+fn not_utf8(e: std::str::Utf8Error) -> Resolved {
+    Resolved::Malformed(format!(
+        "not valid UTF-8 at byte {}: re-encode the list as UTF-8",
+        e.valid_up_to()
+    ))
+}
+
+/// One line of a text or NDJSON list. Text: a line whose first non-blank character is `#` is a
+/// comment.
+fn line_entry(bytes: &[u8], format: ListFormat) -> Resolved {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return not_utf8(e),
+    };
+    match format {
+        ListFormat::Ndjson => {
+            if text.trim().is_empty() {
+                return Resolved::Blank;
+            }
+            match parse_event(text) {
+                Ok(serde_json::Value::Object(object)) => resolve_object(&object),
+                Ok(_) => Resolved::Malformed("a line must be a JSON object".into()),
+                Err(e) => Resolved::Malformed(e.to_string()),
+            }
+        }
+        _ if text.trim_start().starts_with('#') => Resolved::Blank,
+        _ => resolve(text, Field::Rule),
+    }
+}

@@ -1,0 +1,140 @@
+//! GDPR runs: turn lists of people (ids or emails) into delete / suppress / unsuppress operations.
+//!
+//! `list` opens the inputs and reads entries, `resolve` turns one value into a person by the
+//! identifier rule of mapping.md §3, `fold` drops duplicates with a set of hashed keys, `confirm` is
+//! the gate before anything is sent and `receipt` is the CSV proof of what was done.
+
+pub mod confirm;
+pub mod fold;
+pub mod list;
+pub mod receipt;
+pub mod resolve;
+
+use std::fmt;
+
+use serde_json::{Value, json};
+
+use crate::cli::GdprAction;
+use crate::track::{Action, Operation};
+
+/// Which identifier a person is addressed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdKind {
+    Id,
+    Email,
+    CioId,
+}
+
+impl IdKind {
+    /// The identifier's name, as in the operation's `identifiers` and in the receipt.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdKind::Id => "id",
+            IdKind::Email => "email",
+            IdKind::CioId => "cio_id",
+        }
+    }
+}
+
+impl fmt::Display for IdKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One person on a list: the identifier exactly as it is sent (a `cio_id` without its prefix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub kind: IdKind,
+    pub identifier: String,
+}
+
+impl Person {
+    pub fn new(kind: IdKind, identifier: impl Into<String>) -> Person {
+        Person {
+            kind,
+            identifier: identifier.into(),
+        }
+    }
+
+    /// The `identifiers` object of the operation: exactly one key.
+    pub fn identifiers(&self) -> Value {
+        json!({ self.kind.name(): self.identifier })
+    }
+
+    /// How the person is written for humans and in the receipt: `cio_` ids keep their prefix.
+    pub fn display(&self) -> String {
+        match self.kind {
+            IdKind::CioId => format!("cio_{}", self.identifier),
+            _ => self.identifier.clone(),
+        }
+    }
+}
+
+/// The three GDPR actions, as the Track API and the mapping name them.
+pub fn track_action(action: GdprAction) -> Action {
+    match action {
+        GdprAction::Delete => Action::DeletePerson,
+        GdprAction::Suppress => Action::SuppressPerson,
+        GdprAction::Unsuppress => Action::UnsuppressPerson,
+    }
+}
+
+/// The word used on the command line, in the receipt and in the operation's `action`.
+pub fn action_name(action: GdprAction) -> &'static str {
+    match action {
+        GdprAction::Delete => "delete",
+        GdprAction::Suppress => "suppress",
+        GdprAction::Unsuppress => "unsuppress",
+    }
+}
+
+/// What the action does to a person, in plain words (the gate and the summary say it).
+pub fn action_explained(action: GdprAction) -> &'static str {
+    match action {
+        GdprAction::Delete => {
+            "delete removes each person and all their data; it does not block them: a later identify \
+             or event for the same id or email creates the person again (use suppress to prevent that)"
+        }
+        GdprAction::Suppress => {
+            "suppress deletes each person's profile and all their data AND blocks the identifier, so \
+             later calls that use it are ignored; the data cannot be brought back"
+        }
+        GdprAction::Unsuppress => {
+            "unsuppress frees each identifier so that it can be used again; it does NOT restore any \
+             deleted data: the next identify starts a fresh, empty profile"
+        }
+    }
+}
+
+/// The exact operation sent for `person`.
+pub fn operation(action: GdprAction, person: &Person) -> Operation {
+    Operation {
+        action: track_action(action),
+        body: json!({
+            "type": "person",
+            "action": action_name(action),
+            "identifiers": person.identifiers(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_has_exactly_one_identifier() {
+        let op = operation(GdprAction::Suppress, &Person::new(IdKind::CioId, "a3000001"));
+        assert_eq!(op.action, Action::SuppressPerson);
+        assert_eq!(
+            op.body.to_string(),
+            r#"{"type":"person","action":"suppress","identifiers":{"cio_id":"a3000001"}}"#
+        );
+        let p = Person::new(IdKind::Email, "Ada@Example.org");
+        assert_eq!(
+            operation(GdprAction::Delete, &p).body.to_string(),
+            r#"{"type":"person","action":"delete","identifiers":{"email":"Ada@Example.org"}}"#
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! The receipt: a CSV file with one row per distinct person (and one per unusable entry) saying
+//! what was done, then a trailer of `#` rows with the totals, the SHA-256 of the list and the
+//! workspace. Proof for the privacy team; it never holds the API key.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::Person;
+use crate::input::Location;
+
+/// The columns, in order.
+pub const HEADER: [&str; 8] = [
+    "identifier",
+    "kind",
+    "action",
+    "outcome",
+    "http_status",
+    "reason",
+    "time",
+    "source",
+];
+
+/// What became of one person (or entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// Customer.io accepted the operation (also for someone already deleted or suppressed).
+    Accepted,
+    /// Customer.io refused the operation (a 4xx or a 207 error for it); not retried.
+    Rejected,
+    /// Not delivered: retries ran out, the network failed or the run stopped before it was sent.
+    Failed,
+    /// The list entry could not be used; nothing was sent for it.
+    Invalid,
+}
+
+impl RowOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            RowOutcome::Accepted => "accepted",
+            RowOutcome::Rejected => "rejected",
+            RowOutcome::Failed => "failed",
+            RowOutcome::Invalid => "invalid",
+        }
+    }
+}
+
+/// The default receipt name: `gdpr-<action>-<YYYYMMDDTHHMMSSZ>.csv`.
+pub fn default_path(action: &str, now: DateTime<Utc>) -> PathBuf {
+    PathBuf::from(format!("gdpr-{action}-{}.csv", now.format("%Y%m%dT%H%M%SZ")))
+}
+
+/// An RFC 3339 UTC time with seconds, as the receipt writes it.
+pub fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Refuse a receipt path that exists already (a receipt is never overwritten) or whose folder is
+/// missing; called before the confirmation so that a bad path stops the run before anything is sent.
+pub fn check_path(path: &Path) -> Result<()> {
+    if path.exists() {
+        anyhow::bail!(
+            "receipt {} exists already: receipts are never overwritten; choose another --receipt FILE",
+            path.display()
+        );
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        if !parent.is_dir() {
+            anyhow::bail!("receipt {}: folder {} does not exist", path.display(), parent.display());
+        }
+    }
+    Ok(())
+}
+
+/// Counts of the rows written so far.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub invalid: u64,
+}
+
+impl Counts {
+    /// People with a row (invalid entries are not people).
+    pub fn people(&self) -> u64 {
+        self.accepted + self.rejected + self.failed
+    }
+}
+
+/// Everything the trailer says besides the counts.
+#[derive(Debug, Clone)]
+pub struct Trailer {
+    pub action: String,
+    /// The lists, in order, as given.
+    pub lists: Vec<String>,
+    /// Hex SHA-256 of all lists' bytes as stored, concatenated in order.
+    pub sha256: String,
+    pub list_bytes: u64,
+    pub entries: u64,
+    pub duplicates: u64,
+    pub blank: u64,
+    pub site_id: String,
+    pub host: String,
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+    /// One line on how the run ended (all sent, interrupted, stopped by a 401...).
+    pub ending: String,
+}
+
+/// An open receipt.
+pub struct Receipt {
+    path: PathBuf,
+    writer: csv::Writer<File>,
+    counts: Counts,
+}
+
+impl Receipt {
+    /// Create the receipt (never overwriting one) and write its header.
+    pub fn create(path: &Path) -> Result<Receipt> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .with_context(|| format!("creating receipt {}", path.display()))?;
+        let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
+        writer.write_record(HEADER).with_context(|| format!("writing receipt {}", path.display()))?;
+        writer.flush()?;
+        Ok(Receipt {
+            path: path.to_path_buf(),
+            writer,
+            counts: Counts::default(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// One person's row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn person(
+        &mut self,
+        person: &Person,
+        action: &str,
+        outcome: RowOutcome,
+        status: Option<u16>,
+        reason: &str,
+        time: DateTime<Utc>,
+        source: &Location,
+    ) -> Result<()> {
+        match outcome {
+            RowOutcome::Accepted => self.counts.accepted += 1,
+            RowOutcome::Rejected => self.counts.rejected += 1,
+            RowOutcome::Failed => self.counts.failed += 1,
+            RowOutcome::Invalid => self.counts.invalid += 1,
+        }
+        let status = status.map(|s| s.to_string()).unwrap_or_default();
+        let time = rfc3339(time);
+        let source = source.to_string();
+        let shown = person.display();
+        let row = [
+            shown.as_str(),
+            person.kind.name(),
+            action,
+            outcome.name(),
+            status.as_str(),
+            reason,
+            time.as_str(),
+            source.as_str(),
+        ];
+        self.write(&row)
+    }
+
+    /// An unusable entry's row (no identifier, no kind).
+    pub fn invalid(&mut self, action: &str, why: &str, time: DateTime<Utc>, source: &Location) -> Result<()> {
+        self.counts.invalid += 1;
+        let time = rfc3339(time);
+        let source = source.to_string();
+        self.write(&["", "", action, "invalid", "", why, time.as_str(), source.as_str()])
+    }
+
+    fn write(&mut self, row: &[&str]) -> Result<()> {
+        self.writer
+            .write_record(row)
+            .with_context(|| format!("writing receipt {}", self.path.display()))
+    }
+
+    /// Write the trailer and close; the receipt is complete only with its trailer.
+    pub fn finish(mut self, trailer: &Trailer) -> Result<Counts> {
+        let c = self.counts;
+        let rows: Vec<(&str, String)> = vec![
+            ("# receipt", "cio-replay gdpr".into()),
+            ("# tool_version", env!("CARGO_PKG_VERSION").into()),
+            ("# action", trailer.action.clone()),
+            ("# workspace_site_id", trailer.site_id.clone()),
+            ("# workspace_host", trailer.host.clone()),
+            ("# lists", trailer.lists.join(" ")),
+            ("# list_sha256", trailer.sha256.clone()),
+            ("# list_bytes", trailer.list_bytes.to_string()),
+            ("# entries", trailer.entries.to_string()),
+            ("# people", c.people().to_string()),
+            ("# accepted", c.accepted.to_string()),
+            ("# rejected", c.rejected.to_string()),
+            ("# failed", c.failed.to_string()),
+            ("# invalid", c.invalid.to_string()),
+            ("# duplicates", trailer.duplicates.to_string()),
+            ("# blank_or_comment", trailer.blank.to_string()),
+            ("# started", rfc3339(trailer.started)),
+            ("# finished", rfc3339(trailer.finished)),
+            ("# ending", trailer.ending.clone()),
+        ];
+        for (key, value) in rows {
+            self.write(&[key, value.as_str()])?;
+        }
+        self.writer
+            .flush()
+            .with_context(|| format!("writing receipt {}", self.path.display()))?;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        file.sync_all()
+            .with_context(|| format!("writing receipt {}", self.path.display()))?;
+        Ok(c)
+    }
+
+    /// Flush what has been written (after each delivered batch, so a crash keeps the rows).
+    pub fn flush(&mut self) -> Result<()> {
+        self.writer.flush()?;
+        Ok(())
+    }
+}
