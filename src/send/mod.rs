@@ -16,6 +16,9 @@ pub mod retry;
 pub mod transport;
 mod worker;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 

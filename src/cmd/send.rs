@@ -1,0 +1,233 @@
+//! `cio-replay send`: check settings and credentials, pre-scan for campaign risk, then read, map
+//! and deliver every record, writing dead letters, progress and the final summary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::cli::SendArgs;
+use crate::config::MappingSettings;
+use crate::deadletter::{self, DeadLetter};
+use crate::exit::{Exit, Fatal};
+use crate::mapping::Outcome;
+use crate::pipeline::Pipeline;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::secret::Secret;
+use crate::send::credentials::{self, Credentials, KeySource};
+use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
+use crate::send::{
+    DeliveryReport, DeliverySettings, DeliveryStats, Hooks, HttpTransport, Settlement, deliver,
+};
+use crate::summary::{RequestPlan, Summary, json_len};
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Fatal::new(Exit::Usage, message.into()).into()
+}
+
+pub fn run(args: SendArgs) -> Result<Exit> {
+    let settings = MappingSettings::from_args(&args.mapping)?;
+    let d = &args.delivery;
+    let delivery = DeliverySettings::new(
+        settings.mode,
+        d.rate,
+        d.concurrency,
+        d.batch_bytes,
+        d.batch_size,
+        d.retries,
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
+        return Err(usage(format!(
+            "--timeout {}: must be a number of seconds between 0 and 3600",
+            d.timeout
+        )));
+    }
+    let quiet = args.display.quiet;
+
+    // Where to send, and as whom.
+    let mut sandbox = None;
+    let (base_url, creds) = if d.sandbox {
+        let key = Secret::new(format!("sbx-{}", fastrand_key()));
+        let config = SandboxConfig {
+            site_id: "sandbox".to_string(),
+            api_key: key.clone(),
+            ..SandboxConfig::default()
+        };
+        let sb = Sandbox::start(config).context("starting the in-process sandbox")?;
+        let url = sb.url();
+        let creds = Credentials {
+            site_id: sb.site_id().to_string(),
+            key,
+        };
+        sandbox = Some(sb);
+        (url, creds)
+    } else {
+        let env_key = std::env::var("CIO_API_KEY").ok();
+        let (creds, source) = credentials::resolve(
+            d.site_id.as_deref(),
+            d.api_key_file.as_deref(),
+            d.api_key.as_deref(),
+            env_key,
+        )
+        .map_err(|e| usage(e.to_string()))?;
+        if source == KeySource::Flag {
+            eprintln!("{}", credentials::FLAG_WARNING);
+        }
+        (settings.base_url.clone(), creds)
+    };
+    let transport = HttpTransport::new(
+        &base_url,
+        &creds.site_id,
+        &creds.key,
+        Duration::from_secs_f64(d.timeout),
+        delivery.lanes(),
+    )
+    .map_err(|e| usage(e.to_string()))?;
+
+    // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
+    let pipeline_settings = settings.pipeline(&args.input);
+    let window = crate::safety::gate::window_from_args(&args.mapping)?;
+    let allow_recent = args.allow_recent || d.sandbox;
+    crate::safety::gate::check_before_send(
+        &pipeline_settings,
+        &window,
+        allow_recent,
+        crate::safety::now_unix(),
+    )?;
+    let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
+
+    if !quiet {
+        let target = if d.sandbox {
+            format!("the in-process sandbox at {base_url}")
+        } else {
+            base_url.clone()
+        };
+        let rate = if delivery.rate > 0.0 {
+            format!("{} requests/s", delivery.rate)
+        } else {
+            "no rate limit".to_string()
+        };
+        eprintln!(
+            "cio-replay send: to {target} ({} mode, {rate}, {} lane{})",
+            match settings.mode {
+                crate::track::Mode::Batch => "batch",
+                crate::track::Mode::Sequential => "sequential",
+            },
+            delivery.lanes(),
+            if delivery.lanes() == 1 { "" } else { "s" }
+        );
+    }
+
+    let stop_flag = crate::interrupt::install()?;
+    let stop: Arc<AtomicBool> = stop_flag.as_atomic();
+    let dead_letter_path = d
+        .dead_letter
+        .clone()
+        .unwrap_or_else(|| deadletter::default_path(&args.input.files));
+    let mut hooks = SendHooks {
+        dead_letter: DeadLetter::new(dead_letter_path),
+        progress: SendProgress::new(crate::progress::enabled(&args.display), pipeline.progress()),
+        error: None,
+        stop: stop.clone(),
+    };
+    let bytes_read = pipeline.progress().bytes_read;
+    let started = Instant::now();
+    let mut summary = Summary::new(
+        RequestPlan::new(settings.mode, d.batch_size, d.batch_bytes),
+        d.rate,
+    );
+    let items = pipeline.inspect(|item| {
+        let op_bytes = match &item.outcome {
+            Outcome::Mapped(op) => Some(json_len(&op.body)),
+            _ => None,
+        };
+        summary.add(&item.outcome, op_bytes);
+    });
+    let report = deliver(items, &delivery, &transport, &mut hooks, &stop)?;
+    hooks.progress.finish();
+    summary.finish(
+        bytes_read.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+    );
+    if let Some(err) = hooks.error.take() {
+        return Err(err);
+    }
+    let path_text = hooks.dead_letter.path().display().to_string();
+    let dead = Some((path_text.as_str(), hooks.dead_letter.written()));
+    if !quiet {
+        eprint!("{}", summary.to_text("send"));
+        eprint!("{}", delivery_text(&report, dead));
+        if let Some(sb) = &sandbox {
+            eprintln!("the sandbox workspace now holds:");
+            eprintln!("{}", sb.summary().trim_end());
+        }
+    }
+    if let Some(path) = &d.report {
+        write_report(path, &summary, &report, dead)?;
+    }
+    if let Some(mut sb) = sandbox {
+        sb.stop();
+    }
+    exit_of(&report)
+}
+
+fn exit_of(report: &DeliveryReport) -> Result<Exit> {
+    if let Some(halt) = &report.halted {
+        return Err(Fatal::new(halt.exit, halt.message.clone()).into());
+    }
+    if report.stopped_early {
+        return Ok(Exit::Interrupted);
+    }
+    let s: &DeliveryStats = &report.stats;
+    Ok(if s.invalid + s.rejected + s.failed > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}
+
+fn write_report(
+    path: &PathBuf,
+    summary: &Summary,
+    report: &DeliveryReport,
+    dead: Option<(&str, u64)>,
+) -> Result<()> {
+    let mut value = summary.to_json();
+    merge(&mut value, delivery_json(report, dead));
+    let mut text = serde_json::to_string_pretty(&value)?;
+    text.push('\n');
+    std::fs::write(path, text)
+        .with_context(|| format!("--report {}: cannot write it", path.display()))
+}
+
+/// A random key for the in-process sandbox.
+fn fastrand_key() -> String {
+    (0..24).map(|_| fastrand::alphanumeric()).collect()
+}
+
+/// Dead letters and progress while the delivery runs.
+struct SendHooks {
+    dead_letter: DeadLetter,
+    progress: SendProgress,
+    /// The first error writing a dead letter; the run stops reading when it happens.
+    error: Option<anyhow::Error>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Hooks for SendHooks {
+    fn on_record(&mut self, settlement: &Settlement) {
+        if let Err(e) = self.dead_letter.record(settlement) {
+            if self.error.is_none() {
+                self.error = Some(e);
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, stats: &DeliveryStats) {
+        self.progress.update(stats);
+    }
+}

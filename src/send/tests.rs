@@ -1,0 +1,326 @@
+//! Delivery tests without sockets: a recording transport checks batch limits, exactly-once
+//! delivery, per-entity order, bisection, 207 handling, retries and the auth halt.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::transport::{Recorded, RecordingTransport, Reply, TransportError};
+use super::*;
+use crate::input::{Location, Record};
+use crate::mapping::{Invalid, Outcome};
+use crate::pipeline::Item;
+use crate::track::{Action, Endpoint, Operation};
+
+fn item(index: u64, action: Action, body: Value) -> Item {
+    Item {
+        record: Record {
+            location: Location {
+                file: "t.ndjson".into(),
+                line: index + 1,
+            },
+            input: 0,
+            index,
+            original: format!("{{\"n\":{index}}}"),
+            event: Ok(json!({ "n": index })),
+        },
+        outcome: Outcome::Mapped(Operation { action, body }),
+    }
+}
+
+fn event(index: u64, person: &str, pad: usize) -> Item {
+    item(
+        index,
+        Action::TrackEvent,
+        json!({"type":"person","action":"event","identifiers":{"id":person},"name":"e",
+               "attributes":{"seq":index,"pad":"x".repeat(pad)}}),
+    )
+}
+
+fn settings(mode: Mode, concurrency: usize, bytes: usize, size: usize) -> DeliverySettings {
+    let mut s = DeliverySettings::new(mode, 0.0, concurrency, bytes, size, 3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.linger = Duration::from_millis(1);
+    s
+}
+
+#[derive(Default)]
+struct Collect {
+    settled: Vec<Settlement>,
+    watermarks: Vec<(usize, u64)>,
+}
+
+impl Hooks for Collect {
+    fn on_record(&mut self, s: &Settlement) {
+        self.settled.push(s.clone());
+    }
+    fn on_settled(&mut self, w: &[(usize, u64)]) {
+        self.watermarks.extend_from_slice(w);
+    }
+}
+
+fn run(items: Vec<Item>, s: &DeliverySettings, t: &RecordingTransport) -> (DeliveryReport, Collect) {
+    let mut hooks = Collect::default();
+    let report = deliver(items.into_iter(), s, t, &mut hooks, &never_stop())
+        .unwrap_or_else(|e| panic!("{e}"));
+    (report, hooks)
+}
+
+/// The operations inside a recorded request, in order.
+fn ops_of(r: &Recorded) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    match r.endpoint {
+        Endpoint::Batch => v["batch"].as_array().cloned().unwrap_or_default(),
+        _ => vec![v],
+    }
+}
+
+fn seqs(requests: &[Recorded]) -> Vec<u64> {
+    requests
+        .iter()
+        .flat_map(ops_of)
+        .filter_map(|op| op["attributes"]["seq"].as_u64())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn batches_respect_limits_and_send_each_operation_once(
+        pads in proptest::collection::vec(0usize..31_000, 1..120),
+        size in 1usize..40,
+        bytes in 40_000usize..=500_000,
+        lanes in 1usize..5,
+    ) {
+        let items: Vec<Item> = pads.iter().enumerate()
+            .map(|(i, pad)| event(i as u64, &format!("p{}", i % 7), *pad)).collect();
+        let n = items.len() as u64;
+        let t = RecordingTransport::new();
+        let (report, hooks) = run(items, &settings(Mode::Batch, lanes, bytes, size), &t);
+        let requests = t.requests();
+        for r in &requests {
+            prop_assert_eq!(r.endpoint, Endpoint::Batch);
+            prop_assert!(r.body.len() <= bytes && r.body.len() <= 500_000);
+            prop_assert!(ops_of(r).len() <= size);
+        }
+        let mut sent = seqs(&requests);
+        sent.sort_unstable();
+        prop_assert_eq!(sent, (0..n).collect::<Vec<_>>());
+        prop_assert_eq!(report.stats.accepted, n);
+        prop_assert_eq!(hooks.settled.len() as u64, n);
+        prop_assert_eq!(report.watermarks.clone(), vec![(0usize, n)]);
+    }
+}
+
+#[test]
+fn per_person_order_is_kept_across_lanes() {
+    let items: Vec<Item> = (0..400).map(|i| event(i, &format!("p{}", i % 13), 10)).collect();
+    let t = RecordingTransport::new();
+    let (report, _) = run(items, &settings(Mode::Batch, 8, 475_000, 7), &t);
+    assert_eq!(report.stats.accepted, 400);
+    let mut last: HashMap<String, u64> = HashMap::new();
+    for op in t.requests().iter().flat_map(ops_of) {
+        let person = op["identifiers"]["id"].to_string();
+        let seq = op["attributes"]["seq"].as_u64().unwrap_or(0);
+        if let Some(prev) = last.insert(person, seq) {
+            assert!(prev < seq, "{prev} then {seq}");
+        }
+    }
+}
+
+#[test]
+fn sequential_mode_sends_one_entity_request_per_operation_in_order() {
+    let mut items: Vec<Item> = (0..20).map(|i| event(i, &format!("p{i}"), 5)).collect();
+    items.push(item(
+        20,
+        Action::ReportDeliveryEvent,
+        json!({"delivery_id":"d","metric":"opened","attributes":{"seq":20}}),
+    ));
+    let t = RecordingTransport::new();
+    let (report, _) = run(items, &settings(Mode::Sequential, 8, 475_000, 100), &t);
+    let requests = t.requests();
+    assert_eq!(requests.len(), 21);
+    assert!(requests[..20].iter().all(|r| r.endpoint == Endpoint::Entity));
+    assert_eq!(requests[20].endpoint, Endpoint::Metrics);
+    assert_eq!(seqs(&requests), (0..21).collect::<Vec<_>>());
+    assert_eq!(report.stats.requests, 21);
+}
+
+#[test]
+fn metrics_go_singly_in_batch_mode() {
+    let items = vec![
+        event(0, "a", 1),
+        item(1, Action::ReportDeliveryEvent, json!({"delivery_id":"d","metric":"clicked"})),
+        event(2, "a", 1),
+    ];
+    let t = RecordingTransport::new();
+    let (report, _) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
+    let endpoints: Vec<Endpoint> = t.requests().iter().map(|r| r.endpoint).collect();
+    assert!(endpoints.contains(&Endpoint::Metrics));
+    assert_eq!(report.stats.accepted, 3);
+}
+
+#[test]
+fn a_whole_batch_400_is_bisected_to_the_bad_operations() {
+    let items: Vec<Item> = (0..10).map(|i| event(i, "p", 1)).collect();
+    // Any request containing seq 3 or seq 7 is refused whole.
+    let t = RecordingTransport::new().respond_with(|_, body| {
+        let text = String::from_utf8_lossy(body);
+        let bad = text.contains("\"seq\":3,") || text.contains("\"seq\":7,");
+        bad.then(|| Ok(Reply::new(400, r#"{"errors":[{"reason":"invalid","message":"bad thing"}]}"#)))
+    });
+    let (report, hooks) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
+    assert_eq!(report.stats.accepted, 8);
+    assert_eq!(report.stats.rejected, 2);
+    let rejected: Vec<u64> = hooks
+        .settled
+        .iter()
+        .filter(|s| s.result.stage() == Some("rejected"))
+        .map(|s| s.record.index)
+        .collect();
+    assert_eq!(rejected, vec![3, 7]);
+    assert!(hooks.settled.iter().any(|s| s.result.reason().contains("bad thing")));
+    // Accepted operations were accepted exactly once.
+    let accepted_bodies = t.requests().iter().filter(|r| {
+        let text = String::from_utf8_lossy(&r.body);
+        !(text.contains("\"seq\":3,") || text.contains("\"seq\":7,"))
+    }).flat_map(ops_of).count();
+    assert_eq!(accepted_bodies, 8);
+}
+
+#[test]
+fn a_207_rejects_only_the_listed_operations() {
+    let items: Vec<Item> = (0..5).map(|i| event(i, "p", 1)).collect();
+    let t = RecordingTransport::new().script([Ok(Reply::new(
+        207,
+        r#"{"errors":[{"batch_index":1,"reason":"invalid","field":"name","message":"too long"},
+                      {"batch_index":4,"message":"nope"},{"batch_index":99,"message":"x"},{"message":"y"}]}"#,
+    ))]);
+    let (report, hooks) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
+    assert_eq!(t.requests().len(), 1);
+    assert_eq!(report.stats.accepted, 3);
+    assert_eq!(report.stats.rejected, 2);
+    assert_eq!(report.stats.ignored_errors, 2);
+    let rejected: Vec<(u64, String)> = hooks
+        .settled
+        .iter()
+        .filter(|s| s.result.stage() == Some("rejected"))
+        .map(|s| (s.record.index, s.result.reason().to_string()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![(1, "name: too long (invalid)".to_string()), (4, "nope".to_string())]
+    );
+    assert!(hooks.settled.iter().all(|s| s.result.status() != Some(200)));
+}
+
+#[test]
+fn retryable_failures_are_retried_then_given_up() {
+    let items = vec![event(0, "p", 1)];
+    let t = RecordingTransport::new().script([
+        Ok(Reply::new(503, "")),
+        Err(TransportError::Timeout("slow".into())),
+        Ok(Reply {
+            status: 429,
+            body: String::new(),
+            retry_after: Some(Duration::from_millis(10)),
+        }),
+        Ok(Reply::new(200, "{}")),
+    ]);
+    let (report, _) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
+    assert_eq!(report.stats.accepted, 1);
+    assert_eq!(report.stats.retries, 3);
+    assert_eq!(report.stats.throttled, 1);
+    assert_eq!(report.stats.requests, 4);
+
+    let mut s = settings(Mode::Batch, 1, 475_000, 100);
+    s.retries = 1;
+    let t = RecordingTransport::new().respond_with(|_, _| Some(Ok(Reply::new(500, "boom"))));
+    let (report, hooks) = run(vec![event(0, "p", 1)], &s, &t);
+    assert_eq!(t.requests().len(), 2);
+    assert_eq!(report.stats.failed, 1);
+    assert_eq!(hooks.settled[0].result.status(), Some(500));
+    assert_eq!(hooks.settled[0].result.stage(), Some("failed"));
+
+    s.retries = 0;
+    let t = RecordingTransport::new().respond_with(|_, _| Some(Ok(Reply::new(404, ""))));
+    let (report, _) = run(vec![event(0, "p", 1)], &s, &t);
+    assert_eq!((t.requests().len(), report.stats.rejected), (1, 1));
+}
+
+#[test]
+fn a_401_halts_the_run_and_leaves_records_unsettled() {
+    let items: Vec<Item> = (0..500).map(|i| event(i, &format!("p{i}"), 1)).collect();
+    let t = RecordingTransport::new().respond_with(|_, _| Some(Ok(Reply::new(401, ""))));
+    let (report, hooks) = run(items, &settings(Mode::Batch, 4, 475_000, 10), &t);
+    let halt = report.halted.unwrap_or_else(|| panic!("not halted"));
+    assert_eq!(halt.exit, crate::exit::Exit::Auth);
+    assert!(hooks.settled.is_empty());
+    assert!(report.stats.records < 500, "kept reading after the 401");
+    assert_eq!(report.stats.unsent, report.stats.records);
+    assert!(t.requests().len() <= 4);
+    assert_eq!(report.watermarks, vec![(0, 0)]);
+}
+
+#[test]
+fn invalid_and_skipped_records_settle_without_requests() {
+    let mut bad = event(1, "p", 1);
+    bad.outcome = Outcome::Invalid(Invalid {
+        action: Some(Action::TrackEvent),
+        field: Some("event".into()),
+        message: "no name".into(),
+    });
+    let mut skip = event(2, "p", 1);
+    skip.outcome = Outcome::Skipped {
+        action: Action::CreateUpdatePerson,
+        reason: "anonymous".into(),
+    };
+    let t = RecordingTransport::new();
+    let (report, hooks) = run(
+        vec![event(0, "p", 1), bad, skip],
+        &settings(Mode::Batch, 2, 475_000, 100),
+        &t,
+    );
+    assert_eq!(
+        (report.stats.accepted, report.stats.invalid, report.stats.skipped),
+        (1, 1, 1)
+    );
+    assert_eq!(t.requests().len(), 1);
+    assert!(hooks.settled.iter().any(|s| s.result.reason() == "event: no name"));
+    assert_eq!(hooks.watermarks.last(), Some(&(0, 3)));
+}
+
+#[test]
+fn merges_are_barriers() {
+    let merge_of = |j: usize| {
+        json!({"type":"person","action":"merge","primary":{"id":format!("p{j}")},"secondary":{"id":"q"}})
+    };
+    let j = (0..100)
+        .find(|j| lanes::route(&merge_of(*j), 4) == lanes::Route::Barrier)
+        .unwrap_or(0);
+    let people = [format!("p{j}"), "q".to_string(), "r".into(), "s".into()];
+    let mut items: Vec<Item> = (0..50).map(|i| event(i, &people[i as usize % 4], 1)).collect();
+    let mut merge = merge_of(j);
+    merge["attributes"] = json!({"seq": 50});
+    items.push(item(50, Action::MergePeople, merge));
+    items.extend((51..100).map(|i| event(i, &people[i as usize % 4], 1)));
+    let t = RecordingTransport::new();
+    let (report, _) = run(items, &settings(Mode::Batch, 4, 475_000, 100), &t);
+    assert_eq!(report.stats.accepted, 100);
+    let order = seqs(&t.requests());
+    let at = order.iter().position(|s| *s == 50).unwrap_or(0);
+    assert!(order[..at].iter().all(|s| *s < 50), "{order:?}");
+    assert!(order[at + 1..].iter().all(|s| *s > 50), "{order:?}");
+}
+
+#[test]
+fn oversized_operations_are_dead_lettered_not_sent() {
+    let items = vec![event(0, "p", 33_000), event(1, "p", 1)];
+    let t = RecordingTransport::new();
+    let (report, hooks) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
+    assert_eq!((report.stats.rejected, report.stats.accepted), (1, 1));
+    assert_eq!(hooks.settled[0].result.status(), None);
+    assert_eq!(seqs(&t.requests()), vec![1]);
+}
