@@ -1,0 +1,308 @@
+//! `send` against the in-process sandbox over loopback: exactly-once delivery in both modes,
+//! per-person order, 429s and 5xx retried, 207 dead letters read back, 401 exits 3, and the API key
+//! never appears anywhere.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
+use cio_replay::secret::Secret;
+use serde_json::{Value, json};
+
+const KEY: &str = "k3y-DO-NOT-PRINT-7f3a91";
+
+fn sandbox_with(mut config: SandboxConfig) -> Sandbox {
+    config.site_id = "site-1".into();
+    config.api_key = Secret::new(KEY);
+    Sandbox::start(config).expect("sandbox starts")
+}
+
+fn sandbox() -> Sandbox {
+    sandbox_with(SandboxConfig::default())
+}
+
+/// Run `send` against `sb` with the key in the environment; returns (exit code, stdout, stderr).
+fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = common::cio()
+        .current_dir(dir)
+        .env("CIO_SITE_ID", "site-1")
+        .env("CIO_API_KEY", KEY)
+        .args(["send", "--endpoint", &sb.url(), "--allow-recent", "--progress", "never"])
+        .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+fn write_lines(path: &Path, lines: impl IntoIterator<Item = Value>) {
+    let text: String = lines.into_iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(path, text).expect("write input");
+}
+
+fn track(user: &str, n: u64) -> Value {
+    json!({"type":"track","userId":user,"event":"Clicked","properties":{"n":n},
+           "timestamp":"2023-01-01T00:00:00Z","messageId":format!("m-{user}-{n}")})
+}
+
+fn fixture(rel: &str) -> String {
+    common::crate_path(rel).display().to_string()
+}
+
+/// Every operation the sandbox processed exactly once: applied + blocked + ignored = accepted, no
+/// event de-duplicated.
+fn assert_exactly_once(sb: &Sandbox, report: &Value) {
+    let state = sb.state();
+    let ops = &state["operations"];
+    let processed = ops["applied"].as_u64().unwrap_or(0)
+        + ops["blocked"].as_u64().unwrap_or(0)
+        + ops["ignored"].as_u64().unwrap_or(0);
+    assert_eq!(Some(processed), report["accepted"].as_u64(), "{state:#}");
+    assert_eq!(state["events"]["duplicates"], 0, "{state:#}");
+}
+
+#[test]
+fn every_fixture_record_is_accepted_exactly_once_in_both_modes() {
+    for mode in ["batch", "sequential"] {
+        let sb = sandbox();
+        let dir = common::tempdir();
+        let (code, _, stderr) = send(&sb, dir.path(), &[&fixture("fixtures/sample.ndjson"), "--mode", mode]);
+        assert_eq!(code, 0, "{mode}: {stderr}");
+        let r = report(dir.path());
+        assert_eq!(r["records"], 38, "{r:#}");
+        assert_eq!(r["accepted"], r["mapped"], "{mode}: {r:#}");
+        assert_eq!(r["rejected"], 0);
+        assert_eq!(r["failed"], 0);
+        assert_exactly_once(&sb, &r);
+        if mode == "sequential" {
+            assert_eq!(r["requests_sent"], r["accepted"], "one request per operation");
+        }
+        assert!(!dir.path().join("dead.ndjson").exists());
+    }
+}
+
+#[test]
+fn one_persons_records_keep_their_order_at_concurrency_8() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let lines = (0..25u64).flat_map(|seq| {
+        (0..20).map(move |p| {
+            json!({"type":"identify","userId":format!("user-{p}"),"traits":{"seq":seq},
+                   "timestamp":"2023-01-01T00:00:00Z"})
+        })
+    });
+    write_lines(&dir.path().join("in.ndjson"), lines);
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--concurrency", "8", "--batch-size", "7"]);
+    assert_eq!(code, 0, "{stderr}");
+    let state = sb.state();
+    let people = state["people"].as_array().expect("people");
+    assert_eq!(people.len(), 20);
+    for person in people {
+        assert_eq!(person["attributes"]["seq"], 24, "{person}");
+    }
+    assert_exactly_once(&sb, &report(dir.path()));
+}
+
+#[test]
+fn bursts_of_429_with_retry_after_are_waited_out() {
+    let sb = sandbox();
+    sb.script(vec![ScriptedReply::status(429).retry_after(1).times(3)]);
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), (0..30).map(|n| track(&format!("u{}", n % 3), n)));
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--concurrency", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(r["accepted"], 30);
+    assert_eq!(r["throttled"], 3);
+    assert_eq!(r["retries"], 3);
+    assert_exactly_once(&sb, &r);
+}
+
+#[test]
+fn injected_5xx_are_retried_to_success() {
+    let sb = sandbox();
+    sb.script(vec![ScriptedReply::status(503).times(2), ScriptedReply::status(500)]);
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), (0..12).map(|n| track("u", n)));
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--mode", "sequential"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!((r["accepted"].as_u64(), r["retries"].as_u64()), (Some(12), Some(3)));
+    assert_exactly_once(&sb, &r);
+
+    // Random faults at a 30% rate, seeded: everything still arrives once.
+    let sb = sandbox_with(SandboxConfig {
+        fail_rate: 0.3,
+        seed: Some(7),
+        ..SandboxConfig::default()
+    });
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), (0..200).map(|n| track(&format!("u{}", n % 9), n)));
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--batch-size", "5", "--retries", "12"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(r["accepted"], 200);
+    assert!(r["retries"].as_u64() > Some(0));
+    assert_exactly_once(&sb, &r);
+}
+
+#[test]
+fn a_207_dead_letters_exactly_the_listed_operations_and_they_send_back() {
+    let sb = sandbox();
+    sb.script(vec![ScriptedReply::status(207).body(json!({"errors":[
+        {"batch_index":1,"reason":"invalid","field":"name","message":"too long"},
+        {"batch_index":3,"reason":"invalid","message":"bad value"},
+        {"reason":"no index"}
+    ]}))]);
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), (0..10).map(|n| track("u", n)));
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--concurrency", "1", "--batch-size", "10"]);
+    assert_eq!(code, 1, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(8), Some(2)));
+    let dead = std::fs::read_to_string(dir.path().join("dead.ndjson")).expect("dead letters");
+    let lines: Vec<Value> = dead.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(lines.len(), 2, "{dead}");
+    assert_eq!(lines[0]["dead_letter"]["source"], "in.ndjson:2");
+    assert_eq!(lines[0]["dead_letter"]["status"], 207);
+    assert_eq!(lines[0]["dead_letter"]["stage"], "rejected");
+    assert_eq!(lines[0]["dead_letter"]["action"], "track-event");
+    assert_eq!(lines[0]["dead_letter"]["reason"], "name: too long (invalid)");
+    assert_eq!(lines[0]["event"], track("u", 1));
+    assert_eq!(lines[1]["dead_letter"]["source"], "in.ndjson:4");
+    assert_eq!(lines[1]["event"], track("u", 3));
+
+    // The dead-letter file is a valid input as it is.
+    std::fs::rename(dir.path().join("dead.ndjson"), dir.path().join("fixed.ndjson")).expect("mv");
+    let (code, _, stderr) = send(&sb, dir.path(), &["fixed.ndjson"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report(dir.path())["accepted"], 2);
+}
+
+#[test]
+fn a_401_exits_3_at_once() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), (0..500).map(|n| track(&format!("u{n}"), n)));
+    let out = common::cio()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", "site-1")
+        .env("CIO_API_KEY", "wrong-key")
+        .args(["send", "in.ndjson", "--endpoint", &sb.url(), "--allow-recent", "--batch-size", "5"])
+        .args(["--report", "report.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    assert!(!stderr.contains("wrong-key"));
+    let requests = sb.state()["requests"]["total"].as_u64().unwrap_or(0);
+    assert!(requests <= 4, "{requests} requests after the first 401");
+    let r = report(dir.path());
+    assert_eq!(r["accepted"], 0);
+    assert!(r["unsent"].as_u64() > Some(0));
+}
+
+#[test]
+fn credentials_and_endpoints_are_checked_before_anything_is_sent() {
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), [track("u", 1)]);
+    let out = common::cio()
+        .current_dir(dir.path())
+        .args(["send", "in.ndjson", "--allow-recent"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CIO_SITE_ID"));
+    let out = common::cio()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", "s")
+        .env("CIO_API_KEY", KEY)
+        .args(["send", "in.ndjson", "--allow-recent", "--endpoint", "http://track.example.com"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
+    for (flag, value) in [("--batch-bytes", "500001"), ("--concurrency", "0"), ("--rate", "-1")] {
+        let out = common::cio()
+            .current_dir(dir.path())
+            .env("CIO_SITE_ID", "s")
+            .env("CIO_API_KEY", KEY)
+            .args(["send", "in.ndjson", "--allow-recent", flag, value])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+    }
+}
+
+#[test]
+fn the_api_key_appears_in_no_output_or_file() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let mut lines: Vec<Value> = (0..20).map(|n| track("u", n)).collect();
+    lines.push(json!({"type":"track","userId":"u"})); // invalid: no event name
+    write_lines(&dir.path().join("in.ndjson"), lines);
+    std::fs::write(dir.path().join("key.txt"), format!("{KEY}\n")).expect("key file");
+    let mut seen = String::new();
+    let (code, out, err) = send(&sb, dir.path(), &["in.ndjson"]);
+    assert_eq!(code, 1, "{err}");
+    seen += &(out + &err);
+    // --api-key on the command line works, with a warning.
+    let o = common::cio()
+        .current_dir(dir.path())
+        .args(["send", "in.ndjson", "--endpoint", &sb.url(), "--allow-recent", "--site-id", "site-1"])
+        .args(["--api-key", KEY, "--dead-letter", "dead-flag.ndjson", "--report", "report-flag.json"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(stderr.contains("visible") || stderr.contains("can see it"), "{stderr}");
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    seen += &(String::from_utf8_lossy(&o.stdout).into_owned() + &stderr);
+    // --api-key-file, and a refused run.
+    let o = common::cio()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", "other-site")
+        .args(["send", "in.ndjson", "--endpoint", &sb.url(), "--allow-recent"])
+        .args(["--api-key-file", "key.txt", "--dead-letter", "dead-401.ndjson", "--report", "report-401.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(3));
+    seen += &(String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr));
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+        let path: PathBuf = entry.path();
+        if path.file_name().is_some_and(|n| n == "key.txt") {
+            continue;
+        }
+        seen += &std::fs::read_to_string(&path).unwrap_or_default();
+        files += 1;
+    }
+    assert!(files >= 5, "reports and dead letters were written");
+    assert!(!seen.is_empty());
+    assert!(!seen.contains(KEY), "the key leaked");
+    assert!(!seen.contains("c2l0ZS0xOmszeS1ETy1OT1QtUFJJTlQtN2YzYTkx"), "the key leaked in base64");
+}
+
+#[test]
+fn send_sandbox_needs_no_account() {
+    let dir = common::tempdir();
+    let out = common::cio()
+        .current_dir(dir.path())
+        .args(["send", &fixture("fixtures/sample.ndjson"), "--sandbox", "--dead-letter", "d.ndjson"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("38 accepted"), "{stderr}");
+    assert!(stderr.contains("sandbox workspace"), "{stderr}");
+}
