@@ -105,7 +105,6 @@ impl ScriptedReply {
 /// What the fault layer decided for one request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
-    Scripted(ScriptedReply),
     /// Over the throttle: 429 with `Retry-After` seconds.
     Throttled(u64),
     /// An injected 500, 502 or 503.

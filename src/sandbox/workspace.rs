@@ -350,11 +350,15 @@ impl Workspace {
         for token in gone.devices.keys() {
             self.device_owner.insert(token.clone(), p);
         }
-        if let Some(id) = &gone.id {
-            self.claim(p, Ident::Id(id.clone()));
+        // The secondary's id and email move only where the primary has none.
+        let (has_id, has_email) = self.people.get(&p).map_or((true, true), |person| {
+            (person.id.is_some(), person.email.is_some())
+        });
+        if let Some(id) = gone.id.clone().filter(|_| !has_id) {
+            self.claim(p, Ident::Id(id));
         }
-        if let Some(email) = &gone.email {
-            self.claim(p, Ident::Email(email.clone()));
+        if let Some(email) = gone.email.clone().filter(|_| !has_email) {
+            self.claim(p, Ident::Email(email));
         }
         for anon in &gone.anonymous_ids {
             self.link(p, anon);
