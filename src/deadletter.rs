@@ -151,7 +151,10 @@ mod tests {
     #[test]
     fn keeps_the_original_verbatim() {
         let l = line(
-            &info(r#"{"type":"track","n":1.50,"big":12345678901234567890}"#, true),
+            &info(
+                r#"{"type":"track","n":1.50,"big":12345678901234567890}"#,
+                true,
+            ),
             Some(207),
             "attributes.x: too long",
             "rejected",
@@ -165,7 +168,13 @@ mod tests {
 
     #[test]
     fn unparsable_records_go_as_raw_text() {
-        let l = line(&info("{not json", false), None, "malformed", "invalid", None);
+        let l = line(
+            &info("{not json", false),
+            None,
+            "malformed",
+            "invalid",
+            None,
+        );
         assert!(l.ends_with(",\"raw\":\"{not json\"}\n"), "{l}");
         assert!(l.contains("\"status\":null"));
         assert!(l.contains("\"action\":null"));
@@ -188,6 +197,9 @@ mod tests {
             default_path(&[PathBuf::from("-")]),
             PathBuf::from("cio-replay.rejected.ndjson")
         );
-        assert_eq!(default_path(&[]), PathBuf::from("cio-replay.rejected.ndjson"));
+        assert_eq!(
+            default_path(&[]),
+            PathBuf::from("cio-replay.rejected.ndjson")
+        );
     }
 }

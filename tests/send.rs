@@ -28,7 +28,14 @@ fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
         .current_dir(dir)
         .env("CIO_SITE_ID", "site-1")
         .env("CIO_API_KEY", KEY)
-        .args(["send", "--endpoint", &sb.url(), "--allow-recent", "--progress", "never"])
+        .args([
+            "send",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+            "--progress",
+            "never",
+        ])
         .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
         .args(args)
         .output()
@@ -76,7 +83,11 @@ fn every_fixture_record_is_accepted_exactly_once_in_both_modes() {
     for mode in ["batch", "sequential"] {
         let sb = sandbox();
         let dir = common::tempdir();
-        let (code, _, stderr) = send(&sb, dir.path(), &[&fixture("fixtures/sample.ndjson"), "--mode", mode]);
+        let (code, _, stderr) = send(
+            &sb,
+            dir.path(),
+            &[&fixture("fixtures/sample.ndjson"), "--mode", mode],
+        );
         assert_eq!(code, 0, "{mode}: {stderr}");
         let r = report(dir.path());
         assert_eq!(r["records"], 38, "{r:#}");
@@ -85,7 +96,10 @@ fn every_fixture_record_is_accepted_exactly_once_in_both_modes() {
         assert_eq!(r["failed"], 0);
         assert_exactly_once(&sb, &r);
         if mode == "sequential" {
-            assert_eq!(r["requests_sent"], r["accepted"], "one request per operation");
+            assert_eq!(
+                r["requests_sent"], r["accepted"],
+                "one request per operation"
+            );
         }
         assert!(!dir.path().join("dead.ndjson").exists());
     }
@@ -102,7 +116,11 @@ fn one_persons_records_keep_their_order_at_concurrency_8() {
         })
     });
     write_lines(&dir.path().join("in.ndjson"), lines);
-    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--concurrency", "8", "--batch-size", "7"]);
+    let (code, _, stderr) = send(
+        &sb,
+        dir.path(),
+        &["in.ndjson", "--concurrency", "8", "--batch-size", "7"],
+    );
     assert_eq!(code, 0, "{stderr}");
     let state = sb.state();
     let people = state["people"].as_array().expect("people");
@@ -118,7 +136,10 @@ fn bursts_of_429_with_retry_after_are_waited_out() {
     let sb = sandbox();
     sb.script(vec![ScriptedReply::status(429).retry_after(1).times(3)]);
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), (0..30).map(|n| track(&format!("u{}", n % 3), n)));
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..30).map(|n| track(&format!("u{}", n % 3), n)),
+    );
     let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--concurrency", "2"]);
     assert_eq!(code, 0, "{stderr}");
     let r = report(dir.path());
@@ -131,13 +152,22 @@ fn bursts_of_429_with_retry_after_are_waited_out() {
 #[test]
 fn injected_5xx_are_retried_to_success() {
     let sb = sandbox();
-    sb.script(vec![ScriptedReply::status(503).times(2), ScriptedReply::status(500)]);
+    sb.script(vec![
+        ScriptedReply::status(503).times(2),
+        ScriptedReply::status(500),
+    ]);
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), (0..12).map(|n| track("u", n)));
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..12).map(|n| track("u", n)),
+    );
     let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--mode", "sequential"]);
     assert_eq!(code, 0, "{stderr}");
     let r = report(dir.path());
-    assert_eq!((r["accepted"].as_u64(), r["retries"].as_u64()), (Some(12), Some(3)));
+    assert_eq!(
+        (r["accepted"].as_u64(), r["retries"].as_u64()),
+        (Some(12), Some(3))
+    );
     assert_exactly_once(&sb, &r);
 
     // Random faults at a 30% rate, seeded: everything still arrives once.
@@ -147,8 +177,15 @@ fn injected_5xx_are_retried_to_success() {
         ..SandboxConfig::default()
     });
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), (0..200).map(|n| track(&format!("u{}", n % 9), n)));
-    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--batch-size", "5", "--retries", "12"]);
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..200).map(|n| track(&format!("u{}", n % 9), n)),
+    );
+    let (code, _, stderr) = send(
+        &sb,
+        dir.path(),
+        &["in.ndjson", "--batch-size", "5", "--retries", "12"],
+    );
     assert_eq!(code, 0, "{stderr}");
     let r = report(dir.path());
     assert_eq!(r["accepted"], 200);
@@ -165,25 +202,45 @@ fn a_207_dead_letters_exactly_the_listed_operations_and_they_send_back() {
         {"reason":"no index"}
     ]}))]);
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), (0..10).map(|n| track("u", n)));
-    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--concurrency", "1", "--batch-size", "10"]);
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..10).map(|n| track("u", n)),
+    );
+    let (code, _, stderr) = send(
+        &sb,
+        dir.path(),
+        &["in.ndjson", "--concurrency", "1", "--batch-size", "10"],
+    );
     assert_eq!(code, 1, "{stderr}");
     let r = report(dir.path());
-    assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(8), Some(2)));
+    assert_eq!(
+        (r["accepted"].as_u64(), r["rejected"].as_u64()),
+        (Some(8), Some(2))
+    );
     let dead = std::fs::read_to_string(dir.path().join("dead.ndjson")).expect("dead letters");
-    let lines: Vec<Value> = dead.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let lines: Vec<Value> = dead
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     assert_eq!(lines.len(), 2, "{dead}");
     assert_eq!(lines[0]["dead_letter"]["source"], "in.ndjson:2");
     assert_eq!(lines[0]["dead_letter"]["status"], 207);
     assert_eq!(lines[0]["dead_letter"]["stage"], "rejected");
     assert_eq!(lines[0]["dead_letter"]["action"], "track-event");
-    assert_eq!(lines[0]["dead_letter"]["reason"], "name: too long (invalid)");
+    assert_eq!(
+        lines[0]["dead_letter"]["reason"],
+        "name: too long (invalid)"
+    );
     assert_eq!(lines[0]["event"], track("u", 1));
     assert_eq!(lines[1]["dead_letter"]["source"], "in.ndjson:4");
     assert_eq!(lines[1]["event"], track("u", 3));
 
     // The dead-letter file is a valid input as it is.
-    std::fs::rename(dir.path().join("dead.ndjson"), dir.path().join("fixed.ndjson")).expect("mv");
+    std::fs::rename(
+        dir.path().join("dead.ndjson"),
+        dir.path().join("fixed.ndjson"),
+    )
+    .expect("mv");
     let (code, _, stderr) = send(&sb, dir.path(), &["fixed.ndjson"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report(dir.path())["accepted"], 2);
@@ -193,12 +250,23 @@ fn a_207_dead_letters_exactly_the_listed_operations_and_they_send_back() {
 fn a_401_exits_3_at_once() {
     let sb = sandbox();
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), (0..500).map(|n| track(&format!("u{n}"), n)));
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..500).map(|n| track(&format!("u{n}"), n)),
+    );
     let out = common::cio()
         .current_dir(dir.path())
         .env("CIO_SITE_ID", "site-1")
         .env("CIO_API_KEY", "wrong-key")
-        .args(["send", "in.ndjson", "--endpoint", &sb.url(), "--allow-recent", "--batch-size", "5"])
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+            "--batch-size",
+            "5",
+        ])
         .args(["--report", "report.json"])
         .output()
         .expect("runs");
@@ -228,12 +296,22 @@ fn credentials_and_endpoints_are_checked_before_anything_is_sent() {
         .current_dir(dir.path())
         .env("CIO_SITE_ID", "s")
         .env("CIO_API_KEY", KEY)
-        .args(["send", "in.ndjson", "--allow-recent", "--endpoint", "http://track.example.com"])
+        .args([
+            "send",
+            "in.ndjson",
+            "--allow-recent",
+            "--endpoint",
+            "http://track.example.com",
+        ])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
-    for (flag, value) in [("--batch-bytes", "500001"), ("--concurrency", "0"), ("--rate", "-1")] {
+    for (flag, value) in [
+        ("--batch-bytes", "500001"),
+        ("--concurrency", "0"),
+        ("--rate", "-1"),
+    ] {
         let out = common::cio()
             .current_dir(dir.path())
             .env("CIO_SITE_ID", "s")
@@ -260,24 +338,56 @@ fn the_api_key_appears_in_no_output_or_file() {
     // --api-key on the command line works, with a warning.
     let o = common::cio()
         .current_dir(dir.path())
-        .args(["send", "in.ndjson", "--endpoint", &sb.url(), "--allow-recent", "--site-id", "site-1"])
-        .args(["--api-key", KEY, "--dead-letter", "dead-flag.ndjson", "--report", "report-flag.json"])
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+            "--site-id",
+            "site-1",
+        ])
+        .args([
+            "--api-key",
+            KEY,
+            "--dead-letter",
+            "dead-flag.ndjson",
+            "--report",
+            "report-flag.json",
+        ])
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(stderr.contains("visible") || stderr.contains("can see it"), "{stderr}");
+    assert!(
+        stderr.contains("visible") || stderr.contains("can see it"),
+        "{stderr}"
+    );
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     seen += &(String::from_utf8_lossy(&o.stdout).into_owned() + &stderr);
     // --api-key-file, and a refused run.
     let o = common::cio()
         .current_dir(dir.path())
         .env("CIO_SITE_ID", "other-site")
-        .args(["send", "in.ndjson", "--endpoint", &sb.url(), "--allow-recent"])
-        .args(["--api-key-file", "key.txt", "--dead-letter", "dead-401.ndjson", "--report", "report-401.json"])
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+        ])
+        .args([
+            "--api-key-file",
+            "key.txt",
+            "--dead-letter",
+            "dead-401.ndjson",
+            "--report",
+            "report-401.json",
+        ])
         .output()
         .expect("runs");
     assert_eq!(o.status.code(), Some(3));
-    seen += &(String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr));
+    seen +=
+        &(String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr));
     let mut files = 0;
     for entry in std::fs::read_dir(dir.path()).expect("dir").flatten() {
         let path: PathBuf = entry.path();
@@ -290,7 +400,10 @@ fn the_api_key_appears_in_no_output_or_file() {
     assert!(files >= 5, "reports and dead letters were written");
     assert!(!seen.is_empty());
     assert!(!seen.contains(KEY), "the key leaked");
-    assert!(!seen.contains("c2l0ZS0xOmszeS1ETy1OT1QtUFJJTlQtN2YzYTkx"), "the key leaked in base64");
+    assert!(
+        !seen.contains("c2l0ZS0xOmszeS1ETy1OT1QtUFJJTlQtN2YzYTkx"),
+        "the key leaked in base64"
+    );
 }
 
 #[test]
@@ -298,7 +411,13 @@ fn send_sandbox_needs_no_account() {
     let dir = common::tempdir();
     let out = common::cio()
         .current_dir(dir.path())
-        .args(["send", &fixture("fixtures/sample.ndjson"), "--sandbox", "--dead-letter", "d.ndjson"])
+        .args([
+            "send",
+            &fixture("fixtures/sample.ndjson"),
+            "--sandbox",
+            "--dead-letter",
+            "d.ndjson",
+        ])
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -113,10 +113,7 @@ mod tests {
         );
         assert!(BatchLimits::new(500_000, 10).is_ok());
         assert_eq!(BatchLimits::new(475_000, 0), Err(LimitError::ZeroSize));
-        let l = BatchLimits::new(475_000, 100).unwrap_or(BatchLimits {
-            bytes: 1,
-            size: 1,
-        });
+        let l = BatchLimits::new(475_000, 100).unwrap_or(BatchLimits { bytes: 1, size: 1 });
         assert!(l.fits_alone(32_000));
         assert!(!l.fits_alone(32_001));
     }

@@ -111,8 +111,8 @@ mod tests {
         let (c, s) = resolve(Some("site"), None, Some("flag"), Some("env".into()))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((c.key.expose(), s), ("flag", KeySource::Flag));
-        let (c, s) =
-            resolve(Some("site"), None, None, Some(" env ".into())).unwrap_or_else(|e| panic!("{e}"));
+        let (c, s) = resolve(Some("site"), None, None, Some(" env ".into()))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((c.key.expose(), s), ("env", KeySource::Env));
         let _ = std::fs::remove_dir_all(&dir);
     }

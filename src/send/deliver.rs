@@ -124,10 +124,16 @@ impl State {
                 match route {
                     Route::Lane(n) => push(lanes, n, prepared)?,
                     Route::Barrier => {
-                        barrier(lanes)?;
+                        drain_lanes(lanes, 0..lanes.len())?;
                         push(lanes, 0, prepared)?;
-                        barrier(&lanes[..1])?;
+                        drain_lanes(lanes, [0])?;
                         self.drain(out_rx, hooks, shared);
+                    }
+                    Route::Span(spanned) => {
+                        let first = spanned.first().copied().unwrap_or(0);
+                        drain_lanes(lanes, spanned.iter().copied())?;
+                        push(lanes, first, prepared)?;
+                        drain_lanes(lanes, [first])?;
                     }
                 }
                 return Ok(());
@@ -203,15 +209,21 @@ fn push(lanes: &[SyncSender<LaneMsg>], n: usize, op: Prepared) -> anyhow::Result
         .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))
 }
 
-/// Make every lane in `lanes` send what it holds and wait until all of it is settled.
-fn barrier(lanes: &[SyncSender<LaneMsg>]) -> anyhow::Result<()> {
+/// Make the lanes `which` send what they hold, and wait until all of it is settled.
+fn drain_lanes(
+    lanes: &[SyncSender<LaneMsg>],
+    which: impl IntoIterator<Item = usize>,
+) -> anyhow::Result<()> {
     let (ack_tx, ack_rx) = mpsc::channel();
-    for (n, lane) in lanes.iter().enumerate() {
-        lane.send(LaneMsg::Flush(ack_tx.clone()))
+    let mut count = 0;
+    for n in which {
+        lanes[n]
+            .send(LaneMsg::Flush(ack_tx.clone()))
             .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))?;
+        count += 1;
     }
     drop(ack_tx);
-    for _ in lanes {
+    for _ in 0..count {
         ack_rx
             .recv()
             .map_err(|_| anyhow::anyhow!("internal error: a lane stopped during a barrier"))?;

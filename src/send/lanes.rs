@@ -5,10 +5,13 @@
 //! its `type`), both sides of a `merge` (`primary`, `secondary`), every counterpart in
 //! `cio_relationships`, and for a v1 delivery metric its `delivery_id`. Entities are hashed onto
 //! `lanes` independent lanes; each lane sends its operations strictly in the order it received them,
-//! one request at a time. An operation whose entities all hash to one lane goes there. An operation
-//! touching entities on different lanes (a merge, most relationship changes) is a *barrier*: every
-//! lane is drained first, then it is sent alone, then the lanes continue. So for any entity, its
-//! operations reach the API in input order. (Two different identifiers of one person — an `id` and
+//! one request at a time. An operation whose entities all hash to one lane goes there. A merge is a
+//! *barrier*: every lane is drained (all earlier operations settled), the merge is sent alone, and
+//! only then does reading continue. Any other operation touching entities on different lanes (most
+//! relationship changes: a person and an object) *spans* those lanes: only they are drained, the
+//! operation is sent on the first of them and settled before reading continues; the other lanes keep
+//! working. So for any entity, its operations reach the API in input order, and nothing read after a
+//! merge reaches the API before it. (Two different identifiers of one person — an `id` and
 //! an `email` — are different entities: the sender cannot know they are the same person.)
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -16,9 +19,12 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde_json::Value;
 
 /// Where an operation goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Lane(usize),
+    /// Touches entities on these lanes (sorted, at least two): drain them, send it alone.
+    Span(Vec<usize>),
+    /// A merge: drain every lane, send it alone.
     Barrier,
 }
 
@@ -58,22 +64,23 @@ fn lane_of(key: &str, lanes: usize) -> usize {
     (h.finish() % lanes as u64) as usize
 }
 
-/// The lane for an operation, or [`Route::Barrier`] when it spans lanes.
+/// Where an operation goes: its lane, the lanes it spans, or a barrier for a merge.
 pub fn route(body: &Value, lanes: usize) -> Route {
     let lanes = lanes.max(1);
     if lanes == 1 {
         return Route::Lane(0);
     }
-    let mut chosen = None;
-    for key in keys(body) {
-        let lane = lane_of(&key, lanes);
-        match chosen {
-            None => chosen = Some(lane),
-            Some(c) if c == lane => {}
-            Some(_) => return Route::Barrier,
-        }
+    if body.get("action").and_then(Value::as_str) == Some("merge") {
+        return Route::Barrier;
     }
-    Route::Lane(chosen.unwrap_or(0))
+    let mut chosen: Vec<usize> = keys(body).iter().map(|k| lane_of(k, lanes)).collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    match chosen.as_slice() {
+        [] => Route::Lane(0),
+        [one] => Route::Lane(*one),
+        _ => Route::Span(chosen),
+    }
 }
 
 #[cfg(test)]
@@ -93,11 +100,18 @@ mod tests {
 
     #[test]
     fn keys_cover_merges_relationships_and_metrics() {
-        let merge = json!({"type":"person","action":"merge","primary":{"id":"a"},"secondary":{"id":"b"}});
-        assert_eq!(keys(&merge), vec![r#"person|{"id":"a"}"#, r#"person|{"id":"b"}"#]);
+        let merge =
+            json!({"type":"person","action":"merge","primary":{"id":"a"},"secondary":{"id":"b"}});
+        assert_eq!(
+            keys(&merge),
+            vec![r#"person|{"id":"a"}"#, r#"person|{"id":"b"}"#]
+        );
         let rel = json!({"type":"person","action":"add_relationships","identifiers":{"id":"a"},
             "cio_relationships":[{"identifiers":{"object_type_id":"1","object_id":"o"}}]});
-        assert_eq!(keys(&rel)[1], r#"object|{"object_type_id":"1","object_id":"o"}"#);
+        assert_eq!(
+            keys(&rel)[1],
+            r#"object|{"object_type_id":"1","object_id":"o"}"#
+        );
         let obj = json!({"type":"object","action":"identify","identifiers":{"object_type_id":"1","object_id":"o"},
             "cio_relationships":[{"identifiers":{"id":"a"}}]});
         assert_eq!(keys(&obj)[1], r#"person|{"id":"a"}"#);
@@ -106,16 +120,25 @@ mod tests {
     }
 
     #[test]
-    fn spanning_operations_are_barriers_somewhere() {
-        let mut barriers = 0;
+    fn merges_are_barriers_and_relationships_span() {
+        let merge =
+            json!({"type":"person","action":"merge","primary":{"id":"a"},"secondary":{"id":"b"}});
+        assert_eq!(route(&merge, 8), Route::Barrier);
+        assert_eq!(route(&merge, 1), Route::Lane(0));
+        let mut spans = 0;
         for i in 0..50 {
-            let merge = json!({"type":"person","action":"merge","primary":{"id":format!("a{i}")},"secondary":{"id":"b"}});
-            match route(&merge, 8) {
-                Route::Barrier => barriers += 1,
+            let rel = json!({"type":"person","action":"add_relationships","identifiers":{"id":format!("a{i}")},
+                "cio_relationships":[{"identifiers":{"object_type_id":"1","object_id":"o"}}]});
+            match route(&rel, 8) {
+                Route::Span(lanes) => {
+                    spans += 1;
+                    assert_eq!(lanes.len(), 2);
+                    assert!(lanes.iter().all(|l| *l < 8));
+                }
                 Route::Lane(l) => assert!(l < 8),
+                Route::Barrier => panic!("not a merge"),
             }
-            assert_eq!(route(&merge, 1), Route::Lane(0));
         }
-        assert!(barriers > 0);
+        assert!(spans > 0);
     }
 }

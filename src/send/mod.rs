@@ -27,8 +27,8 @@ use crate::input::{Location, Record};
 use crate::track::{Action, Mode};
 
 pub use batch::{BatchLimits, LimitError};
-pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
 pub use deliver::deliver;
+pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
 
 /// How operations are delivered.
 #[derive(Debug, Clone)]
@@ -118,13 +118,23 @@ impl RecordInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
     Accepted,
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
     /// The record could not be mapped.
-    Invalid { reason: String },
+    Invalid {
+        reason: String,
+    },
     /// The API (or the sender's own limit check, status `None`) refused the operation.
-    Rejected { status: Option<u16>, reason: String },
+    Rejected {
+        status: Option<u16>,
+        reason: String,
+    },
     /// Retries were exhausted; `status` is the last one (`None` for a network error).
-    Failed { status: Option<u16>, reason: String },
+    Failed {
+        status: Option<u16>,
+        reason: String,
+    },
 }
 
 impl Settled {

@@ -17,7 +17,8 @@ pub struct Bucket {
 impl Bucket {
     /// `rate` requests per second; 0 (or infinity) means unlimited.
     pub fn new(rate: f64) -> Bucket {
-        let interval = (rate.is_finite() && rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
+        let interval =
+            (rate.is_finite() && rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
         Bucket {
             interval,
             next: Duration::ZERO,
@@ -124,7 +125,10 @@ mod tests {
     #[test]
     fn idle_time_gives_no_burst() {
         let mut bucket = Bucket::new(10.0);
-        assert_eq!(bucket.reserve(Duration::from_secs(5)), Duration::from_secs(5));
+        assert_eq!(
+            bucket.reserve(Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
         assert_eq!(
             bucket.reserve(Duration::from_secs(5)),
             Duration::from_millis(5100)

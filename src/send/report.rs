@@ -37,7 +37,10 @@ impl SendProgress {
     /// Redraw (at most ten times a second).
     pub fn update(&mut self, stats: &DeliveryStats) {
         let now = Instant::now();
-        if self.last.is_some_and(|t| now - t < Duration::from_millis(100)) {
+        if self
+            .last
+            .is_some_and(|t| now - t < Duration::from_millis(100))
+        {
             return;
         }
         self.last = Some(now);

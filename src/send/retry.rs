@@ -80,7 +80,10 @@ pub fn parse_errors(body: &str) -> Vec<ServerError> {
             message: message.to_string(),
         }];
     }
-    if let Some(list) = meta.and_then(|m| m.get("errors")).and_then(|e| e.as_array()) {
+    if let Some(list) = meta
+        .and_then(|m| m.get("errors"))
+        .and_then(|e| e.as_array())
+    {
         return list
             .iter()
             .map(|e| ServerError {
@@ -93,7 +96,12 @@ pub fn parse_errors(body: &str) -> Vec<ServerError> {
 }
 
 fn read_entry(entry: &serde_json::Value) -> ServerError {
-    let text = |key: &str| entry.get(key).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+    let text = |key: &str| {
+        entry
+            .get(key)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
     let batch_index = entry
         .get("batch_index")
         .and_then(|v| v.as_u64())

@@ -61,7 +61,11 @@ impl Hooks for Collect {
     }
 }
 
-fn run(items: Vec<Item>, s: &DeliverySettings, t: &RecordingTransport) -> (DeliveryReport, Collect) {
+fn run(
+    items: Vec<Item>,
+    s: &DeliverySettings,
+    t: &RecordingTransport,
+) -> (DeliveryReport, Collect) {
     let mut hooks = Collect::default();
     let report = deliver(items.into_iter(), s, t, &mut hooks, &never_stop())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -116,7 +120,9 @@ proptest! {
 
 #[test]
 fn per_person_order_is_kept_across_lanes() {
-    let items: Vec<Item> = (0..400).map(|i| event(i, &format!("p{}", i % 13), 10)).collect();
+    let items: Vec<Item> = (0..400)
+        .map(|i| event(i, &format!("p{}", i % 13), 10))
+        .collect();
     let t = RecordingTransport::new();
     let (report, _) = run(items, &settings(Mode::Batch, 8, 475_000, 7), &t);
     assert_eq!(report.stats.accepted, 400);
@@ -142,7 +148,11 @@ fn sequential_mode_sends_one_entity_request_per_operation_in_order() {
     let (report, _) = run(items, &settings(Mode::Sequential, 8, 475_000, 100), &t);
     let requests = t.requests();
     assert_eq!(requests.len(), 21);
-    assert!(requests[..20].iter().all(|r| r.endpoint == Endpoint::Entity));
+    assert!(
+        requests[..20]
+            .iter()
+            .all(|r| r.endpoint == Endpoint::Entity)
+    );
     assert_eq!(requests[20].endpoint, Endpoint::Metrics);
     assert_eq!(seqs(&requests), (0..21).collect::<Vec<_>>());
     assert_eq!(report.stats.requests, 21);
@@ -152,7 +162,11 @@ fn sequential_mode_sends_one_entity_request_per_operation_in_order() {
 fn metrics_go_singly_in_batch_mode() {
     let items = vec![
         event(0, "a", 1),
-        item(1, Action::ReportDeliveryEvent, json!({"delivery_id":"d","metric":"clicked"})),
+        item(
+            1,
+            Action::ReportDeliveryEvent,
+            json!({"delivery_id":"d","metric":"clicked"}),
+        ),
         event(2, "a", 1),
     ];
     let t = RecordingTransport::new();
@@ -169,7 +183,12 @@ fn a_whole_batch_400_is_bisected_to_the_bad_operations() {
     let t = RecordingTransport::new().respond_with(|_, body| {
         let text = String::from_utf8_lossy(body);
         let bad = text.contains("\"seq\":3,") || text.contains("\"seq\":7,");
-        bad.then(|| Ok(Reply::new(400, r#"{"errors":[{"reason":"invalid","message":"bad thing"}]}"#)))
+        bad.then(|| {
+            Ok(Reply::new(
+                400,
+                r#"{"errors":[{"reason":"invalid","message":"bad thing"}]}"#,
+            ))
+        })
     });
     let (report, hooks) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
     assert_eq!(report.stats.accepted, 8);
@@ -181,12 +200,22 @@ fn a_whole_batch_400_is_bisected_to_the_bad_operations() {
         .map(|s| s.record.index)
         .collect();
     assert_eq!(rejected, vec![3, 7]);
-    assert!(hooks.settled.iter().any(|s| s.result.reason().contains("bad thing")));
+    assert!(
+        hooks
+            .settled
+            .iter()
+            .any(|s| s.result.reason().contains("bad thing"))
+    );
     // Accepted operations were accepted exactly once.
-    let accepted_bodies = t.requests().iter().filter(|r| {
-        let text = String::from_utf8_lossy(&r.body);
-        !(text.contains("\"seq\":3,") || text.contains("\"seq\":7,"))
-    }).flat_map(ops_of).count();
+    let accepted_bodies = t
+        .requests()
+        .iter()
+        .filter(|r| {
+            let text = String::from_utf8_lossy(&r.body);
+            !(text.contains("\"seq\":3,") || text.contains("\"seq\":7,"))
+        })
+        .flat_map(ops_of)
+        .count();
     assert_eq!(accepted_bodies, 8);
 }
 
@@ -211,7 +240,10 @@ fn a_207_rejects_only_the_listed_operations() {
         .collect();
     assert_eq!(
         rejected,
-        vec![(1, "name: too long (invalid)".to_string()), (4, "nope".to_string())]
+        vec![
+            (1, "name: too long (invalid)".to_string()),
+            (4, "nope".to_string())
+        ]
     );
     assert!(hooks.settled.iter().all(|s| s.result.status() != Some(200)));
 }
@@ -284,24 +316,31 @@ fn invalid_and_skipped_records_settle_without_requests() {
         &t,
     );
     assert_eq!(
-        (report.stats.accepted, report.stats.invalid, report.stats.skipped),
+        (
+            report.stats.accepted,
+            report.stats.invalid,
+            report.stats.skipped
+        ),
         (1, 1, 1)
     );
     assert_eq!(t.requests().len(), 1);
-    assert!(hooks.settled.iter().any(|s| s.result.reason() == "event: no name"));
+    assert!(
+        hooks
+            .settled
+            .iter()
+            .any(|s| s.result.reason() == "event: no name")
+    );
     assert_eq!(hooks.watermarks.last(), Some(&(0, 3)));
 }
 
 #[test]
 fn merges_are_barriers() {
-    let merge_of = |j: usize| {
-        json!({"type":"person","action":"merge","primary":{"id":format!("p{j}")},"secondary":{"id":"q"}})
-    };
-    let j = (0..100)
-        .find(|j| lanes::route(&merge_of(*j), 4) == lanes::Route::Barrier)
-        .unwrap_or(0);
+    let merge_of = |j: usize| json!({"type":"person","action":"merge","primary":{"id":format!("p{j}")},"secondary":{"id":"q"}});
+    let j = 1;
     let people = [format!("p{j}"), "q".to_string(), "r".into(), "s".into()];
-    let mut items: Vec<Item> = (0..50).map(|i| event(i, &people[i as usize % 4], 1)).collect();
+    let mut items: Vec<Item> = (0..50)
+        .map(|i| event(i, &people[i as usize % 4], 1))
+        .collect();
     let mut merge = merge_of(j);
     merge["attributes"] = json!({"seq": 50});
     items.push(item(50, Action::MergePeople, merge));
@@ -323,4 +362,35 @@ fn oversized_operations_are_dead_lettered_not_sent() {
     assert_eq!((report.stats.rejected, report.stats.accepted), (1, 1));
     assert_eq!(hooks.settled[0].result.status(), None);
     assert_eq!(seqs(&t.requests()), vec![1]);
+}
+
+#[test]
+fn every_entity_sees_its_operations_in_input_order_with_spanning_relationships() {
+    let mut items = Vec::new();
+    for i in 0..300u64 {
+        let person = format!("p{}", i % 11);
+        let object = format!("o{}", i % 5);
+        let body = match i % 3 {
+            0 => json!({"type":"person","action":"event","identifiers":{"id":person},"name":"e",
+                        "attributes":{"seq":i}}),
+            1 => json!({"type":"object","action":"identify",
+                        "identifiers":{"object_type_id":"1","object_id":object},"attributes":{"seq":i}}),
+            _ => json!({"type":"person","action":"add_relationships","identifiers":{"id":person},
+                        "cio_relationships":[{"identifiers":{"object_type_id":"1","object_id":object}}],
+                        "attributes":{"seq":i}}),
+        };
+        items.push(item(i, Action::CreateUpdateObject, body));
+    }
+    let t = RecordingTransport::new();
+    let (report, _) = run(items, &settings(Mode::Batch, 6, 475_000, 9), &t);
+    assert_eq!(report.stats.accepted, 300);
+    let mut last: HashMap<String, u64> = HashMap::new();
+    for op in t.requests().iter().flat_map(ops_of) {
+        let seq = op["attributes"]["seq"].as_u64().unwrap_or(0);
+        for key in lanes::keys(&op) {
+            if let Some(prev) = last.insert(key.clone(), seq) {
+                assert!(prev < seq, "{key}: {prev} then {seq}");
+            }
+        }
+    }
 }

@@ -121,8 +121,8 @@ impl HttpTransport {
             .timeout_connect(Some(timeout))
             .max_idle_connections_per_host(concurrency.max(1) + 2)
             .build();
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{site_id}:{}", key.expose()));
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("{site_id}:{}", key.expose()));
         Ok(HttpTransport {
             agent: config.new_agent(),
             base,

@@ -15,7 +15,6 @@ use crate::exit::Exit;
 use crate::track::limits::MAX_OPERATION_BYTES;
 use crate::track::{Action, Endpoint};
 
-
 /// An operation ready to send: serialized once, the same bytes on every attempt.
 pub(crate) struct Prepared {
     pub info: RecordInfo,
