@@ -1,6 +1,7 @@
 //! One module per subcommand, each `run(args) -> anyhow::Result<Exit>`.
 
 pub mod completions;
+pub mod gdpr;
 pub mod man;
 pub mod sandbox;
 
@@ -15,7 +16,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Validate(_) => anyhow::bail!("validate: not built yet"),
         Command::DryRun(_) => anyhow::bail!("dry-run: not built yet"),
         Command::Send(_) => anyhow::bail!("send: not built yet"),
-        Command::Gdpr(_) => anyhow::bail!("gdpr: not built yet"),
+        Command::Gdpr(args) => gdpr::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),

@@ -21,7 +21,10 @@ pub struct Workspace {
 pub fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_string()
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+        .to_string()
 }
 
 /// What the gate decided.
@@ -80,7 +83,10 @@ pub fn ask(
     input: &mut impl BufRead,
     out: &mut impl Write,
 ) -> io::Result<Gate> {
-    write!(out, "{banner}Type the number of people ({people}) to go on, anything else stops: ")?;
+    write!(
+        out,
+        "{banner}Type the number of people ({people}) to go on, anything else stops: "
+    )?;
     out.flush()?;
     let mut answer = String::new();
     let read = input.read_line(&mut answer)?;
@@ -116,7 +122,10 @@ mod tests {
         assert!(banner.contains("\"site-1\" at track-eu.customer.io (eu)"));
         assert!(banner.contains("blocks the identifier"));
         let mut out = Vec::new();
-        assert_eq!(ask(&banner, 3, &mut &b" 3\n"[..], &mut out).unwrap(), Gate::Proceed);
+        assert_eq!(
+            ask(&banner, 3, &mut &b" 3\n"[..], &mut out).unwrap(),
+            Gate::Proceed
+        );
         for wrong in [&b"4\n"[..], b"yes\n", b"", b"03x\n"] {
             let gate = ask(&banner, 3, &mut &wrong[..], &mut Vec::new()).unwrap();
             assert!(matches!(gate, Gate::Refused(m) if m.contains("nothing was sent")));
@@ -126,13 +135,18 @@ mod tests {
     #[test]
     fn no_terminal_needs_yes() {
         assert_eq!(without_terminal(true, GdprAction::Delete, 2), Gate::Proceed);
-        assert!(matches!(without_terminal(false, GdprAction::Delete, 2), Gate::Refused(m) if m.contains("--yes")));
+        assert!(
+            matches!(without_terminal(false, GdprAction::Delete, 2), Gate::Refused(m) if m.contains("--yes"))
+        );
     }
 
     #[test]
     fn hosts_never_carry_credentials() {
         assert_eq!(host_of("http://127.0.0.1:8080/"), "127.0.0.1:8080");
-        assert_eq!(host_of("https://user:secret@track.customer.io/x"), "track.customer.io");
+        assert_eq!(
+            host_of("https://user:secret@track.customer.io/x"),
+            "track.customer.io"
+        );
         assert_eq!(host_of("track.customer.io"), "track.customer.io");
     }
 }

@@ -99,7 +99,10 @@ pub enum Noted<'a> {
         first: Location,
     },
     /// An entry that cannot be used.
-    Malformed { location: &'a Location, why: &'a str },
+    Malformed {
+        location: &'a Location,
+        why: &'a str,
+    },
 }
 
 /// The totals of the first pass.
@@ -185,15 +188,29 @@ fn kind_index(kind: IdKind) -> usize {
     }
 }
 
-/// The people of the second pass: each distinct person once, at the entry where the first pass saw
-/// them first. Entries the first pass did not see (the list changed in between) are counted in
-/// `changed` and never yielded.
-pub fn people<'a>(
+/// What the second pass yields: each distinct person once, at the entry where the first pass saw
+/// them first, and each unusable entry (for the receipt).
+#[derive(Debug)]
+pub enum Second {
+    Person {
+        input: usize,
+        location: Location,
+        person: Person,
+    },
+    Malformed {
+        location: Location,
+        why: String,
+    },
+}
+
+/// The second pass. Entries the first pass did not see (the list changed in between) are counted
+/// in `changed` and never yielded.
+pub fn second_pass<'a>(
     sources: &'a [ListSource],
     column: Option<&'a str>,
     seen: &'a Seen,
     changed: &'a std::cell::Cell<u64>,
-) -> impl Iterator<Item = Result<(Location, Person)>> + 'a {
+) -> impl Iterator<Item = Result<Second>> + 'a {
     sources
         .iter()
         .enumerate()
@@ -209,16 +226,23 @@ pub fn people<'a>(
             Ok(Entry {
                 input,
                 location,
-                resolved: Resolved::Person(person, _),
-            }) => match seen.is_first(&person, input, location.line) {
-                Some(true) => Some(Ok((location, person))),
-                Some(false) => None,
-                None => {
-                    changed.set(changed.get() + 1);
-                    None
-                }
+                resolved,
+            }) => match resolved {
+                Resolved::Blank => None,
+                Resolved::Malformed(why) => Some(Ok(Second::Malformed { location, why })),
+                Resolved::Person(person, _) => match seen.is_first(&person, input, location.line) {
+                    Some(true) => Some(Ok(Second::Person {
+                        input,
+                        location,
+                        person,
+                    })),
+                    Some(false) => None,
+                    None => {
+                        changed.set(changed.get() + 1);
+                        None
+                    }
+                },
             },
-            Ok(_) => None,
         })
 }
 
@@ -229,15 +253,30 @@ mod tests {
     #[test]
     fn emails_fold_case_insensitively_ids_do_not() {
         let mut seen = Seen::default();
-        assert_eq!(seen.insert(&Person::new(IdKind::Email, "Ada@X.org"), 0, 1), None);
-        assert_eq!(seen.insert(&Person::new(IdKind::Email, "ada@x.ORG"), 0, 5), Some((0, 1)));
+        assert_eq!(
+            seen.insert(&Person::new(IdKind::Email, "Ada@X.org"), 0, 1),
+            None
+        );
+        assert_eq!(
+            seen.insert(&Person::new(IdKind::Email, "ada@x.ORG"), 0, 5),
+            Some((0, 1))
+        );
         assert_eq!(seen.insert(&Person::new(IdKind::Id, "U1"), 0, 2), None);
         assert_eq!(seen.insert(&Person::new(IdKind::Id, "u1"), 1, 2), None);
         // The same text as an id and as a cio_id are different people.
         assert_eq!(seen.insert(&Person::new(IdKind::CioId, "u1"), 1, 3), None);
         assert_eq!(seen.len(), 4);
-        assert_eq!(seen.is_first(&Person::new(IdKind::Email, "ADA@x.org"), 0, 1), Some(true));
-        assert_eq!(seen.is_first(&Person::new(IdKind::Email, "ada@x.org"), 0, 5), Some(false));
-        assert_eq!(seen.is_first(&Person::new(IdKind::Id, "nobody"), 0, 9), None);
+        assert_eq!(
+            seen.is_first(&Person::new(IdKind::Email, "ADA@x.org"), 0, 1),
+            Some(true)
+        );
+        assert_eq!(
+            seen.is_first(&Person::new(IdKind::Email, "ada@x.org"), 0, 5),
+            Some(false)
+        );
+        assert_eq!(
+            seen.is_first(&Person::new(IdKind::Id, "nobody"), 0, 9),
+            None
+        );
     }
 }

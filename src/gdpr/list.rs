@@ -49,7 +49,11 @@ enum Origin {
 /// Check and name every list; reads standard input (`-` or no file) into memory, at most once.
 pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<ListSource>> {
     let stdin_only = [PathBuf::from("-")];
-    let files = if files.is_empty() { &stdin_only[..] } else { files };
+    let files = if files.is_empty() {
+        &stdin_only[..]
+    } else {
+        files
+    };
     let mut stdin_used = false;
     let mut out = Vec::with_capacity(files.len());
     for path in files {
@@ -72,7 +76,8 @@ pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List
             });
             continue;
         }
-        let meta = std::fs::metadata(path).with_context(|| format!("{name}: cannot read the list"))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("{name}: cannot read the list"))?;
         if meta.is_dir() {
             bail!("{name}: is a directory, not a list file");
         }
@@ -127,7 +132,9 @@ impl ListSource {
                 Ok(0) => return Ok(total),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e).with_context(|| format!("{}: reading the list", self.name)),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("{}: reading the list", self.name));
+                }
             };
             hasher.update(&buf[..n]);
             total += n as u64;
@@ -137,7 +144,10 @@ impl ListSource {
     fn reader(&self) -> Result<Box<dyn BufRead>> {
         let raw = self.raw()?;
         Ok(if self.gzip {
-            Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(raw)))
+            Box::new(BufReader::with_capacity(
+                64 * 1024,
+                MultiGzDecoder::new(raw),
+            ))
         } else {
             Box::new(BufReader::with_capacity(64 * 1024, raw))
         })
@@ -199,7 +209,11 @@ fn pick_column(
         .enumerate()
         .map(|(i, h)| {
             let h = String::from_utf8_lossy(h);
-            let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { &h };
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                &h
+            };
             h.trim().to_string()
         })
         .collect();
@@ -318,7 +332,9 @@ impl Iterator for Entries {
             Inner::Lines(lines) => match lines.next() {
                 Err(e) => {
                     self.inner = Inner::Done;
-                    return Some(Err(anyhow::Error::new(e).context(format!("{}: reading the list", self.name))));
+                    return Some(Err(
+                        anyhow::Error::new(e).context(format!("{}: reading the list", self.name))
+                    ));
                 }
                 Ok(None) => {
                     self.inner = Inner::Done;

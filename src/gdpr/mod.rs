@@ -9,6 +9,7 @@ pub mod fold;
 pub mod list;
 pub mod receipt;
 pub mod resolve;
+pub mod settle;
 
 use std::fmt;
 
@@ -125,7 +126,10 @@ mod tests {
 
     #[test]
     fn operation_has_exactly_one_identifier() {
-        let op = operation(GdprAction::Suppress, &Person::new(IdKind::CioId, "a3000001"));
+        let op = operation(
+            GdprAction::Suppress,
+            &Person::new(IdKind::CioId, "a3000001"),
+        );
         assert_eq!(op.action, Action::SuppressPerson);
         assert_eq!(
             op.body.to_string(),

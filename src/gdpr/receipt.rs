@@ -50,7 +50,10 @@ impl RowOutcome {
 
 /// The default receipt name: `gdpr-<action>-<YYYYMMDDTHHMMSSZ>.csv`.
 pub fn default_path(action: &str, now: DateTime<Utc>) -> PathBuf {
-    PathBuf::from(format!("gdpr-{action}-{}.csv", now.format("%Y%m%dT%H%M%SZ")))
+    PathBuf::from(format!(
+        "gdpr-{action}-{}.csv",
+        now.format("%Y%m%dT%H%M%SZ")
+    ))
 }
 
 /// An RFC 3339 UTC time with seconds, as the receipt writes it.
@@ -70,7 +73,11 @@ pub fn check_path(path: &Path) -> Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
         if !parent.is_dir() {
-            anyhow::bail!("receipt {}: folder {} does not exist", path.display(), parent.display());
+            anyhow::bail!(
+                "receipt {}: folder {} does not exist",
+                path.display(),
+                parent.display()
+            );
         }
     }
     Ok(())
@@ -128,7 +135,9 @@ impl Receipt {
             .open(path)
             .with_context(|| format!("creating receipt {}", path.display()))?;
         let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
-        writer.write_record(HEADER).with_context(|| format!("writing receipt {}", path.display()))?;
+        writer
+            .write_record(HEADER)
+            .with_context(|| format!("writing receipt {}", path.display()))?;
         writer.flush()?;
         Ok(Receipt {
             path: path.to_path_buf(),
@@ -152,7 +161,7 @@ impl Receipt {
         person: &Person,
         action: &str,
         outcome: RowOutcome,
-        status: Option<u16>,
+        status: Option<&str>,
         reason: &str,
         time: DateTime<Utc>,
         source: &Location,
@@ -163,7 +172,7 @@ impl Receipt {
             RowOutcome::Failed => self.counts.failed += 1,
             RowOutcome::Invalid => self.counts.invalid += 1,
         }
-        let status = status.map(|s| s.to_string()).unwrap_or_default();
+        let status = status.unwrap_or_default();
         let time = rfc3339(time);
         let source = source.to_string();
         let shown = person.display();
@@ -172,7 +181,7 @@ impl Receipt {
             person.kind.name(),
             action,
             outcome.name(),
-            status.as_str(),
+            status,
             reason,
             time.as_str(),
             source.as_str(),
@@ -181,11 +190,26 @@ impl Receipt {
     }
 
     /// An unusable entry's row (no identifier, no kind).
-    pub fn invalid(&mut self, action: &str, why: &str, time: DateTime<Utc>, source: &Location) -> Result<()> {
+    pub fn invalid(
+        &mut self,
+        action: &str,
+        why: &str,
+        time: DateTime<Utc>,
+        source: &Location,
+    ) -> Result<()> {
         self.counts.invalid += 1;
         let time = rfc3339(time);
         let source = source.to_string();
-        self.write(&["", "", action, "invalid", "", why, time.as_str(), source.as_str()])
+        self.write(&[
+            "",
+            "",
+            action,
+            "invalid",
+            "",
+            why,
+            time.as_str(),
+            source.as_str(),
+        ])
     }
 
     fn write(&mut self, row: &[&str]) -> Result<()> {

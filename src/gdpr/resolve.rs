@@ -214,50 +214,86 @@ mod tests {
     #[test]
     fn the_identifier_rule() {
         assert_eq!(resolve("  u-1 \t", Field::Rule), p(IdKind::Id, "u-1"));
-        assert_eq!(resolve("cio_a3000001", Field::Rule), p(IdKind::CioId, "a3000001"));
+        assert_eq!(
+            resolve("cio_a3000001", Field::Rule),
+            p(IdKind::CioId, "a3000001")
+        );
         assert_eq!(
             resolve(" Ada@Example.ORG ", Field::Rule),
             p(IdKind::Email, "Ada@Example.ORG")
         );
         assert_eq!(resolve("   ", Field::Rule), Resolved::Blank);
-        assert!(matches!(resolve("cio_", Field::Rule), Resolved::Malformed(_)));
+        assert!(matches!(
+            resolve("cio_", Field::Rule),
+            Resolved::Malformed(_)
+        ));
         assert!(matches!(
             resolve(&"x".repeat(151), Field::Rule),
             Resolved::Malformed(m) if m.contains("151 bytes")
         ));
-        assert_eq!(resolve(&"x".repeat(150), Field::Rule), p(IdKind::Id, &"x".repeat(150)));
-        assert!(matches!(resolve("a\u{7}b", Field::Rule), Resolved::Malformed(m) if m.contains("U+0007")));
+        assert_eq!(
+            resolve(&"x".repeat(150), Field::Rule),
+            p(IdKind::Id, &"x".repeat(150))
+        );
+        assert!(
+            matches!(resolve("a\u{7}b", Field::Rule), Resolved::Malformed(m) if m.contains("U+0007"))
+        );
     }
 
     #[test]
     fn at_sign_without_a_domain_is_an_id_with_a_warning() {
         match resolve("user@localhost", Field::Rule) {
-            Resolved::Person(person, Some(_)) => assert_eq!(person, Person::new(IdKind::Id, "user@localhost")),
+            Resolved::Person(person, Some(_)) => {
+                assert_eq!(person, Person::new(IdKind::Id, "user@localhost"))
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn columns_decide() {
-        assert_eq!(resolve("a3000001", Field::CioId), p(IdKind::CioId, "a3000001"));
-        assert_eq!(resolve("cio_a3000001", Field::CioId), p(IdKind::CioId, "a3000001"));
+        assert_eq!(
+            resolve("a3000001", Field::CioId),
+            p(IdKind::CioId, "a3000001")
+        );
+        assert_eq!(
+            resolve("cio_a3000001", Field::CioId),
+            p(IdKind::CioId, "a3000001")
+        );
         assert_eq!(resolve("a@b.co", Field::Email), p(IdKind::Email, "a@b.co"));
-        assert!(matches!(resolve("not-an-address", Field::Email), Resolved::Malformed(_)));
+        assert!(matches!(
+            resolve("not-an-address", Field::Email),
+            Resolved::Malformed(_)
+        ));
     }
 
     #[test]
     fn objects_and_segment_events() {
         let obj = |v: Value| resolve_object(v.as_object().expect("object"));
         assert_eq!(obj(json!({"userId": 42})), p(IdKind::Id, "42"));
-        assert_eq!(obj(json!({"email": "a@b.co", "id": "u1"})), p(IdKind::Id, "u1"));
+        assert_eq!(
+            obj(json!({"email": "a@b.co", "id": "u1"})),
+            p(IdKind::Id, "u1")
+        );
         assert_eq!(obj(json!({"cio_id": "f00"})), p(IdKind::CioId, "f00"));
         assert_eq!(
-            obj(json!({"type": "track", "event": "User Deleted", "userId": null, "properties": {"email": "x@y.io"}})),
+            obj(
+                json!({"type": "track", "event": "User Deleted", "userId": null, "properties": {"email": "x@y.io"}})
+            ),
             p(IdKind::Email, "x@y.io")
         );
-        assert_eq!(obj(json!({"userId": "", "email": "x@y.io"})), p(IdKind::Email, "x@y.io"));
-        assert!(matches!(obj(json!({"userId": true})), Resolved::Malformed(m) if m.contains("userId")));
-        assert!(matches!(obj(json!({"name": "x"})), Resolved::Malformed(m) if m.contains("no identifier")));
-        assert!(matches!(obj(json!({"email": "nope"})), Resolved::Malformed(m) if m.starts_with("email:")));
+        assert_eq!(
+            obj(json!({"userId": "", "email": "x@y.io"})),
+            p(IdKind::Email, "x@y.io")
+        );
+        assert!(
+            matches!(obj(json!({"userId": true})), Resolved::Malformed(m) if m.contains("userId"))
+        );
+        assert!(
+            matches!(obj(json!({"name": "x"})), Resolved::Malformed(m) if m.contains("no identifier"))
+        );
+        assert!(
+            matches!(obj(json!({"email": "nope"})), Resolved::Malformed(m) if m.starts_with("email:"))
+        );
     }
 }

@@ -1,0 +1,455 @@
+//! `cio-replay gdpr delete|suppress|unsuppress`: read the lists, fold duplicates, list (dry run) or
+//! confirm, send through the same sender as `send`, and write the receipt.
+
+use std::cell::{Cell, RefCell};
+use std::io::{self, BufWriter, Write};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::cli::{GdprArgs, ModeArg, RegionArg};
+use crate::exit::{Exit, Fatal};
+use crate::gdpr::confirm::{self, Gate, Workspace};
+use crate::gdpr::fold::{self, Noted, Scan, Second};
+use crate::gdpr::list::{self, ListSource};
+use crate::gdpr::receipt::{self, Receipt, Trailer};
+use crate::gdpr::settle::{Book, BookHooks};
+use crate::gdpr::{action_name, operation};
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::secret::Secret;
+use crate::send::credentials::{self, Credentials, KeySource};
+use crate::send::transport::check_base_url;
+use crate::send::{DeliverySettings, HttpTransport, deliver};
+use crate::track::{Mode, Region};
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Fatal::new(Exit::Usage, message.into()).into()
+}
+
+pub fn run(args: GdprArgs) -> Result<Exit> {
+    let name = action_name(args.action);
+    let d = &args.delivery;
+    if d.checkpoint.is_some() || d.resume {
+        return Err(usage(
+            "gdpr does not take --checkpoint/--resume: re-run the same list instead, which is safe \
+             (people already deleted, suppressed or unsuppressed are accepted again)",
+        ));
+    }
+    if d.dead_letter.is_some() {
+        return Err(usage(
+            "gdpr does not write a dead-letter file: rejected and failed people are rows of the receipt (--receipt FILE)",
+        ));
+    }
+    let mode = match args.mode {
+        ModeArg::Batch => Mode::Batch,
+        ModeArg::Sequential => Mode::Sequential,
+    };
+    let delivery = DeliverySettings::new(
+        mode,
+        d.rate,
+        d.concurrency,
+        d.batch_bytes,
+        d.batch_size,
+        d.retries,
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
+        return Err(usage(format!(
+            "--timeout {}: must be a number of seconds between 0 and 3600",
+            d.timeout
+        )));
+    }
+    let quiet = args.display.quiet;
+    let started = Utc::now();
+
+    let sources =
+        list::sources(&args.files, args.list_format).map_err(|e| usage(format!("{e:#}")))?;
+    let (sha256, list_bytes) = digest(&sources).map_err(|e| usage(format!("{e:#}")))?;
+    let column = args.column.as_deref();
+
+    // First pass: check, fold, count; a dry run prints its listing as it goes.
+    let scan = if args.dry_run {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        let scan = fold::scan(&sources, column, |noted| {
+            listing_line(&mut out, &noted, &args, mode)
+        })
+        .map_err(|e| usage(format!("{e:#}")))?;
+        out.flush()?;
+        scan
+    } else {
+        fold::scan(&sources, column, |noted| {
+            problem_line(&noted, quiet);
+            Ok(())
+        })
+        .map_err(|e| usage(format!("{e:#}")))?
+    };
+    let problems = if scan.malformed > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    };
+    if args.dry_run {
+        if !quiet {
+            eprint!("{}", totals_text(name, &scan, &sha256));
+            eprintln!(
+                "dry run: nothing was sent ({} operation{} would be sent)",
+                scan.people,
+                plural(scan.people)
+            );
+        }
+        return Ok(problems);
+    }
+    if scan.people == 0 {
+        if !quiet {
+            eprint!("{}", totals_text(name, &scan, &sha256));
+            eprintln!("no people on the list: nothing to send, no receipt written");
+        }
+        return Ok(problems);
+    }
+
+    // The workspace and the credentials (checked before anyone is asked anything).
+    let mut sandbox = None;
+    let (base_url, creds, region) = if d.sandbox {
+        let key = Secret::new(
+            (0..24)
+                .map(|_| fastrand::alphanumeric())
+                .collect::<String>(),
+        );
+        let config = SandboxConfig {
+            api_key: key.clone(),
+            ..SandboxConfig::default()
+        };
+        let sb = Sandbox::start(config).context("starting the in-process sandbox")?;
+        let creds = Credentials {
+            site_id: sb.site_id().to_string(),
+            key,
+        };
+        let url = sb.url();
+        sandbox = Some(sb);
+        (url, creds, "in-process sandbox".to_string())
+    } else {
+        let (creds, source) = credentials::resolve(
+            d.site_id.as_deref(),
+            d.api_key_file.as_deref(),
+            d.api_key.as_deref(),
+            std::env::var("CIO_API_KEY").ok(),
+        )
+        .map_err(|e| usage(e.to_string()))?;
+        if source == KeySource::Flag {
+            eprintln!("{}", credentials::FLAG_WARNING);
+        }
+        let region = match args.region {
+            RegionArg::Us => Region::Us,
+            RegionArg::Eu => Region::Eu,
+        };
+        match &args.endpoint {
+            Some(url) => (url.clone(), creds, "custom endpoint".to_string()),
+            None => (
+                region.base_url().to_string(),
+                creds,
+                region.name().to_string(),
+            ),
+        }
+    };
+    let base_url = check_base_url(&base_url).map_err(|e| usage(e.to_string()))?;
+    let workspace = Workspace {
+        site_id: creds.site_id.clone(),
+        host: confirm::host_of(&base_url),
+        region,
+    };
+    let receipt_path = args
+        .receipt
+        .clone()
+        .unwrap_or_else(|| receipt::default_path(name, started));
+    receipt::check_path(&receipt_path).map_err(|e| usage(format!("{e:#}")))?;
+
+    // The gate.
+    if !quiet {
+        eprint!("{}", totals_text(name, &scan, &sha256));
+    }
+    let gate = if confirm::interactive() && !args.yes {
+        let banner = confirm::banner(args.action, scan.people, scan.malformed, &workspace);
+        let stdin = io::stdin();
+        confirm::ask(&banner, scan.people, &mut stdin.lock(), &mut io::stderr())?
+    } else {
+        if args.yes && !quiet {
+            eprint!(
+                "{}",
+                confirm::banner(args.action, scan.people, scan.malformed, &workspace)
+            );
+            eprintln!("--yes given: going on without asking");
+        }
+        confirm::without_terminal(args.yes, args.action, scan.people)
+    };
+    if let Gate::Refused(why) = gate {
+        return Err(usage(why));
+    }
+
+    // Send.
+    let transport = HttpTransport::new(
+        &base_url,
+        &creds.site_id,
+        &creds.key,
+        Duration::from_secs_f64(d.timeout),
+        delivery.lanes(),
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    let receipt = Receipt::create(&receipt_path).map_err(|e| usage(format!("{e:#}")))?;
+    let book = Rc::new(RefCell::new(Book::new(receipt, args.action)));
+    let stop_flag = crate::interrupt::install()?;
+    let stop: Arc<AtomicBool> = stop_flag.as_atomic();
+    let mut hooks = BookHooks::new(
+        Rc::clone(&book),
+        crate::progress::enabled(&args.display),
+        scan.people,
+        Arc::clone(&stop),
+    );
+    let changed = Cell::new(0u64);
+    let read_error: RefCell<Option<anyhow::Error>> = RefCell::new(None);
+    let clock = Instant::now();
+    let mut people = fold::second_pass(&sources, column, &scan.seen, &changed);
+    let mut items = std::iter::from_fn(|| {
+        loop {
+            match people.next()? {
+                Ok(Second::Person {
+                    input,
+                    location,
+                    person,
+                }) => {
+                    return Some(book.borrow_mut().item(input, location, person));
+                }
+                Ok(Second::Malformed { location, why }) => {
+                    if let Err(e) =
+                        book.borrow_mut()
+                            .receipt
+                            .invalid(name, &why, Utc::now(), &location)
+                    {
+                        *read_error.borrow_mut() = Some(e);
+                        return None;
+                    }
+                }
+                Err(e) => {
+                    *read_error.borrow_mut() = Some(e);
+                    return None;
+                }
+            }
+        }
+    });
+    let report = deliver(&mut items, &delivery, &transport, &mut hooks, &stop)?;
+    hooks.bar.finish_and_clear();
+    drop(hooks);
+    drop(items);
+    let ending = if let Some(halt) = &report.halted {
+        format!("stopped: {}", halt.message)
+    } else if report.stopped_early {
+        "interrupted (Ctrl-C)".to_string()
+    } else if let Some(e) = read_error.borrow().as_ref() {
+        format!("stopped: {e:#}")
+    } else {
+        "complete".to_string()
+    };
+    // Every person gets a row: those handed to the sender but never settled, then those never read.
+    {
+        let mut b = book.borrow_mut();
+        b.not_sent_in_flight(&ending)?;
+        for next in people.by_ref() {
+            if let Ok(Second::Person {
+                location, person, ..
+            }) = next
+            {
+                b.not_sent(&person, &location, &ending)?;
+            } else if let Ok(Second::Malformed { location, why }) = next {
+                b.receipt.invalid(name, &why, Utc::now(), &location)?;
+            }
+        }
+    }
+    drop(people);
+    let book = Rc::try_unwrap(book)
+        .map_err(|_| anyhow::anyhow!("internal: receipt still shared"))?
+        .into_inner();
+    if let Some(e) = book.error {
+        return Err(e.context("writing the receipt"));
+    }
+    let receipt_path = book.receipt.path().to_path_buf();
+    let trailer = Trailer {
+        action: name.to_string(),
+        lists: sources.iter().map(|s| s.name.to_string()).collect(),
+        sha256: sha256.clone(),
+        list_bytes,
+        entries: scan.entries,
+        duplicates: scan.duplicates,
+        blank: scan.blank,
+        site_id: workspace.site_id.clone(),
+        host: workspace.host.clone(),
+        started,
+        finished: Utc::now(),
+        ending: ending.clone(),
+    };
+    let counts = book.receipt.finish(&trailer)?;
+    if !quiet {
+        let s = &report.stats;
+        eprintln!(
+            "{name}: {} accepted, {} rejected, {} failed of {} people ({} request{}, {} retr{}) in {:.1} s",
+            counts.accepted,
+            counts.rejected,
+            counts.failed,
+            scan.people,
+            s.requests,
+            plural(s.requests),
+            s.retries,
+            if s.retries == 1 { "y" } else { "ies" },
+            clock.elapsed().as_secs_f64()
+        );
+        eprintln!("receipt: {} ({ending})", receipt_path.display());
+        eprintln!(
+            "re-running the same list is safe: {}",
+            match args.action {
+                crate::cli::GdprAction::Delete =>
+                    "deleting someone already deleted is accepted again, not an error",
+                crate::cli::GdprAction::Suppress =>
+                    "suppressing someone already suppressed is accepted again, not an error",
+                crate::cli::GdprAction::Unsuppress =>
+                    "unsuppressing someone not suppressed is accepted, not an error",
+            }
+        );
+        if let Some(sb) = &sandbox {
+            eprintln!("the sandbox workspace now holds:");
+            eprintln!("{}", sb.summary().trim_end());
+        }
+    }
+    if changed.get() > 0 {
+        eprintln!(
+            "cio-replay: warning: the list changed while the run read it: {} entr{} not in the first \
+             reading {} not sent; check the list and re-run it",
+            changed.get(),
+            if changed.get() == 1 { "y" } else { "ies" },
+            if changed.get() == 1 { "was" } else { "were" }
+        );
+    }
+    if let Some(mut sb) = sandbox {
+        sb.stop();
+    }
+    if let Some(halt) = report.halted {
+        return Err(Fatal::new(halt.exit, halt.message).into());
+    }
+    if let Some(e) = read_error.into_inner() {
+        return Err(e);
+    }
+    let exit = if counts.invalid + counts.rejected + counts.failed > 0 || changed.get() > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    };
+    Ok(crate::interrupt::exit_after(&stop_flag, exit))
+}
+
+/// Hex SHA-256 of all lists' bytes as stored, concatenated in order, and their total size.
+fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut bytes = 0;
+    for source in sources {
+        bytes += source.hash_into(&mut hasher)?;
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((hex, bytes))
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// One NDJSON line of the dry-run listing.
+fn listing_line(
+    out: &mut impl Write,
+    noted: &Noted<'_>,
+    args: &GdprArgs,
+    mode: Mode,
+) -> Result<()> {
+    let line = match noted {
+        Noted::Person {
+            location,
+            person,
+            warning,
+        } => {
+            let op = operation(args.action, person);
+            let mut value = json!({
+                "source": location.to_string(),
+                "identifier": person.display(),
+                "kind": person.kind.name(),
+                "action": action_name(args.action),
+                "endpoint": op.endpoint(mode).label(),
+                "operation": op.body,
+            });
+            if let (Some(w), Some(map)) = (warning, value.as_object_mut()) {
+                map.insert("warning".into(), json!(w));
+            }
+            value
+        }
+        Noted::Duplicate {
+            location,
+            person,
+            first,
+        } => json!({
+            "source": location.to_string(),
+            "identifier": person.display(),
+            "kind": person.kind.name(),
+            "duplicate_of": first.to_string(),
+        }),
+        Noted::Malformed { location, why } => json!({
+            "source": location.to_string(),
+            "error": why,
+        }),
+    };
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+/// What a real run prints about an entry before it asks: problems always, the rest unless quiet.
+fn problem_line(noted: &Noted<'_>, quiet: bool) {
+    match noted {
+        Noted::Malformed { location, why } => eprintln!("{location}: invalid: {why}"),
+        Noted::Person {
+            location,
+            warning: Some(w),
+            ..
+        } if !quiet => eprintln!("{location}: warning: {w}"),
+        Noted::Duplicate {
+            location, first, ..
+        } if !quiet => {
+            eprintln!("{location}: duplicate of {first}: sent once")
+        }
+        _ => {}
+    }
+}
+
+/// The totals of the first pass, for standard error.
+fn totals_text(name: &str, scan: &Scan, sha256: &str) -> String {
+    let [ids, emails, cio_ids] = scan.by_kind;
+    format!(
+        "gdpr {name}: {} entr{} read: {} {} ({ids} id{}, {emails} email{}, {cio_ids} cio_id{}), {} \
+         duplicate{} folded, {} invalid, {} blank or comment line{}\nlist sha256: {sha256}\n",
+        scan.entries,
+        if scan.entries == 1 { "y" } else { "ies" },
+        scan.people,
+        if scan.people == 1 { "person" } else { "people" },
+        plural(ids),
+        plural(emails),
+        plural(cio_ids),
+        scan.duplicates,
+        plural(scan.duplicates),
+        scan.malformed,
+        scan.blank,
+        plural(scan.blank),
+    )
+}
