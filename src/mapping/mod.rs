@@ -1,15 +1,38 @@
 //! The mapping contract (docs/mapping.md): one Segment-spec event in, one outcome out. Pure: no I/O,
 //! no global state.
+//!
+//! [`map_event`] routes a record to one of the 15 actions ([`route`]), builds that action's
+//! operation (one module per action family), and checks the Track API's local limits ([`limits`]).
+
+pub mod event_id;
+mod fields;
+pub mod identifiers;
+pub mod limits;
+pub mod route;
+pub mod timestamp;
+
+mod device;
+mod event;
+mod merge;
+mod metrics;
+mod object;
+mod person;
+mod person_ops;
 
 use serde_json::Value;
 
 use crate::track::{Action, Operation};
 
+pub use route::{Route, Routes};
+
 /// How event ids are made (mapping.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventIdMode {
+    /// A ULID: the `messageId` when it already is one, else derived deterministically.
     Ulid,
+    /// The `messageId` as it came (what the destination does).
     MessageId,
+    /// No event id.
     None,
 }
 
@@ -19,6 +42,8 @@ pub struct MappingConfig {
     /// Convert ISO-8601 strings in attribute objects to Unix seconds (mapping.md §5).
     pub convert_timestamps: bool,
     pub event_id: EventIdMode,
+    /// The trigger table with the user's `--mapping` changes (default: mapping.md §1).
+    pub routes: Routes,
 }
 
 impl Default for MappingConfig {
@@ -26,6 +51,18 @@ impl Default for MappingConfig {
         MappingConfig {
             convert_timestamps: true,
             event_id: EventIdMode::Ulid,
+            routes: Routes::default(),
+        }
+    }
+}
+
+impl MappingConfig {
+    /// A configuration with every setting given.
+    pub fn new(convert_timestamps: bool, event_id: EventIdMode, routes: Routes) -> MappingConfig {
+        MappingConfig {
+            convert_timestamps,
+            event_id,
+            routes,
         }
     }
 }
@@ -49,22 +86,76 @@ pub struct Invalid {
     pub message: String,
 }
 
-/// Map one event.
-pub fn map_event(_event: &Value, _config: &MappingConfig) -> Outcome {
-    Outcome::Invalid(Invalid {
-        action: None,
-        field: None,
-        message: "mapping not built yet".into(),
-    })
+impl Invalid {
+    /// An invalid outcome of `action` (when routed) at `field` (when there is one).
+    pub fn new(action: Option<Action>, field: Option<&str>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            action,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
 }
 
-/// The trigger table (mapping.md §1) with the user's renames and switches (`--mapping FILE`).
-#[derive(Debug, Clone, Default)]
-pub struct Routes {}
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
 
-impl Routes {
-    /// Parse a `--mapping` TOML document.
-    pub fn from_toml_str(_text: &str) -> Result<Routes, String> {
-        Ok(Routes {})
+/// What an action's builder returns: the operation body, or a skip with its reason.
+pub(crate) enum Built {
+    Body(Value),
+    Skip(String),
+}
+
+/// Map one event.
+pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
+    let Some(map) = event.as_object() else {
+        return Outcome::Invalid(Invalid::new(
+            None,
+            None,
+            format!(
+                "a record must be a JSON object, not {}",
+                fields::kind(event)
+            ),
+        ));
+    };
+    let action = match config.routes.route(map) {
+        Route::To(action) => action,
+        Route::Off { action, reason } => return Outcome::Skipped { action, reason },
+        Route::Invalid(invalid) => return Outcome::Invalid(invalid),
+    };
+    let ev = fields::Ev::new(map, action);
+    let built = match action {
+        Action::CreateUpdatePerson => person::identify(&ev, config),
+        Action::TrackEvent | Action::TrackPageView | Action::TrackScreenView => {
+            event::track_like(&ev, config, event)
+        }
+        Action::ReportContentEvent => event::content(&ev, config),
+        Action::CreateUpdateObject => object::group(&ev, config),
+        Action::DeleteObject => object::delete_object(&ev),
+        Action::DeleteRelationship => object::delete_relationship(&ev),
+        Action::CreateUpdateDevice => device::create_update(&ev, config),
+        Action::DeleteDevice => device::delete(&ev),
+        Action::DeletePerson | Action::SuppressPerson | Action::UnsuppressPerson => {
+            person_ops::person_op(&ev)
+        }
+        Action::MergePeople => merge::merge(&ev),
+        Action::ReportDeliveryEvent => metrics::delivery(&ev),
+    };
+    match built {
+        Ok(Built::Body(body)) => {
+            let op = Operation { action, body };
+            match limits::check(&op, map) {
+                Ok(()) => Outcome::Mapped(op),
+                Err(invalid) => Outcome::Invalid(invalid),
+            }
+        }
+        Ok(Built::Skip(reason)) => Outcome::Skipped { action, reason },
+        Err(invalid) => Outcome::Invalid(invalid),
     }
 }
