@@ -10,7 +10,7 @@ use super::lanes::{self, Route};
 use super::ledger::Ledger;
 use super::rate::RateLimiter;
 use super::transport::Transport;
-use super::worker::{Counters, LaneMsg, Prepared, Shared, run_lane};
+use super::worker::{Counters, LaneMsg, Latch, Prepared, Shared, run_lane};
 use super::{
     DeliveryReport, DeliverySettings, DeliveryStats, Hooks, RecordInfo, Settled, Settlement, is_set,
 };
@@ -64,7 +64,7 @@ pub fn deliver(
                 stopped_early = is_set(stop);
                 break;
             }
-            state.take(item, &lanes, &out_rx, hooks, &shared)?;
+            state.take(item, &lanes, hooks, &shared)?;
             if n % 64 == 0 {
                 state.drain(&out_rx, hooks, &shared);
             }
@@ -100,7 +100,6 @@ impl State {
         &mut self,
         item: Item,
         lanes: &[SyncSender<LaneMsg>],
-        out_rx: &Receiver<Vec<Settlement>>,
         hooks: &mut dyn Hooks,
         shared: &Shared<'_>,
     ) -> anyhow::Result<()> {
@@ -123,18 +122,8 @@ impl State {
                 self.stats.operations += 1;
                 match route {
                     Route::Lane(n) => push(lanes, n, prepared)?,
-                    Route::Barrier => {
-                        drain_lanes(lanes, 0..lanes.len())?;
-                        push(lanes, 0, prepared)?;
-                        drain_lanes(lanes, [0])?;
-                        self.drain(out_rx, hooks, shared);
-                    }
-                    Route::Span(spanned) => {
-                        let first = spanned.first().copied().unwrap_or(0);
-                        drain_lanes(lanes, spanned.iter().copied())?;
-                        push(lanes, first, prepared)?;
-                        drain_lanes(lanes, [first])?;
-                    }
+                    Route::Barrier => span(lanes, &(0..lanes.len()).collect::<Vec<_>>(), prepared)?,
+                    Route::Span(spanned) => span(lanes, &spanned, prepared)?,
                 }
                 return Ok(());
             }
@@ -209,24 +198,29 @@ fn push(lanes: &[SyncSender<LaneMsg>], n: usize, op: Prepared) -> anyhow::Result
         .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))
 }
 
-/// Make the lanes `which` send what they hold, and wait until all of it is settled.
-fn drain_lanes(
-    lanes: &[SyncSender<LaneMsg>],
-    which: impl IntoIterator<Item = usize>,
-) -> anyhow::Result<()> {
-    let (ack_tx, ack_rx) = mpsc::channel();
-    let mut count = 0;
-    for n in which {
+/// Send `op` on the first of `spanned` lanes once every one of them has settled its earlier work;
+/// the others wait until it is settled. The reader does not wait.
+fn span(lanes: &[SyncSender<LaneMsg>], spanned: &[usize], op: Prepared) -> anyhow::Result<()> {
+    let Some((&lead, others)) = spanned.split_first() else {
+        return push(lanes, 0, op);
+    };
+    let ready = Latch::new(others.len());
+    let released = Latch::new(1);
+    for &n in others {
+        let hold = LaneMsg::Hold {
+            ready: ready.clone(),
+            released: released.clone(),
+        };
         lanes[n]
-            .send(LaneMsg::Flush(ack_tx.clone()))
+            .send(hold)
             .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))?;
-        count += 1;
     }
-    drop(ack_tx);
-    for _ in 0..count {
-        ack_rx
-            .recv()
-            .map_err(|_| anyhow::anyhow!("internal error: a lane stopped during a barrier"))?;
-    }
-    Ok(())
+    let msg = LaneMsg::Lead {
+        op,
+        ready,
+        released,
+    };
+    lanes[lead]
+        .send(msg)
+        .map_err(|_| anyhow::anyhow!("internal error: lane {lead} stopped unexpectedly"))
 }

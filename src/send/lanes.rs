@@ -5,13 +5,14 @@
 //! its `type`), both sides of a `merge` (`primary`, `secondary`), every counterpart in
 //! `cio_relationships`, and for a v1 delivery metric its `delivery_id`. Entities are hashed onto
 //! `lanes` independent lanes; each lane sends its operations strictly in the order it received them,
-//! one request at a time. An operation whose entities all hash to one lane goes there. A merge is a
-//! *barrier*: every lane is drained (all earlier operations settled), the merge is sent alone, and
-//! only then does reading continue. Any other operation touching entities on different lanes (most
-//! relationship changes: a person and an object) *spans* those lanes: only they are drained, the
-//! operation is sent on the first of them and settled before reading continues; the other lanes keep
-//! working. So for any entity, its operations reach the API in input order, and nothing read after a
-//! merge reaches the API before it. (Two different identifiers of one person — an `id` and
+//! one request at a time. An operation whose entities all hash to one lane goes there. An operation
+//! touching entities on different lanes (most relationship changes: a person and an object) *spans*
+//! those lanes: each of them first settles everything it received before (its pending batch is sent
+//! and answered), then the operation is sent alone on the first of them, and until it is settled the
+//! other spanned lanes wait. A merge spans every lane (a *barrier*): everything read before it is
+//! settled before it is sent, and nothing read after it is sent before it is settled. Lanes not
+//! spanned keep working, and the reader never waits for a span. So for any entity, its operations
+//! reach the API in input order. (Two different identifiers of one person — an `id` and
 //! an `email` — are different entities: the sender cannot know they are the same person.)
 
 use std::hash::{DefaultHasher, Hash, Hasher};

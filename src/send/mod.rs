@@ -65,7 +65,7 @@ impl DeliverySettings {
         batch_size: usize,
         retries: u32,
     ) -> Result<DeliverySettings, SettingsError> {
-        if !(rate >= 0.0) || rate.is_nan() {
+        if rate.is_nan() || rate < 0.0 {
             return Err(SettingsError::Rate(rate));
         }
         if concurrency == 0 || concurrency > 64 {

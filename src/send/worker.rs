@@ -1,9 +1,9 @@
 //! One lane's worker thread: takes operations in order, packs batches, and sends each request
 //! through the rate limit with retries, bisecting 400s and reading 207s.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::batch::{self, BatchLimits, Fill};
@@ -26,8 +26,76 @@ pub(crate) struct Prepared {
 /// What a lane receives.
 pub(crate) enum LaneMsg {
     Op(Prepared),
-    /// Send what is pending, then acknowledge.
-    Flush(Sender<()>),
+    /// This lane takes part in a span led by another lane: settle what is pending, count down
+    /// `ready`, then wait until `released` (the span's operation is settled).
+    Hold {
+        ready: Arc<Latch>,
+        released: Arc<Latch>,
+    },
+    /// This lane leads a span: settle what is pending, wait for `ready` (every other lane of the
+    /// span has settled its earlier work), send `op` alone, then count down `released`.
+    Lead {
+        op: Prepared,
+        ready: Arc<Latch>,
+        released: Arc<Latch>,
+    },
+}
+
+/// A countdown latch.
+pub(crate) struct Latch {
+    count: Mutex<usize>,
+    zero: Condvar,
+}
+
+impl Latch {
+    pub fn new(count: usize) -> Arc<Latch> {
+        Arc::new(Latch {
+            count: Mutex::new(count),
+            zero: Condvar::new(),
+        })
+    }
+
+    fn count_down(&self) {
+        let mut count = match self.count.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            self.zero.notify_all();
+        }
+    }
+
+    fn wait(&self) {
+        let mut count = match self.count.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while *count > 0 {
+            count = match self.zero.wait(count) {
+                Ok(c) => c,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+        }
+    }
+}
+
+/// Counts a latch down when dropped, so a span is released on every path.
+struct CountDownOnDrop(Arc<Latch>);
+
+impl Drop for CountDownOnDrop {
+    fn drop(&mut self) {
+        self.0.count_down();
+    }
+}
+
+fn too_big(shared: &Shared<'_>, op: &Prepared) -> bool {
+    let len = op.bytes.len();
+    if op.endpoint == Endpoint::Batch {
+        !shared.limits.fits_alone(len)
+    } else {
+        len > MAX_OPERATION_BYTES
+    }
 }
 
 /// Counters every lane adds to.
@@ -94,18 +162,29 @@ pub(crate) fn run_lane(shared: &Shared<'_>, rx: Receiver<LaneMsg>, out: Sender<V
             }
         };
         match msg {
-            LaneMsg::Flush(ack) => {
+            LaneMsg::Hold { ready, released } => {
                 flush(&mut pending, &mut fill);
-                let _ = ack.send(());
+                ready.count_down();
+                released.wait();
+            }
+            LaneMsg::Lead {
+                op,
+                ready,
+                released,
+            } => {
+                let _release = CountDownOnDrop(released);
+                flush(&mut pending, &mut fill);
+                ready.wait();
+                let settled = if too_big(shared, &op) {
+                    vec![oversize(op)]
+                } else {
+                    send(shared, vec![op])
+                };
+                let _ = out.send(settled);
             }
             LaneMsg::Op(op) => {
                 let len = op.bytes.len();
-                let too_big = if op.endpoint == Endpoint::Batch {
-                    !shared.limits.fits_alone(len)
-                } else {
-                    len > MAX_OPERATION_BYTES
-                };
-                if too_big {
+                if too_big(shared, &op) {
                     let _ = out.send(vec![oversize(op)]);
                     continue;
                 }
