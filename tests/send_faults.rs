@@ -1,0 +1,159 @@
+//! `send` under faults from the sandbox: dropped connections, timeouts, redirects, whole-request
+//! 400s (bisected in batch mode, rejected in sequential mode).
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
+use cio_replay::secret::Secret;
+use serde_json::{Value, json};
+
+fn sandbox_with(mut config: SandboxConfig) -> Sandbox {
+    config.site_id = "site-1".into();
+    config.api_key = Secret::new("key-1");
+    Sandbox::start(config).expect("sandbox starts")
+}
+
+fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = common::cio()
+        .current_dir(dir)
+        .env("CIO_SITE_ID", "site-1")
+        .env("CIO_API_KEY", "key-1")
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+            "--progress",
+            "never",
+        ])
+        .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn input(dir: &Path, n: u64) {
+    let text: String = (0..n)
+        .map(|i| {
+            format!(
+                "{}\n",
+                json!({"type":"track","userId":"u","event":"Clicked","properties":{"n":i},
+                       "timestamp":"2023-01-01T00:00:00Z","messageId":format!("m{i}")})
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("in.ndjson"), text).expect("write input");
+}
+
+fn report(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report"))
+        .expect("json")
+}
+
+fn dead_letters(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("dead.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+#[test]
+fn dropped_connections_are_retried() {
+    let sb = sandbox_with(SandboxConfig::default());
+    sb.script(vec![ScriptedReply::close().times(2)]);
+    let dir = common::tempdir();
+    input(dir.path(), 10);
+    let (code, stderr) = send(&sb, dir.path(), &["--concurrency", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(
+        (r["accepted"].as_u64(), r["retries"].as_u64()),
+        (Some(10), Some(2))
+    );
+}
+
+#[test]
+fn timeouts_exhaust_retries_and_dead_letter_the_records_as_failed() {
+    let sb = sandbox_with(SandboxConfig {
+        latency: Duration::from_millis(1500),
+        ..SandboxConfig::default()
+    });
+    let dir = common::tempdir();
+    input(dir.path(), 2);
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &["--mode", "sequential", "--timeout", "0.3", "--retries", "1"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let dead = dead_letters(dir.path());
+    assert_eq!(dead.len(), 2);
+    for line in &dead {
+        assert_eq!(line["dead_letter"]["stage"], "failed");
+        assert_eq!(line["dead_letter"]["status"], Value::Null);
+        let reason = line["dead_letter"]["reason"].as_str().unwrap_or("");
+        assert!(reason.contains("gave up after 2 attempts"), "{reason}");
+    }
+    assert_eq!(report(dir.path())["failed"], 2);
+}
+
+#[test]
+fn a_redirect_is_a_configuration_error() {
+    let sb = sandbox_with(SandboxConfig::default());
+    sb.script(vec![ScriptedReply::status(301)]);
+    let dir = common::tempdir();
+    input(dir.path(), 3);
+    let (code, stderr) = send(&sb, dir.path(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("redirects are not followed"), "{stderr}");
+}
+
+#[test]
+fn a_whole_batch_400_is_bisected_and_the_rest_sent() {
+    let sb = sandbox_with(SandboxConfig::default());
+    sb.script(vec![ScriptedReply::status(400)]);
+    let dir = common::tempdir();
+    input(dir.path(), 10);
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &["--concurrency", "1", "--batch-size", "10"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(r["accepted"], 10);
+    assert_eq!(
+        r["requests_sent"], 3,
+        "one refused batch, then its two halves"
+    );
+}
+
+#[test]
+fn a_400_for_one_operation_rejects_it_with_the_servers_message() {
+    let sb = sandbox_with(SandboxConfig::default());
+    sb.script(vec![ScriptedReply::status(400).body(
+        json!({"errors":[{"reason":"invalid","field":"identifiers.id","message":"bad id"}]}),
+    )]);
+    let dir = common::tempdir();
+    input(dir.path(), 3);
+    let (code, stderr) = send(&sb, dir.path(), &["--mode", "sequential"]);
+    assert_eq!(code, 1, "{stderr}");
+    let dead = dead_letters(dir.path());
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["dead_letter"]["source"], "in.ndjson:1");
+    assert_eq!(dead[0]["dead_letter"]["status"], 400);
+    assert_eq!(
+        dead[0]["dead_letter"]["reason"],
+        "HTTP 400: identifiers.id: bad id (invalid)"
+    );
+    assert_eq!(report(dir.path())["accepted"], 2);
+}
