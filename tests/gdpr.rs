@@ -1,0 +1,508 @@
+//! `cio-replay gdpr`: lists against the sandbox over loopback — exactly the valid people deleted,
+//! suppress blocking and unsuppress freeing identifiers, the receipt, the gate (no terminal, and a
+//! pseudo-terminal driving the prompt), and the API key kept out of every output.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use cio_replay::sandbox::{Sandbox, SandboxConfig};
+use cio_replay::secret::Secret;
+use cio_replay::send::{HttpTransport, Transport};
+use cio_replay::track::Endpoint;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const SITE: &str = "gdpr-site";
+const KEY: &str = "gdpr-test-k3y-NEVER-PRINTED";
+
+fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        site_id: SITE.into(),
+        api_key: Secret::new(KEY),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts")
+}
+
+/// Create people with identify operations (straight to the sandbox, not through gdpr).
+fn identify(sb: &Sandbox, people: &[Value]) {
+    let transport = HttpTransport::new(
+        &sb.url(),
+        SITE,
+        &Secret::new(KEY),
+        Duration::from_secs(10),
+        1,
+    )
+    .expect("transport");
+    let batch: Vec<Value> = people
+        .iter()
+        .map(|ids| json!({"type": "person", "action": "identify", "identifiers": ids, "attributes": {"plan": "pro"}}))
+        .collect();
+    let body = json!({ "batch": batch }).to_string();
+    let reply = transport
+        .post(Endpoint::Batch, body.as_bytes())
+        .expect("identify posted");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+/// The identifiers of every person in the sandbox, as `kind:value` strings (cio_ids left out).
+fn people(sb: &Sandbox) -> Vec<String> {
+    let state = sb.state();
+    let mut out: Vec<String> = state["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .flat_map(|p| {
+            p["identifiers"]
+                .as_object()
+                .expect("identifiers")
+                .iter()
+                .filter(|(k, _)| *k != "cio_id")
+                .map(|(k, v)| format!("{k}:{}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn cio_id_of(sb: &Sandbox, id: &str) -> String {
+    sb.state()["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .find(|p| p["identifiers"]["id"] == id)
+        .and_then(|p| p["identifiers"]["cio_id"].as_str())
+        .expect("person has a cio_id")
+        .to_string()
+}
+
+fn requests(sb: &Sandbox) -> u64 {
+    sb.state()["requests"]["total"]
+        .as_u64()
+        .expect("request count")
+}
+
+fn gdpr(sb: &Sandbox) -> assert_cmd::Command {
+    let mut cmd = common::cio();
+    cmd.env("CIO_SITE_ID", SITE).env("CIO_API_KEY", KEY).args([
+        "gdpr",
+        "--endpoint",
+        &sb.url(),
+        "--progress",
+        "never",
+    ]);
+    cmd
+}
+
+/// The receipt's rows (by column name) and its `#` trailer (key → value).
+fn receipt(path: &Path) -> (Vec<BTreeMap<String, String>>, BTreeMap<String, String>) {
+    let text = std::fs::read_to_string(path).expect("receipt written");
+    assert!(!text.contains(KEY), "the receipt holds the API key");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    let trailer = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter_map(|l| l.split_once(','))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (rows, trailer)
+}
+
+fn no_key(output: &std::process::Output) {
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(
+            !String::from_utf8_lossy(stream).contains(KEY),
+            "output holds the API key"
+        );
+    }
+}
+
+#[test]
+fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() {
+    let sb = sandbox();
+    identify(
+        &sb,
+        &[
+            json!({"id": "u1"}),
+            json!({"id": "u2"}),
+            json!({"id": "u3"}),
+            json!({"id": "u4"}),
+            json!({"email": "ada@example.org"}),
+            json!({"email": "bob@example.org"}),
+        ],
+    );
+    let cio = cio_id_of(&sb, "u4");
+    let dir = common::tempdir();
+    let list = dir.path().join("forget.txt");
+    let long = "x".repeat(151);
+    let text = format!(
+        "# ticket PRIV-1\nu1\n  Ada@Example.org  \n\nADA@example.ORG\nu2\nu1\ncio_{cio}\n{long}\nbad\u{1}id\nnobody\n"
+    );
+    std::fs::write(&list, &text).expect("list");
+    let receipt_path = dir.path().join("receipt.csv");
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--receipt"])
+        .arg(&receipt_path)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("forget.txt:9: invalid: id is 151 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("forget.txt:10: invalid: contains the control character U+0001"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("forget.txt:5: duplicate of"), "{stderr}");
+    assert!(stderr.contains("forget.txt:7: duplicate of"), "{stderr}");
+    assert!(
+        stderr.contains("re-running the same list is safe"),
+        "{stderr}"
+    );
+    assert_eq!(people(&sb), ["email:bob@example.org", "id:u3"]);
+
+    let (rows, trailer) = receipt(&receipt_path);
+    let persons: Vec<_> = rows.iter().filter(|r| r["outcome"] != "invalid").collect();
+    let mut ids: Vec<String> = persons
+        .iter()
+        .map(|r| format!("{}:{}", r["kind"], r["identifier"]))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "cio_id:cio_".to_string() + &cio,
+            "email:Ada@Example.org".into(),
+            "id:nobody".into(),
+            "id:u1".into(),
+            "id:u2".into()
+        ]
+    );
+    assert!(
+        persons
+            .iter()
+            .all(|r| r["outcome"] == "accepted" && r["action"] == "delete")
+    );
+    assert!(
+        persons
+            .iter()
+            .all(|r| r["time"].ends_with('Z') && r["time"].contains('T'))
+    );
+    let mut invalid: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["outcome"] == "invalid")
+        .map(|r| r["source"].as_str())
+        .collect();
+    invalid.sort();
+    assert_eq!(invalid.len(), 2);
+    assert!(invalid[0].ends_with("forget.txt:10") && invalid[1].ends_with("forget.txt:9"));
+    let sha = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    assert_eq!(trailer["list_sha256"], sha);
+    assert_eq!(trailer["people"], "5");
+    assert_eq!(trailer["accepted"], "5");
+    assert_eq!(trailer["rejected"], "0");
+    assert_eq!(trailer["failed"], "0");
+    assert_eq!(trailer["invalid"], "2");
+    assert_eq!(trailer["duplicates"], "2");
+    assert_eq!(trailer["workspace_site_id"], SITE);
+    assert_eq!(trailer["tool_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(trailer["ending"], "complete");
+
+    // The same list again: safe, everyone accepted again, nothing else removed.
+    let again = dir.path().join("again.csv");
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--receipt"])
+        .arg(&again)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let (_, trailer) = receipt(&again);
+    assert_eq!(
+        (trailer["accepted"].as_str(), trailer["failed"].as_str()),
+        ("5", "0")
+    );
+    assert_eq!(people(&sb), ["email:bob@example.org", "id:u3"]);
+
+    // A receipt is never overwritten: refused before anything is sent.
+    let before = requests(&sb);
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--receipt"])
+        .arg(&again)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(requests(&sb), before);
+}
+
+#[test]
+fn suppress_blocks_later_identify_calls_and_unsuppress_frees_them() {
+    let sb = sandbox();
+    identify(
+        &sb,
+        &[
+            json!({"id": "u1"}),
+            json!({"email": "sam@example.org"}),
+            json!({"id": "stay"}),
+        ],
+    );
+    let dir = common::tempdir();
+    let csv_list = dir.path().join("people.csv");
+    std::fs::write(
+        &csv_list,
+        "note,userId\nfirst,u1\nsecond,Sam@Example.org\nblank,\n",
+    )
+    .expect("list");
+    let out = gdpr(&sb)
+        .args(["suppress", "--yes", "--receipt"])
+        .arg(dir.path().join("s.csv"))
+        .arg(&csv_list)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("blocks the identifier"));
+    assert_eq!(people(&sb), ["id:stay"]);
+    let suppressed = sb.state()["suppressed"].clone();
+    let blocked = suppressed.as_array().expect("suppressed");
+    assert!(blocked.contains(&json!({"id": "u1"})), "{suppressed}");
+    assert!(
+        blocked.contains(&json!({"email": "sam@example.org"})),
+        "{suppressed}"
+    );
+
+    // Blocked: identify calls for them are accepted and ignored.
+    identify(
+        &sb,
+        &[json!({"id": "u1"}), json!({"email": "sam@example.org"})],
+    );
+    assert_eq!(people(&sb), ["id:stay"]);
+
+    // Unsuppress from an NDJSON list (a plain object and a Segment event).
+    let ndjson = dir.path().join("free.ndjson");
+    std::fs::write(
+        &ndjson,
+        "{\"userId\":\"u1\"}\n{\"type\":\"track\",\"event\":\"User Unsuppressed\",\"properties\":{\"email\":\"sam@example.org\"}}\n",
+    )
+    .expect("list");
+    let out = gdpr(&sb)
+        .args(["unsuppress", "--yes", "--receipt"])
+        .arg(dir.path().join("u.csv"))
+        .arg(&ndjson)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does NOT restore"));
+    assert_eq!(sb.totals().suppressed, 0);
+    identify(
+        &sb,
+        &[json!({"id": "u1"}), json!({"email": "sam@example.org"})],
+    );
+    assert_eq!(people(&sb), ["email:sam@example.org", "id:stay", "id:u1"]);
+}
+
+#[test]
+fn without_a_terminal_and_without_yes_nothing_is_sent() {
+    let sb = sandbox();
+    identify(&sb, &[json!({"id": "u1"})]);
+    let before = requests(&sb);
+    let dir = common::tempdir();
+    let list = dir.path().join("l.txt");
+    std::fs::write(&list, "u1\n").expect("list");
+    let receipt_path = dir.path().join("r.csv");
+    let out = gdpr(&sb)
+        .args(["delete", "--receipt"])
+        .arg(&receipt_path)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("refusing to delete 1 person without confirmation")
+    );
+    assert_eq!(requests(&sb), before, "the sandbox got a request");
+    assert_eq!(people(&sb), ["id:u1"]);
+    assert!(!receipt_path.exists());
+}
+
+#[test]
+fn dry_run_lists_every_person_and_needs_no_credentials() {
+    let dir = common::tempdir();
+    let list = dir.path().join("l.csv");
+    std::fs::write(
+        &list,
+        "\u{feff}Email\na@example.org\nA@EXAMPLE.org\nnot-an-address\n",
+    )
+    .expect("list");
+    let out = common::cio()
+        .args(["gdpr", "suppress", "--dry-run", "--mode", "sequential"])
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0]["operation"],
+        json!({"type": "person", "action": "suppress", "identifiers": {"email": "a@example.org"}})
+    );
+    assert_eq!(lines[0]["endpoint"], "POST /api/v2/entity");
+    assert!(
+        lines[0]["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("l.csv:2"))
+    );
+    assert!(
+        lines[1]["duplicate_of"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("l.csv:2"))
+    );
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .is_some_and(|s| s.contains("not an email address"))
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 person"), "{stderr}");
+    assert!(stderr.contains("dry run: nothing was sent"), "{stderr}");
+}
+
+#[test]
+fn a_csv_without_a_usable_column_is_a_usage_error() {
+    let dir = common::tempdir();
+    let list = dir.path().join("l.csv");
+    std::fs::write(&list, "name,phone\nx,1\n").expect("list");
+    let out = common::cio()
+        .args(["gdpr", "delete", "--dry-run"])
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--column NAME"));
+    let out = common::cio()
+        .args(["gdpr", "delete", "--dry-run", "--column", "phone"])
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("{\"id\":\"1\"}"));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_prompt_on_a_terminal_sends_nothing_on_a_wrong_answer_and_proceeds_on_the_count() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Expect, Session};
+
+    let sb = sandbox();
+    identify(
+        &sb,
+        &[json!({"id": "u1"}), json!({"email": "ada@example.org"})],
+    );
+    let before = requests(&sb);
+    let dir = common::tempdir();
+    let list = dir.path().join("l.txt");
+    std::fs::write(&list, "u1\nada@example.org\n").expect("list");
+    let spawn = |receipt: &str| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-replay"));
+        cmd.env_remove("CIO_REGION")
+            .env_remove("CIO_ENDPOINT")
+            .env("CIO_SITE_ID", SITE)
+            .env("CIO_API_KEY", KEY)
+            .args([
+                "gdpr",
+                "delete",
+                "--progress",
+                "never",
+                "--endpoint",
+                &sb.url(),
+                "--receipt",
+            ])
+            .arg(dir.path().join(receipt))
+            .arg(&list);
+        let mut session = Session::spawn(cmd).expect("spawned on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        session
+    };
+
+    let mut wrong = spawn("wrong.csv");
+    wrong
+        .expect(format!("site id \"{SITE}\"").as_str())
+        .expect("workspace shown");
+    wrong
+        .expect("Type the number of people (2) to go on")
+        .expect("prompt");
+    wrong.send_line("3").expect("answer");
+    wrong.expect("nothing was sent").expect("refusal");
+    let pid = wrong.get_process().pid();
+    assert_eq!(
+        wrong.get_process().wait().expect("exit"),
+        WaitStatus::Exited(pid, 2)
+    );
+    assert_eq!(requests(&sb), before, "a wrong answer sent something");
+    assert!(!dir.path().join("wrong.csv").exists());
+
+    let mut right = spawn("right.csv");
+    right
+        .expect("Type the number of people (2) to go on")
+        .expect("prompt");
+    right.send_line("2").expect("answer");
+    right.expect("2 accepted").expect("sent");
+    let pid = right.get_process().pid();
+    assert_eq!(
+        right.get_process().wait().expect("exit"),
+        WaitStatus::Exited(pid, 0)
+    );
+    assert!(people(&sb).is_empty());
+    let (rows, _) = receipt(&dir.path().join("right.csv"));
+    assert_eq!(rows.len(), 2);
+}
