@@ -7,6 +7,7 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod deadletter;
 pub mod exit;
 pub mod gdpr;
@@ -18,4 +19,5 @@ pub mod progress;
 pub mod sandbox;
 pub mod secret;
 pub mod send;
+pub mod summary;
 pub mod track;

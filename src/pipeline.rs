@@ -1,11 +1,11 @@
 //! The shared front of every command: open the inputs, read records, map each one. Streaming: one
-//! record in, one item out, in input order.
+//! record in, one item out, in input order, with memory bounded by one record.
 
 use std::path::PathBuf;
 
 use crate::cli::InputFormat;
-use crate::input::Record;
-use crate::mapping::{MappingConfig, Outcome};
+use crate::input::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record};
+use crate::mapping::{Invalid, MappingConfig, Outcome, map_event};
 
 /// One record and what became of it.
 #[derive(Debug, Clone)]
@@ -23,4 +23,156 @@ pub struct PipelineSettings {
     pub mapping: MappingConfig,
     /// Treat skipped records as invalid.
     pub strict: bool,
+}
+
+impl PipelineSettings {
+    /// Settings reading `files` with the default mapping.
+    pub fn new(files: Vec<PathBuf>) -> PipelineSettings {
+        PipelineSettings {
+            files,
+            format: None,
+            mapping: MappingConfig::default(),
+            strict: false,
+        }
+    }
+}
+
+/// The stream of items: `Iterator<Item = Item>` in input order.
+pub struct Pipeline {
+    inputs: Inputs,
+    mapping: MappingConfig,
+    strict: bool,
+    /// `--since` / `--until` (safety): mapped records outside it become skipped.
+    window: crate::safety::Window,
+}
+
+impl Pipeline {
+    /// Check every input (a missing, unreadable or directory path, an unknown format or a bad CSV
+    /// header is a [`crate::exit::Fatal`] usage error, exit 2) and get ready to read them in order.
+    pub fn open(settings: PipelineSettings) -> anyhow::Result<Pipeline> {
+        Pipeline::open_with_limit(settings, MAX_LINE_BYTES)
+    }
+
+    /// [`Pipeline::open`] with a different NDJSON line limit (tests).
+    pub fn open_with_limit(
+        settings: PipelineSettings,
+        max_line_bytes: usize,
+    ) -> anyhow::Result<Pipeline> {
+        let inputs = Inputs::open(&settings.files, settings.format, max_line_bytes)?;
+        Ok(Pipeline {
+            inputs,
+            mapping: settings.mapping,
+            strict: settings.strict,
+            window: crate::safety::Window::default(),
+        })
+    }
+
+    /// Skip mapped records outside the `--since` / `--until` window (before `--strict` applies).
+    pub fn with_window(mut self, window: crate::safety::Window) -> Pipeline {
+        self.window = window;
+        self
+    }
+
+    /// Byte progress: the total input size when known, and an `Arc<AtomicU64>` of bytes read.
+    pub fn progress(&self) -> Progress {
+        self.inputs.progress()
+    }
+}
+
+impl Iterator for Pipeline {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        let record = self.inputs.next()?;
+        let outcome = match &record.event {
+            Ok(event) => map_event(event, &self.mapping),
+            Err(error) => Outcome::Invalid(input_invalid(error)),
+        };
+        let outcome = match &record.event {
+            Ok(event) if !self.window.is_unbounded() => self
+                .window
+                .apply(crate::safety::record_time(event), outcome),
+            _ => outcome,
+        };
+        let outcome = match outcome {
+            Outcome::Skipped { action, reason } if self.strict => Outcome::Invalid(Invalid {
+                action: Some(action),
+                field: None,
+                message: format!(
+                    "skipped ({reason}) and --strict treats skipped records as invalid; fix the record or drop --strict"
+                ),
+            }),
+            other => other,
+        };
+        Some(Item { record, outcome })
+    }
+}
+
+/// The invalid outcome of a record that could not be read.
+pub fn input_invalid(error: &InputError) -> Invalid {
+    let message = match error {
+        // The field is reported separately; the message says what is wrong and what to do.
+        InputError::Cell { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    Invalid {
+        action: None,
+        field: error.field().map(str::to_owned),
+        message,
+    }
+}
+
+/// A progress bar over the pipeline's input bytes (a spinner counting records when the total is
+/// unknown, as for stdin); hidden unless `show`.
+pub struct Ticker {
+    bar: indicatif::ProgressBar,
+    progress: Progress,
+    records: u64,
+}
+
+impl Ticker {
+    pub fn new(show: bool, progress: Progress) -> Ticker {
+        use crate::progress::{BarKind, bar};
+        let bar = match progress.total_bytes {
+            Some(total) => bar(show, BarKind::Bytes, total),
+            None => bar(show, BarKind::Spinner, 0),
+        };
+        Ticker {
+            bar,
+            progress,
+            records: 0,
+        }
+    }
+
+    /// Count one record; redraws now and then.
+    pub fn tick(&mut self) {
+        self.records += 1;
+        if self.records % 256 == 0 {
+            self.update();
+        }
+    }
+
+    fn update(&self) {
+        let read = self
+            .progress
+            .bytes_read
+            .load(std::sync::atomic::Ordering::Relaxed);
+        match self.progress.total_bytes {
+            Some(_) => self.bar.set_position(read),
+            None => self.bar.set_message(format!("{} records", self.records)),
+        }
+    }
+
+    /// Remove the bar (before the summary is printed).
+    pub fn finish(&self) {
+        self.update();
+        self.bar.finish_and_clear();
+    }
+
+    /// Input bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.progress
+            .bytes_read
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand, each `run(args) -> anyhow::Result<Exit>`.
 
 pub mod completions;
+pub mod dry_run;
 pub mod gdpr;
 pub mod man;
 pub mod sandbox;
 pub mod send;
+pub mod validate;
 
 use anyhow::Result;
 
@@ -14,8 +16,8 @@ use crate::exit::Exit;
 /// Run the chosen command.
 pub fn run(command: Command) -> Result<Exit> {
     match command {
-        Command::Validate(_) => anyhow::bail!("validate: not built yet"),
-        Command::DryRun(_) => anyhow::bail!("dry-run: not built yet"),
+        Command::Validate(args) => validate::run(args),
+        Command::DryRun(args) => dry_run::run(args),
         Command::Send(args) => send::run(args),
         Command::Gdpr(args) => gdpr::run(args),
         Command::Sandbox(args) => sandbox::run(args),

@@ -1,5 +1,21 @@
 //! Reading records: files or stdin, NDJSON or CSV, gzip by extension. Every record carries its
 //! location from here to the dead-letter file.
+//!
+//! - [`open`]: check every input up front (missing, directory, unreadable, unknown format, bad CSV
+//!   header are usage errors), then open each lazily; `.gz` by extension; byte counting.
+//! - [`ndjson`]: one JSON object per line; blank lines ignored; a UTF-8 BOM and CRLF tolerated;
+//!   invalid UTF-8, malformed JSON, non-objects and lines above [`MAX_LINE_BYTES`] are invalid records.
+//! - [`csv`]: dotted-path headers with `:number` / `:bool` / `:json` suffixes.
+//!
+//! Dead-letter read-back: an NDJSON line shaped `{"dead_letter": {...}, "event": {...}}` (what `send`
+//! writes for invalid and rejected records) is read as its `event`, so a fixed dead-letter file can be
+//! sent again directly.
+
+pub mod csv;
+pub mod ndjson;
+pub mod open;
+
+pub use open::{Inputs, Progress};
 
 use std::fmt;
 use std::sync::Arc;
@@ -41,14 +57,53 @@ pub struct Record {
 pub enum InputError {
     #[error("not valid UTF-8 at byte {offset}: re-encode the file as UTF-8")]
     InvalidUtf8 { offset: usize },
-    #[error("malformed JSON: {message}")]
+    #[error("malformed JSON: {message}; fix the line or remove it")]
     Json { message: String },
-    #[error("a record must be a JSON object, not {found}")]
+    #[error("a record must be a JSON object, not {found}; put one event object on each line")]
     NotAnObject { found: &'static str },
-    #[error("line is {bytes} bytes, above the {limit}-byte limit for one record")]
+    #[error(
+        "line is {bytes} bytes, above the {limit}-byte limit for one record; shorten or split it"
+    )]
     TooLong { bytes: usize, limit: usize },
     #[error("CSV: {message}")]
     Csv { message: String },
+    /// A CSV cell that does not parse as its column's type.
+    #[error("{message}")]
+    Cell { column: String, message: String },
+    /// Reading failed (I/O or gzip); the rest of that input is not read.
+    #[error(
+        "read error: {message}; the rest of this input was not read, fix or re-export the file"
+    )]
+    Io { message: String },
+}
+
+impl InputError {
+    /// The event field at fault, as a dotted path, when there is one (CSV cells).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            InputError::Cell { column, .. } => Some(column),
+            _ => None,
+        }
+    }
+}
+
+/// The longest NDJSON line read as a record (32 MiB); a longer line is an invalid record and is
+/// skipped without being buffered.
+pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Unwrap a dead-letter line (`{"dead_letter": {...}, "event": {<object>}}`) to its event; any other
+/// event is returned as it is.
+pub fn unwrap_dead_letter(event: Value) -> Value {
+    match event {
+        Value::Object(mut map)
+            if map.len() == 2
+                && map.get("dead_letter").is_some_and(Value::is_object)
+                && map.get("event").is_some_and(Value::is_object) =>
+        {
+            map.remove("event").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
 }
 
 /// Parse one NDJSON line (already known to be UTF-8, without BOM or line ending) into an event.

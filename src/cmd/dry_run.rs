@@ -1,0 +1,135 @@
+//! `cio-replay dry-run`: map every record and print, in input order, the exact operation it would
+//! send (or why it is skipped or invalid) as NDJSON, then the summary.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::cli::DryRunArgs;
+use crate::config::MappingSettings;
+use crate::exit::{Exit, Fatal};
+use crate::mapping::Outcome;
+use crate::pipeline::{Item, Pipeline, Ticker};
+use crate::summary::{RequestPlan, Summary, report};
+use crate::track::{Mode, limits};
+
+const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
+
+fn usage(message: String) -> anyhow::Error {
+    Fatal::new(Exit::Usage, message).into()
+}
+
+pub fn run(args: DryRunArgs) -> Result<Exit> {
+    let settings = MappingSettings::from_args(&args.mapping)?;
+    check_estimate_flags(args.rate, args.batch_size, args.batch_bytes)?;
+    let window = crate::safety::gate::window_from_args(&args.mapping)?;
+    let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
+    let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
+    let sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(File::create(path).map_err(|e| {
+            usage(format!(
+                "--output {}: cannot create it: {e}",
+                path.display()
+            ))
+        })?),
+        None => Box::new(io::stdout()),
+    };
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, sink);
+    let started = Instant::now();
+    let plan = RequestPlan::new(settings.mode, args.batch_size, args.batch_bytes);
+    let mut summary = Summary::new(plan, args.rate);
+    let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
+    let mut line = Vec::with_capacity(4096);
+    for item in pipeline {
+        line.clear();
+        let op_bytes = write_item(&mut line, &item, settings.mode);
+        out.write_all(&line)
+            .context("writing the dry-run listing")?;
+        summary.add(&item.outcome, op_bytes);
+        safety.observe_item(&item);
+        ticker.tick();
+    }
+    out.flush().context("writing the dry-run listing")?;
+    ticker.finish();
+    summary.finish(ticker.bytes_read(), started.elapsed().as_secs_f64());
+    summary.safety = Some(safety);
+    report(
+        &summary,
+        "dry-run",
+        args.display.quiet,
+        args.summary_json.as_deref(),
+    )?;
+    Ok(if summary.invalid > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}
+
+/// `--rate`, `--batch-size` and `--batch-bytes` must describe a send that could happen.
+pub fn check_estimate_flags(rate: f64, batch_size: usize, batch_bytes: usize) -> Result<()> {
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(usage(format!("--rate {rate}: must be a positive number")));
+    }
+    if batch_size == 0 {
+        return Err(usage("--batch-size 0: must be at least 1".into()));
+    }
+    if !(limits::MAX_OPERATION_BYTES..=limits::MAX_BATCH_BYTES).contains(&batch_bytes) {
+        return Err(usage(format!(
+            "--batch-bytes {batch_bytes}: must be between {} and {}",
+            limits::MAX_OPERATION_BYTES,
+            limits::MAX_BATCH_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// One listing line (with its newline) into `line`; returns the operation's size when mapped.
+pub fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> {
+    let source = Value::String(item.record.location.to_string());
+    line.extend_from_slice(b"{\"source\":");
+    push_json(line, &source);
+    let mut op_bytes = None;
+    match &item.outcome {
+        Outcome::Mapped(op) => {
+            push_field(line, "action", op.action.name());
+            push_field(line, "endpoint", op.endpoint(mode).label());
+            line.extend_from_slice(b",\"operation\":");
+            let before = line.len();
+            push_json(line, &op.body);
+            op_bytes = Some(line.len() - before);
+        }
+        Outcome::Skipped { action, reason } => {
+            push_field(line, "action", action.name());
+            push_field(line, "skipped", reason);
+        }
+        Outcome::Invalid(invalid) => {
+            if let Some(action) = invalid.action {
+                push_field(line, "action", action.name());
+            }
+            push_field(line, "error", &invalid.to_string());
+            line.extend_from_slice(b",\"field\":");
+            match &invalid.field {
+                Some(field) => push_json(line, &Value::String(field.clone())),
+                None => line.extend_from_slice(b"null"),
+            }
+        }
+    }
+    line.extend_from_slice(b"}\n");
+    op_bytes
+}
+
+fn push_field(line: &mut Vec<u8>, key: &str, value: &str) {
+    line.push(b',');
+    push_json(line, &Value::String(key.to_owned()));
+    line.push(b':');
+    push_json(line, &Value::String(value.to_owned()));
+}
+
+fn push_json(line: &mut Vec<u8>, value: &Value) {
+    // Writing into a Vec cannot fail, and a Value always serializes.
+    let _ = serde_json::to_writer(&mut *line, value);
+}

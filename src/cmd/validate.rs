@@ -1,0 +1,66 @@
+//! `cio-replay validate`: read, parse and route every record; print one line per problem
+//! (`FILE:LINE: <field>: <what is wrong>; <what to do>`) and the summary. Sends nothing.
+
+use std::io::{self, BufWriter, Write};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::cli::ValidateArgs;
+use crate::config::MappingSettings;
+use crate::exit::Exit;
+use crate::mapping::Outcome;
+use crate::pipeline::{Pipeline, Ticker};
+use crate::summary::{RequestPlan, Summary, report, sanitize};
+use crate::track::limits;
+
+/// The request rate assumed for validate's time estimate (send's default).
+const ASSUMED_RATE: f64 = 100.0;
+
+pub fn run(args: ValidateArgs) -> Result<Exit> {
+    let settings = MappingSettings::from_args(&args.mapping)?;
+    let window = crate::safety::gate::window_from_args(&args.mapping)?;
+    let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
+    let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    let started = Instant::now();
+    let plan = RequestPlan::new(
+        settings.mode,
+        limits::DEFAULT_BATCH_SIZE,
+        limits::DEFAULT_BATCH_BYTES,
+    );
+    let mut summary = Summary::new(plan, ASSUMED_RATE);
+    let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
+    for item in pipeline {
+        let location = &item.record.location;
+        match &item.outcome {
+            Outcome::Mapped(_) => {}
+            Outcome::Skipped { action, reason } => {
+                let text = format!("{location}: skipped: {action}: {reason}");
+                writeln!(out, "{}", sanitize(&text)).context("writing the problems")?;
+            }
+            Outcome::Invalid(invalid) => {
+                let text = format!("{location}: {invalid}");
+                writeln!(out, "{}", sanitize(&text)).context("writing the problems")?;
+            }
+        }
+        summary.add(&item.outcome, None);
+        safety.observe_item(&item);
+        ticker.tick();
+    }
+    out.flush().context("writing the problems")?;
+    ticker.finish();
+    summary.finish(ticker.bytes_read(), started.elapsed().as_secs_f64());
+    summary.safety = Some(safety);
+    report(
+        &summary,
+        "validate",
+        args.display.quiet,
+        args.summary_json.as_deref(),
+    )?;
+    Ok(if summary.invalid > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}

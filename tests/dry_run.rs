@@ -1,0 +1,242 @@
+//! `dry-run` through the binary: listing shape and order, endpoints per mode, `--output`, the
+//! summary and `--summary-json`, a closed pipe, bad flags and bad mapping files.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use common::{cio, crate_path, tempdir};
+use serde_json::Value;
+
+fn listing(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8(stdout.to_vec())
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn sample() -> String {
+    crate_path("fixtures/sample.ndjson")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn every_sample_record_maps_in_input_order() {
+    let out = cio()
+        .args(["dry-run", &sample(), "--progress", "never"])
+        .output()
+        .unwrap();
+    let lines = listing(&out.stdout);
+    let records = std::fs::read_to_string(sample()).unwrap().lines().count();
+    assert_eq!(lines.len(), records);
+    for (i, line) in lines.iter().enumerate() {
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            ["source", "action", "endpoint", "operation"],
+            "{line}"
+        );
+        assert_eq!(line["source"], format!("{}:{}", sample(), i + 1));
+        let expected = if line["action"] == "report-delivery-event" {
+            "POST /api/v1/metrics"
+        } else {
+            "POST /api/v2/batch"
+        };
+        assert_eq!(line["endpoint"], expected);
+    }
+    let actions: std::collections::BTreeSet<&str> =
+        lines.iter().filter_map(|l| l["action"].as_str()).collect();
+    assert_eq!(
+        actions.len(),
+        15,
+        "the sample covers all 15 actions: {actions:?}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{records} records read: {records} mapped, 0 skipped, 0 invalid"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sequential_mode_reports_the_entity_endpoint() {
+    let out = cio()
+        .args(["dry-run", &sample(), "--mode", "sequential", "--quiet"])
+        .output()
+        .unwrap();
+    for line in listing(&out.stdout) {
+        if line["action"] != "report-delivery-event" {
+            assert_eq!(line["endpoint"], "POST /api/v2/entity");
+        }
+    }
+}
+
+#[test]
+fn skipped_and_invalid_lines_have_their_shape() {
+    let dir = tempdir();
+    let path = dir.path().join("mixed.ndjson");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"type":"identify","anonymousId":"a1","traits":{"plan":"x"}}"#,
+            "\n",
+            r#"{"type":"track","userId":"u1"}"#,
+            "\n",
+            r#"{"type":"track","event":"Application Installed","userId":"u1"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = cio()
+        .args(["dry-run", path.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = listing(&out.stdout);
+    assert_eq!(lines[0]["action"], "create-update-person");
+    assert!(lines[0]["skipped"].as_str().unwrap().contains("anonymous"));
+    assert!(
+        lines[1].get("action").is_none(),
+        "no event name: not routed"
+    );
+    assert!(lines[1]["error"].is_string());
+    assert!(lines[1].as_object().unwrap().contains_key("field"));
+    assert_eq!(
+        lines[2]["action"], "create-update-device",
+        "routed, then invalid"
+    );
+    assert!(lines[2]["error"].is_string());
+
+    let strict = cio()
+        .args(["dry-run", path.to_str().unwrap(), "--quiet", "--strict"])
+        .output()
+        .unwrap();
+    let lines = listing(&strict.stdout);
+    assert!(lines[0]["error"].as_str().unwrap().contains("--strict"));
+}
+
+#[test]
+fn output_file_and_summary_json_add_up() {
+    let dir = tempdir();
+    let out_path = dir.path().join("listing.ndjson");
+    let summary_path = dir.path().join("summary.json");
+    let bad = crate_path("fixtures/bad/bad.ndjson");
+    let out = cio()
+        .args(["dry-run", &sample(), bad.to_str().unwrap(), "-o"])
+        .arg(&out_path)
+        .arg("--summary-json")
+        .arg(&summary_path)
+        .args(["--batch-size", "10", "--rate", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let lines = listing(&std::fs::read(&out_path).unwrap());
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary_path).unwrap()).unwrap();
+    let n = |v: &Value| v.as_u64().unwrap();
+    assert_eq!(n(&summary["records"]), lines.len() as u64);
+    assert_eq!(
+        n(&summary["mapped"]) + n(&summary["skipped"]) + n(&summary["invalid"]),
+        n(&summary["records"])
+    );
+    let per_action: u64 = summary["actions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| n(&c["mapped"]) + n(&c["skipped"]) + n(&c["invalid"]))
+        .sum();
+    assert_eq!(
+        per_action + n(&summary["invalid_unrouted"]),
+        n(&summary["records"])
+    );
+    let mapped = lines
+        .iter()
+        .filter(|l| l.get("operation").is_some())
+        .count() as u64;
+    assert_eq!(n(&summary["mapped"]), mapped);
+    let metrics = lines
+        .iter()
+        .filter(|l| l["endpoint"] == "POST /api/v1/metrics")
+        .count() as u64;
+    let requests = &summary["requests"];
+    assert_eq!(n(&requests["metrics"]), metrics);
+    assert_eq!(n(&requests["batch"]), (mapped - metrics).div_ceil(10));
+    assert_eq!(n(&requests["total"]), n(&requests["batch"]) + metrics);
+    let seconds = summary["estimated_seconds"].as_f64().unwrap();
+    assert!((seconds - n(&requests["total"]) as f64 / 2.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_closed_pipe_is_success() {
+    let dir = tempdir();
+    let path = dir.path().join("many.ndjson");
+    let line = r#"{"type":"track","event":"E","userId":"u1","timestamp":"2023-05-01T00:00:00Z"}"#;
+    std::fs::write(&path, format!("{line}\n").repeat(50_000)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("cio-replay");
+    let mut child = Command::new(bin)
+        .args(["dry-run", path.to_str().unwrap(), "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn bad_flags_and_mapping_files_exit_2() {
+    let dir = tempdir();
+    let bad_toml = dir.path().join("bad.toml");
+    std::fs::write(&bad_toml, "this is = = not toml").unwrap();
+    let missing = dir.path().join("missing.toml");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["--rate".into(), "0".into()],
+        vec!["--batch-size".into(), "0".into()],
+        vec!["--batch-bytes".into(), "600000".into()],
+        vec!["--endpoint".into(), "track.customer.io".into()],
+        vec!["--mode".into(), "parallel".into()],
+        vec!["--no-such-flag".into()],
+        vec!["--mapping".into(), bad_toml.to_string_lossy().into_owned()],
+        vec!["--mapping".into(), missing.to_string_lossy().into_owned()],
+    ];
+    for args in cases {
+        let out = cio()
+            .arg("dry-run")
+            .arg(sample())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if args[0] == "--mapping" {
+            assert!(
+                stderr.contains(&args[1]),
+                "the error names the file: {stderr}"
+            );
+        }
+    }
+}
