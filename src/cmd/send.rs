@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::checkpoint::Session;
 use crate::cli::SendArgs;
 use crate::config::MappingSettings;
 use crate::deadletter::{self, DeadLetter};
@@ -97,6 +98,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         allow_recent,
         crate::safety::now_unix(),
     )?;
+    let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
 
     if !quiet {
@@ -127,7 +129,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         .dead_letter
         .clone()
         .unwrap_or_else(|| deadletter::default_path(&args.input.files));
+    // --checkpoint / --resume: refusals come here, before anything is sent.
+    let session = Session::start(&args, &creds.site_id, &dead_letter_path)?;
+    let settled_before = session.as_ref().map(|s| s.checkpoint().clone());
     let mut hooks = SendHooks {
+        session,
         dead_letter: DeadLetter::new(dead_letter_path),
         progress: SendProgress::new(crate::progress::enabled(&args.display), pipeline.progress()),
         error: None,
@@ -139,12 +145,19 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         RequestPlan::new(settings.mode, d.batch_size, d.batch_bytes),
         d.rate,
     );
-    let items = pipeline.inspect(|item| {
+    // Records an earlier run settled are neither sent nor counted again.
+    let items = pipeline.filter(|item| {
+        settled_before
+            .as_ref()
+            .is_none_or(|cp| !cp.is_settled(item.record.input, item.record.index))
+    });
+    let items = items.inspect(|item| {
         let op_bytes = match &item.outcome {
             Outcome::Mapped(op) => Some(json_len(&op.body)),
             _ => None,
         };
         summary.add(&item.outcome, op_bytes);
+        safety.observe_item(item);
     });
     let report = deliver(items, &delivery, &transport, &mut hooks, &stop)?;
     hooks.progress.finish();
@@ -152,26 +165,51 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         bytes_read.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64(),
     );
+    summary.safety = Some(safety);
+    if let Some(session) = hooks.session.as_mut() {
+        let complete = !report.stopped_early && report.halted.is_none() && hooks.error.is_none();
+        session.finish(complete, &report.watermarks)?;
+    }
     if let Some(err) = hooks.error.take() {
         return Err(err);
     }
     let path_text = hooks.dead_letter.path().display().to_string();
-    let dead = Some((path_text.as_str(), hooks.dead_letter.written()));
+    let written = hooks
+        .session
+        .as_ref()
+        .map_or(hooks.dead_letter.written(), Session::dead_letters);
+    let dead = Some((path_text.as_str(), written));
     if !quiet {
-        eprint!("{}", summary.to_text("send"));
+        // The dry-run numbers, without its estimate of the requests (the real ones follow).
+        let text = summary.to_text("send");
+        for line in text.lines().filter(|l| {
+            !l.starts_with("  a send would make") && !l.contains("requests/s that takes about")
+        }) {
+            eprintln!("{line}");
+        }
         eprint!("{}", delivery_text(&report, dead));
+        if let Some(session) = &hooks.session {
+            eprint!("{}", session.text());
+        }
         if let Some(sb) = &sandbox {
             eprintln!("the sandbox workspace now holds:");
             eprintln!("{}", sb.summary().trim_end());
         }
     }
     if let Some(path) = &d.report {
-        write_report(path, &summary, &report, dead)?;
+        write_report(
+            path,
+            &summary,
+            &report,
+            dead,
+            hooks.session.as_ref().map(Session::json),
+        )?;
     }
     if let Some(mut sb) = sandbox {
         sb.stop();
     }
-    exit_of(&report)
+    let exit = exit_of(&report)?;
+    Ok(hooks.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
 }
 
 fn exit_of(report: &DeliveryReport) -> Result<Exit> {
@@ -194,9 +232,13 @@ fn write_report(
     summary: &Summary,
     report: &DeliveryReport,
     dead: Option<(&str, u64)>,
+    checkpoint: Option<serde_json::Value>,
 ) -> Result<()> {
     let mut value = summary.to_json();
     merge(&mut value, delivery_json(report, dead));
+    if let Some(checkpoint) = checkpoint {
+        merge(&mut value, checkpoint);
+    }
     let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
     std::fs::write(path, text)
@@ -210,6 +252,9 @@ fn fastrand_key() -> String {
 
 /// Dead letters and progress while the delivery runs.
 struct SendHooks {
+    /// With --checkpoint: dead letters go through its journal (in input order, covered by the
+    /// checkpoint) instead of `dead_letter`.
+    session: Option<Session>,
     dead_letter: DeadLetter,
     progress: SendProgress,
     /// The first error writing a dead letter; the run stops reading when it happens.
@@ -219,7 +264,23 @@ struct SendHooks {
 
 impl Hooks for SendHooks {
     fn on_record(&mut self, settlement: &Settlement) {
+        if let Some(session) = self.session.as_mut() {
+            session.on_record(settlement);
+            return;
+        }
         if let Err(e) = self.dead_letter.record(settlement) {
+            if self.error.is_none() {
+                self.error = Some(e);
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn on_settled(&mut self, watermarks: &[(usize, u64)]) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if let Err(e) = session.on_settled(watermarks) {
             if self.error.is_none() {
                 self.error = Some(e);
                 self.stop.store(true, Ordering::SeqCst);

@@ -59,11 +59,16 @@ pub fn deliver(
             lanes.push(tx);
         }
         drop(out_tx);
-        for (n, item) in items.enumerate() {
+        let mut items = items;
+        for n in 0usize.. {
+            // Check before taking the next item, so that no record is read and then dropped.
             if is_set(stop) || shared.abort.load(Ordering::SeqCst) {
                 stopped_early = is_set(stop);
                 break;
             }
+            let Some(item) = items.next() else {
+                break;
+            };
             state.take(item, &lanes, hooks, &shared)?;
             if n % 64 == 0 {
                 state.drain(&out_rx, hooks, &shared);
