@@ -9,7 +9,9 @@
 //!
 //! Dead-letter read-back: an NDJSON line shaped `{"dead_letter": {...}, "event": {...}}` (what `send`
 //! writes for invalid and rejected records) is read as its `event`, so a fixed dead-letter file can be
-//! sent again directly.
+//! sent again directly; the record's `original` stays the whole line (the dead-letter writer takes the
+//! event out of it verbatim). A line `{"dead_letter": {...}, "raw": "<text>"}` (written for a record
+//! that could not be read) is read as if `<text>` were the line, so a fixed `raw` is picked up too.
 
 pub mod csv;
 pub mod ndjson;

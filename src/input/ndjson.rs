@@ -158,11 +158,14 @@ impl<R: BufRead> NdjsonReader<R> {
                     offset: e.valid_up_to(),
                 }),
             ),
+            // A dead letter read back keeps the whole line as its original: the dead-letter writer
+            // takes the event out of it verbatim. One whose record was unreadable carries the
+            // original text in `raw`, which is read as the line it was.
             Ok(s) => match parse_event(s) {
-                Ok(event) if event.get("dead_letter").is_some() => {
-                    let event = unwrap_dead_letter(event);
-                    (event.to_string(), Ok(event))
-                }
+                Ok(event) if event.get("dead_letter").is_some() => match dead_letter_raw(&event) {
+                    Some(raw) => (raw.to_owned(), parse_event(raw)),
+                    None => (s.to_owned(), Ok(unwrap_dead_letter(event))),
+                },
                 result => (s.to_owned(), result),
             },
         };
@@ -183,6 +186,16 @@ impl<R: BufRead> NdjsonReader<R> {
         self.index += 1;
         record
     }
+}
+
+/// The `raw` text of a dead letter written for an unreadable record
+/// (`{"dead_letter": {...}, "raw": "<the line>"}`).
+fn dead_letter_raw(event: &serde_json::Value) -> Option<&str> {
+    let map = event.as_object()?;
+    if map.len() == 2 && map.get("dead_letter")?.is_object() {
+        return map.get("raw")?.as_str();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -219,14 +232,21 @@ mod tests {
 
     #[test]
     fn dead_letter_lines_unwrap() {
-        let records = read(
-            b"{\"dead_letter\":{\"source\":\"a:1\"},\"event\":{\"type\":\"track\"}}\n",
-            1000,
-        );
-        assert_eq!(records[0].original, "{\"type\":\"track\"}");
+        let line = r#"{"dead_letter":{"source":"a:1"},"event":{"type":"track"}}"#;
+        let raw = r#"{"dead_letter":{"source":"a:2"},"raw":"{\"type\":\"page\"}"}"#;
+        let bad = r#"{"dead_letter":{"source":"a:3"},"raw":"{oops"}"#;
+        let records = read(format!("{line}\n{raw}\n{bad}\n").as_bytes(), 1000);
+        assert_eq!(records[0].original, line);
         assert_eq!(
             records[0].event.as_ref().ok(),
             Some(&serde_json::json!({"type": "track"}))
         );
+        assert_eq!(records[1].original, r#"{"type":"page"}"#);
+        assert_eq!(
+            records[1].event.as_ref().ok(),
+            Some(&serde_json::json!({"type": "page"}))
+        );
+        assert_eq!(records[2].original, "{oops");
+        assert!(matches!(records[2].event, Err(InputError::Json { .. })));
     }
 }
