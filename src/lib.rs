@@ -16,6 +16,7 @@ pub mod interrupt;
 pub mod mapping;
 pub mod pipeline;
 pub mod progress;
+pub mod safety;
 pub mod sandbox;
 pub mod secret;
 pub mod send;

@@ -7,6 +7,7 @@
 //! `--since` / `--until`. See docs/before-you-replay.md.
 
 mod family;
+pub mod gate;
 pub mod histogram;
 mod warnings;
 pub mod window;
