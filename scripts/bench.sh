@@ -62,11 +62,13 @@ calc() { LC_ALL=C awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 mb() { calc "$1 / 1024" 1; }   # KiB (time's %M) -> MiB
 ok() { if LC_ALL=C awk "BEGIN { exit !($1) }"; then echo "yes"; else echo "**no**"; fi; }
 
-# Peak RSS in KiB and wall seconds of one command (its stdout to /dev/null): "KIB SECONDS EXIT".
+# Peak RSS in KiB, wall seconds and CPU seconds of one command (its stdout to /dev/null):
+# "KIB SECONDS EXIT CPU_SECONDS".
 measure() {
     local log=$WORK/time.log status=0
-    /usr/bin/time -f '%M %e' -o "$log" "$@" >/dev/null 2>"$WORK/stderr.log" || status=$?
-    echo "$(tail -n 1 "$log") $status"
+    /usr/bin/time -f '%M %e %U %S' -o "$log" "$@" >/dev/null 2>"$WORK/stderr.log" || status=$?
+    read -r kib secs user sys <<<"$(tail -n 1 "$log")"
+    echo "$kib $secs $status $(calc "$user + $sys" 2)"
 }
 
 # --- dry-run ---------------------------------------------------------------------------------------
@@ -130,15 +132,16 @@ head -n 200 "$LITTLE" >"$probe"
 rm -f "$WORK"/*.rejected.ndjson
 # Wall time of the whole process (read, map, send); operations = what the report says was accepted.
 send_run() { # LABEL RECORDS FILE ARGS... -> sets ROW (a table row) and LAST_RSS (KiB)
-    local label=$1 n=$2 file=$3 rss secs status ops
+    local label=$1 n=$2 file=$3 rss secs status cpu ops requests
     shift 3
     rm -f "$WORK/send.rejected.ndjson" "$WORK/send-report.json"
-    read -r rss secs status <<<"$(measure "$BIN" "${SEND[@]}" "$@" --dead-letter "$WORK/send.rejected.ndjson" \
+    read -r rss secs status cpu <<<"$(measure "$BIN" "${SEND[@]}" "$@" --dead-letter "$WORK/send.rejected.ndjson" \
         --report "$WORK/send-report.json" "$file")"
     ops=$(jq -r '.accepted // empty' "$WORK/send-report.json" 2>/dev/null || true)
     ops=${ops:-0}
+    requests=$(jq -r '.requests_sent // empty' "$WORK/send-report.json" 2>/dev/null || true)
     LAST_RSS=$rss
-    ROW="| $label | $(fmt "$n") | $(fmt "$(calc "$ops / $secs" 0)") operations/s ($(fmt "$ops") accepted in ${secs} s, exit $status), $(mb "$rss") MiB | ≥ 50,000 operations/s | $(ok "$ops / $secs >= 50000") |"$'\n'
+    ROW="| $label | $(fmt "$n") | $(fmt "$(calc "$ops / $secs" 0)") operations/s ($(fmt "$ops") accepted in ${secs} s, ${cpu} CPU s, $(fmt "${requests:-0}") requests, exit $status), $(mb "$rss") MiB | ≥ 50,000 operations/s | $(ok "$ops / $secs >= 50000") |"$'\n'
 }
 if "$BIN" "${SEND[@]}" --sandbox --dead-letter "$WORK/probe.rejected.ndjson" "$probe" >/dev/null 2>"$WORK/send-probe.log"; then
     for c in 1 4 8; do
