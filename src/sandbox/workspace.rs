@@ -1,6 +1,9 @@
 //! The sandbox's in-memory workspace: people, objects, relationships, devices, suppressions and
 //! events, and how each accepted (already validated) operation changes them.
 
+mod merge;
+mod objects;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -328,172 +331,9 @@ impl Workspace {
         Outcome::Applied
     }
 
-    fn merge(&mut self, op: &Value) -> Outcome {
-        let primary = op.get("primary").and_then(Ident::from_map);
-        let secondary = op.get("secondary").and_then(Ident::from_map);
-        let (Some(primary), Some(secondary)) = (primary, secondary) else {
-            return Outcome::Ignored;
-        };
-        if self.is_blocked(&primary) || self.is_blocked(&secondary) {
-            return Outcome::Blocked;
-        }
-        let (Some(p), Some(s)) = (self.find(&primary), self.find(&secondary)) else {
-            return Outcome::Ignored;
-        };
-        if p == s {
-            return Outcome::Ignored;
-        }
-        let Some(gone) = self.people.remove(&s) else {
-            return Outcome::Ignored;
-        };
-        self.unindex(s, &gone);
-        for token in gone.devices.keys() {
-            self.device_owner.insert(token.clone(), p);
-        }
-        // The secondary's id and email move only where the primary has none.
-        let (has_id, has_email) = self.people.get(&p).map_or((true, true), |person| {
-            (person.id.is_some(), person.email.is_some())
-        });
-        if let Some(id) = gone.id.clone().filter(|_| !has_id) {
-            self.claim(p, Ident::Id(id));
-        }
-        if let Some(email) = gone.email.clone().filter(|_| !has_email) {
-            self.claim(p, Ident::Email(email));
-        }
-        for anon in &gone.anonymous_ids {
-            self.link(p, anon);
-        }
-        if let Some(person) = self.people.get_mut(&p) {
-            for (name, value) in gone.attributes {
-                person.attributes.entry(name).or_insert(value);
-            }
-            for (token, device) in gone.devices {
-                person.devices.entry(token).or_insert(device);
-            }
-            for (object, attrs) in gone.relationships {
-                person.relationships.entry(object).or_insert(attrs);
-            }
-            add_events(&mut person.events, gone.events);
-        }
-        Outcome::Applied
-    }
-
-    fn object(&mut self, op: &Value) -> Outcome {
-        let action = op.get("action").and_then(Value::as_str).unwrap_or_default();
-        let ids = op.get("identifiers");
-        let create = matches!(
-            action,
-            "identify" | "identify_anonymous" | "add_relationships"
-        );
-        let Some(key) = ids.and_then(|ids| self.object_key(ids, create)) else {
-            return Outcome::Ignored;
-        };
-        if action == "delete" {
-            self.objects.remove(&key);
-            self.object_cio.retain(|_, k| *k != key);
-            for person in self.people.values_mut() {
-                person.relationships.remove(&key);
-            }
-            for anon in self.anonymous.values_mut() {
-                anon.relationships.remove(&key);
-            }
-            return Outcome::Applied;
-        }
-        if let Some(object) = self.objects.get_mut(&key) {
-            for (name, value) in op
-                .get("attributes")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                set_attribute(&mut object.attributes, name, value);
-            }
-        }
-        let add = action != "delete_relationships";
-        let rels = op.get("cio_relationships").and_then(Value::as_array);
-        for rel in rels.into_iter().flatten() {
-            let Some(ident) = rel.get("identifiers").and_then(Ident::from_map) else {
-                continue;
-            };
-            let attrs = relationship_attributes(rel);
-            if self.is_blocked(&ident) {
-                continue;
-            }
-            let person = if add {
-                self.find_or_create(&ident)
-            } else {
-                self.find(&ident)
-            };
-            let slot = match (person, &ident) {
-                (Some(p), _) => self.people.get_mut(&p).map(|p| &mut p.relationships),
-                (None, Ident::Anonymous(anon)) => Some(
-                    &mut self
-                        .anonymous
-                        .entry(anon.clone())
-                        .or_default()
-                        .relationships,
-                ),
-                (None, _) => None,
-            };
-            if let Some(rels) = slot {
-                if add {
-                    rels.insert(key.clone(), attrs);
-                } else {
-                    rels.remove(&key);
-                }
-            }
-        }
-        Outcome::Applied
-    }
-
-    /// The object these identifiers name, created (type + id only) when `create`.
-    fn object_key(&mut self, ids: &Value, create: bool) -> Option<ObjectKey> {
-        if let Some(cio) = ids.get("cio_object_id").and_then(Value::as_str) {
-            return self.object_cio.get(cio).cloned();
-        }
-        let type_id = ids.get("object_type_id")?.as_str()?.to_string();
-        let key = (type_id, ids.get("object_id")?.as_str()?.to_string());
-        if !self.objects.contains_key(&key) {
-            if !create {
-                return None;
-            }
-            self.next_object += 1;
-            let cio_object_id = format!("ob{:08x}", self.next_object);
-            self.object_cio.insert(cio_object_id.clone(), key.clone());
-            let attributes = Map::new();
-            self.objects.insert(
-                key.clone(),
-                Object {
-                    cio_object_id,
-                    attributes,
-                },
-            );
-        }
-        Some(key)
-    }
-
-    fn relate_person(&mut self, key: u64, rels: Option<&Value>, add: bool) {
-        for rel in rels.and_then(Value::as_array).into_iter().flatten() {
-            let Some(object) = rel
-                .get("identifiers")
-                .and_then(|ids| self.object_key(ids, add))
-            else {
-                continue;
-            };
-            let attrs = relationship_attributes(rel);
-            if let Some(person) = self.people.get_mut(&key) {
-                if add {
-                    person.relationships.insert(object, attrs);
-                } else {
-                    person.relationships.remove(&object);
-                }
-            }
-        }
-    }
-
     /// The person addressed, created when the identifier can create one (not a cio_id, not an
     /// anonymous id).
-    fn find_or_create(&mut self, ident: &Ident) -> Option<u64> {
+    pub(super) fn find_or_create(&mut self, ident: &Ident) -> Option<u64> {
         if let Some(key) = self.find(ident) {
             return Some(key);
         }
@@ -514,7 +354,7 @@ impl Workspace {
 
     /// Give person `key` this id or email, unless someone else holds it (then it stays an
     /// attribute only, as Customer.io records an attribute-update failure).
-    fn claim(&mut self, key: u64, ident: Ident) {
+    pub(super) fn claim(&mut self, key: u64, ident: Ident) {
         if self.index.get(&ident).is_some_and(|owner| *owner != key) {
             return;
         }
@@ -532,25 +372,6 @@ impl Workspace {
         self.index.insert(ident, key);
     }
 
-    /// Link an anonymous id to person `key`, moving what was recorded under it.
-    fn link(&mut self, key: u64, anon: &str) {
-        let ident = Ident::Anonymous(anon.to_string());
-        if self.index.get(&ident).is_some_and(|owner| *owner != key) {
-            return;
-        }
-        self.index.insert(ident, key);
-        let moved = self.anonymous.remove(anon);
-        if let Some(person) = self.people.get_mut(&key) {
-            person.anonymous_ids.insert(anon.to_string());
-            if let Some(moved) = moved {
-                add_events(&mut person.events, moved.events);
-                for (object, attrs) in moved.relationships {
-                    person.relationships.entry(object).or_insert(attrs);
-                }
-            }
-        }
-    }
-
     /// Remove person `key`; returns the identifiers they had.
     fn remove_person(&mut self, key: u64) -> Vec<Ident> {
         let Some(person) = self.people.remove(&key) else {
@@ -559,7 +380,7 @@ impl Workspace {
         self.unindex(key, &person)
     }
 
-    fn unindex(&mut self, key: u64, person: &Person) -> Vec<Ident> {
+    pub(super) fn unindex(&mut self, key: u64, person: &Person) -> Vec<Ident> {
         let mut idents = vec![Ident::CioId(cio_id(key))];
         idents.extend(person.id.clone().map(Ident::Id));
         idents.extend(person.email.clone().map(Ident::Email));
@@ -581,7 +402,7 @@ impl Workspace {
     }
 }
 
-fn set_attribute(attrs: &mut Map<String, Value>, name: &str, value: &Value) {
+pub(super) fn set_attribute(attrs: &mut Map<String, Value>, name: &str, value: &Value) {
     match value {
         Value::Null => {
             attrs.remove(name);
@@ -591,22 +412,6 @@ fn set_attribute(attrs: &mut Map<String, Value>, name: &str, value: &Value) {
         }
         _ => {
             attrs.insert(name.to_string(), value.clone());
-        }
-    }
-}
-
-fn relationship_attributes(rel: &Value) -> Map<String, Value> {
-    rel.get("relationship_attributes")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn add_events(into: &mut Events, from: Events) {
-    for (kind, names) in from {
-        let slot = into.entry(kind).or_default();
-        for (name, count) in names {
-            *slot.entry(name).or_default() += count;
         }
     }
 }
