@@ -245,7 +245,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     let report = deliver(&mut items, &delivery, &transport, &mut hooks, &stop)?;
     hooks.bar.finish_and_clear();
     drop(hooks);
-    drop(items);
     let ending = if let Some(halt) = &report.halted {
         format!("stopped: {}", halt.message)
     } else if report.stopped_early {
@@ -270,7 +269,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             }
         }
     }
-    drop(people);
     let book = Rc::try_unwrap(book)
         .map_err(|_| anyhow::anyhow!("internal: receipt still shared"))?
         .into_inner();

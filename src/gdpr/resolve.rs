@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{IdKind, Person};
+use crate::mapping::identifiers::{is_lenient_email, person_identifier};
 use crate::track::limits::MAX_ID_BYTES;
 
 /// What kind of value a list entry holds, as its column or field says.
@@ -48,9 +49,11 @@ pub fn resolve(raw: &str, field: Field) -> Resolved {
             value
         )),
         Field::Rule => {
-            if let Some(rest) = value.strip_prefix("cio_") {
+            // The mapping's own classifier decides (cio_ prefix, the destination's email test, id).
+            let classified = person_identifier(value);
+            if let Some(rest) = classified.get("cio_id").and_then(Value::as_str) {
                 cio_id(rest)
-            } else if is_user_id_email(value) {
+            } else if classified.get("email").is_some() {
                 person(IdKind::Email, value, None)
             } else {
                 let warning = value.contains('@').then(|| {
@@ -155,51 +158,9 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// The destination's email test, which decides how a bare identifier is classified.
-fn is_user_id_email(value: &str) -> bool {
-    temporary::strict_email(value)
-}
-
 /// The lenient address test of mapping.md §7a, for values that must be addresses.
 fn is_address(value: &str) -> bool {
-    temporary::lenient_email(value)
-}
-
-mod temporary {
-    //! Stand-ins until `mapping::identifiers` exposes its classifier.
-    pub fn strict_email(value: &str) -> bool {
-        let Some((local, domain)) = value.split_once('@') else {
-            return false;
-        };
-        let local_ok = !local.is_empty()
-            && local.split('.').all(|run| {
-                !run.is_empty()
-                    && run
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
-            });
-        let labels: Vec<&str> = domain.split('.').collect();
-        local_ok
-            && labels.len() >= 2
-            && labels.iter().all(|l| {
-                !l.is_empty()
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-    }
-
-    pub fn lenient_email(value: &str) -> bool {
-        let Some((local, domain)) = value.split_once('@') else {
-            return false;
-        };
-        !local.is_empty()
-            && !domain.contains('@')
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !value.chars().any(char::is_whitespace)
-    }
+    is_lenient_email(value)
 }
 
 #[cfg(test)]
