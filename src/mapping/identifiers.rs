@@ -98,30 +98,29 @@ pub(crate) struct Lookup {
 /// name, whether or not an earlier one already matched.
 pub(crate) fn lookup(ev: &Ev<'_>, sources: Sources) -> Result<Lookup, Invalid> {
     let user_id = ev.id("userId")?;
-    let mut candidates: Vec<(String, Option<&Value>)> = Vec::with_capacity(3);
-    match sources {
+    let candidates: [(&str, Option<&Value>); 3] = match sources {
         Sources::Identify => {
             let traits = ev.object("traits")?;
-            candidates.push((
-                "traits.email".to_owned(),
-                traits.and_then(|t| t.get("email")),
-            ));
+            [
+                ("traits.email", traits.and_then(|t| t.get("email"))),
+                ("", None),
+                ("", None),
+            ]
         }
         Sources::Known | Sources::KnownOrAnonymous => {
             let properties = ev.object("properties")?;
             let context = ev.object("context")?;
             let context_traits = ev.sub_object(context, "traits", "context.traits")?;
-            candidates.push((
-                "properties.email".to_owned(),
-                properties.and_then(|p| p.get("email")),
-            ));
-            candidates.push(("email".to_owned(), ev.map.get("email")));
-            candidates.push((
-                "context.traits.email".to_owned(),
-                context_traits.and_then(|t| t.get("email")),
-            ));
+            [
+                ("properties.email", properties.and_then(|p| p.get("email"))),
+                ("email", ev.map.get("email")),
+                (
+                    "context.traits.email",
+                    context_traits.and_then(|t| t.get("email")),
+                ),
+            ]
         }
-    }
+    };
     let anonymous = if sources == Sources::KnownOrAnonymous {
         ev.id("anonymousId")?
     } else {
@@ -149,7 +148,7 @@ pub(crate) fn lookup(ev: &Ev<'_>, sources: Sources) -> Result<Lookup, Invalid> {
             }
             other => {
                 if bad_email.is_none() {
-                    bad_email = Some((field, shown(other)));
+                    bad_email = Some((field.to_owned(), shown(other)));
                 }
             }
         }

@@ -71,10 +71,6 @@ pub fn check(op: &Operation, event: &Map<String, Value>) -> Result<(), Invalid> 
                     ),
                 ));
             }
-            check_event_attributes(action, body)?;
-        }
-        Action::TrackPageView | Action::TrackScreenView | Action::ReportContentEvent => {
-            check_event_attributes(action, body)?;
         }
         Action::CreateUpdatePerson | Action::CreateUpdateObject => {
             if let Some(attrs) = body.get("attributes").and_then(Value::as_object) {
@@ -85,6 +81,17 @@ pub fn check(op: &Operation, event: &Map<String, Value>) -> Result<(), Invalid> 
     }
     let size = json_bytes(body);
     if size > MAX_OPERATION_BYTES {
+        // Event attributes can only break their own (larger) limit when the whole operation is
+        // above its limit; name the more specific limit first.
+        if matches!(
+            action,
+            Action::TrackEvent
+                | Action::TrackPageView
+                | Action::TrackScreenView
+                | Action::ReportContentEvent
+        ) {
+            check_event_attributes(action, body)?;
+        }
         return Err(Invalid::new(
             Some(action),
             None,
