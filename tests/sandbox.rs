@@ -648,3 +648,55 @@ fn the_command_prints_its_url_serves_and_prints_a_summary_on_interrupt() {
     assert!(rest.contains("1 person"), "{rest}");
     assert!(!format!("{line}{rest}{stderr}").contains("secret-key-xyz"));
 }
+
+#[test]
+fn a_real_client_keeps_its_connection_sees_a_scripted_close_as_an_error_and_carries_on() {
+    let sandbox = default_sandbox();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let url = format!("{}/api/v2/batch", sandbox.url());
+    let send = |id: &str| {
+        let body = json!({ "batch": [identify(id, json!({}))] }).to_string();
+        agent
+            .post(&url)
+            .header("Authorization", auth())
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes())
+            .map(|r| r.status().as_u16())
+    };
+    assert_eq!(send("a").ok(), Some(200));
+    sandbox.script(vec![ScriptedReply::close()]);
+    assert!(
+        send("b").is_err(),
+        "a dropped connection is a transport error"
+    );
+    assert_eq!(send("c").ok(), Some(200));
+    assert_eq!(sandbox.totals().people, 2);
+    assert_eq!(sandbox.state()["requests"]["closed"], 1);
+}
+
+#[test]
+fn concurrent_clients_each_get_their_own_answers() {
+    let sandbox = default_sandbox();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let sandbox = &sandbox;
+            scope.spawn(move || {
+                for i in 0..25 {
+                    let ops = vec![
+                        identify(&format!("t{t}-{i}"), json!({"n": i})),
+                        json!({"type":"person","action":"event","identifiers":{"id": format!("t{t}-{i}")},
+                               "name":"seen"}),
+                    ];
+                    assert_eq!(batch(sandbox, ops).status, 200);
+                }
+            });
+        }
+    });
+    let totals = sandbox.totals();
+    assert_eq!((totals.people, totals.events), (200, 200));
+    assert_eq!(sandbox.state()["requests"]["by_status"]["200"], 200);
+}
