@@ -7,6 +7,8 @@
 pub mod confirm;
 pub mod fold;
 pub mod list;
+#[cfg(test)]
+mod list_tests;
 pub mod receipt;
 pub mod resolve;
 pub mod settle;
