@@ -99,35 +99,35 @@ pub(super) fn push_all<'a>(
     }
 }
 
-/// The refusal of `send` when events can trigger campaigns.
+/// The refusal of `send` when events can trigger campaigns (several lines).
 pub(super) fn refusal(recent: &Tally, untimed: &Tally) -> Option<String> {
     if recent.count == 0 && untimed.count == 0 {
         return None;
     }
     let hours = RECENT_SECONDS / 3600;
-    let mut parts = Vec::new();
+    let mut text =
+        String::from("refusing to send: these events can trigger campaigns (nothing was sent):");
     if recent.count > 0 {
-        parts.push(format!(
-            "{} within the last {hours} hours{}",
+        text.push_str(&format!(
+            "\n  {} within the last {hours} hours (or later){}",
             plural(recent.count, "event is", "events are"),
             recent.shown()
         ));
     }
     if untimed.count > 0 {
-        parts.push(format!(
-            "{} no timestamp (Customer.io stamps {} \"now\"){}",
+        text.push_str(&format!(
+            "\n  {} no timestamp, so Customer.io stamps {} \"now\"{}",
             plural(untimed.count, "event has", "events have"),
             if untimed.count == 1 { "it" } else { "them" },
             untimed.shown()
         ));
     }
-    Some(format!(
-        "refusing to send: {}; Customer.io can trigger campaigns from such events. Nothing was sent. \
-         Pause or check the event-triggered campaigns of the workspace, or leave these records out \
-         (--until a time {hours} hours ago; add timestamps), then run again with --allow-recent to \
-         send anyway. See docs/before-you-replay.md.",
-        parts.join(" and ")
-    ))
+    text.push_str(&format!(
+        "\nPause or check the event-triggered campaigns of the workspace, or leave these events \
+         out\n(--until a time {hours} hours ago; give every event its timestamp), then run again \
+         with\n--allow-recent to send anyway. See \"Before you replay\" in the README."
+    ));
+    Some(text)
 }
 
 /// Per input: whether every timestamped record shares one second.
