@@ -5,6 +5,7 @@
 mod common;
 
 use cio_replay::input::parse_event;
+use cio_replay::mapping::event_id::canonical_json;
 use cio_replay::mapping::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
 use cio_replay::track::Mode;
 use serde::Deserialize;
@@ -20,6 +21,9 @@ struct Case {
     expect: Value,
     #[serde(default)]
     expect_message_id_mode: Option<Value>,
+    /// Test vectors whose id is derived from the record: the canonical JSON that seeds it.
+    #[serde(default)]
+    canonical_json: Option<String>,
 }
 
 /// Compare one outcome with an `expect` object; `Err` describes the difference.
@@ -85,6 +89,7 @@ fn every_conformance_case_matches() {
     let mut failures = Vec::new();
     let mut lines = 0;
     let mut message_id_checks = 0;
+    let mut canonical_checks = 0;
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -107,6 +112,16 @@ fn every_conformance_case_matches() {
                 continue;
             }
         };
+        if let Some(want) = &case.canonical_json {
+            canonical_checks += 1;
+            let got = canonical_json(&event);
+            if &got != want {
+                failures.push(format!(
+                    "{}: canonical JSON differs:\n   got  {got}\n   want {want}",
+                    case.id
+                ));
+            }
+        }
         let ulid = MappingConfig::new(
             case.convert_timestamps,
             EventIdMode::Ulid,
@@ -130,6 +145,7 @@ fn every_conformance_case_matches() {
     assert_eq!(lines, 259, "cases.ndjson should hold 259 cases");
     // README: 58 Segment lines and 13 test vectors carry expect_message_id_mode.
     assert_eq!(message_id_checks, 71, "expect_message_id_mode lines");
+    assert_eq!(canonical_checks, 10, "canonical_json lines");
     assert!(
         failures.is_empty(),
         "{} of {lines} conformance checks failed:\n{}",

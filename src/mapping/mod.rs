@@ -159,3 +159,6 @@ pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
         Err(invalid) => Outcome::Invalid(invalid),
     }
 }
+
+#[cfg(test)]
+mod tests;
