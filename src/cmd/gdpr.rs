@@ -41,6 +41,11 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
              (people already deleted, suppressed or unsuppressed are accepted again)",
         ));
     }
+    if d.report.is_some() {
+        return Err(usage(
+            "gdpr does not take --report: its receipt (--receipt FILE) holds the totals and every person's outcome",
+        ));
+    }
     if d.dead_letter.is_some() {
         return Err(usage(
             "gdpr does not write a dead-letter file: rejected and failed people are rows of the receipt (--receipt FILE)",
