@@ -415,3 +415,6 @@ pub(super) fn set_attribute(attrs: &mut Map<String, Value>, name: &str, value: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,75 @@
+//! Unit tests of the workspace rules that the integration script does not reach.
+
+use serde_json::{Value, json};
+
+use super::{Ident, Outcome, Workspace};
+
+fn apply_all(ops: &[Value]) -> (Workspace, Vec<Outcome>) {
+    let mut ws = Workspace::default();
+    let outcomes = ops.iter().map(|op| ws.apply(op)).collect();
+    (ws, outcomes)
+}
+
+#[test]
+fn anonymous_activity_moves_to_the_person_who_claims_it() {
+    let (ws, outcomes) = apply_all(&[
+        json!({"type":"person","action":"page","identifiers":{"anonymous_id":"an-1"},"name":"/a"}),
+        json!({"type":"object","action":"identify_anonymous","identifiers":{"object_type_id":"1","object_id":"g"},
+               "cio_relationships":[{"identifiers":{"anonymous_id":"an-1"}}]}),
+        json!({"type":"person","action":"identify","identifiers":{"id":"u"},"attributes":{"anonymous_id":"an-1"}}),
+        json!({"type":"person","action":"event","identifiers":{"anonymous_id":"an-1"},"name":"later"}),
+    ]);
+    assert!(outcomes.iter().all(|o| *o == Outcome::Applied));
+    assert!(ws.anonymous.is_empty());
+    let person = ws.people.values().next().unwrap();
+    assert_eq!(person.events["page"]["/a"], 1);
+    assert_eq!(person.events["event"]["later"], 1);
+    assert!(
+        person
+            .relationships
+            .contains_key(&("1".to_string(), "g".to_string()))
+    );
+}
+
+#[test]
+fn what_cannot_create_a_person_is_ignored() {
+    let (ws, outcomes) = apply_all(&[
+        json!({"type":"person","action":"identify","identifiers":{"cio_id":"ffff"},"attributes":{"a":1}}),
+        json!({"type":"person","action":"identify","identifiers":{"id":"u"},"attributes":{"_update":true}}),
+        json!({"type":"person","action":"delete","identifiers":{"id":"nobody"}}),
+        json!({"type":"person","action":"unsuppress","identifiers":{"id":"free"}}),
+    ]);
+    assert_eq!(outcomes, vec![Outcome::Ignored; 4]);
+    assert!(ws.people.is_empty());
+}
+
+#[test]
+fn a_device_token_belongs_to_one_person_and_null_removes_attributes() {
+    let device = json!({"token":"t","platform":"ios"});
+    let (ws, _) = apply_all(&[
+        json!({"type":"person","action":"add_device","identifiers":{"id":"a"},"device":device}),
+        json!({"type":"person","action":"add_device","identifiers":{"id":"b"},"device":device}),
+        json!({"type":"person","action":"identify","identifiers":{"id":"b"},"attributes":{"x":1,"y":2}}),
+        json!({"type":"person","action":"identify","identifiers":{"id":"b"},"attributes":{"x":null}}),
+    ]);
+    let a = &ws.people[&ws.find(&Ident::Id("a".into())).unwrap()];
+    let b = &ws.people[&ws.find(&Ident::Id("b".into())).unwrap()];
+    assert!(a.devices.is_empty());
+    assert!(b.devices.contains_key("t"));
+    assert_eq!(Value::Object(b.attributes.clone()), json!({"y": 2}));
+}
+
+#[test]
+fn emails_match_in_any_case_and_suppression_blocks_them() {
+    let (ws, outcomes) = apply_all(&[
+        json!({"type":"person","action":"identify","identifiers":{"email":"Ann@X.io"}}),
+        json!({"type":"person","action":"suppress","identifiers":{"email":"ann@x.IO"}}),
+        json!({"type":"person","action":"identify","identifiers":{"email":"ANN@x.io"}}),
+    ]);
+    assert_eq!(
+        outcomes,
+        vec![Outcome::Applied, Outcome::Applied, Outcome::Blocked]
+    );
+    assert!(ws.people.is_empty());
+    assert!(ws.is_blocked(&Ident::Email("ann@x.io".into())));
+}
