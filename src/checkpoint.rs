@@ -9,6 +9,7 @@
 
 mod fingerprint;
 mod journal;
+pub mod session;
 mod settings;
 
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fingerprint::{Fingerprint, HEAD_BYTES};
 pub use journal::{Journal, Kind};
+pub use session::Session;
 pub use settings::RunSettings;
 
 /// What the `format` field of every checkpoint file says.

@@ -1,0 +1,192 @@
+//! `send --checkpoint FILE [--resume]`: the glue between the send command and the checkpoint —
+//! start or resume, tell which records an earlier run settled, route settlements and watermarks
+//! to the journal, and say what the whole job (all runs) amounts to at the end.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use super::{Checkpoint, Counters, Journal, Kind, RunSettings};
+use crate::cli::SendArgs;
+use crate::exit::{Exit, Fatal};
+use crate::send::{Settled, Settlement};
+
+/// How often the checkpoint is rewritten while a run goes on (and always at its end). A crash
+/// repeats at most the work of this long, plus the requests in flight.
+pub const EVERY: Duration = Duration::from_secs(1);
+
+/// A checkpointed send run.
+#[derive(Debug)]
+pub struct Session {
+    journal: Journal,
+    /// What earlier runs settled (zero for a fresh run).
+    earlier: Counters,
+    resumed: bool,
+    /// Dead-letter lines this run wrote.
+    dead_letters: u64,
+}
+
+impl Session {
+    /// Start (or with `--resume`, continue) the checkpoint of a `send` run. `None` without
+    /// `--checkpoint`; `--resume` without it is a usage error. Every refusal is a usage error
+    /// (exit 2) naming the file and what to do, raised before anything is sent.
+    pub fn start(
+        args: &SendArgs,
+        site_id: &str,
+        dead_letter: &Path,
+    ) -> anyhow::Result<Option<Session>> {
+        let d = &args.delivery;
+        let Some(path) = &d.checkpoint else {
+            if d.resume {
+                return Err(usage(
+                    "--resume needs --checkpoint FILE (the checkpoint of the run to continue)",
+                ));
+            }
+            return Ok(None);
+        };
+        let settings =
+            RunSettings::for_send(args, Some(site_id)).map_err(|e| usage(e.to_string()))?;
+        let checkpoint = super::open(path, d.resume, &args.input.files, settings, dead_letter)
+            .map_err(|e| usage(e.to_string()))?;
+        let earlier = checkpoint.counters;
+        let mut journal = Journal::new(checkpoint, Some(path.clone()), EVERY);
+        // Write it at once: from here on a checkpoint exists, fresh or not.
+        journal
+            .advance(&[])
+            .map_err(|e| usage(e.to_string()))
+            .context("writing the checkpoint")?;
+        Ok(Some(Session {
+            journal,
+            earlier,
+            resumed: d.resume,
+            dead_letters: 0,
+        }))
+    }
+
+    /// Whether an earlier run settled this record (skip it: not sent, not counted again).
+    pub fn is_settled(&self, input: usize, index: u64) -> bool {
+        self.journal.checkpoint().is_settled(input, index)
+    }
+
+    /// A record is settled; its dead-letter line (if any) is written once the watermark passes it.
+    pub fn on_record(&mut self, settlement: &Settlement) {
+        let kind = match &settlement.result {
+            Settled::Accepted => Kind::Accepted,
+            Settled::Skipped { .. } => Kind::Skipped,
+            Settled::Invalid { .. } => Kind::Invalid,
+            Settled::Rejected { .. } => Kind::Rejected,
+            Settled::Failed { .. } => Kind::Failed,
+        };
+        let line = settlement.result.stage().map(|stage| {
+            crate::deadletter::line(
+                &settlement.record,
+                settlement.result.status(),
+                settlement.result.reason(),
+                stage,
+                settlement.action.map(|a| a.name()),
+            )
+            .into_bytes()
+        });
+        if line.is_some() {
+            self.dead_letters += 1;
+        }
+        let r = &settlement.record;
+        self.journal.settled(r.input, r.index, kind, line);
+    }
+
+    /// Watermarks moved: write the dead letters they cover and, now and then, the checkpoint.
+    pub fn on_settled(&mut self, watermarks: &[(usize, u64)]) -> anyhow::Result<()> {
+        self.journal
+            .advance(watermarks)
+            .context("writing the checkpoint")
+    }
+
+    /// The run ended; `complete` when every input was read to its end and nothing was left
+    /// unsettled. Writes the final checkpoint and returns the counts over all runs.
+    pub fn finish(
+        &mut self,
+        complete: bool,
+        watermarks: &[(usize, u64)],
+    ) -> anyhow::Result<Counters> {
+        self.journal
+            .advance(watermarks)
+            .and_then(|()| self.journal.finish(complete))
+            .context("writing the checkpoint")
+    }
+
+    /// Dead-letter lines produced by this run (written, or held until the watermark passes).
+    pub fn dead_letters(&self) -> u64 {
+        self.dead_letters
+    }
+
+    /// The exit of the whole job: `this_run`, made [`Exit::Partial`] when an earlier run
+    /// dead-lettered records (the job as a whole did not succeed).
+    pub fn job_exit(&self, this_run: Exit) -> Exit {
+        let e = self.earlier;
+        if this_run == Exit::Success && e.invalid + e.rejected + e.failed > 0 {
+            Exit::Partial
+        } else {
+            this_run
+        }
+    }
+
+    /// Lines for the human summary: what earlier runs did and the totals of the job.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let path = self.journal.checkpoint().dead_letter.path.clone();
+        if self.resumed {
+            let e = self.earlier;
+            let _ = writeln!(
+                out,
+                "  resumed: {} records settled by earlier runs were skipped ({} accepted, {} skipped, {} invalid, {} rejected, {} failed)",
+                e.read, e.accepted, e.skipped, e.invalid, e.rejected, e.failed
+            );
+        }
+        let t = self.journal.totals();
+        let _ = writeln!(
+            out,
+            "  whole job so far: {} records: {} accepted, {} skipped, {} dead-lettered to {path} ({} invalid, {} rejected, {} failed)",
+            t.read,
+            t.accepted,
+            t.skipped,
+            t.invalid + t.rejected + t.failed,
+            t.invalid,
+            t.rejected,
+            t.failed
+        );
+        let cp = self.journal.checkpoint();
+        if !cp.finished {
+            let _ = writeln!(
+                out,
+                "  not finished: run the same command with --resume to continue"
+            );
+        }
+        out
+    }
+
+    /// The `checkpoint` object of the JSON report.
+    pub fn json(&self) -> Value {
+        let cp = self.journal.checkpoint();
+        json!({
+            "checkpoint": {
+                "resumed": self.resumed,
+                "finished": cp.finished,
+                "earlier_runs": self.earlier,
+                "all_runs": cp.counters,
+                "watermarks": cp.inputs.iter().map(|i| json!({"input": i.fingerprint.path, "watermark": i.watermark, "finished": i.finished})).collect::<Vec<_>>(),
+            }
+        })
+    }
+
+    /// The checkpoint as it stands.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        self.journal.checkpoint()
+    }
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Fatal::new(Exit::Usage, message.into()).into()
+}
