@@ -157,3 +157,57 @@ fn a_400_for_one_operation_rejects_it_with_the_servers_message() {
     );
     assert_eq!(report(dir.path())["accepted"], 2);
 }
+
+#[test]
+fn ctrl_c_stops_promptly_lets_in_flight_requests_finish_and_exits_130() {
+    let sb = sandbox_with(SandboxConfig {
+        latency: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    });
+    let dir = common::tempdir();
+    input(dir.path(), 2000);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-replay"))
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", "site-1")
+        .env("CIO_API_KEY", "key-1")
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+            "--quiet",
+        ])
+        .args(["--mode", "sequential", "--report", "report.json"])
+        .spawn()
+        .expect("spawns");
+    // Wait until it is sending, then interrupt it.
+    while sb.state()["requests"]["total"].as_u64().unwrap_or(0) < 3 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("waits");
+    assert_eq!(status.code(), Some(130));
+    let r = report(dir.path());
+    assert_eq!(r["interrupted"], true);
+    let accepted = r["accepted"].as_u64().unwrap_or(0);
+    assert!(accepted > 0 && accepted < 2000, "{r:#}");
+    let unsent = r["unsent"].as_u64().unwrap_or(0);
+    assert_eq!(
+        r["records"].as_u64(),
+        Some(accepted + unsent),
+        "every record read is settled or counted unsent"
+    );
+    let watermark = &r["watermarks"][0]["settled_below"];
+    assert_eq!(watermark.as_u64(), Some(accepted));
+    assert_eq!(
+        sb.state()["operations"]["applied"].as_u64(),
+        Some(accepted),
+        "the sandbox holds exactly what was reported accepted"
+    );
+}

@@ -18,8 +18,9 @@ use crate::mapping::Outcome;
 use crate::pipeline::Item;
 
 /// Deliver every item: mapped operations are sent, skipped and invalid records are settled at once.
-/// Stops reading when `stop` is raised (in-flight work still finishes) or when the API refuses the
-/// credentials (see [`DeliveryReport::halted`]). Every record read is either settled (reported to
+/// Stops reading when `stop` is raised (requests in flight finish, retries included; operations
+/// queued but not yet sent stay unsettled) or when the API refuses the credentials (see
+/// [`DeliveryReport::halted`]). Every record read is either settled (reported to
 /// `hooks.on_record`) or counted in `stats.unsent`.
 pub fn deliver(
     items: impl Iterator<Item = Item>,
@@ -37,6 +38,7 @@ pub fn deliver(
         linger: settings.linger,
         counters: Counters::default(),
         abort: AtomicBool::new(false),
+        stop,
         halt: Mutex::new(None),
     };
     let lane_count = settings.lanes();

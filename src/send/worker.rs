@@ -118,6 +118,8 @@ pub(crate) struct Shared<'a> {
     pub counters: Counters,
     /// Raised on 401/403 or a redirect: no lane starts another attempt.
     pub abort: AtomicBool,
+    /// The caller's stop flag (Ctrl-C): operations not yet sent are dropped, unsettled.
+    pub stop: &'a AtomicBool,
     pub halt: Mutex<Option<Halt>>,
 }
 
@@ -138,11 +140,14 @@ impl Shared<'_> {
 pub(crate) fn run_lane(shared: &Shared<'_>, rx: Receiver<LaneMsg>, out: Sender<Vec<Settlement>>) {
     let mut pending: Vec<Prepared> = Vec::new();
     let mut fill = Fill::default();
+    let stopping = || shared.stop.load(Ordering::Relaxed);
     let flush = |pending: &mut Vec<Prepared>, fill: &mut Fill| {
         if !pending.is_empty() {
             let ops = std::mem::take(pending);
             *fill = Fill::default();
-            let _ = out.send(send(shared, ops));
+            if !stopping() {
+                let _ = out.send(send(shared, ops));
+            }
         }
     };
     loop {
@@ -177,11 +182,14 @@ pub(crate) fn run_lane(shared: &Shared<'_>, rx: Receiver<LaneMsg>, out: Sender<V
                 ready.wait();
                 let settled = if too_big(shared, &op) {
                     vec![oversize(op)]
+                } else if stopping() {
+                    Vec::new()
                 } else {
                     send(shared, vec![op])
                 };
                 let _ = out.send(settled);
             }
+            LaneMsg::Op(_) if stopping() => {}
             LaneMsg::Op(op) => {
                 let len = op.bytes.len();
                 if too_big(shared, &op) {
