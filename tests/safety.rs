@@ -261,6 +261,17 @@ fn since_until_skip_with_reasons_and_counts_add_up() {
     assert!(lines[5].get("error").is_some(), "invalid stays invalid");
     assert_eq!(summary["safety"]["since"], "2024-01-01");
 
+    let (_, _, strict) = dry_run(
+        dir.path(),
+        &[file.to_str().unwrap(), "--since", "2024-01-01", "--strict"],
+    );
+    assert_eq!(strict["mapped"], 3, "{strict:#}");
+    assert_eq!(strict["skipped"], 0);
+    assert_eq!(
+        strict["invalid"], 3,
+        "outside the window and --strict: invalid"
+    );
+
     let (code, stderr, _) = dry_run(dir.path(), &[file.to_str().unwrap(), "--since", "soon"]);
     assert_eq!(code, 2);
     assert!(

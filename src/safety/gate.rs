@@ -55,3 +55,61 @@ pub fn check_before_send(
         None => Ok(Some(analyzer)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::exit::exit_for_error;
+
+    #[test]
+    fn stdin_is_no_files_or_a_dash() {
+        let mut s = PipelineSettings::new(Vec::new());
+        assert!(reads_stdin(&s));
+        s.files = vec![PathBuf::from("a.ndjson")];
+        assert!(!reads_stdin(&s));
+        s.files.push(PathBuf::from("-"));
+        assert!(reads_stdin(&s));
+    }
+
+    #[test]
+    fn stdin_is_refused_without_allow_recent_and_allowed_with_it() {
+        let s = PipelineSettings::new(Vec::new());
+        let err = check_before_send(&s, &Window::default(), false, 0).unwrap_err();
+        assert_eq!(exit_for_error(&err), Exit::Usage);
+        assert!(err.to_string().contains("standard input"));
+        assert!(
+            check_before_send(&s, &Window::default(), true, 0)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_refusal_is_a_usage_error_and_old_events_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.ndjson");
+        std::fs::write(
+            &path,
+            "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\",\"timestamp\":1000000}\n",
+        )
+        .unwrap();
+        let s = PipelineSettings::new(vec![path]);
+        let ok = check_before_send(&s, &Window::default(), false, 2_000_000).unwrap();
+        assert_eq!(ok.map(|a| a.campaign_risk().recent_events), Some(0));
+        let err = check_before_send(&s, &Window::default(), false, 1_000_000).unwrap_err();
+        assert_eq!(exit_for_error(&err), Exit::Usage);
+        assert!(
+            err.to_string()
+                .contains("1 event is within the last 72 hours")
+        );
+        let until = Window::from_flags(None, Some("1970-01-02")).unwrap();
+        let ok = check_before_send(&s, &until, false, 1_000_000).unwrap();
+        assert_eq!(
+            ok.map(|a| a.report().records),
+            Some(0),
+            "outside the window"
+        );
+    }
+}
