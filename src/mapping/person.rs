@@ -53,6 +53,17 @@ pub(crate) fn relationship_attributes(
 }
 
 pub(crate) fn identify(ev: &Ev<'_>, config: &MappingConfig) -> Result<Built, Invalid> {
+    // Skipped "whatever else it carries" (mapping.md §7a): decided before any shape check.
+    let has_user = present(ev.map.get("userId")).is_some();
+    let has_email = ev
+        .map
+        .get("traits")
+        .and_then(Value::as_object)
+        .and_then(|t| present(t.get("email")))
+        .is_some();
+    if !has_user && !has_email {
+        return Ok(Built::Skip(ANONYMOUS_IDENTIFY.to_owned()));
+    }
     let traits = ev.object("traits")?;
     let found = lookup(ev, Sources::Identify)?;
     let anonymous = ev.id("anonymousId")?;

@@ -138,6 +138,19 @@ fn timestamps_on_actions_that_send_none_are_ignored() {
 }
 
 #[test]
+fn anonymous_identify_is_skipped_whatever_it_carries() {
+    for v in [
+        json!({"type": "identify", "anonymousId": "a", "traits": [1, 2]}),
+        json!({"type": "identify", "anonymousId": {"x": 1}, "timestamp": "garbage"}),
+        json!({"type": "identify", "userId": "", "traits": {"email": ""}}),
+    ] {
+        assert!(matches!(run(v.clone()), Outcome::Skipped { .. }), "{v}");
+    }
+    let i = invalid(json!({"type": "identify", "userId": false}));
+    assert_eq!(i.field.as_deref(), Some("userId"));
+}
+
+#[test]
 fn delivery_metric_without_timestamp_has_none() {
     // D7: no "now" in the body.
     let b = body(json!({"type": "track", "event": "Report Delivery Event",
