@@ -20,6 +20,17 @@
 //! `POST /_sandbox/reset`. Order of checks on the API endpoints: latency, scripted reply, Basic auth
 //! (401), throttle (429 + `Retry-After`), injected 5xx, size (413), JSON envelope (400), schema
 //! (400 for entity, 207 with `batch_index` for batch), then the workspace applies what passed.
+//! The region endpoint answers to auth only (no script, throttle or injected faults), so a
+//! client's start-up check does not eat a reply scripted for its first batch.
+//!
+//! Where the documentation is silent, the sandbox decides (and the tests pin it): a 207 lists the
+//! first problem of each invalid operation; an entity 400 lists them all; an empty batch is a 400;
+//! `viewed_content`/`clicked_content` person actions and `{"anonymous_id"}` identifiers on events
+//! are accepted because Segment's destination sends them; a scripted 2xx means "answer normally"
+//! unless it carries a body; people are created by identify, events, devices and relationships
+//! addressed by id, email or phone, never by cio_id (ignored) or anonymous id (kept apart until an
+//! identify links it through `attributes.anonymous_id`); suppressing blocks every identifier the
+//! person had, and unsuppressing any of them frees them all.
 
 mod api;
 mod faults;
