@@ -556,7 +556,7 @@ fn resume_refusals_are_clear_usage_errors() {
     );
 
     // An unfinished checkpoint is not overwritten by a run without --resume.
-    let fingerprint = cio_replay::checkpoint::fingerprints(&[input.clone()]).unwrap();
+    let fingerprint = cio_replay::checkpoint::fingerprints(std::slice::from_ref(&input)).unwrap();
     let settings = json!({});
     let mut cp = cio_replay::checkpoint::Checkpoint::fresh(
         serde_json::from_value(settings).unwrap(),
