@@ -506,3 +506,25 @@ fn the_prompt_on_a_terminal_sends_nothing_on_a_wrong_answer_and_proceeds_on_the_
     let (rows, _) = receipt(&dir.path().join("right.csv"));
     assert_eq!(rows.len(), 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn no_list_file_on_a_terminal_is_refused_instead_of_waiting_for_typed_input() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Expect, Session};
+
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-replay"));
+    cmd.env_remove("CIO_SITE_ID")
+        .env_remove("CIO_API_KEY")
+        .args(["gdpr", "delete", "--dry-run"]);
+    let mut session = Session::spawn(cmd).expect("spawned on a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(60)));
+    session
+        .expect("no list: give a list FILE")
+        .expect("refusal");
+    let pid = session.get_process().pid();
+    assert_eq!(
+        session.get_process().wait().expect("exit"),
+        WaitStatus::Exited(pid, 2)
+    );
+}

@@ -2,7 +2,7 @@
 //! (`.gz` too); one entry at a time with its `FILE:LINE`.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -63,6 +63,12 @@ pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List
                 bail!("standard input (-) can be given only once");
             }
             stdin_used = true;
+            if io::stdin().is_terminal() {
+                bail!(
+                    "no list: give a list FILE, or pipe one into standard input (reading a list typed \
+                     at the terminal would leave no way to answer the confirmation)"
+                );
+            }
             let mut bytes = Vec::new();
             io::stdin()
                 .lock()
