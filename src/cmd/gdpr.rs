@@ -10,17 +10,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::cli::{GdprArgs, ModeArg, RegionArg};
 use crate::exit::{Exit, Fatal};
+use crate::gdpr::action_name;
 use crate::gdpr::confirm::{self, Gate, Workspace};
-use crate::gdpr::fold::{self, Noted, Scan, Second};
+use crate::gdpr::fold::{self, Second};
 use crate::gdpr::list::{self, ListSource};
 use crate::gdpr::receipt::{self, Receipt, Trailer};
 use crate::gdpr::settle::{Book, BookHooks};
-use crate::gdpr::{action_name, operation};
+use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
@@ -83,7 +83,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         let stdout = io::stdout();
         let mut out = BufWriter::new(stdout.lock());
         let scan = fold::scan(&sources, column, |noted| {
-            listing_line(&mut out, &noted, &args, mode)
+            listing_line(&mut out, &noted, args.action, mode)
         })
         .map_err(|e| usage(format!("{e:#}")))?;
         out.flush()?;
@@ -366,93 +366,4 @@ fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok((hex, bytes))
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// One NDJSON line of the dry-run listing.
-fn listing_line(
-    out: &mut impl Write,
-    noted: &Noted<'_>,
-    args: &GdprArgs,
-    mode: Mode,
-) -> Result<()> {
-    let line = match noted {
-        Noted::Person {
-            location,
-            person,
-            warning,
-        } => {
-            let op = operation(args.action, person);
-            let mut value = json!({
-                "source": location.to_string(),
-                "identifier": person.display(),
-                "kind": person.kind.name(),
-                "action": action_name(args.action),
-                "endpoint": op.endpoint(mode).label(),
-                "operation": op.body,
-            });
-            if let (Some(w), Some(map)) = (warning, value.as_object_mut()) {
-                map.insert("warning".into(), json!(w));
-            }
-            value
-        }
-        Noted::Duplicate {
-            location,
-            person,
-            first,
-        } => json!({
-            "source": location.to_string(),
-            "identifier": person.display(),
-            "kind": person.kind.name(),
-            "duplicate_of": first.to_string(),
-        }),
-        Noted::Malformed { location, why } => json!({
-            "source": location.to_string(),
-            "error": why,
-        }),
-    };
-    writeln!(out, "{line}")?;
-    Ok(())
-}
-
-/// What a real run prints about an entry before it asks: problems always, the rest unless quiet.
-fn problem_line(noted: &Noted<'_>, quiet: bool) {
-    match noted {
-        Noted::Malformed { location, why } => eprintln!("{location}: invalid: {why}"),
-        Noted::Person {
-            location,
-            warning: Some(w),
-            ..
-        } if !quiet => eprintln!("{location}: warning: {w}"),
-        Noted::Duplicate {
-            location, first, ..
-        } if !quiet => {
-            eprintln!("{location}: duplicate of {first}: sent once")
-        }
-        _ => {}
-    }
-}
-
-/// The totals of the first pass, for standard error.
-fn totals_text(name: &str, scan: &Scan, sha256: &str) -> String {
-    let [ids, emails, cio_ids] = scan.by_kind;
-    format!(
-        "gdpr {name}: {} entr{} read: {} {} ({ids} id{}, {emails} email{}, {cio_ids} cio_id{}), {} \
-         duplicate{} folded, {} invalid, {} blank or comment line{}\nlist sha256: {sha256}\n",
-        scan.entries,
-        if scan.entries == 1 { "y" } else { "ies" },
-        scan.people,
-        if scan.people == 1 { "person" } else { "people" },
-        plural(ids),
-        plural(emails),
-        plural(cio_ids),
-        scan.duplicates,
-        plural(scan.duplicates),
-        scan.malformed,
-        scan.blank,
-        plural(scan.blank),
-    )
 }

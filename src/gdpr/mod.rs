@@ -12,6 +12,7 @@ mod list_tests;
 pub mod receipt;
 pub mod resolve;
 pub mod settle;
+pub mod show;
 
 use std::fmt;
 
