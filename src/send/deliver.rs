@@ -1,10 +1,11 @@
 //! The delivery loop: read items in input order, settle what needs no request, hand operations to
-//! their lanes (barriers for operations spanning lanes), and report settlements and watermarks.
+//! their lanes in chunks (spans for operations touching several lanes), and report settlements and
+//! watermarks.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::lanes::{self, Route};
 use super::ledger::Ledger;
@@ -50,17 +51,18 @@ pub fn deliver(
     let mut stopped_early = false;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (out_tx, out_rx) = mpsc::channel::<Vec<Settlement>>();
-        let mut lanes: Vec<SyncSender<LaneMsg>> = Vec::with_capacity(lane_count);
+        let mut senders: Vec<SyncSender<LaneMsg>> = Vec::with_capacity(lane_count);
         for n in 0..lane_count {
-            let (tx, rx) = mpsc::sync_channel(settings.limits.size.max(16) * 2);
+            let (tx, rx) = mpsc::sync_channel(LANE_QUEUE);
             let out = out_tx.clone();
             let shared = &shared;
             std::thread::Builder::new()
                 .name(format!("lane-{n}"))
                 .spawn_scoped(scope, move || run_lane(shared, rx, out))?;
-            lanes.push(tx);
+            senders.push(tx);
         }
         drop(out_tx);
+        let mut lanes = Chunks::new(senders, settings.limits.size, settings.linger);
         let mut items = items;
         for n in 0usize.. {
             // Check before taking the next item, so that no record is read and then dropped.
@@ -71,11 +73,13 @@ pub fn deliver(
             let Some(item) = items.next() else {
                 break;
             };
-            state.take(item, &lanes, hooks, &shared)?;
+            state.take(item, &mut lanes, hooks, &shared)?;
+            lanes.flush_if_lingering()?;
             if n % 64 == 0 {
                 state.drain(&out_rx, hooks, &shared);
             }
         }
+        lanes.flush_all()?;
         drop(lanes);
         while let Ok(batch) = out_rx.recv() {
             state.apply(batch, hooks, &shared);
@@ -106,7 +110,7 @@ impl State {
     fn take(
         &mut self,
         item: Item,
-        lanes: &[SyncSender<LaneMsg>],
+        lanes: &mut Chunks,
         hooks: &mut dyn Hooks,
         shared: &Shared<'_>,
     ) -> anyhow::Result<()> {
@@ -119,18 +123,19 @@ impl State {
             Outcome::Mapped(op) => {
                 let bytes = serde_json::to_vec(&op.body)?;
                 let endpoint = op.endpoint(self.mode);
-                let route = lanes::route(&op.body, lanes.len());
+                let keys = lanes::key_hashes(&op.body);
+                let route = lanes::route_hashes(&keys, lanes.len());
                 let prepared = Prepared {
                     info,
                     action: op.action,
                     endpoint,
                     bytes,
+                    keys,
                 };
                 self.stats.operations += 1;
                 match route {
-                    Route::Lane(n) => push(lanes, n, prepared)?,
-                    Route::Barrier => span(lanes, &(0..lanes.len()).collect::<Vec<_>>(), prepared)?,
-                    Route::Span(spanned) => span(lanes, &spanned, prepared)?,
+                    Route::Lane(n) => lanes.push(n, prepared)?,
+                    Route::Span(spanned) => lanes.span(&spanned, prepared)?,
                 }
                 return Ok(());
             }
@@ -199,35 +204,102 @@ impl State {
     }
 }
 
-fn push(lanes: &[SyncSender<LaneMsg>], n: usize, op: Prepared) -> anyhow::Result<()> {
-    lanes[n]
-        .send(LaneMsg::Op(op))
-        .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))
+/// Messages a lane's queue holds before the reader waits (each a chunk of up to a batch).
+const LANE_QUEUE: usize = 4;
+
+/// The lanes' queues, with the operations not yet handed over: each lane gets its operations in
+/// chunks of up to a batch, so that the reader and the lanes synchronise once per chunk, not once
+/// per operation. A chunk goes when it is full, before a span message to its lane (order), when
+/// the oldest chunk has waited `linger`, and at the end.
+struct Chunks {
+    senders: Vec<SyncSender<LaneMsg>>,
+    chunks: Vec<Vec<Prepared>>,
+    size: usize,
+    linger: Duration,
+    /// When the oldest operation still held here was added.
+    oldest: Option<Instant>,
 }
 
-/// Send `op` on the first of `spanned` lanes once every one of them has settled its earlier work;
-/// the others wait until it is settled. The reader does not wait.
-fn span(lanes: &[SyncSender<LaneMsg>], spanned: &[usize], op: Prepared) -> anyhow::Result<()> {
-    let Some((&lead, others)) = spanned.split_first() else {
-        return push(lanes, 0, op);
-    };
-    let ready = Latch::new(others.len());
-    let released = Latch::new(1);
-    for &n in others {
-        let hold = LaneMsg::Hold {
-            ready: ready.clone(),
-            released: released.clone(),
-        };
-        lanes[n]
-            .send(hold)
-            .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))?;
+impl Chunks {
+    fn new(senders: Vec<SyncSender<LaneMsg>>, batch_size: usize, linger: Duration) -> Chunks {
+        let chunks = senders.iter().map(|_| Vec::new()).collect();
+        Chunks {
+            senders,
+            chunks,
+            size: batch_size.clamp(1, 100),
+            linger,
+            oldest: None,
+        }
     }
-    let msg = LaneMsg::Lead {
-        op,
-        ready,
-        released,
-    };
-    lanes[lead]
-        .send(msg)
-        .map_err(|_| anyhow::anyhow!("internal error: lane {lead} stopped unexpectedly"))
+
+    fn len(&self) -> usize {
+        self.senders.len()
+    }
+
+    fn send(&self, n: usize, msg: LaneMsg) -> anyhow::Result<()> {
+        self.senders[n]
+            .send(msg)
+            .map_err(|_| anyhow::anyhow!("internal error: lane {n} stopped unexpectedly"))
+    }
+
+    fn flush(&mut self, n: usize) -> anyhow::Result<()> {
+        if self.chunks[n].is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunks[n], Vec::with_capacity(self.size));
+        self.send(n, LaneMsg::Ops(chunk))
+    }
+
+    fn flush_all(&mut self) -> anyhow::Result<()> {
+        for n in 0..self.len() {
+            self.flush(n)?;
+        }
+        self.oldest = None;
+        Ok(())
+    }
+
+    fn flush_if_lingering(&mut self) -> anyhow::Result<()> {
+        match self.oldest {
+            Some(t) if t.elapsed() >= self.linger => self.flush_all(),
+            _ => Ok(()),
+        }
+    }
+
+    fn push(&mut self, n: usize, op: Prepared) -> anyhow::Result<()> {
+        self.oldest.get_or_insert_with(Instant::now);
+        self.chunks[n].push(op);
+        if self.chunks[n].len() >= self.size {
+            self.flush(n)?;
+        }
+        Ok(())
+    }
+
+    /// Send `op` on the first of `spanned` lanes once every one of them has settled its earlier
+    /// work on `op`'s entities; the others hold those entities until it is settled. The reader
+    /// does not wait.
+    fn span(&mut self, spanned: &[usize], op: Prepared) -> anyhow::Result<()> {
+        let Some((&lead, others)) = spanned.split_first() else {
+            return self.push(0, op);
+        };
+        let ready = Latch::new(others.len());
+        let released = Latch::new(1);
+        for &n in others {
+            self.flush(n)?;
+            let hold = LaneMsg::Hold {
+                keys: op.keys.clone(),
+                ready: ready.clone(),
+                released: released.clone(),
+            };
+            self.send(n, hold)?;
+        }
+        self.flush(lead)?;
+        self.send(
+            lead,
+            LaneMsg::Lead {
+                op,
+                ready,
+                released,
+            },
+        )
+    }
 }

@@ -14,10 +14,13 @@ pub mod rate;
 pub mod report;
 pub mod retry;
 pub mod transport;
+mod request;
 mod worker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod order_tests;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

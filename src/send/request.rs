@@ -1,0 +1,183 @@
+//! Sending one request of a lane — a batch, or one operation on its own endpoint — through the
+//! rate limit with retries, bisecting whole-batch 400s and reading 207s.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use super::batch;
+use super::rate::sleep_until;
+use super::retry::{self, Verdict};
+use super::worker::{Prepared, Shared};
+use super::{Settled, Settlement};
+use crate::exit::Exit;
+use crate::track::Endpoint;
+use crate::track::limits::MAX_OPERATION_BYTES;
+
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.fetch_add(by, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `op` can never be sent (above the per-operation limit or the batch byte budget).
+pub(crate) fn too_big(shared: &Shared<'_>, op: &Prepared) -> bool {
+    let len = op.bytes.len();
+    if op.endpoint == Endpoint::Batch {
+        !shared.limits.fits_alone(len)
+    } else {
+        len > MAX_OPERATION_BYTES
+    }
+}
+
+/// The settlement of an operation too big to send.
+pub(crate) fn oversize(op: Prepared) -> Settlement {
+    let reason = format!(
+        "operation is {} bytes, above the Track API's {MAX_OPERATION_BYTES}-byte limit for one \
+         operation (or the --batch-bytes budget); shorten its attributes",
+        op.bytes.len()
+    );
+    Settlement {
+        record: op.info,
+        action: Some(op.action),
+        result: Settled::Rejected {
+            status: None,
+            reason,
+        },
+    }
+}
+
+fn settle_all(ops: Vec<Prepared>, result: &Settled) -> Vec<Settlement> {
+    ops.into_iter()
+        .map(|op| Settlement {
+            record: op.info,
+            action: Some(op.action),
+            result: result.clone(),
+        })
+        .collect()
+}
+
+/// Send `ops` as one request (a batch, or a single operation on its own endpoint), with retries,
+/// bisection of whole-batch 400s and 207 handling. Operations left unsent by a halt are dropped
+/// from the result (they stay unsettled in the ledger).
+pub(crate) fn send(shared: &Shared<'_>, mut ops: Vec<Prepared>) -> Vec<Settlement> {
+    let endpoint = match ops.as_slice() {
+        [one] if one.endpoint != Endpoint::Batch => one.endpoint,
+        _ => Endpoint::Batch,
+    };
+    let is_batch = endpoint == Endpoint::Batch;
+    let body: Vec<u8> = if is_batch {
+        batch::body(ops.iter().map(|op| op.bytes.as_slice()))
+    } else {
+        std::mem::take(&mut ops[0].bytes)
+    };
+    let mut attempt: u32 = 0;
+    loop {
+        if !shared.rate.acquire(&shared.abort) {
+            return Vec::new();
+        }
+        bump(&shared.counters.requests, 1);
+        bump(&shared.counters.bytes_sent, body.len() as u64);
+        let (status, text, retry_after, failure) = match shared.transport.post(endpoint, &body) {
+            Ok(reply) => (Some(reply.status), reply.body, reply.retry_after, None),
+            Err(e) => (None, String::new(), None, Some(e.to_string())),
+        };
+        let verdict = match status {
+            Some(s) => retry::classify(s, is_batch, ops.len()),
+            None => Verdict::Retry,
+        };
+        if status == Some(429) {
+            bump(&shared.counters.throttled, 1);
+        }
+        let reason = || match (status, &failure) {
+            (_, Some(f)) => f.clone(),
+            (Some(s), None) => retry::reply_reason(s, &text),
+            (None, None) => "no reply".to_string(),
+        };
+        match verdict {
+            Verdict::Accepted => return settle_all(ops, &Settled::Accepted),
+            Verdict::Partial => return partial(shared, ops, status.unwrap_or(207), &text),
+            Verdict::Retry if attempt < shared.retries => {
+                let wait = retry::delay(attempt, retry_after, fastrand::f64());
+                attempt += 1;
+                bump(&shared.counters.retries, 1);
+                if !sleep_until(Instant::now() + wait, &shared.abort) {
+                    return Vec::new();
+                }
+            }
+            Verdict::Retry => {
+                let reason = format!(
+                    "gave up after {} attempt{}: {}",
+                    attempt + 1,
+                    if attempt == 0 { "" } else { "s" },
+                    reason()
+                );
+                return settle_all(ops, &Settled::Failed { status, reason });
+            }
+            Verdict::Split => {
+                let right = ops.split_off(ops.len() / 2);
+                let mut settled = send(shared, ops);
+                settled.extend(send(shared, right));
+                return settled;
+            }
+            Verdict::Reject => {
+                let result = Settled::Rejected {
+                    status,
+                    reason: reason(),
+                };
+                return settle_all(ops, &result);
+            }
+            Verdict::Auth => {
+                shared.halt(
+                    Exit::Auth,
+                    format!(
+                        "Customer.io refused the credentials ({}): check --site-id / CIO_SITE_ID and \
+                         the API key, and the region (--region). Stopped; the run can be resumed.",
+                        reason()
+                    ),
+                );
+                return Vec::new();
+            }
+            Verdict::Misconfigured => {
+                shared.halt(
+                    Exit::Usage,
+                    format!(
+                        "the endpoint answered {} to {}: redirects are not followed. Point \
+                         --endpoint / --region at the workspace's own Track API host.",
+                        reason(),
+                        endpoint.path()
+                    ),
+                );
+                return Vec::new();
+            }
+        }
+    }
+}
+
+/// A 207: the listed `batch_index` entries are rejected, everything else was accepted.
+fn partial(shared: &Shared<'_>, ops: Vec<Prepared>, status: u16, body: &str) -> Vec<Settlement> {
+    let mut reasons: Vec<Option<String>> = vec![None; ops.len()];
+    for entry in retry::parse_errors(body) {
+        match entry.batch_index.filter(|i| *i < ops.len()) {
+            Some(i) => {
+                let r = reasons[i].get_or_insert_with(String::new);
+                if !r.is_empty() {
+                    r.push_str("; ");
+                }
+                r.push_str(&entry.message);
+            }
+            None => bump(&shared.counters.ignored_errors, 1),
+        }
+    }
+    ops.into_iter()
+        .zip(reasons)
+        .map(|(op, reason)| Settlement {
+            record: op.info,
+            action: Some(op.action),
+            result: match reason {
+                None => Settled::Accepted,
+                Some(reason) => Settled::Rejected {
+                    status: Some(status),
+                    reason,
+                },
+            },
+        })
+        .collect()
+}
