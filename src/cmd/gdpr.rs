@@ -19,7 +19,9 @@ use crate::gdpr::confirm::{self, Gate, Workspace};
 use crate::gdpr::fold::{self, Second};
 use crate::gdpr::list::{self, ListSource};
 use crate::gdpr::receipt::{self, Receipt, Trailer};
-use crate::gdpr::settle::{Book, BookHooks};
+use crate::gdpr::report::{self, CheckpointFacts};
+use crate::gdpr::resume::{self, Job};
+use crate::gdpr::settle::{Book, BookHooks, Sink};
 use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
@@ -35,20 +37,14 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
 pub fn run(args: GdprArgs) -> Result<Exit> {
     let name = action_name(args.action);
     let d = &args.delivery;
-    if d.checkpoint.is_some() || d.resume {
-        return Err(usage(
-            "gdpr does not take --checkpoint/--resume: re-run the same list instead, which is safe \
-             (people already deleted, suppressed or unsuppressed are accepted again)",
-        ));
-    }
-    if d.report.is_some() {
-        return Err(usage(
-            "gdpr does not take --report: its receipt (--receipt FILE) holds the totals and every person's outcome",
-        ));
-    }
     if d.dead_letter.is_some() {
         return Err(usage(
             "gdpr does not write a dead-letter file: rejected and failed people are rows of the receipt (--receipt FILE)",
+        ));
+    }
+    if d.resume && d.checkpoint.is_none() {
+        return Err(usage(
+            "--resume needs --checkpoint FILE (the checkpoint of the job to continue)",
         ));
     }
     let mode = match args.mode {
@@ -169,29 +165,91 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         host: confirm::host_of(&base_url),
         region,
     };
-    let receipt_path = args
-        .receipt
-        .clone()
-        .unwrap_or_else(|| receipt::default_path(name, started));
-    receipt::check_path(&receipt_path).map_err(|e| usage(format!("{e:#}")))?;
+    let default_receipt = receipt::default_path(name, started);
+    let job = match &d.checkpoint {
+        None => {
+            let path = args.receipt.clone().unwrap_or(default_receipt);
+            receipt::check_path(&path).map_err(|e| usage(format!("{e:#}")))?;
+            Err(path)
+        }
+        Some(cp) => {
+            let endpoint = if d.sandbox {
+                "in-process sandbox".to_string()
+            } else {
+                workspace.host.clone()
+            };
+            let format = args.list_format.map_or("by extension".to_string(), |f| {
+                format!("{f:?}").to_lowercase()
+            });
+            let settings = resume::settings(
+                name,
+                mode_name(mode),
+                &endpoint,
+                &creds.site_id,
+                &sha256,
+                column,
+                &format,
+            );
+            Ok(Job::check(
+                cp,
+                d.resume,
+                &args.files,
+                settings,
+                args.receipt.as_deref(),
+                default_receipt,
+            )?)
+        }
+    };
+    // What this run sends: everyone, or on resume those an earlier run did not settle.
+    let (to_send, malformed_left) = match &job {
+        Ok(job) if job.resumed => resume::unsettled(&sources, column, &scan.seen, &job.checkpoint)
+            .map_err(|e| usage(format!("{e:#}")))?,
+        _ => (scan.people, scan.malformed),
+    };
+    if let Ok(job) = &job {
+        if job.resumed && !quiet {
+            let e = job.earlier();
+            eprintln!(
+                "resuming {}: earlier runs settled {} of {} people ({} accepted, {} rejected, {} failed); {} left to send",
+                job.receipt.display(),
+                e.accepted + e.rejected + e.failed,
+                scan.people,
+                e.accepted,
+                e.rejected,
+                e.failed,
+                to_send
+            );
+        }
+        if job.resumed && job.checkpoint.finished {
+            eprintln!(
+                "the job of checkpoint {} is finished already: its receipt is {}; nothing to do",
+                d.checkpoint
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                job.receipt.display()
+            );
+            return Ok(Exit::Success);
+        }
+    }
 
     // The gate.
     if !quiet {
         eprint!("{}", totals_text(name, &scan, &sha256));
     }
     let gate = if confirm::interactive() && !args.yes {
-        let banner = confirm::banner(args.action, scan.people, scan.malformed, &workspace);
+        let banner = confirm::banner(args.action, to_send, malformed_left, &workspace);
         let stdin = io::stdin();
-        confirm::ask(&banner, scan.people, &mut stdin.lock(), &mut io::stderr())?
+        confirm::ask(&banner, to_send, &mut stdin.lock(), &mut io::stderr())?
     } else {
         if args.yes && !quiet {
             eprint!(
                 "{}",
-                confirm::banner(args.action, scan.people, scan.malformed, &workspace)
+                confirm::banner(args.action, to_send, malformed_left, &workspace)
             );
             eprintln!("--yes given: going on without asking");
         }
-        confirm::without_terminal(args.yes, args.action, scan.people)
+        confirm::without_terminal(args.yes, args.action, to_send)
     };
     if let Gate::Refused(why) = gate {
         return Err(usage(why));
@@ -206,14 +264,31 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         delivery.lanes(),
     )
     .map_err(|e| usage(e.to_string()))?;
-    let receipt = Receipt::create(&receipt_path).map_err(|e| usage(format!("{e:#}")))?;
-    let book = Rc::new(RefCell::new(Book::new(receipt, args.action)));
+    let (sink, checkpoint_facts) = match job {
+        Err(path) => (
+            Sink::Direct(Receipt::create(&path).map_err(|e| usage(format!("{e:#}")))?),
+            None,
+        ),
+        Ok(job) => {
+            let facts = (job.resumed, job.earlier());
+            let journal = job.begin()?;
+            (
+                Sink::Journal {
+                    journal,
+                    unreleased: Default::default(),
+                    tail: Default::default(),
+                },
+                Some(facts),
+            )
+        }
+    };
+    let book = Rc::new(RefCell::new(Book::new(sink, args.action)));
     let stop_flag = crate::interrupt::install()?;
     let stop: Arc<AtomicBool> = stop_flag.as_atomic();
     let mut hooks = BookHooks::new(
         Rc::clone(&book),
         crate::progress::enabled(&args.display),
-        scan.people,
+        to_send,
         Arc::clone(&stop),
     );
     let changed = Cell::new(0u64);
@@ -222,27 +297,34 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     let mut people = fold::second_pass(&sources, column, &scan.seen, &changed);
     let mut items = std::iter::from_fn(|| {
         loop {
-            match people.next()? {
-                Ok(Second::Person {
-                    input,
-                    location,
-                    person,
-                }) => {
-                    return Some(book.borrow_mut().item(input, location, person));
-                }
-                Ok(Second::Malformed { location, why }) => {
-                    if let Err(e) =
-                        book.borrow_mut()
-                            .receipt
-                            .invalid(name, &why, Utc::now(), &location)
-                    {
-                        *read_error.borrow_mut() = Some(e);
-                        return None;
-                    }
-                }
+            let next = match people.next()? {
+                Ok(next) => next,
                 Err(e) => {
                     *read_error.borrow_mut() = Some(e);
                     return None;
+                }
+            };
+            let mut b = book.borrow_mut();
+            match next {
+                Second::Person {
+                    input,
+                    location,
+                    person,
+                } => {
+                    let index = b.index(input);
+                    if !b.is_settled(input, index) {
+                        return Some(b.item(input, index, location, person));
+                    }
+                }
+                Second::Malformed {
+                    input,
+                    location,
+                    why,
+                } => {
+                    let index = b.index(input);
+                    if !b.is_settled(input, index) {
+                        return Some(b.malformed(input, index, location, why));
+                    }
                 }
             }
         }
@@ -264,23 +346,38 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         let mut b = book.borrow_mut();
         b.not_sent_in_flight(&ending)?;
         for next in people.by_ref() {
-            if let Ok(Second::Person {
-                location, person, ..
-            }) = next
-            {
-                b.not_sent(&person, &location, &ending)?;
-            } else if let Ok(Second::Malformed { location, why }) = next {
-                b.receipt.invalid(name, &why, Utc::now(), &location)?;
+            let Ok(next) = next else { continue };
+            let (input, location) = match &next {
+                Second::Person {
+                    input, location, ..
+                }
+                | Second::Malformed {
+                    input, location, ..
+                } => (*input, location.clone()),
+            };
+            let index = b.index(input);
+            if b.is_settled(input, index) {
+                continue;
+            }
+            match next {
+                Second::Person { person, .. } => {
+                    b.not_sent((input, index), &person, &location, &ending)?
+                }
+                Second::Malformed { why, .. } => {
+                    b.unread_malformed((input, index), &location, &why)?
+                }
             }
         }
     }
-    let book = Rc::try_unwrap(book)
+    let mut book = Rc::try_unwrap(book)
         .map_err(|_| anyhow::anyhow!("internal: receipt still shared"))?
         .into_inner();
-    if let Some(e) = book.error {
+    if let Some(e) = book.error.take() {
         return Err(e.context("writing the receipt"));
     }
-    let receipt_path = book.receipt.path().to_path_buf();
+    let complete = ending == "complete" && changed.get() == 0;
+    let receipt = book.close(complete, &report.watermarks)?;
+    let receipt_path = receipt.path().to_path_buf();
     let trailer = Trailer {
         action: name.to_string(),
         lists: sources.iter().map(|s| s.name.to_string()).collect(),
@@ -294,12 +391,32 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         started,
         finished: Utc::now(),
         ending: ending.clone(),
+        status: if complete { "complete" } else { "interrupted" },
     };
-    let counts = book.receipt.finish(&trailer)?;
+    let counts = receipt.finish(&trailer)?;
+    if let Some(path) = &d.report {
+        let facts = checkpoint_facts.zip(d.checkpoint.as_deref());
+        let facts = facts.map(|((resumed, earlier), path)| CheckpointFacts {
+            path,
+            resumed,
+            finished: complete,
+            earlier,
+        });
+        let value = report::json(
+            &trailer,
+            &scan,
+            &counts,
+            &receipt_path,
+            &workspace.region,
+            &report.stats,
+            facts.as_ref(),
+        );
+        report::write(path, &value)?;
+    }
     if !quiet {
         let s = &report.stats;
         eprintln!(
-            "{name}: {} accepted, {} rejected, {} failed of {} people ({} request{}, {} retr{}) in {:.1} s",
+            "{name}: {} accepted, {} rejected, {} failed of {} people ({} request{} this run, {} retr{}) in {:.1} s",
             counts.accepted,
             counts.rejected,
             counts.failed,
@@ -311,6 +428,9 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             clock.elapsed().as_secs_f64()
         );
         eprintln!("receipt: {} ({ending})", receipt_path.display());
+        if !complete && d.checkpoint.is_some() {
+            eprintln!("not finished: run the same command with --resume to continue the job");
+        }
         eprintln!(
             "re-running the same list is safe: {}",
             match args.action {
@@ -351,6 +471,13 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         Exit::Success
     };
     Ok(crate::interrupt::exit_after(&stop_flag, exit))
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Batch => "batch",
+        Mode::Sequential => "sequential",
+    }
 }
 
 /// Hex SHA-256 of all lists' bytes as stored, concatenated in order, and their total size.

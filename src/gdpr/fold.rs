@@ -198,6 +198,7 @@ pub enum Second {
         person: Person,
     },
     Malformed {
+        input: usize,
         location: Location,
         why: String,
     },
@@ -229,7 +230,11 @@ pub fn second_pass<'a>(
                 resolved,
             }) => match resolved {
                 Resolved::Blank => None,
-                Resolved::Malformed(why) => Some(Ok(Second::Malformed { location, why })),
+                Resolved::Malformed(why) => Some(Ok(Second::Malformed {
+                    input,
+                    location,
+                    why,
+                })),
                 Resolved::Person(person, _) => match seen.is_first(&person, input, location.line) {
                     Some(true) => Some(Ok(Second::Person {
                         input,

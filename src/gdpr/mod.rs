@@ -10,7 +10,9 @@ pub mod list;
 #[cfg(test)]
 mod list_tests;
 pub mod receipt;
+pub mod report;
 pub mod resolve;
+pub mod resume;
 pub mod settle;
 pub mod show;
 

@@ -83,6 +83,58 @@ pub fn check_path(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// One row as CSV bytes (with its line end), for rows that wait in the checkpoint journal.
+pub fn encode(row: &[&str]) -> Result<Vec<u8>> {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    writer.write_record(row)?;
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("encoding a receipt row: {e}"))
+}
+
+/// A person's row, as [`Receipt::person`] writes it.
+pub fn person_row(
+    person: &Person,
+    action: &str,
+    outcome: RowOutcome,
+    status: Option<&str>,
+    reason: &str,
+    time: DateTime<Utc>,
+    source: &Location,
+) -> Result<Vec<u8>> {
+    encode(&[
+        person.display().as_str(),
+        person.kind.name(),
+        action,
+        outcome.name(),
+        status.unwrap_or_default(),
+        reason,
+        rfc3339(time).as_str(),
+        source.to_string().as_str(),
+    ])
+}
+
+/// An unusable entry's row, as [`Receipt::invalid`] writes it.
+pub fn invalid_row(
+    action: &str,
+    why: &str,
+    time: DateTime<Utc>,
+    source: &Location,
+) -> Result<Vec<u8>> {
+    encode(&[
+        "",
+        "",
+        action,
+        "invalid",
+        "",
+        why,
+        rfc3339(time).as_str(),
+        source.to_string().as_str(),
+    ])
+}
+
 /// Counts of the rows written so far.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
@@ -93,6 +145,16 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Count one row.
+    pub fn add(&mut self, outcome: RowOutcome) {
+        match outcome {
+            RowOutcome::Accepted => self.accepted += 1,
+            RowOutcome::Rejected => self.rejected += 1,
+            RowOutcome::Failed => self.failed += 1,
+            RowOutcome::Invalid => self.invalid += 1,
+        }
+    }
+
     /// People with a row (invalid entries are not people).
     pub fn people(&self) -> u64 {
         self.accepted + self.rejected + self.failed
@@ -117,6 +179,8 @@ pub struct Trailer {
     pub finished: DateTime<Utc>,
     /// One line on how the run ended (all sent, interrupted, stopped by a 401...).
     pub ending: String,
+    /// `complete` when every person was handled, `interrupted` when the job is unfinished.
+    pub status: &'static str,
 }
 
 /// An open receipt.
@@ -146,12 +210,54 @@ impl Receipt {
         })
     }
 
+    /// Start the receipt of a checkpointed job: create it (never overwriting one), write the
+    /// header, fsync, and return its length (where the job's rows begin).
+    pub fn create_header(path: &Path) -> Result<u64> {
+        let receipt = Receipt::create(path)?;
+        let file = receipt
+            .writer
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        file.sync_all()
+            .with_context(|| format!("writing receipt {}", path.display()))?;
+        Ok(file.metadata()?.len())
+    }
+
+    /// Open an existing receipt to append the last rows and the trailer of a checkpointed job;
+    /// `counts` are those of the rows already in it.
+    pub fn append(path: &Path, counts: Counts) -> Result<Receipt> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening receipt {}", path.display()))?;
+        let writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
+        Ok(Receipt {
+            path: path.to_path_buf(),
+            writer,
+            counts,
+        })
+    }
+
+    /// Append rows already encoded by [`encode`] (counted by the caller in `counts`).
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write as _;
+        self.writer.flush()?;
+        let mut file: &File = self.writer.get_ref();
+        file.write_all(bytes)
+            .with_context(|| format!("writing receipt {}", self.path.display()))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     pub fn counts(&self) -> Counts {
         self.counts
+    }
+
+    /// Replace the counts the trailer will show (a checkpointed job's whole-job counts).
+    pub fn set_counts(&mut self, counts: Counts) {
+        self.counts = counts;
     }
 
     /// One person's row.
@@ -241,6 +347,7 @@ impl Receipt {
             ("# started", rfc3339(trailer.started)),
             ("# finished", rfc3339(trailer.finished)),
             ("# ending", trailer.ending.clone()),
+            ("# status", trailer.status.to_string()),
         ];
         for (key, value) in rows {
             self.write(&[key, value.as_str()])?;

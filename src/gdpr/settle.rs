@@ -1,28 +1,51 @@
 //! From the sender's settlements to receipt rows: the people in flight, one row per person as each
-//! is settled, and rows for people never sent when a run stops early.
+//! is settled (straight into the receipt, or with `--checkpoint` through the checkpoint journal, in
+//! list order and covered by the watermarks), and rows for people never sent when a run stops early.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::Utc;
 
-use super::receipt::{Receipt, RowOutcome};
+use super::receipt::{self, Counts, Receipt, RowOutcome};
 use super::{Person, operation};
+use crate::checkpoint::{Journal, Kind};
 use crate::cli::GdprAction;
 use crate::input::{Location, Record};
-use crate::mapping::Outcome;
+use crate::mapping::{Invalid, Outcome};
 use crate::pipeline::Item;
 use crate::progress::{BarKind, bar};
 use crate::send::{DeliveryStats, Hooks, Settled, Settlement};
 
+/// A record handed to the sender: a person, or an unusable entry (settled at once as invalid).
+enum Pending {
+    Person(Person, Location),
+    Malformed(Location, String),
+}
+
+/// Where the rows go.
+pub enum Sink {
+    /// Written as people settle.
+    Direct(Receipt),
+    /// Held by the journal until the watermark passes them (`--checkpoint`). `unreleased` keeps a
+    /// copy of the rows this run settled that the watermark has not passed yet: if the run stops,
+    /// they are written after the checkpointed part of the receipt (and cut off again on resume).
+    Journal {
+        journal: Journal,
+        unreleased: BTreeMap<(usize, u64), (Vec<u8>, RowOutcome)>,
+        /// Rows for people not sent (the run stopped), keyed like records.
+        tail: BTreeMap<(usize, u64), (Vec<u8>, RowOutcome)>,
+    },
+}
+
 /// The state shared by the item stream (which adds people) and the hooks (which settle them).
 pub struct Book {
-    pub receipt: Receipt,
+    pub sink: Sink,
     action: GdprAction,
-    /// People handed to the sender and not yet settled, by (input, index).
-    in_flight: HashMap<(usize, u64), (Person, Location)>,
+    /// Records handed to the sender and not yet settled, by (input, index).
+    in_flight: HashMap<(usize, u64), Pending>,
     /// Next record index per input.
     next_index: Vec<u64>,
     /// The first error writing the receipt; the run stops when it happens.
@@ -30,9 +53,9 @@ pub struct Book {
 }
 
 impl Book {
-    pub fn new(receipt: Receipt, action: GdprAction) -> Book {
+    pub fn new(sink: Sink, action: GdprAction) -> Book {
         Book {
-            receipt,
+            sink,
             action,
             in_flight: HashMap::new(),
             next_index: Vec::new(),
@@ -40,32 +63,74 @@ impl Book {
         }
     }
 
-    /// The sender's item for `person`, remembered until it is settled.
-    pub fn item(&mut self, input: usize, location: Location, person: Person) -> Item {
+    /// The next record index of `input`: every person and every unusable entry the second pass
+    /// yields takes one, in list order (the same on every run over the same list).
+    pub fn index(&mut self, input: usize) -> u64 {
         if self.next_index.len() <= input {
             self.next_index.resize(input + 1, 0);
         }
         let index = self.next_index[input];
         self.next_index[input] += 1;
-        let op = operation(self.action, &person);
-        let record = Record {
+        index
+    }
+
+    /// Whether an earlier run of this checkpointed job settled the record (it has a row already).
+    pub fn is_settled(&self, input: usize, index: u64) -> bool {
+        match &self.sink {
+            Sink::Direct(_) => false,
+            Sink::Journal { journal, .. } => journal.checkpoint().is_settled(input, index),
+        }
+    }
+
+    fn record(input: usize, index: u64, location: &Location, original: String) -> Record {
+        Record {
             location: location.clone(),
             input,
             index,
-            original: op.body.to_string(),
-            event: Ok(op.body.clone()),
-        };
-        self.in_flight.insert((input, index), (person, location));
+            original,
+            event: Ok(serde_json::Value::Null),
+        }
+    }
+
+    /// The sender's item for `person`, remembered until it is settled.
+    pub fn item(&mut self, input: usize, index: u64, location: Location, person: Person) -> Item {
+        let op = operation(self.action, &person);
+        let mut record = Self::record(input, index, &location, op.body.to_string());
+        record.event = Ok(op.body.clone());
+        self.in_flight
+            .insert((input, index), Pending::Person(person, location));
         Item {
             record,
             outcome: Outcome::Mapped(op),
         }
     }
 
+    /// The sender's item for an unusable entry: settled at once as invalid, it gets its row then.
+    pub fn malformed(&mut self, input: usize, index: u64, location: Location, why: String) -> Item {
+        let record = Self::record(input, index, &location, String::new());
+        let invalid = Invalid {
+            action: None,
+            field: None,
+            message: why.clone(),
+        };
+        self.in_flight
+            .insert((input, index), Pending::Malformed(location, why));
+        Item {
+            record,
+            outcome: Outcome::Invalid(invalid),
+        }
+    }
+
     fn settle(&mut self, settlement: &Settlement) -> Result<()> {
         let key = (settlement.record.input, settlement.record.index);
-        let Some((person, location)) = self.in_flight.remove(&key) else {
+        let Some(pending) = self.in_flight.remove(&key) else {
             return Ok(());
+        };
+        let (person, location) = match pending {
+            Pending::Malformed(location, why) => {
+                return self.row(key, RowOutcome::Invalid, None, None, &why, &location);
+            }
+            Pending::Person(person, location) => (person, location),
         };
         let (outcome, status, reason) = match &settlement.result {
             Settled::Accepted => (RowOutcome::Accepted, Some("2xx".to_string()), String::new()),
@@ -83,41 +148,185 @@ impl Book {
                 (RowOutcome::Failed, None, format!("not sent: {reason}"))
             }
         };
-        let name = super::action_name(self.action);
-        self.receipt.person(
-            &person,
-            name,
+        self.row(
+            key,
             outcome,
+            Some(&person),
             status.as_deref(),
             &reason,
-            Utc::now(),
             &location,
         )
+    }
+
+    /// One row: into the receipt, or to the journal (settled) / the tail (not sent).
+    fn row(
+        &mut self,
+        key: (usize, u64),
+        outcome: RowOutcome,
+        person: Option<&Person>,
+        status: Option<&str>,
+        reason: &str,
+        location: &Location,
+    ) -> Result<()> {
+        let name = super::action_name(self.action);
+        let now = Utc::now();
+        match &mut self.sink {
+            Sink::Direct(receipt) => match person {
+                Some(p) => receipt.person(p, name, outcome, status, reason, now, location),
+                None => receipt.invalid(name, reason, now, location),
+            },
+            Sink::Journal {
+                journal,
+                unreleased,
+                ..
+            } => {
+                let bytes = match person {
+                    Some(p) => {
+                        receipt::person_row(p, name, outcome, status, reason, now, location)?
+                    }
+                    None => receipt::invalid_row(name, reason, now, location)?,
+                };
+                let kind = match outcome {
+                    RowOutcome::Accepted => Kind::Accepted,
+                    RowOutcome::Rejected => Kind::Rejected,
+                    RowOutcome::Failed => Kind::Failed,
+                    RowOutcome::Invalid => Kind::Invalid,
+                };
+                journal.settled(key.0, key.1, kind, Some(bytes.clone()));
+                unreleased.insert(key, (bytes, outcome));
+                Ok(())
+            }
+        }
+    }
+
+    /// A row that is not a settlement (the run stopped before the person was sent): in the
+    /// receipt at once, or kept for the tail of a checkpointed receipt.
+    fn unsent_row(
+        &mut self,
+        key: (usize, u64),
+        outcome: RowOutcome,
+        person: Option<&Person>,
+        reason: &str,
+        location: &Location,
+    ) -> Result<()> {
+        let name = super::action_name(self.action);
+        let now = Utc::now();
+        match &mut self.sink {
+            Sink::Direct(receipt) => match person {
+                Some(p) => receipt.person(p, name, outcome, None, reason, now, location),
+                None => receipt.invalid(name, reason, now, location),
+            },
+            Sink::Journal { tail, .. } => {
+                let bytes = match person {
+                    Some(p) => receipt::person_row(p, name, outcome, None, reason, now, location)?,
+                    None => receipt::invalid_row(name, reason, now, location)?,
+                };
+                tail.insert(key, (bytes, outcome));
+                Ok(())
+            }
+        }
+    }
+
+    /// Watermarks moved: flush the receipt, or let the journal write the rows they cover.
+    fn advance(&mut self, watermarks: &[(usize, u64)]) -> Result<()> {
+        match &mut self.sink {
+            Sink::Direct(receipt) => receipt.flush(),
+            Sink::Journal {
+                journal,
+                unreleased,
+                ..
+            } => {
+                for &(input, watermark) in watermarks {
+                    let below: Vec<_> = unreleased
+                        .range((input, 0)..(input, watermark))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    for key in below {
+                        unreleased.remove(&key);
+                    }
+                }
+                journal
+                    .advance(watermarks)
+                    .context("writing the checkpoint")
+            }
+        }
     }
 
     /// Write "not sent" rows for people still in flight (the run stopped before they settled).
     pub fn not_sent_in_flight(&mut self, why: &str) -> Result<()> {
         let mut left: Vec<_> = self.in_flight.drain().collect();
         left.sort_by_key(|(key, _)| *key);
-        for (_, (person, location)) in left {
-            self.not_sent(&person, &location, why)?;
+        for (key, pending) in left {
+            match pending {
+                Pending::Person(person, location) => self.not_sent(key, &person, &location, why)?,
+                Pending::Malformed(location, reason) => {
+                    self.unread_malformed(key, &location, &reason)?
+                }
+            }
         }
         Ok(())
     }
 
     /// A "failed" row for a person the run never sent.
-    pub fn not_sent(&mut self, person: &Person, location: &Location, why: &str) -> Result<()> {
-        let name = super::action_name(self.action);
+    pub fn not_sent(
+        &mut self,
+        key: (usize, u64),
+        person: &Person,
+        location: &Location,
+        why: &str,
+    ) -> Result<()> {
         let reason = format!("not sent: {why}");
-        self.receipt.person(
-            person,
-            name,
-            RowOutcome::Failed,
-            None,
-            &reason,
-            Utc::now(),
-            location,
-        )
+        self.unsent_row(key, RowOutcome::Failed, Some(person), &reason, location)
+    }
+
+    /// The row of an unusable entry the run did not get to.
+    pub fn unread_malformed(
+        &mut self,
+        key: (usize, u64),
+        location: &Location,
+        why: &str,
+    ) -> Result<()> {
+        self.unsent_row(key, RowOutcome::Invalid, None, why, location)
+    }
+
+    /// End the rows: in direct mode, hand back the receipt (its counts are the run's). With a
+    /// checkpoint: write the final checkpoint (`complete`: every record settled), then append to
+    /// the receipt the rows past the watermarks (settled or not sent) and return it with the
+    /// counts of the whole job.
+    pub fn close(self, complete: bool, watermarks: &[(usize, u64)]) -> Result<Receipt> {
+        match self.sink {
+            Sink::Direct(receipt) => Ok(receipt),
+            Sink::Journal {
+                mut journal,
+                mut unreleased,
+                tail,
+            } => {
+                journal
+                    .advance(watermarks)
+                    .and_then(|()| journal.finish(complete))
+                    .context("writing the checkpoint")?;
+                let cp = journal.checkpoint();
+                let path = std::path::PathBuf::from(&cp.dead_letter.path);
+                let totals = cp.counters;
+                unreleased.retain(|&(input, index), _| !cp.is_settled(input, index));
+                drop(journal);
+                let mut counts = Counts {
+                    accepted: totals.accepted,
+                    rejected: totals.rejected,
+                    failed: totals.failed,
+                    invalid: totals.invalid + totals.skipped,
+                };
+                let mut rest = unreleased;
+                rest.extend(tail);
+                let mut receipt = Receipt::append(&path, Counts::default())?;
+                for (bytes, outcome) in rest.values() {
+                    receipt.raw(bytes)?;
+                    counts.add(*outcome);
+                }
+                receipt.set_counts(counts);
+                Ok(receipt)
+            }
+        }
     }
 }
 
@@ -141,26 +350,28 @@ impl BookHooks {
             stop,
         }
     }
+
+    fn failed(&mut self, e: anyhow::Error) {
+        let mut book = self.book.borrow_mut();
+        if book.error.is_none() {
+            book.error = Some(e);
+            self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 impl Hooks for BookHooks {
     fn on_record(&mut self, settlement: &Settlement) {
-        let mut book = self.book.borrow_mut();
-        if let Err(e) = book.settle(settlement) {
-            if book.error.is_none() {
-                book.error = Some(e);
-                self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
+        let result = self.book.borrow_mut().settle(settlement);
+        if let Err(e) = result {
+            self.failed(e);
         }
     }
 
-    fn on_settled(&mut self, _watermarks: &[(usize, u64)]) {
-        let mut book = self.book.borrow_mut();
-        if let Err(e) = book.receipt.flush() {
-            if book.error.is_none() {
-                book.error = Some(e);
-                self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
+    fn on_settled(&mut self, watermarks: &[(usize, u64)]) {
+        let result = self.book.borrow_mut().advance(watermarks);
+        if let Err(e) = result {
+            self.failed(e);
         }
     }
 

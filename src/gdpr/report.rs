@@ -1,0 +1,80 @@
+//! `gdpr --report FILE`: the final summary as JSON — counts (whole job with a checkpoint), the
+//! lists' SHA-256, the tool version, the workspace and the receipt's path. Never the API key.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use super::fold::Scan;
+use super::receipt::{Counts, Trailer};
+use crate::checkpoint::Counters;
+use crate::send::DeliveryStats;
+
+/// What the report says about the checkpoint, when there is one.
+pub struct CheckpointFacts<'a> {
+    pub path: &'a Path,
+    pub resumed: bool,
+    pub finished: bool,
+    pub earlier: Counters,
+}
+
+/// The report's JSON.
+pub fn json(
+    trailer: &Trailer,
+    scan: &Scan,
+    counts: &Counts,
+    receipt: &Path,
+    region: &str,
+    stats: &DeliveryStats,
+    checkpoint: Option<&CheckpointFacts<'_>>,
+) -> Value {
+    json!({
+        "command": "gdpr",
+        "action": trailer.action,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "lists": trailer.lists,
+        "list_sha256": trailer.sha256,
+        "list_bytes": trailer.list_bytes,
+        "workspace": {
+            "site_id": trailer.site_id,
+            "host": trailer.host,
+            "region": region,
+        },
+        "receipt": receipt.display().to_string(),
+        "entries": scan.entries,
+        "people": scan.people,
+        "duplicates": scan.duplicates,
+        "blank_or_comment": scan.blank,
+        "malformed": scan.malformed,
+        "outcomes": {
+            "accepted": counts.accepted,
+            "rejected": counts.rejected,
+            "failed": counts.failed,
+            "invalid": counts.invalid,
+        },
+        "this_run": {
+            "operations": stats.operations,
+            "requests": stats.requests,
+            "retries": stats.retries,
+        },
+        "started": super::receipt::rfc3339(trailer.started),
+        "finished": super::receipt::rfc3339(trailer.finished),
+        "ending": trailer.ending,
+        "status": trailer.status,
+        "checkpoint": checkpoint.map(|c| json!({
+            "path": c.path.display().to_string(),
+            "resumed": c.resumed,
+            "finished": c.finished,
+            "earlier_runs": c.earlier,
+        })),
+    })
+}
+
+/// Write the report (pretty JSON and a newline).
+pub fn write(path: &Path, value: &Value) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    std::fs::write(path, text)
+        .with_context(|| format!("--report {}: cannot write it", path.display()))
+}

@@ -1,0 +1,181 @@
+//! `gdpr --checkpoint FILE [--resume]`: what a gdpr job's checkpoint covers (lists, action,
+//! endpoint, workspace, list digest), where its receipt is, every refusal before anyone is asked
+//! anything, and the journal that keeps receipt rows and watermarks in step once the run starts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use super::fold::{Second, Seen, second_pass};
+use super::list::ListSource;
+use super::receipt::{self, Receipt};
+use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
+use crate::exit::{Exit, Fatal};
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Fatal::new(Exit::Usage, message.into()).into()
+}
+
+/// The settings a resumed gdpr run must share with the run that started the job. Never the key;
+/// the site id only as a hash.
+pub fn settings(
+    action: &str,
+    mode: &str,
+    endpoint: &str,
+    site_id: &str,
+    list_sha256: &str,
+    column: Option<&str>,
+    list_format: &str,
+) -> RunSettings {
+    let site: String = Sha256::digest(site_id.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut s = RunSettings::default();
+    s.set("command", "gdpr")
+        .set("action", action)
+        .set("mode", mode)
+        .set("endpoint", endpoint)
+        .set("site_id_sha256", site)
+        .set("list_sha256", list_sha256)
+        .set("column", column.unwrap_or_default())
+        .set("list_format", list_format);
+    s
+}
+
+/// A checkpointed gdpr job, checked but not yet started (nothing written, nothing cut).
+pub struct Job {
+    path: PathBuf,
+    files: Vec<PathBuf>,
+    settings: RunSettings,
+    pub receipt: PathBuf,
+    pub resumed: bool,
+    /// The checkpoint as loaded (resume) or fresh.
+    pub checkpoint: Checkpoint,
+}
+
+impl Job {
+    /// Check everything a start or resume needs; every refusal is a usage error naming the file.
+    /// On resume the receipt is the one the checkpoint names (`--receipt`, when given, must match)
+    /// and must still hold every row the checkpoint covers.
+    pub fn check(
+        path: &Path,
+        resume: bool,
+        files: &[PathBuf],
+        settings: RunSettings,
+        receipt_flag: Option<&Path>,
+        default_receipt: PathBuf,
+    ) -> Result<Job> {
+        let fingerprints = checkpoint::fingerprints(files).map_err(|e| usage(e.to_string()))?;
+        if !resume {
+            let receipt = receipt_flag.map_or(default_receipt, Path::to_path_buf);
+            receipt::check_path(&receipt).map_err(|e| usage(format!("{e:#}")))?;
+            let checkpoint = checkpoint::open(path, false, files, settings.clone(), &receipt)
+                .map_err(|e| usage(e.to_string()))?;
+            return Ok(Job {
+                path: path.to_path_buf(),
+                files: files.to_vec(),
+                settings,
+                receipt,
+                resumed: false,
+                checkpoint,
+            });
+        }
+        let checkpoint = Checkpoint::load(path).map_err(|e| usage(e.to_string()))?;
+        let receipt = PathBuf::from(&checkpoint.dead_letter.path);
+        if let Some(given) = receipt_flag {
+            if given != receipt {
+                return Err(usage(format!(
+                    "--receipt {}: checkpoint {} belongs to the job whose receipt is {}: resume without --receipt, or with that one",
+                    given.display(),
+                    path.display(),
+                    receipt.display()
+                )));
+            }
+        }
+        checkpoint
+            .check_resumable(path, &settings, &fingerprints)
+            .map_err(|e| usage(e.to_string()))?;
+        let found = std::fs::metadata(&receipt).map_or(0, |m| m.len());
+        if found < checkpoint.dead_letter.len {
+            return Err(usage(format!(
+                "receipt {} is {found} bytes, shorter than the {} bytes checkpoint {} recorded (missing, moved or edited): put it back, or delete the checkpoint and start a new job",
+                receipt.display(),
+                checkpoint.dead_letter.len,
+                path.display()
+            )));
+        }
+        Ok(Job {
+            path: path.to_path_buf(),
+            files: files.to_vec(),
+            settings,
+            receipt,
+            resumed: true,
+            checkpoint,
+        })
+    }
+
+    /// What earlier runs of the job settled (zero for a fresh job).
+    pub fn earlier(&self) -> Counters {
+        if self.resumed {
+            self.checkpoint.counters
+        } else {
+            Counters::default()
+        }
+    }
+
+    /// Start: create the receipt (fresh) or cut it back to the rows the checkpoint covers (resume,
+    /// dropping an interrupted run's tail and trailer), and write the checkpoint.
+    pub fn begin(self) -> Result<Journal> {
+        let checkpoint = if self.resumed {
+            checkpoint::open(&self.path, true, &self.files, self.settings, &self.receipt)
+                .map_err(|e| usage(e.to_string()))?
+        } else {
+            let mut checkpoint = self.checkpoint;
+            checkpoint.dead_letter.len =
+                Receipt::create_header(&self.receipt).map_err(|e| usage(format!("{e:#}")))?;
+            checkpoint
+        };
+        let mut journal = Journal::new(
+            checkpoint,
+            Some(self.path.clone()),
+            checkpoint::session::EVERY,
+        );
+        journal.advance(&[]).context("writing the checkpoint")?;
+        Ok(journal)
+    }
+}
+
+/// How many people (and unusable entries) an earlier run of the job did not settle: those this
+/// run sends. Index assignment as in [`super::settle::Book::index`].
+pub fn unsettled(
+    sources: &[ListSource],
+    column: Option<&str>,
+    seen: &Seen,
+    checkpoint: &Checkpoint,
+) -> Result<(u64, u64)> {
+    let changed = std::cell::Cell::new(0);
+    let mut next: Vec<u64> = vec![0; sources.len()];
+    let (mut people, mut malformed) = (0, 0);
+    for second in second_pass(sources, column, seen, &changed) {
+        let (input, is_person) = match second? {
+            Second::Person { input, .. } => (input, true),
+            Second::Malformed { input, .. } => (input, false),
+        };
+        if next.len() <= input {
+            next.resize(input + 1, 0);
+        }
+        let index = next[input];
+        next[input] += 1;
+        if !checkpoint.is_settled(input, index) {
+            if is_person {
+                people += 1;
+            } else {
+                malformed += 1;
+            }
+        }
+    }
+    Ok((people, malformed))
+}
