@@ -528,3 +528,309 @@ fn no_list_file_on_a_terminal_is_refused_instead_of_waiting_for_typed_input() {
         WaitStatus::Exited(pid, 2)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// --checkpoint / --resume / --report
+
+/// The binary as a plain process (to signal it), with the caller's settings scrubbed.
+fn bin() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cio-replay"));
+    for var in ["CIO_SITE_ID", "CIO_API_KEY", "CIO_REGION", "CIO_ENDPOINT"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Operations the sandbox received in valid requests (applied, blocked or ignored).
+fn operations(sb: &Sandbox) -> u64 {
+    let ops = &sb.state()["operations"];
+    ["applied", "blocked", "ignored"]
+        .iter()
+        .map(|k| ops[k].as_u64().expect("operation count"))
+        .sum()
+}
+
+fn watermark(checkpoint: &Path) -> u64 {
+    std::fs::read_to_string(checkpoint)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .map_or(0, |cp| {
+            cp["inputs"].as_array().map_or(0, |a| {
+                a.iter().filter_map(|i| i["watermark"].as_u64()).sum()
+            })
+        })
+}
+
+fn json_file(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("file written");
+    assert!(!text.contains(KEY), "{} holds the API key", path.display());
+    serde_json::from_str(&text).expect("JSON")
+}
+
+#[test]
+fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_receipt() {
+    const N: usize = 400;
+    let sb = Sandbox::start(SandboxConfig {
+        site_id: SITE.into(),
+        api_key: Secret::new(KEY),
+        latency: Duration::from_millis(15),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts");
+    let ids: Vec<String> = (0..N).map(|i| format!("u{i:04}")).collect();
+    identify(
+        &sb,
+        &ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+    );
+    assert_eq!(people(&sb).len(), N);
+    // Duplicates and unusable entries spread over the list, so record indices are not line numbers.
+    let mut text = String::from("# ticket PRIV-9\n");
+    let mut malformed = 0;
+    for (i, id) in ids.iter().enumerate() {
+        text.push_str(id);
+        text.push('\n');
+        if i % 37 == 5 {
+            text.push_str(&format!("{}\n\n", ids[i / 2]));
+        }
+        if i % 91 == 7 {
+            text.push_str(&format!("{}\n", "x".repeat(151)));
+            malformed += 1;
+        }
+    }
+    let dir = common::tempdir();
+    let list = dir.path().join("forget.txt");
+    std::fs::write(&list, &text).expect("list");
+    let checkpoint = dir.path().join("job.checkpoint.json");
+    let receipt_path = dir.path().join("job.csv");
+    let report1 = dir.path().join("run1.json");
+    let report2 = dir.path().join("run2.json");
+    let run = |resume: bool, report: &Path| {
+        let mut cmd = bin();
+        cmd.env("CIO_SITE_ID", SITE)
+            .env("CIO_API_KEY", KEY)
+            .args(["gdpr", "delete", "--yes", "--endpoint", &sb.url()])
+            .args([
+                "--progress",
+                "never",
+                "--concurrency",
+                "1",
+                "--batch-size",
+                "5",
+            ])
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .arg("--report")
+            .arg(report)
+            .arg(&list)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if resume {
+            cmd.arg("--resume");
+        } else {
+            cmd.arg("--receipt").arg(&receipt_path);
+        }
+        cmd.spawn().expect("gdpr starts")
+    };
+    let base = operations(&sb);
+
+    // Run 1: Ctrl-C once a quarter of the people are settled.
+    let mut child = run(false, &report1);
+    let started = std::time::Instant::now();
+    while watermark(&checkpoint) < (N / 4) as u64 {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the run ended before it could be interrupted"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(ok.success());
+    let out = child.wait_with_output().expect("run 1 ends");
+    no_key(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let first = operations(&sb) - base;
+    assert!(first > 0 && first < N as u64, "run 1 sent {first}");
+
+    // The interrupted receipt: still one row per person (the unsent ones say so), marked interrupted.
+    let (rows, trailer) = receipt(&receipt_path);
+    let persons: Vec<_> = rows.iter().filter(|r| r["outcome"] != "invalid").collect();
+    assert_eq!(persons.len(), N);
+    assert_eq!(trailer["status"], "interrupted");
+    assert_eq!(trailer["people"], N.to_string());
+    let accepted1: u64 = trailer["accepted"].parse().expect("count");
+    assert_eq!(
+        accepted1, first,
+        "accepted rows = operations the sandbox got"
+    );
+    let r1 = json_file(&report1);
+    assert_eq!(r1["status"], "interrupted");
+    assert_eq!(r1["checkpoint"]["finished"], false);
+
+    // Run 2: resume; it sends only the rest.
+    let out = run(true, &report2).wait_with_output().expect("run 2 ends");
+    no_key(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "malformed entries make it partial: {stderr}"
+    );
+    assert!(stderr.contains("left to send"), "{stderr}");
+    let second = operations(&sb) - base - first;
+    assert_eq!(
+        first + second,
+        N as u64,
+        "every person sent exactly once over the job"
+    );
+    assert!(people(&sb).is_empty(), "{:?}", people(&sb));
+
+    // One receipt for the whole job: one row per distinct person, each entry once, whole-job totals.
+    let (rows, trailer) = receipt(&receipt_path);
+    let mut seen: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["outcome"] != "invalid")
+        .map(|r| r["identifier"].as_str())
+        .collect();
+    assert!(
+        rows.iter()
+            .filter(|r| r["outcome"] != "invalid")
+            .all(|r| r["outcome"] == "accepted")
+    );
+    seen.sort();
+    assert_eq!(seen, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let invalid = rows.iter().filter(|r| r["outcome"] == "invalid").count();
+    assert_eq!(invalid, malformed);
+    let text_receipt = std::fs::read_to_string(&receipt_path).expect("receipt");
+    assert_eq!(text_receipt.matches("# status,").count(), 1, "one trailer");
+    assert_eq!(trailer["status"], "complete");
+    assert_eq!(trailer["people"], N.to_string());
+    assert_eq!(trailer["accepted"], N.to_string());
+    assert_eq!(trailer["invalid"], malformed.to_string());
+    assert_eq!(trailer["failed"], "0");
+
+    let sha = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let r2 = json_file(&report2);
+    assert_eq!(r2["command"], "gdpr");
+    assert_eq!(r2["action"], "delete");
+    assert_eq!(r2["tool_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(r2["list_sha256"], sha);
+    assert_eq!(r2["workspace"]["site_id"], SITE);
+    assert!(
+        sb.url()
+            .contains(r2["workspace"]["host"].as_str().expect("host")),
+        "{r2}"
+    );
+    assert_eq!(r2["receipt"], receipt_path.display().to_string());
+    assert_eq!(r2["people"], N as u64);
+    assert_eq!(r2["outcomes"]["accepted"], N as u64);
+    assert_eq!(r2["outcomes"]["invalid"], malformed as u64);
+    assert_eq!(r2["this_run"]["operations"], second);
+    assert_eq!(r2["status"], "complete");
+    assert_eq!(r2["checkpoint"]["resumed"], true);
+    assert_eq!(r2["checkpoint"]["finished"], true);
+    assert_eq!(r2["checkpoint"]["earlier_runs"]["accepted"], first);
+}
+
+#[test]
+fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let list = dir.path().join("forget.txt");
+    std::fs::write(&list, "u1\nu2\nada@example.org\n").expect("list");
+    let checkpoint = dir.path().join("cp.json");
+    let receipt_path = dir.path().join("r.csv");
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--checkpoint"])
+        .arg(&checkpoint)
+        .arg("--receipt")
+        .arg(&receipt_path)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cp = std::fs::read_to_string(&checkpoint).expect("checkpoint");
+    assert!(!cp.contains(KEY) && !cp.contains(SITE), "{cp}");
+    let before = requests(&sb);
+
+    // The finished job, resumed: nothing to do, the receipt untouched.
+    let receipt_before = std::fs::read(&receipt_path).expect("receipt");
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--resume", "--checkpoint"])
+        .arg(&checkpoint)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("finished already"));
+    assert_eq!(
+        std::fs::read(&receipt_path).expect("receipt"),
+        receipt_before
+    );
+
+    // Another receipt, or another action, is refused.
+    let out = gdpr(&sb)
+        .args([
+            "delete",
+            "--yes",
+            "--resume",
+            "--receipt",
+            "other.csv",
+            "--checkpoint",
+        ])
+        .arg(&checkpoint)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("r.csv"));
+    let out = gdpr(&sb)
+        .args(["suppress", "--yes", "--resume", "--checkpoint"])
+        .arg(&checkpoint)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("action"));
+
+    // A changed list is refused.
+    std::fs::write(&list, "u1\nu2\nada@example.org\nu3\n").expect("list");
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--resume", "--checkpoint"])
+        .arg(&checkpoint)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    no_key(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("changed") || stderr.contains("list_sha256"),
+        "{stderr}"
+    );
+
+    // Standard input cannot be resumed.
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--checkpoint"])
+        .arg(dir.path().join("stdin.json"))
+        .write_stdin("u9\n")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
+    assert_eq!(requests(&sb), before, "no refused run sent anything");
+}
