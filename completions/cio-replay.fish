@@ -98,7 +98,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l until -d 
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l site-id -d 'Track API site id (Basic-auth user name)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l api-key-file -d 'Read the Track API key from FILE (first line). Otherwise env CIO_API_KEY is used' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l api-key -d 'The Track API key on the command line (visible to other users of this machine; prefer CIO_API_KEY or --api-key-file)' -r
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l rate -d 'Requests per second, at most (a token bucket)' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l rate -d 'Requests per second, at most (a token bucket); --rate 0 = unlimited' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l concurrency -d 'Requests in flight at once (batch mode); one person\'s records keep their order' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l batch-bytes -d 'Largest batch request body in bytes (never above 500000)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l batch-size -d 'Most operations in one batch request' -r
@@ -131,7 +131,7 @@ sequential\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l site-id -d 'Track API site id (Basic-auth user name)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l api-key-file -d 'Read the Track API key from FILE (first line). Otherwise env CIO_API_KEY is used' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l api-key -d 'The Track API key on the command line (visible to other users of this machine; prefer CIO_API_KEY or --api-key-file)' -r
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l rate -d 'Requests per second, at most (a token bucket)' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l rate -d 'Requests per second, at most (a token bucket); --rate 0 = unlimited' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l concurrency -d 'Requests in flight at once (batch mode); one person\'s records keep their order' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l batch-bytes -d 'Largest batch request body in bytes (never above 500000)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l batch-size -d 'Most operations in one batch request' -r
