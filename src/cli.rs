@@ -187,7 +187,7 @@ pub struct DeliveryArgs {
     #[arg(long, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
-    /// Requests per second, at most (a token bucket).
+    /// Requests per second, at most (a token bucket); --rate 0 = unlimited.
     #[arg(long, default_value_t = 100.0, value_name = "N")]
     pub rate: f64,
 

@@ -232,8 +232,13 @@ impl Summary {
         summary
     }
 
-    /// The human summary, several lines, for standard error.
+    /// The human summary, several lines, for standard error (with the request estimate).
     pub fn to_text(&self, command: &str) -> String {
+        self.render_text(command, TextOptions::default())
+    }
+
+    /// The human summary, several lines, rendered as `options` say.
+    pub fn render_text(&self, command: &str, options: TextOptions) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -264,35 +269,37 @@ impl Summary {
                 self.invalid_unrouted
             );
         }
-        let p = &self.plan;
-        let mut parts = Vec::new();
-        for (n, endpoint) in [
-            (p.batch_requests, Endpoint::Batch),
-            (p.entity_requests, Endpoint::Entity),
-            (p.metrics_requests, Endpoint::Metrics),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {endpoint}"));
+        if options.request_estimate {
+            let p = &self.plan;
+            let mut parts = Vec::new();
+            for (n, endpoint) in [
+                (p.batch_requests, Endpoint::Batch),
+                (p.entity_requests, Endpoint::Entity),
+                (p.metrics_requests, Endpoint::Metrics),
+            ] {
+                if n > 0 {
+                    parts.push(format!("{n} {endpoint}"));
+                }
             }
+            let detail = if parts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", parts.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  a send would make {} request{}{detail}, {} of request bodies",
+                p.total_requests(),
+                if p.total_requests() == 1 { "" } else { "s" },
+                human_bytes(p.request_bytes)
+            );
+            let _ = writeln!(
+                out,
+                "  at {} requests/s that takes about {}",
+                self.rate,
+                human_seconds(self.estimated_seconds())
+            );
         }
-        let detail = if parts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", parts.join(", "))
-        };
-        let _ = writeln!(
-            out,
-            "  a send would make {} request{}{detail}, {} of request bodies",
-            p.total_requests(),
-            if p.total_requests() == 1 { "" } else { "s" },
-            human_bytes(p.request_bytes)
-        );
-        let _ = writeln!(
-            out,
-            "  at {} requests/s that takes about {}",
-            self.rate,
-            human_seconds(self.estimated_seconds())
-        );
         let _ = writeln!(
             out,
             "  read {} of input in {}",
@@ -316,6 +323,22 @@ impl Summary {
         let mut text = serde_json::to_string_pretty(&self.to_json())?;
         text.push('\n');
         std::fs::write(path, text)
+    }
+}
+
+/// How [`Summary::render_text`] renders the human summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Include the estimate of the requests a send would make and how long they would take
+    /// (dry-run, validate). `send` turns it off: it reports the requests it actually made.
+    pub request_estimate: bool,
+}
+
+impl Default for TextOptions {
+    fn default() -> TextOptions {
+        TextOptions {
+            request_estimate: true,
+        }
     }
 }
 
@@ -427,5 +450,24 @@ mod tests {
     fn sanitize_escapes_control_characters() {
         assert_eq!(sanitize("plain"), "plain");
         assert_eq!(sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\u{a}");
+    }
+
+    #[test]
+    fn request_estimate_is_an_option() {
+        let mut summary = Summary::new(RequestPlan::new(Mode::Batch, 100, 475_000), 100.0);
+        summary.finish(0, 0.0);
+        let full = summary.to_text("dry-run");
+        assert!(full.contains("a send would make"));
+        assert!(full.contains("requests/s that takes about"));
+        let plain = summary.render_text(
+            "send",
+            TextOptions {
+                request_estimate: false,
+            },
+        );
+        assert!(!plain.contains("a send would make"));
+        assert!(!plain.contains("takes about"));
+        assert!(plain.contains("read "));
+        assert_eq!(full.lines().count(), plain.lines().count() + 2);
     }
 }

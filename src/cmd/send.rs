@@ -22,7 +22,7 @@ use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
 use crate::send::{
     DeliveryReport, DeliverySettings, DeliveryStats, Hooks, HttpTransport, Settlement, deliver,
 };
-use crate::summary::{RequestPlan, Summary, json_len};
+use crate::summary::{RequestPlan, Summary, TextOptions, json_len};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
     Fatal::new(Exit::Usage, message.into()).into()
@@ -181,12 +181,10 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let dead = Some((path_text.as_str(), written));
     if !quiet {
         // The dry-run numbers, without its estimate of the requests (the real ones follow).
-        let text = summary.to_text("send");
-        for line in text.lines().filter(|l| {
-            !l.starts_with("  a send would make") && !l.contains("requests/s that takes about")
-        }) {
-            eprintln!("{line}");
-        }
+        let options = TextOptions {
+            request_estimate: false,
+        };
+        eprint!("{}", summary.render_text("send", options));
         eprint!("{}", delivery_text(&report, dead));
         if let Some(session) = &hooks.session {
             eprint!("{}", session.text());
