@@ -56,7 +56,13 @@ pub enum InputFormat {
 #[derive(Debug, Clone, Args)]
 pub struct MappingArgs {
     /// Customer.io account region (decides the Track API host).
-    #[arg(long, value_enum, env = "CIO_REGION", default_value = "us", value_name = "REGION")]
+    #[arg(
+        long,
+        value_enum,
+        env = "CIO_REGION",
+        default_value = "us",
+        value_name = "REGION"
+    )]
     pub region: RegionArg,
 
     /// Track API base URL, overriding the region's host (for example a sandbox).
@@ -279,7 +285,13 @@ pub struct GdprArgs {
     pub receipt: Option<PathBuf>,
 
     /// Customer.io account region.
-    #[arg(long, value_enum, env = "CIO_REGION", default_value = "us", value_name = "REGION")]
+    #[arg(
+        long,
+        value_enum,
+        env = "CIO_REGION",
+        default_value = "us",
+        value_name = "REGION"
+    )]
     pub region: RegionArg,
 
     /// Track API base URL, overriding the region's host.

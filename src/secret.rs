@@ -35,6 +35,9 @@ mod tests {
     #[test]
     fn never_printed() {
         let s = super::Secret::new("hunter2");
-        assert_eq!(format!("{s} {s:?} {s:#?}"), "(redacted) (redacted) (redacted)");
+        assert_eq!(
+            format!("{s} {s:?} {s:#?}"),
+            "(redacted) (redacted) (redacted)"
+        );
     }
 }
