@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::cli::InputFormat;
 use crate::input::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record};
-use crate::mapping::{Invalid, MappingConfig, Outcome, map_event};
+use crate::mapping::{Invalid, MappingConfig, Outcome, map_event_taking};
 
 /// One record and what became of it.
 #[derive(Debug, Clone)]
@@ -83,9 +83,11 @@ impl Iterator for Pipeline {
     type Item = Item;
 
     fn next(&mut self) -> Option<Item> {
-        let record = self.inputs.next()?;
-        let outcome = match &record.event {
-            Ok(event) => map_event(event, &self.mapping),
+        let mut record = self.inputs.next()?;
+        // The operation takes `properties` / `traits` out of the event (no copy); the record keeps
+        // the rest, its `timestamp` included, and its original text.
+        let outcome = match &mut record.event {
+            Ok(event) => map_event_taking(event, &self.mapping),
             Err(error) => Outcome::Invalid(input_invalid(error)),
         };
         let outcome = match &record.event {

@@ -39,7 +39,41 @@ fn place_anonymous_id(
     }
 }
 
+/// A track, page or screen operation built but for its attributes, which come from the event's
+/// `properties` once they have been moved out of it ([`Pending::finish`]).
+pub(crate) struct Pending {
+    body: Map<String, Value>,
+    anonymous: Option<String>,
+    anonymous_person: bool,
+}
+
+impl Pending {
+    /// The operation body, with `properties` (moved out of the event) as its attributes.
+    pub(crate) fn finish(
+        self,
+        properties: Option<Map<String, Value>>,
+        config: &MappingConfig,
+    ) -> Value {
+        let Pending {
+            mut body,
+            anonymous,
+            anonymous_person,
+        } = self;
+        let mut attributes = properties;
+        if let Some(a) = attributes.as_mut().filter(|_| config.convert_timestamps) {
+            convert_attributes(a);
+        }
+        place_anonymous_id(&mut attributes, anonymous.as_deref(), anonymous_person);
+        if let Some(a) = attributes {
+            body.insert("attributes".to_owned(), Value::Object(a));
+        }
+        Value::Object(body)
+    }
+}
+
 /// track → `event`, page → `page` (named by `properties.url`), screen → `screen` (named by `name`).
+/// Everything is read and checked here, the event id derived from the whole `event`; the
+/// attributes are added by [`Pending::finish`] (the caller moves `properties` out, no copy).
 pub(crate) fn track_like(
     ev: &Ev<'_>,
     config: &MappingConfig,
@@ -92,11 +126,7 @@ pub(crate) fn track_like(
             ));
         }
     };
-    let mut attributes = properties.cloned();
-    if let Some(a) = attributes.as_mut().filter(|_| config.convert_timestamps) {
-        convert_attributes(a);
-    }
-    place_anonymous_id(&mut attributes, anonymous.as_deref(), anonymous_person);
+    // Before `properties` leaves the event: a derived id is made from the whole record.
     let id = event_id(config.event_id, message_id.as_deref(), seconds, event);
 
     let mut body = Map::with_capacity(7);
@@ -110,10 +140,11 @@ pub(crate) fn track_like(
     if let Some(s) = seconds {
         body.insert("timestamp".to_owned(), Value::from(s));
     }
-    if let Some(a) = attributes {
-        body.insert("attributes".to_owned(), Value::Object(a));
-    }
-    Ok(Built::Body(Value::Object(body)))
+    Ok(Built::Track(Pending {
+        body,
+        anonymous,
+        anonymous_person,
+    }))
 }
 
 /// report-content-event: identified by `anonymousId` alone; action and name are

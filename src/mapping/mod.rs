@@ -110,10 +110,21 @@ impl std::fmt::Display for Invalid {
 pub(crate) enum Built {
     Body(Value),
     Skip(String),
+    /// A track, page or screen operation waiting for `properties`.
+    Track(event::Pending),
+    /// An identify waiting for `traits`.
+    Identify(person::Pending),
 }
 
-/// Map one event.
+/// Map one event (a copy of it: see [`map_event_taking`], which the pipeline uses).
 pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
+    map_event_taking(&mut event.clone(), config)
+}
+
+/// Map one event, moving what the operation carries out of it instead of copying: `properties`
+/// of a track, page or screen call, and the attribute keys of an identify's `traits` (its
+/// reserved keys stay). Everything else, `timestamp` included, stays in `event`.
+pub fn map_event_taking(event: &mut Value, config: &MappingConfig) -> Outcome {
     let Some(map) = event.as_object() else {
         return Outcome::Invalid(Invalid::new(
             None,
@@ -130,7 +141,7 @@ pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
         Route::Invalid(invalid) => return Outcome::Invalid(invalid),
     };
     let ev = fields::Ev::new(map, action);
-    let built = match action {
+    let staged = match action {
         Action::CreateUpdatePerson => person::identify(&ev, config),
         Action::TrackEvent | Action::TrackPageView | Action::TrackScreenView => {
             event::track_like(&ev, config, event)
@@ -147,6 +158,22 @@ pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
         Action::MergePeople => merge::merge(&ev),
         Action::ReportDeliveryEvent => metrics::delivery(&ev),
     };
+    let built = match staged {
+        Ok(Built::Track(pending)) => Ok(Built::Body(
+            pending.finish(take_object(event, "properties"), config),
+        )),
+        Ok(Built::Identify(pending)) => {
+            let (body, residue) = pending.finish(take_object(event, "traits"), config);
+            if let (Some(residue), Some(map)) = (residue, event.as_object_mut()) {
+                map.insert("traits".to_owned(), Value::Object(residue));
+            }
+            Ok(Built::Body(body))
+        }
+        other => other,
+    };
+    let Some(map) = event.as_object() else {
+        return Outcome::Invalid(Invalid::new(Some(action), None, "the record changed shape"));
+    };
     match built {
         Ok(Built::Body(body)) => {
             let op = Operation { action, body };
@@ -156,7 +183,20 @@ pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
             }
         }
         Ok(Built::Skip(reason)) => Outcome::Skipped { action, reason },
+        Ok(Built::Track(_) | Built::Identify(_)) => Outcome::Invalid(Invalid::new(
+            Some(action),
+            None,
+            "internal: an operation was left unfinished",
+        )),
         Err(invalid) => Outcome::Invalid(invalid),
+    }
+}
+
+/// Move the object at `key` out of `event` (a builder has checked that it is an object or absent).
+fn take_object(event: &mut Value, key: &str) -> Option<serde_json::Map<String, Value>> {
+    match event.as_object_mut()?.shift_remove(key) {
+        Some(Value::Object(m)) => Some(m),
+        _ => None,
     }
 }
 

@@ -79,27 +79,6 @@ pub(crate) fn identify(ev: &Ev<'_>, config: &MappingConfig) -> Result<Built, Inv
     let type_id = object_type_id(ev, traits, "traits")?;
     let relationship_attrs = relationship_attributes(ev, traits, config)?;
 
-    let mut attributes = Map::with_capacity(traits.map_or(0, |t| t.len()) + 2);
-    if let Some(t) = traits {
-        for (k, v) in t {
-            if !RESERVED.contains(&k.as_str()) {
-                attributes.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if let Some(c) = created_at(traits) {
-        attributes.insert("created_at".to_owned(), c);
-    }
-    if config.convert_timestamps {
-        convert_attributes(&mut attributes);
-    }
-    if let Some(c) = attributes.get_mut("created_at") {
-        *c = created_at_number(std::mem::take(c));
-    }
-    if let Some(anon) = anonymous {
-        attributes.insert("anonymous_id".to_owned(), Value::String(anon));
-    }
-
     let mut body = Map::with_capacity(6);
     body.insert("type".to_owned(), Value::from("person"));
     body.insert("action".to_owned(), Value::from("identify"));
@@ -107,8 +86,7 @@ pub(crate) fn identify(ev: &Ev<'_>, config: &MappingConfig) -> Result<Built, Inv
     if let Some(s) = seconds {
         body.insert("timestamp".to_owned(), Value::from(s));
     }
-    body.insert("attributes".to_owned(), Value::Object(attributes));
-    if let Some(object_id) = object_id {
+    let relationship = object_id.map(|object_id| {
         let mut ids = Map::with_capacity(2);
         ids.insert("object_type_id".to_owned(), Value::String(type_id));
         ids.insert("object_id".to_owned(), Value::String(object_id));
@@ -117,10 +95,68 @@ pub(crate) fn identify(ev: &Ev<'_>, config: &MappingConfig) -> Result<Built, Inv
         if let Some(a) = relationship_attrs {
             rel.insert("relationship_attributes".to_owned(), Value::Object(a));
         }
-        body.insert(
-            "cio_relationships".to_owned(),
-            Value::Array(vec![Value::Object(rel)]),
-        );
+        Value::Array(vec![Value::Object(rel)])
+    });
+    Ok(Built::Identify(Pending {
+        body,
+        created_at: created_at(traits),
+        anonymous,
+        relationship,
+    }))
+}
+
+/// An identify built but for its attributes, which come from the event's `traits` once they have
+/// been moved out of it ([`Pending::finish`]).
+pub(crate) struct Pending {
+    body: Map<String, Value>,
+    created_at: Option<Value>,
+    anonymous: Option<String>,
+    relationship: Option<Value>,
+}
+
+impl Pending {
+    /// The operation body with `traits` (moved out of the event) as its attributes, and what is
+    /// left of `traits`: the reserved keys, which the caller puts back so that the limit checks
+    /// name fields as before.
+    pub(crate) fn finish(
+        self,
+        traits: Option<Map<String, Value>>,
+        config: &MappingConfig,
+    ) -> (Value, Option<Map<String, Value>>) {
+        let Pending {
+            mut body,
+            created_at,
+            anonymous,
+            relationship,
+        } = self;
+        let mut attributes = Map::with_capacity(traits.as_ref().map_or(0, |t| t.len()) + 2);
+        let residue = traits.map(|t| {
+            let mut residue = Map::new();
+            for (k, v) in t {
+                if RESERVED.contains(&k.as_str()) {
+                    residue.insert(k, v);
+                } else {
+                    attributes.insert(k, v);
+                }
+            }
+            residue
+        });
+        if let Some(c) = created_at {
+            attributes.insert("created_at".to_owned(), c);
+        }
+        if config.convert_timestamps {
+            convert_attributes(&mut attributes);
+        }
+        if let Some(c) = attributes.get_mut("created_at") {
+            *c = created_at_number(std::mem::take(c));
+        }
+        if let Some(anon) = anonymous {
+            attributes.insert("anonymous_id".to_owned(), Value::String(anon));
+        }
+        body.insert("attributes".to_owned(), Value::Object(attributes));
+        if let Some(rel) = relationship {
+            body.insert("cio_relationships".to_owned(), rel);
+        }
+        (Value::Object(body), residue)
     }
-    Ok(Built::Body(Value::Object(body)))
 }
