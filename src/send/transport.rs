@@ -3,9 +3,11 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::secret::Secret;
 use crate::track::Endpoint;
@@ -124,7 +126,11 @@ impl HttpTransport {
         let token =
             base64::engine::general_purpose::STANDARD.encode(format!("{site_id}:{}", key.expose()));
         Ok(HttpTransport {
-            agent: config.new_agent(),
+            agent: ureq::Agent::with_parts(
+                config,
+                DefaultConnector::new(),
+                CachingResolver::default(),
+            ),
             base,
             authorization: Secret::new(format!("Basic {token}")),
         })
@@ -163,6 +169,45 @@ impl Transport for HttpTransport {
             body,
             retry_after,
         })
+    }
+}
+
+/// How long a looked-up address of the API host is reused.
+const RESOLVED_FOR: Duration = Duration::from_secs(60);
+
+/// Resolves the API host without a thread per request: ureq's default resolver, with a timeout
+/// set, spawns a thread for every lookup, and it looks up on every request (pooled connection or
+/// not). The last answer is reused for [`RESOLVED_FOR`].
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    last: Mutex<Option<(String, Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        if let Ok(last) = self.last.lock()
+            && let Some((k, at, addrs)) = last.as_ref()
+            && *k == key
+            && at.elapsed() < RESOLVED_FOR
+        {
+            return Ok(addrs.clone());
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((key, Instant::now(), addrs.clone()));
+        }
+        Ok(addrs)
     }
 }
 
