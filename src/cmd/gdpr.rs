@@ -18,9 +18,9 @@ use crate::gdpr::action_name;
 use crate::gdpr::confirm::{self, Gate, Workspace};
 use crate::gdpr::fold::{self, Second};
 use crate::gdpr::list::{self, ListSource};
-use crate::gdpr::receipt::{self, Receipt, Trailer};
+use crate::gdpr::receipt::{Receipt, Trailer};
 use crate::gdpr::report::{self, CheckpointFacts};
-use crate::gdpr::resume::{self, Job};
+use crate::gdpr::resume::{self, JobSettings, Plan};
 use crate::gdpr::settle::{Book, BookHooks, Sink};
 use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -165,73 +165,21 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         host: confirm::host_of(&base_url),
         region,
     };
-    let default_receipt = receipt::default_path(name, started);
-    let job = match &d.checkpoint {
-        None => {
-            let path = args.receipt.clone().unwrap_or(default_receipt);
-            receipt::check_path(&path).map_err(|e| usage(format!("{e:#}")))?;
-            Err(path)
-        }
-        Some(cp) => {
-            let endpoint = if d.sandbox {
-                "in-process sandbox".to_string()
-            } else {
-                workspace.host.clone()
-            };
-            let format = args.list_format.map_or("by extension".to_string(), |f| {
-                format!("{f:?}").to_lowercase()
-            });
-            let settings = resume::settings(
-                name,
-                mode_name(mode),
-                &endpoint,
-                &creds.site_id,
-                &sha256,
-                column,
-                &format,
-            );
-            Ok(Job::check(
-                cp,
-                d.resume,
-                &args.files,
-                settings,
-                args.receipt.as_deref(),
-                default_receipt,
-            )?)
-        }
+    // The receipt, and with --checkpoint the job: every refusal before anyone is asked.
+    let job_settings = JobSettings {
+        mode: mode_name(mode),
+        site_id: &creds.site_id,
+        host: &workspace.host,
+        sha256: &sha256,
     };
-    // What this run sends: everyone, or on resume those an earlier run did not settle.
-    let (to_send, malformed_left) = match &job {
-        Ok(job) if job.resumed => resume::unsettled(&sources, column, &scan.seen, &job.checkpoint)
-            .map_err(|e| usage(format!("{e:#}")))?,
-        _ => (scan.people, scan.malformed),
+    let Plan {
+        job,
+        to_send,
+        malformed_left,
+    } = match resume::plan(&args, &job_settings, &sources, &scan, started)? {
+        Some(plan) => plan,
+        None => return Ok(Exit::Success),
     };
-    if let Ok(job) = &job {
-        if job.resumed && !quiet {
-            let e = job.earlier();
-            eprintln!(
-                "resuming {}: earlier runs settled {} of {} people ({} accepted, {} rejected, {} failed); {} left to send",
-                job.receipt.display(),
-                e.accepted + e.rejected + e.failed,
-                scan.people,
-                e.accepted,
-                e.rejected,
-                e.failed,
-                to_send
-            );
-        }
-        if job.resumed && job.checkpoint.finished {
-            eprintln!(
-                "the job of checkpoint {} is finished already: its receipt is {}; nothing to do",
-                d.checkpoint
-                    .as_deref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                job.receipt.display()
-            );
-            return Ok(Exit::Success);
-        }
-    }
 
     // The gate.
     if !quiet {

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::fold::{Second, Seen, second_pass};
+use chrono::{DateTime, Utc};
+
+use super::fold::{Scan, Second, Seen, second_pass};
 use super::list::ListSource;
 use super::receipt::{self, Receipt};
 use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
+use crate::cli::GdprArgs;
 use crate::exit::{Exit, Fatal};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -146,6 +149,108 @@ impl Job {
         journal.advance(&[]).context("writing the checkpoint")?;
         Ok(journal)
     }
+}
+
+/// What the command settled besides the arguments.
+pub struct JobSettings<'a> {
+    pub mode: &'a str,
+    pub site_id: &'a str,
+    /// The endpoint's host (the base URL's authority).
+    pub host: &'a str,
+    /// Hex SHA-256 of the lists.
+    pub sha256: &'a str,
+}
+
+/// What this run does: write a plain receipt (`job` is its path) or continue a checkpointed job,
+/// and how many people (and unusable entries) it handles.
+pub struct Plan {
+    pub job: Result<Job, PathBuf>,
+    pub to_send: u64,
+    pub malformed_left: u64,
+}
+
+/// Check the receipt path and, with `--checkpoint`, start or resume the job (refusals are usage
+/// errors, before anyone is asked). `None`: the job is finished already, nothing to do (said).
+pub fn plan(
+    args: &GdprArgs,
+    settings: &JobSettings<'_>,
+    sources: &[ListSource],
+    scan: &Scan,
+    started: DateTime<Utc>,
+) -> Result<Option<Plan>> {
+    let d = &args.delivery;
+    let name = super::action_name(args.action);
+    let column = args.column.as_deref();
+    let default_receipt = receipt::default_path(name, started);
+    let Some(cp) = &d.checkpoint else {
+        let path = args.receipt.clone().unwrap_or(default_receipt);
+        receipt::check_path(&path).map_err(|e| usage(format!("{e:#}")))?;
+        return Ok(Some(Plan {
+            job: Err(path),
+            to_send: scan.people,
+            malformed_left: scan.malformed,
+        }));
+    };
+    let endpoint = if d.sandbox {
+        "in-process sandbox".to_string()
+    } else {
+        settings.host.to_string()
+    };
+    let format = args.list_format.map_or("by extension".to_string(), |f| {
+        format!("{f:?}").to_lowercase()
+    });
+    let run_settings = self::settings(
+        name,
+        settings.mode,
+        &endpoint,
+        settings.site_id,
+        settings.sha256,
+        column,
+        &format,
+    );
+    let job = Job::check(
+        cp,
+        d.resume,
+        &args.files,
+        run_settings,
+        args.receipt.as_deref(),
+        default_receipt,
+    )?;
+    if !job.resumed {
+        return Ok(Some(Plan {
+            job: Ok(job),
+            to_send: scan.people,
+            malformed_left: scan.malformed,
+        }));
+    }
+    if job.checkpoint.finished {
+        eprintln!(
+            "the job of checkpoint {} is finished already: its receipt is {}; nothing to do",
+            cp.display(),
+            job.receipt.display()
+        );
+        return Ok(None);
+    }
+    let (to_send, malformed_left) = unsettled(sources, column, &scan.seen, &job.checkpoint)
+        .map_err(|e| usage(format!("{e:#}")))?;
+    if !args.display.quiet {
+        let e = job.earlier();
+        eprintln!(
+            "resuming {}: earlier runs settled {} of {} people ({} accepted, {} rejected, {} failed); {} left to send",
+            job.receipt.display(),
+            e.accepted + e.rejected + e.failed,
+            scan.people,
+            e.accepted,
+            e.rejected,
+            e.failed,
+            to_send
+        );
+    }
+    Ok(Some(Plan {
+        job: Ok(job),
+        to_send,
+        malformed_left,
+    }))
 }
 
 /// How many people (and unusable entries) an earlier run of the job did not settle: those this
