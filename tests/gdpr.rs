@@ -834,3 +834,63 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
     assert_eq!(requests(&sb), before, "no refused run sent anything");
 }
+
+#[test]
+fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() {
+    const N: usize = 300;
+    let sb = Sandbox::start(SandboxConfig {
+        site_id: SITE.into(),
+        api_key: Secret::new(KEY),
+        latency: Duration::from_millis(15),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts");
+    let ids: Vec<String> = (0..N).map(|i| format!("k{i:04}@example.org")).collect();
+    let dir = common::tempdir();
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, format!("email\n{}\n", ids.join("\n"))).expect("list");
+    let checkpoint = dir.path().join("cp.json");
+    let receipt_path = dir.path().join("kill.csv");
+    let command = |resume: bool| {
+        let mut cmd = bin();
+        cmd.env("CIO_SITE_ID", SITE)
+            .env("CIO_API_KEY", KEY)
+            .args(["gdpr", "suppress", "--yes", "--endpoint", &sb.url()])
+            .args(["--progress", "never", "--batch-size", "5"])
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .arg("--receipt")
+            .arg(&receipt_path)
+            .arg(&list)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if resume {
+            cmd.arg("--resume");
+        }
+        cmd
+    };
+    let mut child = command(false).spawn().expect("starts");
+    let started = std::time::Instant::now();
+    while watermark(&checkpoint) < (N / 4) as u64 {
+        assert!(child.try_wait().expect("wait").is_none(), "ended too soon");
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let out = command(true).output().expect("resume runs");
+    no_key(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (rows, trailer) = receipt(&receipt_path);
+    let mut seen: Vec<&str> = rows.iter().map(|r| r["identifier"].as_str()).collect();
+    seen.sort();
+    assert_eq!(seen, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(rows.iter().all(|r| r["outcome"] == "accepted"));
+    let text = std::fs::read_to_string(&receipt_path).expect("receipt");
+    assert_eq!(text.matches("# status,").count(), 1);
+    assert_eq!(text.matches("identifier,kind,").count(), 1, "one header");
+    assert_eq!(trailer["status"], "complete");
+    assert_eq!(trailer["accepted"], N.to_string());
+    assert_eq!(sb.state()["totals"]["suppressed"], N as u64);
+}
