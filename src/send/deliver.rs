@@ -117,8 +117,7 @@ impl State {
         let Item { record, outcome } = item;
         self.stats.records += 1;
         self.ledger.open(record.input, record.index);
-        let info = RecordInfo::of(&record);
-        drop(record);
+        let info = RecordInfo::take(record);
         let (action, result) = match outcome {
             Outcome::Mapped(op) => {
                 let bytes = serde_json::to_vec(&op.body)?;
@@ -205,7 +204,7 @@ impl State {
 }
 
 /// Messages a lane's queue holds before the reader waits (each a chunk of up to a batch).
-const LANE_QUEUE: usize = 4;
+const LANE_QUEUE: usize = 2;
 
 /// The lanes' queues, with the operations not yet handed over: each lane gets its operations in
 /// chunks of up to a batch, so that the reader and the lanes synchronise once per chunk, not once

@@ -12,15 +12,15 @@ pub mod lanes;
 pub mod ledger;
 pub mod rate;
 pub mod report;
+mod request;
 pub mod retry;
 pub mod transport;
-mod request;
 mod worker;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod order_tests;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -113,6 +113,17 @@ impl RecordInfo {
             index: record.index,
             original: record.original.clone(),
             parsed: record.event.is_ok(),
+        }
+    }
+
+    /// The same as [`RecordInfo::of`], taking the record's text instead of copying it.
+    pub fn take(record: Record) -> RecordInfo {
+        RecordInfo {
+            parsed: record.event.is_ok(),
+            location: record.location,
+            input: record.input,
+            index: record.index,
+            original: record.original,
         }
     }
 }
