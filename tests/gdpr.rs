@@ -573,7 +573,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
     let sb = Sandbox::start(SandboxConfig {
         site_id: SITE.into(),
         api_key: Secret::new(KEY),
-        latency: Duration::from_millis(15),
+        latency: Duration::from_millis(25),
         ..SandboxConfig::default()
     })
     .expect("sandbox starts");
@@ -837,11 +837,11 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
 
 #[test]
 fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() {
-    const N: usize = 300;
+    const N: usize = 400;
     let sb = Sandbox::start(SandboxConfig {
         site_id: SITE.into(),
         api_key: Secret::new(KEY),
-        latency: Duration::from_millis(15),
+        latency: Duration::from_millis(25),
         ..SandboxConfig::default()
     })
     .expect("sandbox starts");
@@ -856,7 +856,14 @@ fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() 
         cmd.env("CIO_SITE_ID", SITE)
             .env("CIO_API_KEY", KEY)
             .args(["gdpr", "suppress", "--yes", "--endpoint", &sb.url()])
-            .args(["--progress", "never", "--batch-size", "5"])
+            .args([
+                "--progress",
+                "never",
+                "--concurrency",
+                "1",
+                "--batch-size",
+                "5",
+            ])
             .arg("--checkpoint")
             .arg(&checkpoint)
             .arg("--receipt")

@@ -185,7 +185,12 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     if !quiet {
         eprint!("{}", totals_text(name, &scan, &sha256));
     }
-    let gate = if confirm::interactive() && !args.yes {
+    let gate = if to_send == 0 && malformed_left == 0 {
+        // A resumed job whose people are all settled (the run that settled them stopped before
+        // its trailer): nothing is sent, the receipt is completed.
+        eprintln!("nothing left to send: completing the receipt");
+        Gate::Proceed
+    } else if confirm::interactive() && !args.yes {
         let banner = confirm::banner(args.action, to_send, malformed_left, &workspace);
         let stdin = io::stdin();
         confirm::ask(&banner, to_send, &mut stdin.lock(), &mut io::stderr())?
@@ -219,15 +224,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         ),
         Ok(job) => {
             let facts = (job.resumed, job.earlier());
-            let journal = job.begin()?;
-            (
-                Sink::Journal {
-                    journal,
-                    unreleased: Default::default(),
-                    tail: Default::default(),
-                },
-                Some(facts),
-            )
+            (job.begin()?, Some(facts))
         }
     };
     let book = Rc::new(RefCell::new(Book::new(sink, args.action)));
@@ -324,7 +321,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         return Err(e.context("writing the receipt"));
     }
     let complete = ending == "complete" && changed.get() == 0;
-    let receipt = book.close(complete, &report.watermarks)?;
+    let (receipt, job_end) = book.close(&report.watermarks)?;
     let receipt_path = receipt.path().to_path_buf();
     let trailer = Trailer {
         action: name.to_string(),
@@ -342,6 +339,10 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         status: if complete { "complete" } else { "interrupted" },
     };
     let counts = receipt.finish(&trailer)?;
+    if let (true, Some(end)) = (complete, job_end) {
+        // Only now, with the trailer on disk: a crash before this resumes and rewrites it.
+        end.mark_finished()?;
+    }
     if let Some(path) = &d.report {
         let facts = checkpoint_facts.zip(d.checkpoint.as_deref());
         let facts = facts.map(|((resumed, earlier), path)| CheckpointFacts {

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::fold::{Scan, Second, Seen, second_pass};
 use super::list::ListSource;
 use super::receipt::{self, Receipt};
+use super::settle::Sink;
 use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
 use crate::cli::GdprArgs;
 use crate::exit::{Exit, Fatal};
@@ -131,7 +132,7 @@ impl Job {
 
     /// Start: create the receipt (fresh) or cut it back to the rows the checkpoint covers (resume,
     /// dropping an interrupted run's tail and trailer), and write the checkpoint.
-    pub fn begin(self) -> Result<Journal> {
+    pub fn begin(self) -> Result<Sink> {
         let checkpoint = if self.resumed {
             checkpoint::open(&self.path, true, &self.files, self.settings, &self.receipt)
                 .map_err(|e| usage(e.to_string()))?
@@ -147,7 +148,12 @@ impl Job {
             checkpoint::session::EVERY,
         );
         journal.advance(&[]).context("writing the checkpoint")?;
-        Ok(journal)
+        Ok(Sink::Journal {
+            journal,
+            path: self.path,
+            unreleased: Default::default(),
+            tail: Default::default(),
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use anyhow::{Context, Result};
@@ -11,7 +12,7 @@ use chrono::Utc;
 
 use super::receipt::{self, Counts, Receipt, RowOutcome};
 use super::{Person, operation};
-use crate::checkpoint::{Journal, Kind};
+use crate::checkpoint::{Checkpoint, Journal, Kind};
 use crate::cli::GdprAction;
 use crate::input::{Location, Record};
 use crate::mapping::{Invalid, Outcome};
@@ -34,6 +35,8 @@ pub enum Sink {
     /// they are written after the checkpointed part of the receipt (and cut off again on resume).
     Journal {
         journal: Journal,
+        /// The checkpoint file.
+        path: PathBuf,
         unreleased: BTreeMap<(usize, u64), (Vec<u8>, RowOutcome)>,
         /// Rows for people not sent (the run stopped), keyed like records.
         tail: BTreeMap<(usize, u64), (Vec<u8>, RowOutcome)>,
@@ -290,26 +293,27 @@ impl Book {
     }
 
     /// End the rows: in direct mode, hand back the receipt (its counts are the run's). With a
-    /// checkpoint: write the final checkpoint (`complete`: every record settled), then append to
-    /// the receipt the rows past the watermarks (settled or not sent) and return it with the
-    /// counts of the whole job.
-    pub fn close(self, complete: bool, watermarks: &[(usize, u64)]) -> Result<Receipt> {
+    /// checkpoint: write the checkpoint covering every row the watermarks pass (not yet marked
+    /// finished: that waits for the trailer, see [`JobEnd`]), then append to the receipt the rows
+    /// past the watermarks (settled or not sent) and return it with the counts of the whole job.
+    pub fn close(self, watermarks: &[(usize, u64)]) -> Result<(Receipt, Option<JobEnd>)> {
         match self.sink {
-            Sink::Direct(receipt) => Ok(receipt),
+            Sink::Direct(receipt) => Ok((receipt, None)),
             Sink::Journal {
                 mut journal,
+                path: checkpoint_path,
                 mut unreleased,
                 tail,
             } => {
                 journal
                     .advance(watermarks)
-                    .and_then(|()| journal.finish(complete))
+                    .and_then(|()| journal.finish(false))
                     .context("writing the checkpoint")?;
-                let cp = journal.checkpoint();
-                let path = std::path::PathBuf::from(&cp.dead_letter.path);
+                let cp = journal.checkpoint().clone();
+                drop(journal);
+                let path = PathBuf::from(&cp.dead_letter.path);
                 let totals = cp.counters;
                 unreleased.retain(|&(input, index), _| !cp.is_settled(input, index));
-                drop(journal);
                 let mut counts = Counts {
                     accepted: totals.accepted,
                     rejected: totals.rejected,
@@ -324,9 +328,35 @@ impl Book {
                     counts.add(*outcome);
                 }
                 receipt.set_counts(counts);
-                Ok(receipt)
+                Ok((
+                    receipt,
+                    Some(JobEnd {
+                        checkpoint: cp,
+                        path: checkpoint_path,
+                    }),
+                ))
             }
         }
+    }
+}
+
+/// The last step of a checkpointed job that handled everyone: once the receipt's trailer is on
+/// disk, mark the checkpoint finished. Its recorded receipt length stays before the trailer, so a
+/// crash between the two is resumed by cutting the trailer and writing it again.
+pub struct JobEnd {
+    checkpoint: Checkpoint,
+    path: PathBuf,
+}
+
+impl JobEnd {
+    pub fn mark_finished(mut self) -> Result<()> {
+        for input in &mut self.checkpoint.inputs {
+            input.finished = true;
+        }
+        self.checkpoint.finished = true;
+        self.checkpoint
+            .write_atomic(&self.path)
+            .context("writing the checkpoint")
     }
 }
 
