@@ -782,6 +782,43 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
         receipt_before
     );
 
+    // A crash after the last rows but before the trailer: resuming completes the receipt and
+    // sends nothing.
+    let mut cp: Value = serde_json::from_str(&cp).expect("checkpoint JSON");
+    let len = cp["dead_letter"]["len"].as_u64().expect("receipt length");
+    cp["finished"] = json!(false);
+    for input in cp["inputs"].as_array_mut().expect("inputs") {
+        input["finished"] = json!(false);
+    }
+    std::fs::write(&checkpoint, cp.to_string()).expect("checkpoint");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&receipt_path)
+        .expect("receipt");
+    file.set_len(len).expect("cut");
+    drop(file);
+    assert!(
+        !std::fs::read_to_string(&receipt_path)
+            .expect("receipt")
+            .contains("# status")
+    );
+    let out = gdpr(&sb)
+        .args(["delete", "--yes", "--resume", "--checkpoint"])
+        .arg(&checkpoint)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("nothing left to send"), "{stderr}");
+    let (rows, trailer) = receipt(&receipt_path);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        (trailer["accepted"].as_str(), trailer["status"].as_str()),
+        ("3", "complete")
+    );
+    assert_eq!(requests(&sb), before);
+
     // Another receipt, or another action, is refused.
     let out = gdpr(&sb)
         .args([
