@@ -860,6 +860,18 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
         "{stderr}"
     );
 
+    // A dry run takes neither --report nor --checkpoint.
+    for flag in ["--report", "--checkpoint"] {
+        let out = gdpr(&sb)
+            .args(["delete", "--dry-run", flag])
+            .arg(dir.path().join("dry.json"))
+            .arg(&list)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(!dir.path().join("dry.json").exists());
+    }
+
     // Standard input cannot be resumed.
     let out = gdpr(&sb)
         .args(["delete", "--yes", "--checkpoint"])

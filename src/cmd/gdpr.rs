@@ -42,6 +42,11 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             "gdpr does not write a dead-letter file: rejected and failed people are rows of the receipt (--receipt FILE)",
         ));
     }
+    if args.dry_run && (d.report.is_some() || d.checkpoint.is_some()) {
+        return Err(usage(
+            "--dry-run sends nothing: --report and --checkpoint belong to real runs (the dry run's record is its listing on standard output)",
+        ));
+    }
     if d.resume && d.checkpoint.is_none() {
         return Err(usage(
             "--resume needs --checkpoint FILE (the checkpoint of the job to continue)",

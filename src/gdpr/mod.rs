@@ -2,7 +2,9 @@
 //!
 //! `list` opens the inputs and reads entries, `resolve` turns one value into a person by the
 //! identifier rule of mapping.md §3, `fold` drops duplicates with a set of hashed keys, `confirm` is
-//! the gate before anything is sent and `receipt` is the CSV proof of what was done.
+//! the gate before anything is sent and `receipt` is the CSV proof of what was done; `settle` turns
+//! settlements into receipt rows, `resume` makes a run one checkpointed job (`--checkpoint`,
+//! `--resume`) and `report` writes the JSON summary (`--report`).
 
 pub mod confirm;
 pub mod fold;
