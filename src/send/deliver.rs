@@ -209,7 +209,8 @@ const LANE_QUEUE: usize = 2;
 /// The lanes' queues, with the operations not yet handed over: each lane gets its operations in
 /// chunks of up to a batch, so that the reader and the lanes synchronise once per chunk, not once
 /// per operation. A chunk goes when it is full, before a span message to its lane (order), when
-/// the oldest chunk has waited `linger`, and at the end.
+/// the oldest chunk has waited `linger`, and at the end. `linger` is checked as records arrive: if
+/// the input itself stalls (a slow pipe), a partial chunk waits for the next record or the end.
 struct Chunks {
     senders: Vec<SyncSender<LaneMsg>>,
     chunks: Vec<Vec<Prepared>>,
