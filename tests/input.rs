@@ -103,7 +103,8 @@ fn a_huge_line_is_one_invalid_record() {
     assert_eq!(lines.len(), 3);
     assert!(source(&lines[1]).ends_with("huge.ndjson:2"));
     let error = lines[1]["error"].as_str().unwrap();
-    assert!(error.contains("above the 33554432-byte limit"), "{error}");
+    let limit = format!("above the {}-byte limit", cio_replay::input::MAX_LINE_BYTES);
+    assert!(error.contains(&limit), "{error}");
     assert!(source(&lines[2]).ends_with("huge.ndjson:3"));
 }
 

@@ -89,9 +89,11 @@ impl InputError {
     }
 }
 
-/// The longest NDJSON line read as a record (32 MiB); a longer line is an invalid record and is
-/// skipped without being buffered.
-pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+/// The longest NDJSON line read as a record (1 MiB); a longer line is an invalid record and is
+/// skipped without being buffered. Customer.io takes at most 32,000 bytes per operation, so no
+/// valid record comes near it, and it bounds the memory one record can take while it is parsed
+/// (up to about 50 times the line for lines made of very many tiny values; docs/reliability.md).
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// Unwrap a dead-letter line (`{"dead_letter": {...}, "event": {<object>}}`) to its event; any other
 /// event is returned as it is.
