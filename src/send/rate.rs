@@ -64,8 +64,13 @@ impl RateLimiter {
 
 /// Sleep until `deadline` in short steps; false if `abort` was raised first.
 pub fn sleep_until(deadline: Instant, abort: &AtomicBool) -> bool {
+    sleep_until_any(deadline, &[abort])
+}
+
+/// Sleep until `deadline` in short steps; false as soon as any of `flags` is raised.
+pub fn sleep_until_any(deadline: Instant, flags: &[&AtomicBool]) -> bool {
     loop {
-        if abort.load(Ordering::Relaxed) {
+        if flags.iter().any(|f| f.load(Ordering::Relaxed)) {
             return false;
         }
         let now = Instant::now();

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use super::batch;
-use super::rate::sleep_until;
+use super::rate::sleep_until_any;
 use super::retry::{self, Verdict};
 use super::worker::{Prepared, Shared};
 use super::{Settled, Settlement};
@@ -98,7 +98,10 @@ pub(crate) fn send(shared: &Shared<'_>, mut ops: Vec<Prepared>) -> Vec<Settlemen
                 let wait = retry::delay(attempt, retry_after, fastrand::f64());
                 attempt += 1;
                 bump(&shared.counters.retries, 1);
-                if !sleep_until(Instant::now() + wait, &shared.abort) {
+                // A Ctrl-C ends the wait too: these operations stay unsettled (counted as
+                // unsent) and a resume sends them, instead of a clean stop waiting out a long
+                // Retry-After.
+                if !sleep_until_any(Instant::now() + wait, &[&shared.abort, shared.stop]) {
                     return Vec::new();
                 }
             }

@@ -410,3 +410,38 @@ fn every_entity_sees_its_operations_in_input_order_with_spanning_relationships()
         }
     }
 }
+
+#[test]
+fn ctrl_c_ends_a_long_retry_wait_and_leaves_the_operation_unsent() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let t = RecordingTransport::new().respond_with(|_, _| {
+        Some(Ok(Reply {
+            status: 429,
+            body: String::new(),
+            retry_after: Some(Duration::from_secs(300)),
+        }))
+    });
+    let stop = AtomicBool::new(false);
+    let mut hooks = Collect::default();
+    let s = settings(Mode::Batch, 1, 475_000, 100);
+    let report = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            stop.store(true, Ordering::SeqCst);
+        });
+        deliver(
+            vec![event(0, "p", 1)].into_iter(),
+            &s,
+            &t,
+            &mut hooks,
+            &stop,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert_eq!(t.requests().len(), 1, "no second attempt after the stop");
+    assert!(
+        hooks.settled.is_empty(),
+        "nothing settled: a resume sends it"
+    );
+    assert_eq!(report.stats.unsent, 1);
+}
