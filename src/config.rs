@@ -112,6 +112,30 @@ pub fn read_routes(path: &Path) -> Result<Routes> {
         .map_err(|e| usage(format!("--mapping {shown}: {e}")))
 }
 
+/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries) as
+/// checked sender settings, plus the per-attempt timeout; a bad value is a usage error.
+pub fn delivery(
+    mode: Mode,
+    d: &crate::cli::DeliveryArgs,
+) -> Result<(crate::send::DeliverySettings, std::time::Duration)> {
+    let settings = crate::send::DeliverySettings::new(
+        mode,
+        d.rate,
+        d.concurrency,
+        d.batch_bytes,
+        d.batch_size,
+        d.retries,
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
+        return Err(usage(format!(
+            "--timeout {}: must be a number of seconds between 0 and 3600",
+            d.timeout
+        )));
+    }
+    Ok((settings, std::time::Duration::from_secs_f64(d.timeout)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -27,7 +27,7 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::transport::check_base_url;
-use crate::send::{DeliverySettings, HttpTransport, deliver};
+use crate::send::{HttpTransport, deliver};
 use crate::track::{Mode, Region};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -56,21 +56,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         ModeArg::Batch => Mode::Batch,
         ModeArg::Sequential => Mode::Sequential,
     };
-    let delivery = DeliverySettings::new(
-        mode,
-        d.rate,
-        d.concurrency,
-        d.batch_bytes,
-        d.batch_size,
-        d.retries,
-    )
-    .map_err(|e| usage(e.to_string()))?;
-    if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
-        return Err(usage(format!(
-            "--timeout {}: must be a number of seconds between 0 and 3600",
-            d.timeout
-        )));
-    }
+    let (delivery, timeout) = crate::config::delivery(mode, d)?;
     let quiet = args.display.quiet;
     let started = Utc::now();
 
@@ -218,7 +204,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         &base_url,
         &creds.site_id,
         &creds.key,
-        Duration::from_secs_f64(d.timeout),
+        timeout,
         delivery.lanes(),
     )
     .map_err(|e| usage(e.to_string()))?;

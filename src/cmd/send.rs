@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
@@ -19,9 +19,7 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
-use crate::send::{
-    DeliveryReport, DeliverySettings, DeliveryStats, Hooks, HttpTransport, Settlement, deliver,
-};
+use crate::send::{DeliveryReport, DeliveryStats, Hooks, HttpTransport, Settlement, deliver};
 use crate::summary::{RequestPlan, Summary, TextOptions, json_len};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -31,21 +29,7 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
 pub fn run(args: SendArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     let d = &args.delivery;
-    let delivery = DeliverySettings::new(
-        settings.mode,
-        d.rate,
-        d.concurrency,
-        d.batch_bytes,
-        d.batch_size,
-        d.retries,
-    )
-    .map_err(|e| usage(e.to_string()))?;
-    if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
-        return Err(usage(format!(
-            "--timeout {}: must be a number of seconds between 0 and 3600",
-            d.timeout
-        )));
-    }
+    let (delivery, timeout) = crate::config::delivery(settings.mode, d)?;
     let quiet = args.display.quiet;
 
     // Where to send, and as whom.
@@ -83,7 +67,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         &base_url,
         &creds.site_id,
         &creds.key,
-        Duration::from_secs_f64(d.timeout),
+        timeout,
         delivery.lanes(),
     )
     .map_err(|e| usage(e.to_string()))?;
