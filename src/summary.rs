@@ -360,6 +360,27 @@ pub fn report(
     Ok(())
 }
 
+/// End a `validate` or `dry-run`: close the counts, attach the safety picture, print and write the
+/// summary, and pick the exit code (1 when any record is invalid).
+pub fn conclude(
+    mut summary: Summary,
+    safety: crate::safety::Analyzer,
+    input_bytes: u64,
+    elapsed_seconds: f64,
+    command: &str,
+    quiet: bool,
+    json_path: Option<&std::path::Path>,
+) -> anyhow::Result<crate::exit::Exit> {
+    summary.finish(input_bytes, elapsed_seconds);
+    summary.safety = Some(safety);
+    report(&summary, command, quiet, json_path)?;
+    Ok(if summary.invalid > 0 {
+        crate::exit::Exit::Partial
+    } else {
+        crate::exit::Exit::Success
+    })
+}
+
 /// Compact JSON size of a value, without building the text.
 pub fn json_len(value: &Value) -> usize {
     struct Count(usize);

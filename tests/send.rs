@@ -7,15 +7,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
-use cio_replay::secret::Secret;
 use serde_json::{Value, json};
 
 const KEY: &str = "k3y-DO-NOT-PRINT-7f3a91";
 
-fn sandbox_with(mut config: SandboxConfig) -> Sandbox {
-    config.site_id = "site-1".into();
-    config.api_key = Secret::new(KEY);
-    Sandbox::start(config).expect("sandbox starts")
+fn sandbox_with(config: SandboxConfig) -> Sandbox {
+    common::send::sandbox_with_key(config, KEY)
 }
 
 fn sandbox() -> Sandbox {
@@ -24,22 +21,7 @@ fn sandbox() -> Sandbox {
 
 /// Run `send` against `sb` with the key in the environment; returns (exit code, stdout, stderr).
 fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = common::cio()
-        .current_dir(dir)
-        .env("CIO_SITE_ID", "site-1")
-        .env("CIO_API_KEY", KEY)
-        .args([
-            "send",
-            "--endpoint",
-            &sb.url(),
-            "--allow-recent",
-            "--progress",
-            "never",
-        ])
-        .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
-        .args(args)
-        .output()
-        .expect("runs");
+    let out = common::send::send(sb, dir, KEY, args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -47,10 +29,7 @@ fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn report(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("report.json")).expect("report written");
-    serde_json::from_str(&text).expect("report is JSON")
-}
+use common::send::report;
 
 fn write_lines(path: &Path, lines: impl IntoIterator<Item = Value>) {
     let text: String = lines.into_iter().map(|l| format!("{l}\n")).collect();

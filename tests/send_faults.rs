@@ -7,33 +7,19 @@ use std::path::Path;
 use std::time::Duration;
 
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
-use cio_replay::secret::Secret;
 use serde_json::{Value, json};
 
-fn sandbox_with(mut config: SandboxConfig) -> Sandbox {
-    config.site_id = "site-1".into();
-    config.api_key = Secret::new("key-1");
-    Sandbox::start(config).expect("sandbox starts")
+const KEY: &str = "key-1";
+
+fn sandbox_with(config: SandboxConfig) -> Sandbox {
+    common::send::sandbox_with_key(config, KEY)
 }
 
+/// Run `send` on `in.ndjson` against `sb`; returns (exit code, stderr).
 fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = common::cio()
-        .current_dir(dir)
-        .env("CIO_SITE_ID", "site-1")
-        .env("CIO_API_KEY", "key-1")
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &sb.url(),
-            "--allow-recent",
-            "--progress",
-            "never",
-        ])
-        .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
-        .args(args)
-        .output()
-        .expect("runs");
+    let mut all = vec!["in.ndjson"];
+    all.extend_from_slice(args);
+    let out = common::send::send(sb, dir, KEY, &all);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -53,10 +39,7 @@ fn input(dir: &Path, n: u64) {
     std::fs::write(dir.join("in.ndjson"), text).expect("write input");
 }
 
-fn report(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report"))
-        .expect("json")
-}
+use common::send::report;
 
 fn dead_letters(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("dead.ndjson"))

@@ -13,7 +13,7 @@ use crate::config::MappingSettings;
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
 use crate::pipeline::{Item, Pipeline, Ticker};
-use crate::summary::{RequestPlan, Summary, report};
+use crate::summary::{RequestPlan, Summary, conclude};
 use crate::track::{Mode, limits};
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
@@ -54,19 +54,15 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
     }
     out.flush().context("writing the dry-run listing")?;
     ticker.finish();
-    summary.finish(ticker.bytes_read(), started.elapsed().as_secs_f64());
-    summary.safety = Some(safety);
-    report(
-        &summary,
+    conclude(
+        summary,
+        safety,
+        ticker.bytes_read(),
+        started.elapsed().as_secs_f64(),
         "dry-run",
         args.display.quiet,
         args.summary_json.as_deref(),
-    )?;
-    Ok(if summary.invalid > 0 {
-        Exit::Partial
-    } else {
-        Exit::Success
-    })
+    )
 }
 
 /// `--rate`, `--batch-size` and `--batch-bytes` must describe a send that could happen.

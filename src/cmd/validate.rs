@@ -11,7 +11,7 @@ use crate::config::MappingSettings;
 use crate::exit::Exit;
 use crate::mapping::Outcome;
 use crate::pipeline::{Pipeline, Ticker};
-use crate::summary::{RequestPlan, Summary, report, sanitize};
+use crate::summary::{RequestPlan, Summary, conclude, sanitize};
 use crate::track::limits;
 
 /// The request rate assumed for validate's time estimate (send's default).
@@ -50,17 +50,13 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     }
     out.flush().context("writing the problems")?;
     ticker.finish();
-    summary.finish(ticker.bytes_read(), started.elapsed().as_secs_f64());
-    summary.safety = Some(safety);
-    report(
-        &summary,
+    conclude(
+        summary,
+        safety,
+        ticker.bytes_read(),
+        started.elapsed().as_secs_f64(),
         "validate",
         args.display.quiet,
         args.summary_json.as_deref(),
-    )?;
-    Ok(if summary.invalid > 0 {
-        Exit::Partial
-    } else {
-        Exit::Success
-    })
+    )
 }

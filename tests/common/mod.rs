@@ -34,3 +34,4 @@ pub fn cio() -> assert_cmd::Command {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
+pub mod send;
