@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
-use super::lanes::{self, Route};
+use super::lanes::{self, Owners, Route};
 use super::ledger::Ledger;
 use super::rate::RateLimiter;
 use super::transport::Transport;
@@ -41,6 +41,7 @@ pub fn deliver(
         abort: AtomicBool::new(false),
         stop,
         halt: Mutex::new(None),
+        owners: Owners::new(settings.lanes()),
     };
     let lane_count = settings.lanes();
     let mut state = State {
@@ -123,7 +124,7 @@ impl State {
                 let bytes = serde_json::to_vec(&op.body)?;
                 let endpoint = op.endpoint(self.mode);
                 let keys = lanes::key_hashes(&op.body);
-                let route = lanes::route_hashes(&keys, lanes.len());
+                let route = shared.owners.assign(&keys);
                 let prepared = Prepared {
                     info,
                     action: op.action,

@@ -1,34 +1,55 @@
 //! Which lane an operation goes to, so that one person's (or object's) operations keep their input
-//! order whatever the concurrency.
+//! order whatever the concurrency, with as few extra requests as possible.
 //!
 //! The rule: every operation names the entities it touches — its `identifiers` (as written, with
 //! its `type`), both sides of a `merge` (`primary`, `secondary`), every counterpart in
-//! `cio_relationships`, and for a v1 delivery metric its `delivery_id`. Each entity hashes onto one
-//! of `lanes` independent lanes (its *home* lane); each lane sends its work strictly in the order it
-//! received it, one request at a time, so nothing of a lane is in flight while it looks at its next
-//! message. An operation whose entities all live on one lane goes there, into that lane's batch.
-//! An operation touching entities on different lanes — most relationship changes (a person and an
-//! object) and merges whose two people live on different lanes — *spans* those lanes:
+//! `cio_relationships`, and for a v1 delivery metric its `delivery_id`. Each lane sends its work
+//! strictly in the order it received it, one request at a time, so nothing of a lane is in flight
+//! while it looks at its next message. The reader keeps, for every entity that has *unsettled*
+//! operations (handed to a lane and not yet answered — retries included — or refused as too big),
+//! the lane that *owns* it and how many it has ([`Owners`]); an entity with none is *free* and
+//! forgotten. Operations are routed in input order:
 //!
-//! - each spanned lane first sends its pending batch, but only if that batch holds an operation
-//!   for one of the span's entities (every lane keeps the entity-key hashes of its pending batch;
+//! - none of its entities is owned: it goes to the *home* lane of its first entity (a hash);
+//! - every owned entity is owned by one lane: it goes to that lane, behind their earlier work
+//!   (so a relationship change joins the lane of its busy object or person, and rides in that
+//!   lane's batches like any other operation);
+//! - its entities are owned by different lanes: it *spans* them (below).
+//!
+//! Either way the lane that sends it (a span's lead) owns all of its entities from then on, until
+//! every operation of each is settled. A span over lanes `[lead, others..]` (the lead owns the
+//! operation's first owned entity):
+//!
+//! - each other lane first sends its pending batch, but only if that batch holds an operation for
+//!   one of the span's entities (every lane keeps the entity-key hashes of its pending batch;
 //!   unrelated pending work stays and keeps filling);
-//! - the operation is then sent by the first spanned lane (the *lead*), after every other spanned
-//!   lane has done the above; it rides in the lead's batch when that batch held one of its
-//!   entities, else it goes alone;
+//! - the operation is then sent by the lead after every other spanned lane has done the above; it
+//!   rides in the lead's batch when that batch held one of its entities, else it goes alone;
 //! - until it is settled, the other spanned lanes do not send anything for one of its entities
-//!   (and take part in no later span over them); their other work goes on.
+//!   (and take part in no later span over them); their other work goes on. (They are not given
+//!   any: the lead owns those entities. The lanes still check it.)
 //!
-//! A merge is such a span over its two people: it is ordered against everything of those two
-//! people, before and after, and nothing else waits for it. A delivery metric touches only its
-//! delivery: it goes alone to its own endpoint without sending the pending batch. The reader
-//! never waits for a span. So for any entity, its operations reach the API in input order, and an
-//! operation is only sent once every earlier operation of each of its entities is settled.
-//! (Two different identifiers of one person — an `id` and an `email` — are different entities: the
-//! sender cannot know they are the same person.)
+//! Spans are rare: an entity is owned only while it has work queued, pending or in flight, so an
+//! operation spans only when two of its entities are both busy on different lanes at that moment.
+//! A merge is routed the same way over its two people: it is ordered against everything of those
+//! two people, before and after, and nothing else waits for it. A delivery metric touches only its
+//! delivery: it goes alone to its own endpoint without sending the pending batch. The reader never
+//! waits for a span (only for a full lane queue).
+//!
+//! So for any entity, its operations reach the API in input order, and an operation is only sent
+//! once every earlier operation of each of its entities is settled: when an operation is routed,
+//! the entity's previous operation is either settled (the entity is free), or unsettled on the
+//! owning lane, which is then the operation's lane (in order behind it, in a later request or
+//! later in the same batch), or its span's lead, or one of its span's other lanes (which sends or
+//! has settled it before the lead may send). An operation left unsettled by a stop or an auth halt
+//! keeps its entities owned, so nothing later of them goes to another lane. (Two different
+//! identifiers of one person — an `id` and an `email` — are different entities: the sender cannot
+//! know they are the same person.)
 
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::hash::{DefaultHasher, Hasher};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -36,9 +57,97 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Lane(usize),
-    /// Touches entities on these lanes (sorted, at least two): the first leads, the others hold
-    /// the operation's entities until it is settled.
+    /// Its entities have unsettled operations on these lanes (distinct, at least two): the first
+    /// leads, the others settle their earlier work on its entities first.
     Span(Vec<usize>),
+}
+
+/// Which lane owns each entity that has unsettled operations, and how many it has. Shared by
+/// the reader (which [`assign`](Owners::assign)s) and the lanes (which
+/// [`settle`](Owners::settle)). Holds only entities with work queued, pending or in flight, so it
+/// stays as small as the lanes' queues.
+pub(crate) struct Owners {
+    lanes: usize,
+    map: Mutex<HashMap<u64, Owner>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    lane: usize,
+    unsettled: u64,
+}
+
+impl Owners {
+    pub fn new(lanes: usize) -> Owners {
+        Owners {
+            lanes: lanes.max(1),
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Owner>> {
+        match self.map.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Route an operation touching the entities `keys` and count it as unsettled on the lane
+    /// that sends it (the lead of a span), which owns all of `keys` from now on.
+    pub fn assign(&self, keys: &[u64]) -> Route {
+        if self.lanes == 1 {
+            return Route::Lane(0);
+        }
+        let mut map = self.lock();
+        let mut busy: Vec<usize> = Vec::with_capacity(2);
+        for k in keys {
+            if let Some(o) = map.get(k)
+                && !busy.contains(&o.lane)
+            {
+                busy.push(o.lane);
+            }
+        }
+        let route = match busy.as_slice() {
+            [] => Route::Lane(keys.first().map_or(0, |h| lane_of(*h, self.lanes))),
+            [one] => Route::Lane(*one),
+            _ => Route::Span(busy),
+        };
+        let lead = match &route {
+            Route::Lane(n) => *n,
+            Route::Span(spanned) => spanned[0],
+        };
+        for k in keys {
+            let o = map.entry(*k).or_insert(Owner {
+                lane: lead,
+                unsettled: 0,
+            });
+            o.lane = lead;
+            o.unsettled += 1;
+        }
+        route
+    }
+
+    /// One operation touching `keys` is settled (answered, or never sendable).
+    pub fn settle(&self, keys: &[u64]) {
+        if self.lanes == 1 || keys.is_empty() {
+            return;
+        }
+        let mut map = self.lock();
+        for k in keys {
+            if let Some(o) = map.get_mut(k) {
+                o.unsettled = o.unsettled.saturating_sub(1);
+                if o.unsettled == 0 {
+                    map.remove(k);
+                }
+            }
+        }
+    }
+
+    /// Entities with unsettled operations.
+    #[cfg(test)]
+    pub fn busy(&self) -> usize {
+        self.lock().len()
+    }
 }
 
 /// The entity keys an operation touches, as text (`type|identifiers`).
@@ -115,40 +224,79 @@ pub fn lane_of(hash: u64, lanes: usize) -> usize {
     (hash % lanes.max(1) as u64) as usize
 }
 
-/// Where an operation touching entities with these key hashes goes.
-pub fn route_hashes(hashes: &[u64], lanes: usize) -> Route {
-    let lanes = lanes.max(1);
-    if lanes == 1 {
-        return Route::Lane(0);
-    }
-    let mut chosen: Vec<usize> = hashes.iter().map(|h| lane_of(*h, lanes)).collect();
-    chosen.sort_unstable();
-    chosen.dedup();
-    match chosen.as_slice() {
-        [] => Route::Lane(0),
-        [one] => Route::Lane(*one),
-        _ => Route::Span(chosen),
-    }
-}
-
-/// Where an operation goes: its lane, or the lanes it spans.
-pub fn route(body: &Value, lanes: usize) -> Route {
-    route_hashes(&key_hashes(body), lanes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
+    fn hashes(body: &Value) -> Vec<u64> {
+        key_hashes(body)
+    }
+
     #[test]
-    fn same_person_same_lane() {
+    fn free_entities_go_home_and_busy_ones_pull_their_operations_to_their_lane() {
         let a = json!({"type":"person","action":"identify","identifiers":{"id":"u1"}});
         let b = json!({"type":"person","action":"event","identifiers":{"id":"u1"},"name":"x"});
         for lanes in 1..16 {
-            assert_eq!(route(&a, lanes), route(&b, lanes));
-            assert!(matches!(route(&a, lanes), Route::Lane(l) if l < lanes));
+            let owners = Owners::new(lanes);
+            let home = lane_of(hashes(&a)[0], lanes);
+            assert_eq!(owners.assign(&hashes(&a)), Route::Lane(home));
+            assert_eq!(owners.assign(&hashes(&b)), Route::Lane(home));
+            owners.settle(&hashes(&a));
+            owners.settle(&hashes(&b));
+            assert_eq!(owners.busy(), 0);
         }
+    }
+
+    /// Two keys whose home lanes differ among `lanes`.
+    fn two_homes(lanes: usize) -> (u64, u64) {
+        let a = hash_key("person|a");
+        let b = (0..)
+            .map(|i| hash_key(&format!("object|{i}")))
+            .find(|h| lane_of(*h, lanes) != lane_of(a, lanes))
+            .unwrap_or(0);
+        (a, b)
+    }
+
+    #[test]
+    fn an_operation_joins_the_lane_that_owns_its_busy_entity() {
+        let owners = Owners::new(4);
+        let (person, object) = two_homes(4);
+        // The object is busy on its home lane: a relationship change (person first) goes there,
+        // not to the person's home, and the person is owned there until it settles.
+        assert_eq!(owners.assign(&[object]), Route::Lane(lane_of(object, 4)));
+        assert_eq!(
+            owners.assign(&[person, object]),
+            Route::Lane(lane_of(object, 4))
+        );
+        assert_eq!(owners.assign(&[person]), Route::Lane(lane_of(object, 4)));
+        for keys in [&[object][..], &[person, object], &[person]] {
+            owners.settle(keys);
+        }
+        assert_eq!(owners.busy(), 0);
+        assert_eq!(owners.assign(&[person]), Route::Lane(lane_of(person, 4)));
+    }
+
+    #[test]
+    fn entities_busy_on_different_lanes_span_them_led_by_the_first_owner() {
+        let owners = Owners::new(4);
+        let (person, object) = two_homes(4);
+        let (lp, lo) = (lane_of(person, 4), lane_of(object, 4));
+        assert_eq!(owners.assign(&[person]), Route::Lane(lp));
+        assert_eq!(owners.assign(&[object]), Route::Lane(lo));
+        assert_eq!(owners.assign(&[person, object]), Route::Span(vec![lp, lo]));
+        // The lead owns both now: the object's next operation queues behind the span there.
+        assert_eq!(owners.assign(&[object]), Route::Lane(lp));
+        owners.settle(&[person]);
+        owners.settle(&[object]);
+        owners.settle(&[person, object]);
+        assert_eq!(owners.busy(), 1);
+        owners.settle(&[object]);
+        assert_eq!(owners.busy(), 0);
+        // One lane: everything goes to lane 0 and nothing is tracked.
+        let one = Owners::new(1);
+        assert_eq!(one.assign(&[person, object]), Route::Lane(0));
+        assert_eq!(one.busy(), 0);
     }
 
     #[test]
@@ -180,38 +328,5 @@ mod tests {
         let from_text: Vec<u64> = keys(&rel).iter().map(|k| hash_key(k)).collect();
         assert_eq!(from_text.len(), 3);
         assert_eq!(key_hashes(&rel), vec![from_text[0], from_text[1]]);
-    }
-
-    #[test]
-    fn merges_and_relationships_span_only_their_entities_lanes() {
-        let mut spans = 0;
-        for i in 0..50 {
-            let merge = json!({"type":"person","action":"merge","primary":{"id":format!("a{i}")},
-                "secondary":{"id":"b"}});
-            let own: Vec<usize> = keys(&merge)
-                .iter()
-                .map(|k| lane_of(hash_key(k), 8))
-                .collect();
-            match route(&merge, 8) {
-                Route::Span(lanes) => {
-                    spans += 1;
-                    assert_eq!(lanes.len(), 2);
-                    assert!(lanes.iter().all(|l| own.contains(l)));
-                }
-                Route::Lane(l) => assert!(own.iter().all(|o| *o == l)),
-            }
-            assert_eq!(route(&merge, 1), Route::Lane(0));
-            let rel = json!({"type":"person","action":"add_relationships","identifiers":{"id":format!("a{i}")},
-                "cio_relationships":[{"identifiers":{"object_type_id":"1","object_id":"o"}}]});
-            match route(&rel, 8) {
-                Route::Span(lanes) => {
-                    spans += 1;
-                    assert_eq!(lanes.len(), 2);
-                    assert!(lanes.iter().all(|l| *l < 8));
-                }
-                Route::Lane(l) => assert!(l < 8),
-            }
-        }
-        assert!(spans > 0);
     }
 }

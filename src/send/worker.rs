@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::batch::{BatchLimits, Fill};
+use super::lanes::Owners;
 use super::rate::RateLimiter;
 use super::request::{oversize, send, too_big};
 use super::transport::Transport;
@@ -122,6 +123,8 @@ pub(crate) struct Shared<'a> {
     /// The caller's stop flag (Ctrl-C): operations not yet sent are dropped, unsettled.
     pub stop: &'a AtomicBool,
     pub halt: Mutex<Option<Halt>>,
+    /// Which lane owns each entity with unsettled operations (see [`super::lanes`]).
+    pub owners: Owners,
 }
 
 impl Shared<'_> {
@@ -156,6 +159,38 @@ impl Lane<'_, '_> {
         }
     }
 
+    /// Send `ops` as one request, report their settlements and release their entities to
+    /// [`Owners`]. An operation left unsettled (a halt or a stop) keeps its entities owned by
+    /// this lane, so nothing later of them goes elsewhere.
+    fn send(&self, mut ops: Vec<Prepared>) {
+        let keys: Vec<(usize, u64, Vec<u64>)> = ops
+            .iter_mut()
+            .map(|op| (op.info.input, op.info.index, std::mem::take(&mut op.keys)))
+            .collect();
+        let settled = send(self.shared, ops);
+        if settled.len() == keys.len() {
+            for (_, _, k) in &keys {
+                self.shared.owners.settle(k);
+            }
+        } else {
+            for (input, index, k) in &keys {
+                if settled
+                    .iter()
+                    .any(|s| s.record.input == *input && s.record.index == *index)
+                {
+                    self.shared.owners.settle(k);
+                }
+            }
+        }
+        self.emit(settled);
+    }
+
+    /// Settle an operation that can never be sent.
+    fn refuse(&self, op: Prepared) {
+        self.shared.owners.settle(&op.keys);
+        self.emit(vec![oversize(op)]);
+    }
+
     /// Send the pending batch (dropped unsent when stopping).
     fn flush(&mut self) {
         if self.pending.is_empty() {
@@ -165,7 +200,7 @@ impl Lane<'_, '_> {
         self.fill = Fill::default();
         self.pending_keys.clear();
         if !self.shared.stopping() {
-            self.emit(send(self.shared, ops));
+            self.send(ops);
         }
     }
 
@@ -189,7 +224,7 @@ impl Lane<'_, '_> {
         }
         self.wait_held(&op.keys);
         if too_big(self.shared, &op) {
-            self.emit(vec![oversize(op)]);
+            self.refuse(op);
             return;
         }
         if op.endpoint != Endpoint::Batch {
@@ -198,7 +233,7 @@ impl Lane<'_, '_> {
             if self.pending_touches(&op.keys) {
                 self.flush();
             }
-            self.emit(send(self.shared, vec![op]));
+            self.send(vec![op]);
             return;
         }
         let len = op.bytes.len();
@@ -228,7 +263,7 @@ impl Lane<'_, '_> {
         self.wait_held(&op.keys);
         ready.wait();
         if too_big(self.shared, &op) {
-            self.emit(vec![oversize(op)]);
+            self.refuse(op);
         } else if self.shared.stopping() {
         } else if op.endpoint == Endpoint::Batch
             && self.pending_touches(&op.keys)
@@ -241,7 +276,7 @@ impl Lane<'_, '_> {
             if self.pending_touches(&op.keys) {
                 self.flush();
             }
-            self.emit(send(self.shared, vec![op]));
+            self.send(vec![op]);
         }
     }
 }
