@@ -79,7 +79,7 @@ impl Api {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn authorized(&self, request: &HttpRequest) -> bool {
+    fn authorized(&self, request: &HttpRequest<'_>) -> bool {
         let Some(encoded) = request.header("authorization").and_then(|h| {
             h.strip_prefix("Basic ")
                 .or_else(|| h.strip_prefix("basic "))
@@ -93,7 +93,7 @@ impl Api {
         decoded == expected.as_bytes()
     }
 
-    fn api(&self, route: Route, request: HttpRequest) -> Reply {
+    fn api(&self, route: Route, request: HttpRequest<'_>) -> Reply {
         if !self.latency.is_zero() {
             std::thread::sleep(self.latency);
         }
@@ -227,7 +227,7 @@ impl Api {
         reply(200, json!({}))
     }
 
-    fn script(&self, body: &Body) -> Reply {
+    fn script(&self, body: &Body<'_>) -> Reply {
         let Body::Complete(body) = body else {
             return reply(413, json!({"error": "script too large"}));
         };
@@ -254,7 +254,7 @@ impl Handler for Api {
         Route::of(method, path).map_or(MAX_OPERATION_BYTES, Route::cap)
     }
 
-    fn handle(&self, request: HttpRequest) -> Reply {
+    fn handle(&self, request: HttpRequest<'_>) -> Reply {
         let route = match Route::of(&request.method, &request.path) {
             Ok(route) => route,
             Err(status) => {

@@ -30,21 +30,23 @@ const POLL: Duration = Duration::from_millis(200);
 /// sending and see the answer, then close.
 const DRAIN_CAP: u64 = 32 * 1024 * 1024;
 const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+/// Bytes asked of the socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
 /// Connections served at once; more get a 503 and are closed.
 const MAX_CONNECTIONS: usize = 512;
 
-/// One request as the handler sees it.
+/// One request as the handler sees it; the body is borrowed from the connection's buffer.
 #[derive(Debug)]
-pub struct HttpRequest {
+pub struct HttpRequest<'a> {
     pub method: String,
     /// The path without the query string.
     pub path: String,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
-    pub body: Body,
+    pub body: Body<'a>,
 }
 
-impl HttpRequest {
+impl HttpRequest<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -55,8 +57,8 @@ impl HttpRequest {
 
 /// A request body, read under the handler's cap.
 #[derive(Debug)]
-pub enum Body {
-    Complete(Vec<u8>),
+pub enum Body<'a> {
+    Complete(&'a [u8]),
     /// Over the cap; not kept.
     TooLarge,
 }
@@ -77,7 +79,7 @@ pub enum Reply {
 pub trait Handler: Send + Sync + 'static {
     /// The largest body accepted for this request; one byte more is [`Body::TooLarge`].
     fn body_cap(&self, method: &str, path: &str) -> usize;
-    fn handle(&self, request: HttpRequest) -> Reply;
+    fn handle(&self, request: HttpRequest<'_>) -> Reply;
     /// A connection ended in the middle of a request (truncated body, timeout, garbage).
     fn incomplete(&self);
 }
@@ -175,10 +177,14 @@ impl From<io::Error> for ReadFail {
     }
 }
 
+/// Bytes read from the socket are kept in `buf` (reused for every request, so a body is handed
+/// to the handler in place, never copied or freshly allocated); a chunked body is put together
+/// in `chunked`, reused likewise.
 struct Connection {
     stream: TcpStream,
     buf: Vec<u8>,
     pos: usize,
+    chunked: Vec<u8>,
     deadline: Instant,
 }
 
@@ -189,8 +195,9 @@ impl Connection {
         let _ = stream.set_write_timeout(Some(REQUEST_DEADLINE));
         Connection {
             stream,
-            buf: Vec::with_capacity(4096),
+            buf: Vec::with_capacity(READ_CHUNK),
             pos: 0,
+            chunked: Vec::new(),
             deadline: Instant::now() + IDLE_TIMEOUT,
         }
     }
@@ -264,8 +271,9 @@ impl Connection {
 
     /// More bytes into the buffer, waiting at most until the deadline.
     fn fill(&mut self) -> Result<(), ReadFail> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+        if self.pos > 0 {
+            // What was consumed goes; what is pending moves to the front.
+            self.buf.drain(..self.pos);
             self.pos = 0;
         }
         let now = Instant::now();
@@ -273,12 +281,15 @@ impl Connection {
             return Err(ReadFail::Timeout);
         }
         self.stream.set_read_timeout(Some(self.deadline - now))?;
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
-        if n == 0 {
+        let filled = self.buf.len();
+        // Zeroing happens only where the buffer grows beyond what it ever held.
+        self.buf.resize(filled + READ_CHUNK, 0);
+        let read = self.stream.read(&mut self.buf[filled..]);
+        let n = *read.as_ref().unwrap_or(&0);
+        self.buf.truncate(filled + n);
+        if read? == 0 {
             return Err(ReadFail::Broken);
         }
-        self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
     }
 
@@ -304,7 +315,7 @@ impl Connection {
         &mut self,
         handler: &dyn Handler,
         stop: &AtomicBool,
-    ) -> Result<HttpRequest, ReadFail> {
+    ) -> Result<HttpRequest<'_>, ReadFail> {
         self.wait_for_request(stop)?;
         self.deadline = Instant::now() + REQUEST_DEADLINE;
         let head = self.read_head()?;
@@ -312,7 +323,10 @@ impl Connection {
         let cap = handler.body_cap(&method, &path);
         let chunked = headers.iter().any(|(n, _)| n == "transfer-encoding");
         let body = if chunked {
-            self.read_chunked(cap)?
+            match self.read_chunked(cap)? {
+                true => Body::Complete(&self.chunked),
+                false => Body::TooLarge,
+            }
         } else {
             let length = content_length(&headers)?;
             if length > cap as u64 {
@@ -321,7 +335,8 @@ impl Connection {
                 if expects_continue(&headers) && length > 0 {
                     self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
-                Body::Complete(self.take(length as usize)?)
+                let range = self.take(length as usize)?;
+                Body::Complete(&self.buf[range])
             }
         };
         Ok(HttpRequest {
@@ -347,14 +362,15 @@ impl Connection {
         }
     }
 
-    /// Exactly `n` bytes of body (the caller checked `n` against the cap).
-    fn take(&mut self, n: usize) -> Result<Vec<u8>, ReadFail> {
+    /// Where in `buf` exactly `n` bytes of body are, consumed (the caller checked `n` against
+    /// the cap). Valid until the next read.
+    fn take(&mut self, n: usize) -> Result<std::ops::Range<usize>, ReadFail> {
         while self.buf.len() - self.pos < n {
             self.fill()?;
         }
-        let out = self.buf[self.pos..self.pos + n].to_vec();
+        let start = self.pos;
         self.pos += n;
-        Ok(out)
+        Ok(start..start + n)
     }
 
     fn read_line(&mut self) -> Result<String, ReadFail> {
@@ -372,21 +388,24 @@ impl Connection {
         }
     }
 
-    /// A `Transfer-Encoding: chunked` body, kept only up to `cap` bytes.
-    fn read_chunked(&mut self, cap: usize) -> Result<Body, ReadFail> {
-        let mut body = Vec::new();
+    /// A `Transfer-Encoding: chunked` body into `chunked`, kept only up to `cap` bytes: false
+    /// when it is over.
+    fn read_chunked(&mut self, cap: usize) -> Result<bool, ReadFail> {
+        self.chunked.clear();
         loop {
             let line = self.read_line()?;
             let size = line.split(';').next().unwrap_or("").trim();
             let size = usize::from_str_radix(size, 16).map_err(|_| ReadFail::Bad(400))?;
             if size == 0 {
                 while !self.read_line()?.is_empty() {}
-                return Ok(Body::Complete(body));
+                return Ok(true);
             }
-            if body.len() + size > cap {
-                return Ok(Body::TooLarge);
+            if self.chunked.len() + size > cap {
+                self.chunked.clear();
+                return Ok(false);
             }
-            body.extend_from_slice(&self.take(size)?);
+            let range = self.take(size)?;
+            self.chunked.extend_from_slice(&self.buf[range]);
             if !self.read_line()?.is_empty() {
                 return Err(ReadFail::Bad(400));
             }

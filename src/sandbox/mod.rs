@@ -200,7 +200,7 @@ impl http::Handler for LateHandler {
         self.api().map_or(0, |api| api.body_cap(method, path))
     }
 
-    fn handle(&self, request: http::HttpRequest) -> http::Reply {
+    fn handle(&self, request: http::HttpRequest<'_>) -> http::Reply {
         let Some(api) = self.api() else {
             return http::Reply::Send {
                 status: 503,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::workspace::{Events, Workspace, cio_id};
+use super::workspace::{Events, Relationships, Workspace, cio_id, cio_object_id};
 
 /// Request counters kept next to the workspace.
 #[derive(Debug, Default, Clone)]
@@ -43,12 +43,12 @@ impl Workspace {
             relationships: self
                 .people
                 .values()
-                .map(|p| p.relationships.len())
+                .map(|p| self.count_relationships(&p.relationships))
                 .sum::<usize>()
                 + self
                     .anonymous
                     .values()
-                    .map(|a| a.relationships.len())
+                    .map(|a| self.count_relationships(&a.relationships))
                     .sum::<usize>(),
             devices: self.people.values().map(|p| p.devices.len()).sum(),
             suppressed: self.suppressions.values().map(|g| g.len()).sum(),
@@ -60,9 +60,10 @@ impl Workspace {
 
     /// The whole workspace as JSON.
     pub fn to_json(&self, requests: &Requests) -> Value {
-        let people: Vec<Value> = self
-            .people
-            .iter()
+        let mut people: Vec<_> = self.people.iter().collect();
+        people.sort_unstable_by_key(|(key, _)| **key);
+        let people: Vec<Value> = people
+            .into_iter()
             .map(|(key, p)| {
                 let mut ids = Map::new();
                 ids.insert("cio_id".into(), json!(cio_id(*key)));
@@ -80,25 +81,27 @@ impl Workspace {
                     "anonymous_ids": p.anonymous_ids,
                     "attributes": p.attributes,
                     "devices": p.devices.values().collect::<Vec<_>>(),
-                    "relationships": relationships(&p.relationships),
-                    "events": events(&p.events),
+                    "relationships": self.relationships(&p.relationships),
+                    "events": self.events(&p.events),
                 })
             })
             .collect();
-        let objects: Vec<Value> = self
-            .objects
-            .iter()
-            .map(|((type_id, id), o)| {
-                json!({"object_type_id": type_id, "object_id": id,
-                       "cio_object_id": o.cio_object_id, "attributes": o.attributes})
+        let mut objects: Vec<_> = self.objects.iter().collect();
+        objects.sort_unstable_by(|(_, a), (_, b)| (&a.type_id, &a.id).cmp(&(&b.type_id, &b.id)));
+        let objects: Vec<Value> = objects
+            .into_iter()
+            .map(|(number, o)| {
+                json!({"object_type_id": o.type_id, "object_id": o.id,
+                       "cio_object_id": cio_object_id(*number), "attributes": o.attributes})
             })
             .collect();
-        let anonymous: Vec<Value> = self
-            .anonymous
-            .iter()
+        let mut anonymous: Vec<_> = self.anonymous.iter().collect();
+        anonymous.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        let anonymous: Vec<Value> = anonymous
+            .into_iter()
             .map(|(anon, a)| {
-                json!({"anonymous_id": anon, "events": events(&a.events),
-                       "relationships": relationships(&a.relationships)})
+                json!({"anonymous_id": anon, "events": self.events(&a.events),
+                       "relationships": self.relationships(&a.relationships)})
             })
             .collect();
         let suppressed: Vec<Value> = self
@@ -183,15 +186,17 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
-fn relationships(rels: &BTreeMap<(String, String), Map<String, Value>>) -> Vec<Value> {
-    rels.iter()
-        .map(|((type_id, id), attrs)| {
-            json!({"object_type_id": type_id, "object_id": id, "attributes": attrs})
-        })
-        .collect()
-}
+impl Workspace {
+    fn relationships(&self, rels: &Relationships) -> Vec<Value> {
+        self.relationships_of(rels)
+            .into_iter()
+            .map(|(type_id, id, attrs)| {
+                json!({"object_type_id": type_id, "object_id": id, "attributes": attrs})
+            })
+            .collect()
+    }
 
-fn events(events: &Events) -> Value {
-    let total: u64 = events.values().flat_map(|names| names.values()).sum();
-    json!({"total": total, "by_type": events})
+    fn events(&self, events: &Events) -> Value {
+        json!({"total": events.total(), "by_type": events.by_kind(&self.names)})
+    }
 }

@@ -193,7 +193,7 @@ fn check_event(op: &Map<String, Value>, action: &str, out: &mut Vec<Problem>) {
     match op.get("attributes") {
         None | Some(Value::Null) => {}
         Some(Value::Object(attrs)) => {
-            if compact_len(&Value::Object(attrs.clone())) > limits::MAX_EVENT_ATTRIBUTES_BYTES {
+            if compact_len(attrs) > limits::MAX_EVENT_ATTRIBUTES_BYTES {
                 out.push(Problem::new(
                     "limit",
                     "attributes",

@@ -1,12 +1,16 @@
 //! The sandbox's in-memory workspace: people, objects, relationships, devices, suppressions and
 //! events, and how each accepted (already validated) operation changes them.
 
+mod events;
 mod merge;
 mod objects;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
+use foldhash::HashMap;
 use serde_json::{Map, Value};
+
+pub use events::{EventIds, Events, Names};
 
 /// A way to address a person. Emails are kept lower-cased (matching is case-insensitive).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,8 +52,10 @@ impl Ident {
 /// `(object_type_id, object_id)`.
 pub type ObjectKey = (String, String);
 
-/// Event counts by kind (`event`, `page`, `screen`, ...) and name.
-pub type Events = BTreeMap<String, BTreeMap<String, u64>>;
+/// Relationships of one profile, by the number of the object (behind its cio_object_id). An
+/// entry whose object was deleted since is stale: never shown nor counted, dropped when the
+/// profile's relationships change next (so deleting an object does not visit every profile).
+pub type Relationships = BTreeMap<u64, Map<String, Value>>;
 
 #[derive(Debug, Default)]
 pub struct Person {
@@ -60,7 +66,7 @@ pub struct Person {
     pub attributes: Map<String, Value>,
     /// By token: the device object as last sent.
     pub devices: BTreeMap<String, Value>,
-    pub relationships: BTreeMap<ObjectKey, Map<String, Value>>,
+    pub relationships: Relationships,
     pub events: Events,
 }
 
@@ -68,12 +74,13 @@ pub struct Person {
 #[derive(Debug, Default)]
 pub struct Anonymous {
     pub events: Events,
-    pub relationships: BTreeMap<ObjectKey, Map<String, Value>>,
+    pub relationships: Relationships,
 }
 
 #[derive(Debug)]
 pub struct Object {
-    pub cio_object_id: String,
+    pub type_id: String,
+    pub id: String,
     pub attributes: Map<String, Value>,
 }
 
@@ -89,17 +96,21 @@ pub enum Outcome {
 
 #[derive(Debug, Default)]
 pub struct Workspace {
-    /// By the number behind the person's cio_id.
-    pub people: BTreeMap<u64, Person>,
+    /// By the number behind the person's cio_id (unordered: sorted when shown).
+    pub people: HashMap<u64, Person>,
     index: HashMap<Ident, u64>,
-    pub anonymous: BTreeMap<String, Anonymous>,
-    pub objects: BTreeMap<ObjectKey, Object>,
-    object_cio: HashMap<String, ObjectKey>,
+    /// Unordered: sorted when shown.
+    pub anonymous: HashMap<String, Anonymous>,
+    /// By the number behind the object's cio_object_id (unordered: sorted when shown).
+    pub objects: HashMap<u64, Object>,
+    object_numbers: HashMap<ObjectKey, u64>,
     device_owner: HashMap<String, u64>,
     /// Suppression groups (the identifiers of one suppressed person), by group number.
     pub suppressions: BTreeMap<u64, BTreeSet<Ident>>,
     blocked: HashMap<Ident, u64>,
-    event_ids: HashSet<String>,
+    event_ids: EventIds,
+    /// Event kinds and names, stored once.
+    pub names: Names,
     pub events_total: u64,
     pub events_duplicates: u64,
     pub metrics: BTreeMap<String, u64>,
@@ -117,6 +128,17 @@ pub fn cio_id(n: u64) -> String {
     format!("{n:08x}")
 }
 
+/// The cio_object_id the sandbox gives object number `n`.
+pub fn cio_object_id(n: u64) -> String {
+    format!("ob{n:08x}")
+}
+
+/// The object number behind a cio_object_id the sandbox gave (exactly that spelling).
+fn object_number(cio: &str) -> Option<u64> {
+    let n = u64::from_str_radix(cio.strip_prefix("ob")?, 16).ok()?;
+    (cio_object_id(n) == cio).then_some(n)
+}
+
 impl Workspace {
     /// Apply one valid v2 operation and count the outcome.
     pub fn apply(&mut self, op: &Value) -> Outcome {
@@ -125,7 +147,7 @@ impl Workspace {
             Some("object") => self.object(op),
             Some("delivery") => {
                 let name = op.get("name").and_then(Value::as_str).unwrap_or_default();
-                *self.deliveries.entry(name.to_string()).or_default() += 1;
+                count(&mut self.deliveries, name);
                 Outcome::Applied
             }
             _ => Outcome::Ignored,
@@ -144,7 +166,7 @@ impl Workspace {
             .get("metric")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        *self.metrics.entry(metric.to_string()).or_default() += 1;
+        count(&mut self.metrics, metric);
         self.applied += 1;
     }
 
@@ -286,11 +308,12 @@ impl Workspace {
         };
         self.events_total += 1;
         if let Some(id) = op.get("id").and_then(Value::as_str) {
-            if !self.event_ids.insert(id.to_ascii_uppercase()) {
+            if !self.event_ids.insert(id) {
                 self.events_duplicates += 1;
                 return Outcome::Applied;
             }
         }
+        let (kind, name) = (self.names.intern(action), self.names.intern(name));
         let events = match target {
             Ok(key) => match self.people.get_mut(&key) {
                 Some(person) => &mut person.events,
@@ -298,11 +321,7 @@ impl Workspace {
             },
             Err(anon) => &mut self.anonymous.entry(anon).or_default().events,
         };
-        *events
-            .entry(action.to_string())
-            .or_default()
-            .entry(name.to_string())
-            .or_default() += 1;
+        events.add(kind, name, 1);
         Outcome::Applied
     }
 
@@ -399,6 +418,16 @@ impl Workspace {
             self.device_owner.remove(token);
         }
         idents
+    }
+}
+
+/// One more for `name` (allocating the key only the first time).
+fn count(counts: &mut BTreeMap<String, u64>, name: &str) {
+    match counts.get_mut(name) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(name.to_string(), 1);
+        }
     }
 }
 

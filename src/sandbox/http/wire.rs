@@ -57,7 +57,7 @@ pub(super) fn expects_continue(headers: &[(String, String)]) -> bool {
 }
 
 /// The declared body length of a request, for draining after a refusal.
-pub(super) fn request_length(request: &HttpRequest) -> Option<u64> {
+pub(super) fn request_length(request: &HttpRequest<'_>) -> Option<u64> {
     request.header("content-length")?.parse().ok()
 }
 

@@ -221,8 +221,23 @@ pub(super) fn non_blank(value: &Value) -> bool {
     value.as_str().is_some_and(|s| !s.trim().is_empty())
 }
 
-pub(super) fn compact_len(value: &Value) -> usize {
-    serde_json::to_string(value).map_or(0, |s| s.len())
+/// Bytes of the compact JSON of `value`, counted without building it.
+pub(super) fn compact_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => 0,
+    }
 }
 
 /// 26 Crockford base32 characters (any case), the first at most `7`.

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Events, Ident, Outcome, Workspace};
+use super::{Ident, Outcome, Workspace};
 
 impl Workspace {
     pub(super) fn merge(&mut self, op: &Value) -> Outcome {
@@ -50,7 +50,7 @@ impl Workspace {
             for (object, attrs) in gone.relationships {
                 person.relationships.entry(object).or_insert(attrs);
             }
-            add_events(&mut person.events, gone.events);
+            person.events.absorb(gone.events);
         }
         Outcome::Applied
     }
@@ -66,20 +66,11 @@ impl Workspace {
         if let Some(person) = self.people.get_mut(&key) {
             person.anonymous_ids.insert(anon.to_string());
             if let Some(moved) = moved {
-                add_events(&mut person.events, moved.events);
+                person.events.absorb(moved.events);
                 for (object, attrs) in moved.relationships {
                     person.relationships.entry(object).or_insert(attrs);
                 }
             }
-        }
-    }
-}
-
-pub(super) fn add_events(into: &mut Events, from: Events) {
-    for (kind, names) in from {
-        let slot = into.entry(kind).or_default();
-        for (name, count) in names {
-            *slot.entry(name).or_default() += count;
         }
     }
 }

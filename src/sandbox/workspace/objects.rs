@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Ident, Object, ObjectKey, Outcome, Workspace, set_attribute};
+use super::{Ident, Object, ObjectKey, Outcome, Relationships, Workspace, object_number, set_attribute};
 
 impl Workspace {
     pub(super) fn object(&mut self, op: &Value) -> Outcome {
@@ -12,21 +12,17 @@ impl Workspace {
             action,
             "identify" | "identify_anonymous" | "add_relationships"
         );
-        let Some(key) = ids.and_then(|ids| self.object_key(ids, create)) else {
+        let Some(number) = ids.and_then(|ids| self.object_key(ids, create)) else {
             return Outcome::Ignored;
         };
         if action == "delete" {
-            self.objects.remove(&key);
-            self.object_cio.retain(|_, k| *k != key);
-            for person in self.people.values_mut() {
-                person.relationships.remove(&key);
-            }
-            for anon in self.anonymous.values_mut() {
-                anon.relationships.remove(&key);
+            // Relationships to it go stale (see `Relationships`): nothing else to visit.
+            if let Some(object) = self.objects.remove(&number) {
+                self.object_numbers.remove(&(object.type_id, object.id));
             }
             return Outcome::Applied;
         }
-        if let Some(object) = self.objects.get_mut(&key) {
+        if let Some(object) = self.objects.get_mut(&number) {
             for (name, value) in op
                 .get("attributes")
                 .and_then(Value::as_object)
@@ -63,40 +59,38 @@ impl Workspace {
                 (None, _) => None,
             };
             if let Some(rels) = slot {
-                if add {
-                    rels.insert(key.clone(), attrs);
-                } else {
-                    rels.remove(&key);
-                }
+                relate(rels, &self.objects, number, add, attrs);
             }
         }
         Outcome::Applied
     }
 
-    /// The object these identifiers name, created (type + id only) when `create`.
-    fn object_key(&mut self, ids: &Value, create: bool) -> Option<ObjectKey> {
+    /// The number of the object these identifiers name, created (type + id only) when `create`.
+    fn object_key(&mut self, ids: &Value, create: bool) -> Option<u64> {
         if let Some(cio) = ids.get("cio_object_id").and_then(Value::as_str) {
-            return self.object_cio.get(cio).cloned();
+            return object_number(cio).filter(|n| self.objects.contains_key(n));
         }
-        let type_id = ids.get("object_type_id")?.as_str()?.to_string();
-        let key = (type_id, ids.get("object_id")?.as_str()?.to_string());
-        if !self.objects.contains_key(&key) {
-            if !create {
-                return None;
-            }
-            self.next_object += 1;
-            let cio_object_id = format!("ob{:08x}", self.next_object);
-            self.object_cio.insert(cio_object_id.clone(), key.clone());
-            let attributes = Map::new();
-            self.objects.insert(
-                key.clone(),
-                Object {
-                    cio_object_id,
-                    attributes,
-                },
-            );
+        let type_id = ids.get("object_type_id")?.as_str()?;
+        let id = ids.get("object_id")?.as_str()?;
+        let key: ObjectKey = (type_id.to_string(), id.to_string());
+        if let Some(number) = self.object_numbers.get(&key) {
+            return Some(*number);
         }
-        Some(key)
+        if !create {
+            return None;
+        }
+        self.next_object += 1;
+        let number = self.next_object;
+        self.object_numbers.insert(key, number);
+        self.objects.insert(
+            number,
+            Object {
+                type_id: type_id.to_string(),
+                id: id.to_string(),
+                attributes: Map::new(),
+            },
+        );
+        Some(number)
     }
 
     pub(super) fn relate_person(&mut self, key: u64, rels: Option<&Value>, add: bool) {
@@ -109,13 +103,46 @@ impl Workspace {
             };
             let attrs = relationship_attributes(rel);
             if let Some(person) = self.people.get_mut(&key) {
-                if add {
-                    person.relationships.insert(object, attrs);
-                } else {
-                    person.relationships.remove(&object);
-                }
+                relate(&mut person.relationships, &self.objects, object, add, attrs);
             }
         }
+    }
+
+    /// The live relationships of a profile, in `(object_type_id, object_id)` order.
+    pub fn relationships_of<'a>(
+        &'a self,
+        rels: &'a Relationships,
+    ) -> Vec<(&'a str, &'a str, &'a Map<String, Value>)> {
+        let mut out: Vec<_> = rels
+            .iter()
+            .filter_map(|(number, attrs)| {
+                let object = self.objects.get(number)?;
+                Some((object.type_id.as_str(), object.id.as_str(), attrs))
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out
+    }
+
+    /// How many relationships of a profile are live.
+    pub fn count_relationships(&self, rels: &Relationships) -> usize {
+        rels.keys().filter(|n| self.objects.contains_key(n)).count()
+    }
+}
+
+/// Add (or replace) or remove the relationship to object `number`, first dropping stale entries.
+fn relate(
+    rels: &mut Relationships,
+    objects: &foldhash::HashMap<u64, Object>,
+    number: u64,
+    add: bool,
+    attrs: Map<String, Value>,
+) {
+    rels.retain(|n, _| objects.contains_key(n));
+    if add {
+        rels.insert(number, attrs);
+    } else {
+        rels.remove(&number);
     }
 }
 

@@ -22,13 +22,15 @@ fn anonymous_activity_moves_to_the_person_who_claims_it() {
     assert!(outcomes.iter().all(|o| *o == Outcome::Applied));
     assert!(ws.anonymous.is_empty());
     let person = ws.people.values().next().unwrap();
-    assert_eq!(person.events["page"]["/a"], 1);
-    assert_eq!(person.events["event"]["later"], 1);
-    assert!(
-        person
-            .relationships
-            .contains_key(&("1".to_string(), "g".to_string()))
-    );
+    let events = person.events.by_kind(&ws.names);
+    assert_eq!(events["page"]["/a"], 1);
+    assert_eq!(events["event"]["later"], 1);
+    let related: Vec<(&str, &str)> = ws
+        .relationships_of(&person.relationships)
+        .into_iter()
+        .map(|(type_id, id, _)| (type_id, id))
+        .collect();
+    assert_eq!(related, [("1", "g")]);
 }
 
 #[test]
