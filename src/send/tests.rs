@@ -445,3 +445,77 @@ fn ctrl_c_ends_a_long_retry_wait_and_leaves_the_operation_unsent() {
     );
     assert_eq!(report.stats.unsent, 1);
 }
+
+#[test]
+fn relationship_changes_ride_in_the_batch_of_their_busy_object_at_any_concurrency() {
+    // One object, busy from the first operation on, and 30 people each added to it and then
+    // sending an event: every operation joins the object's lane, so with a linger longer than the
+    // run one request carries them all, in input order.
+    let object = json!({"object_type_id":"1","object_id":"acct"});
+    let mut items = vec![item(
+        0,
+        Action::CreateUpdateObject,
+        json!({"type":"object","action":"identify","identifiers":object,"attributes":{"seq":0}}),
+    )];
+    for p in 0..30u64 {
+        let seq = 1 + 2 * p;
+        items.push(item(
+            seq,
+            Action::CreateUpdatePerson,
+            json!({"type":"person","action":"add_relationships","identifiers":{"id":format!("p{p}")},
+                   "cio_relationships":[{"identifiers":object}],"attributes":{"seq":seq}}),
+        ));
+        items.push(event(seq + 1, &format!("p{p}"), 1));
+    }
+    for lanes in [1, 2, 4, 8] {
+        let mut s = settings(Mode::Batch, lanes, 475_000, 100);
+        s.linger = Duration::from_secs(60);
+        let t = RecordingTransport::new();
+        let (report, _) = run(items.clone(), &s, &t);
+        assert_eq!(report.stats.accepted, 61);
+        assert_eq!(t.requests().len(), 1, "at concurrency {lanes}");
+        assert_eq!(seqs(&t.requests()), (0..61).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn a_merge_of_two_busy_people_on_different_lanes_is_ordered_against_both() {
+    // Two people busy on different lanes: the merge spans them, and their later events follow it.
+    let (a, b) = (0..)
+        .map(|i| format!("b{i}"))
+        .map(|b| ("a".to_string(), b))
+        .find(|(a, b)| {
+            let lane = |id: &str| {
+                lanes::lane_of(lanes::hash_key(&format!("person|{{\"id\":\"{id}\"}}")), 4)
+            };
+            lane(a) != lane(b)
+        })
+        .unwrap_or_default();
+    let mut items = Vec::new();
+    for i in 0..20u64 {
+        items.push(event(i, if i % 2 == 0 { &a } else { &b }, 1));
+    }
+    items.push(item(
+        20,
+        Action::MergePeople,
+        json!({"type":"person","action":"merge","primary":{"id":a},"secondary":{"id":b},
+               "attributes":{"seq":20}}),
+    ));
+    for i in 21..40u64 {
+        items.push(event(i, if i % 2 == 0 { &a } else { &b }, 1));
+    }
+    let mut s = settings(Mode::Batch, 4, 475_000, 100);
+    s.linger = Duration::from_secs(60);
+    let t = RecordingTransport::new();
+    let (report, _) = run(items, &s, &t);
+    assert_eq!(report.stats.accepted, 40);
+    let requests = t.requests();
+    let order = seqs(&requests);
+    assert_eq!(order.len(), 40);
+    let at = order.iter().position(|s| *s == 20).unwrap_or(0);
+    assert!(order[..at].iter().all(|s| *s < 20), "{order:?}");
+    assert!(order[at..].iter().all(|s| *s >= 20), "{order:?}");
+    // The merge's lane sends the merge with its own person's earlier events; the other lane's
+    // batch goes first; the later events of both follow the merge in the lead's batch.
+    assert!(requests.len() <= 3, "{} requests", requests.len());
+}
