@@ -182,6 +182,65 @@ fn batch_with_invalid_operations_is_207_with_their_indexes_and_applies_the_rest(
 }
 
 #[test]
+fn event_data_is_limited_by_its_compact_json_whatever_the_spelling() {
+    let sandbox = default_sandbox();
+    // 1e15 is 4 bytes as sent and 18 as compact JSON ("1000000000000000.0"): 6,000 of them
+    // fit the 32,000-byte operation limit but not the 100,000-byte event data limit.
+    let numbers = |n: usize| vec!["1e15"; n].join(",");
+    let event = |attributes: &str| {
+        format!(
+            r#"{{ "type" : "person", "action" : "event", "identifiers" : {{"id":"u"}}, "name" : "n", "attributes" : {attributes} }}"#
+        )
+    };
+    let ops = [
+        event(&format!(r#"{{"many": [{}]}}"#, numbers(6_000))),
+        event(&format!(r#"{{ "few" : [ {} ] , "text" : "\u00e9\/" }}"#, numbers(100))),
+        event(r#""a string""#),
+        event("null"),
+        event(r#"{"a": 1, "a": 2}"#),
+        r#"{"attributes": [1], "type": "person", "action": "page", "identifiers": {"id": "u"}, "name": "p"}"#.to_string(),
+        event(r#"{"a": 1e400}"#),
+    ];
+    let body = format!(r#"{{"batch": [{}]}}"#, ops.join(","));
+    let got = raw(
+        &sandbox,
+        "POST",
+        "/api/v2/batch",
+        Some(&auth()),
+        body.as_bytes(),
+    );
+    assert_eq!(got.status, 207, "{}", got.body);
+    let errors = got.json()["errors"].as_array().cloned().unwrap_or_default();
+    let seen: Vec<(u64, &str, &str)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["batch_index"].as_u64().unwrap_or(99),
+                e["reason"].as_str().unwrap_or(""),
+                e["field"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (0, "limit", "attributes"),
+            (2, "invalid", "attributes"),
+            (5, "invalid", "attributes"),
+            (6, "invalid", ""),
+        ]
+    );
+    assert!(
+        errors[3]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("number out of range")),
+        "{}",
+        errors[3]
+    );
+    assert_eq!(sandbox.totals().events, 3);
+}
+
+#[test]
 fn malformed_bodies_and_invalid_entities_are_400() {
     let sandbox = default_sandbox();
     let bad_json = raw(

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 
 use super::faults::{Fault, Faults, ScriptedReply, ScriptedStatus};
 use super::http::{Body, Handler, HttpRequest, Reply};
+use super::op;
 use super::state::Requests;
-use super::validate::{Problem, check_metric, check_operation};
+use super::validate::{Problem, check_metric, check_operation, check_operation_with};
 use super::workspace::Workspace;
 use crate::secret::Secret;
 use crate::track::limits::{MAX_BATCH_BYTES, MAX_OPERATION_BYTES};
@@ -132,9 +133,9 @@ impl Api {
             return errors(413, vec![Problem::new("too_large", "", message)]);
         };
         match route {
-            Route::Entity => self.entity(&body),
-            Route::Batch => self.batch(&body),
-            _ => self.metrics(&body),
+            Route::Entity => self.entity(body),
+            Route::Batch => self.batch(body),
+            _ => self.metrics(body),
         }
     }
 
@@ -183,14 +184,20 @@ impl Api {
                     format!("operation is over the {MAX_OPERATION_BYTES}-byte limit"),
                 ))
             } else {
-                match serde_json::from_str::<Value>(raw.get()) {
-                    Ok(op) => match check_operation(&op).into_iter().next() {
-                        Some(problem) => Some(problem),
-                        None => {
-                            accepted.push(op);
-                            None
+                let parsed = op::parse(raw.get()).map_or_else(
+                    || serde_json::from_str::<Value>(raw.get()).map(|op| (op, None)),
+                    |p| Ok((p.op, p.event_attributes)),
+                );
+                match parsed {
+                    Ok((op, measured)) => {
+                        match check_operation_with(&op, measured).into_iter().next() {
+                            Some(problem) => Some(problem),
+                            None => {
+                                accepted.push(op);
+                                None
+                            }
                         }
-                    },
+                    }
                     Err(err) => Some(Problem::new("invalid", "", err.to_string())),
                 }
             };

@@ -35,6 +35,7 @@
 mod api;
 mod faults;
 mod http;
+mod op;
 mod state;
 mod validate;
 mod workspace;

@@ -96,7 +96,7 @@ impl Workspace {
             })
             .collect();
         let mut anonymous: Vec<_> = self.anonymous.iter().collect();
-        anonymous.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        anonymous.sort_unstable_by_key(|(anon, _)| *anon);
         let anonymous: Vec<Value> = anonymous
             .into_iter()
             .map(|(anon, a)| {

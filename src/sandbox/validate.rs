@@ -6,10 +6,11 @@ mod fields;
 
 use serde_json::{Map, Value};
 
+pub(crate) use fields::compact_len;
 pub use fields::is_ulid;
 use fields::{
-    Side, check_attributes, check_timestamp, compact_len, non_blank, object_identifiers,
-    person_identifiers, relationships,
+    Side, check_attributes, check_timestamp, non_blank, object_identifiers, person_identifiers,
+    relationships,
 };
 
 use crate::track::limits;
@@ -89,8 +90,26 @@ pub const METRICS: &[&str] = &[
     "deferred",
 ];
 
+/// What an event's `attributes` are, when they were measured instead of read (see `op`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventAttributes {
+    Null,
+    /// An object whose compact JSON is this long.
+    Object {
+        compact_len: usize,
+    },
+    /// Anything else (a string, number, array or boolean).
+    Other,
+}
+
 /// Every problem of one v2 operation; empty when it is valid.
 pub fn check_operation(op: &Value) -> Vec<Problem> {
+    check_operation_with(op, None)
+}
+
+/// [`check_operation`] of an event whose `attributes` were measured (`op` lacks them), or of any
+/// operation read whole (`measured` is `None`).
+pub fn check_operation_with(op: &Value, measured: Option<EventAttributes>) -> Vec<Problem> {
     let mut out = Vec::new();
     let Some(op) = op.as_object() else {
         out.push(Problem::invalid("", "an operation must be a JSON object"));
@@ -123,14 +142,19 @@ pub fn check_operation(op: &Value) -> Vec<Problem> {
         return out;
     }
     match kind {
-        "person" => check_person(op, action, &mut out),
+        "person" => check_person(op, action, measured, &mut out),
         "object" => check_object(op, action, &mut out),
         _ => check_delivery(op, &mut out),
     }
     out
 }
 
-fn check_person(op: &Map<String, Value>, action: &str, out: &mut Vec<Problem>) {
+fn check_person(
+    op: &Map<String, Value>,
+    action: &str,
+    measured: Option<EventAttributes>,
+    out: &mut Vec<Problem>,
+) {
     let is_event = EVENT_ACTIONS.contains(&action);
     if action == "merge" {
         for side in ["primary", "secondary"] {
@@ -146,7 +170,7 @@ fn check_person(op: &Map<String, Value>, action: &str, out: &mut Vec<Problem>) {
         Some(ids) => person_identifiers(ids, "identifiers", is_event, out),
     }
     if is_event {
-        check_event(op, action, out);
+        check_event(op, action, measured, out);
         return;
     }
     match action {
@@ -166,7 +190,12 @@ fn check_person(op: &Map<String, Value>, action: &str, out: &mut Vec<Problem>) {
     }
 }
 
-fn check_event(op: &Map<String, Value>, action: &str, out: &mut Vec<Problem>) {
+fn check_event(
+    op: &Map<String, Value>,
+    action: &str,
+    measured: Option<EventAttributes>,
+    out: &mut Vec<Problem>,
+) {
     match op.get("name") {
         Some(Value::String(name)) if !name.trim().is_empty() => {
             if action == "event" && name.len() > limits::MAX_EVENT_NAME_BYTES {
@@ -190,10 +219,17 @@ fn check_event(op: &Map<String, Value>, action: &str, out: &mut Vec<Problem>) {
         Some(_) => out.push(Problem::invalid("id", "event id must be a ULID")),
     }
     check_timestamp(op.get("timestamp"), "timestamp", out);
-    match op.get("attributes") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(attrs)) => {
-            if compact_len(attrs) > limits::MAX_EVENT_ATTRIBUTES_BYTES {
+    let attributes = measured.or_else(|| match op.get("attributes") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(attrs)) => Some(EventAttributes::Object {
+            compact_len: compact_len(attrs),
+        }),
+        Some(_) => Some(EventAttributes::Other),
+    });
+    match attributes {
+        None | Some(EventAttributes::Null) => {}
+        Some(EventAttributes::Object { compact_len }) => {
+            if compact_len > limits::MAX_EVENT_ATTRIBUTES_BYTES {
                 out.push(Problem::new(
                     "limit",
                     "attributes",

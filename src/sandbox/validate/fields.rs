@@ -222,7 +222,7 @@ pub(super) fn non_blank(value: &Value) -> bool {
 }
 
 /// Bytes of the compact JSON of `value`, counted without building it.
-pub(super) fn compact_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+pub(crate) fn compact_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

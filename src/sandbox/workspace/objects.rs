@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{Ident, Object, ObjectKey, Outcome, Relationships, Workspace, object_number, set_attribute};
+use super::{
+    Ident, Object, ObjectKey, Outcome, Relationships, Workspace, object_number, set_attribute,
+};
 
 impl Workspace {
     pub(super) fn object(&mut self, op: &Value) -> Outcome {
