@@ -1,10 +1,11 @@
 //! The shared front of every command: open the inputs, read records, map each one. Streaming: one
-//! record in, one item out, in input order, with memory bounded by one record.
+//! record in, one item out, in input order, with memory bounded by a few chunks of records.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::cli::InputFormat;
-use crate::input::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record};
+use crate::input::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record, Unparsed};
 use crate::mapping::{Invalid, MappingConfig, Outcome, map_event_taking};
 
 /// One record and what became of it.
@@ -37,13 +38,45 @@ impl PipelineSettings {
     }
 }
 
-/// The stream of items: `Iterator<Item = Item>` in input order.
+mod parallel;
+mod tally;
+
+pub use tally::Tally;
+
+/// The inputs opened and the mapping set, ready to stream (`for item in pipeline`, or
+/// [`Pipeline::finish_on_workers`]).
 pub struct Pipeline {
     inputs: Inputs,
+    mapper: Mapper,
+    workers: usize,
+    progress: Progress,
+}
+
+/// What happens to one record: parse, map, the `--since`/`--until` window, `--strict`.
+#[derive(Clone)]
+pub(crate) struct Mapper {
     mapping: MappingConfig,
     strict: bool,
     /// `--since` / `--until` (safety): mapped records outside it become skipped.
     window: crate::safety::Window,
+}
+
+/// The mapping and the caller's finishing step, shared by the workers.
+struct Stage<T> {
+    mapper: Mapper,
+    finish: Box<dyn Fn(Item) -> T + Send + Sync>,
+}
+
+impl<T> Stage<T> {
+    fn run(&self, record: Unparsed) -> T {
+        (self.finish)(self.mapper.item(record))
+    }
+}
+
+/// How many threads parse and map: one per core, at most four (beyond that the reading thread
+/// and the consumer are the limit).
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 impl Pipeline {
@@ -60,30 +93,93 @@ impl Pipeline {
     ) -> anyhow::Result<Pipeline> {
         let inputs = Inputs::open(&settings.files, settings.format, max_line_bytes)?;
         Ok(Pipeline {
+            progress: inputs.progress(),
             inputs,
-            mapping: settings.mapping,
-            strict: settings.strict,
-            window: crate::safety::Window::default(),
+            mapper: Mapper {
+                mapping: settings.mapping,
+                strict: settings.strict,
+                window: crate::safety::Window::default(),
+            },
+            workers: workers(),
         })
     }
 
     /// Skip mapped records outside the `--since` / `--until` window (before `--strict` applies).
     pub fn with_window(mut self, window: crate::safety::Window) -> Pipeline {
-        self.window = window;
+        self.mapper.window = window;
+        self
+    }
+
+    /// Map on `workers` threads (1: on the consuming thread, no threads at all).
+    pub fn with_workers(mut self, workers: usize) -> Pipeline {
+        self.workers = workers.max(1);
         self
     }
 
     /// Byte progress: the total input size when known, and an `Arc<AtomicU64>` of bytes read.
     pub fn progress(&self) -> Progress {
-        self.inputs.progress()
+        self.progress.clone()
+    }
+
+    /// Stream `finish(item)` for every item, in input order, with `finish` run on the worker
+    /// that mapped the item: work that only needs the item (rendering it, say) runs in parallel
+    /// too, and the item's memory is freed on the thread that allocated it.
+    pub fn finish_on_workers<T: Send + 'static>(
+        self,
+        finish: impl Fn(Item) -> T + Send + Sync + 'static,
+    ) -> Stream<T> {
+        let stage = Arc::new(Stage {
+            mapper: self.mapper,
+            finish: Box::new(finish),
+        });
+        let state = if self.workers > 1 {
+            match parallel::start(self.inputs, Arc::clone(&stage), self.workers) {
+                Ok(running) => StreamState::Running(running),
+                Err(inputs) => StreamState::Inline(inputs),
+            }
+        } else {
+            StreamState::Inline(self.inputs)
+        };
+        Stream { state, stage }
     }
 }
 
-impl Iterator for Pipeline {
+impl IntoIterator for Pipeline {
     type Item = Item;
+    type IntoIter = Stream<Item>;
 
-    fn next(&mut self) -> Option<Item> {
-        let mut record = self.inputs.next()?;
+    fn into_iter(self) -> Stream<Item> {
+        self.finish_on_workers(|item| item)
+    }
+}
+
+/// The stream of finished items, in input order.
+pub struct Stream<T> {
+    state: StreamState<T>,
+    stage: Arc<Stage<T>>,
+}
+
+enum StreamState<T> {
+    /// Mapping on the consuming thread.
+    Inline(Inputs),
+    Running(parallel::Parallel<T>),
+}
+
+impl<T: Send + 'static> Iterator for Stream<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match &mut self.state {
+            StreamState::Running(running) => running.next(),
+            StreamState::Inline(inputs) => Some(self.stage.run(inputs.next_unparsed()?)),
+        }
+    }
+}
+
+impl Mapper {
+    /// Parse and map one record into its item.
+    pub(crate) fn item(&self, unparsed: Unparsed) -> Item {
+        let mut record = unparsed.parse();
         // The operation takes `properties` / `traits` out of the event (no copy); the record keeps
         // the rest, its `timestamp` included, and its original text.
         let outcome = match &mut record.event {
@@ -106,7 +202,7 @@ impl Iterator for Pipeline {
             }),
             other => other,
         };
-        Some(Item { record, outcome })
+        Item { record, outcome }
     }
 }
 
@@ -178,3 +274,6 @@ impl Ticker {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,6 +28,7 @@ use std::io;
 use serde_json::{Value, json};
 
 use crate::mapping::Outcome;
+use crate::mapping::limits::json_bytes;
 use crate::track::{Action, Endpoint, Mode};
 
 /// `{"batch":[` and `]}` around a batch's operations.
@@ -159,7 +160,7 @@ impl Summary {
             Outcome::Mapped(op) => {
                 self.mapped += 1;
                 self.actions.entry(op.action).or_default().mapped += 1;
-                let bytes = op_bytes.unwrap_or_else(|| json_len(&op.body));
+                let bytes = op_bytes.unwrap_or_else(|| json_bytes(&op.body));
                 self.operation_bytes += bytes as u64;
                 self.plan.add(op.endpoint(self.plan.mode), bytes);
             }
@@ -379,23 +380,6 @@ pub fn conclude(
     } else {
         crate::exit::Exit::Success
     })
-}
-
-/// Compact JSON size of a value, without building the text.
-pub fn json_len(value: &Value) -> usize {
-    struct Count(usize);
-    impl io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
 }
 
 /// Untrusted text made safe for a terminal: control characters (escape sequences, carriage

@@ -22,7 +22,7 @@ const HANG: Duration = Duration::from_secs(60);
 /// Read a whole file through the pipeline (the library, no process).
 fn read_all(path: &Path) -> anyhow::Result<Vec<Item>> {
     let pipeline = Pipeline::open(PipelineSettings::new(vec![path.to_path_buf()]))?;
-    Ok(pipeline.collect())
+    Ok(pipeline.into_iter().collect())
 }
 
 /// Every item is a numbered record of this input with a location, and its outcome says why.

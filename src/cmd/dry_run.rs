@@ -12,7 +12,7 @@ use crate::cli::DryRunArgs;
 use crate::config::MappingSettings;
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
-use crate::pipeline::{Item, Pipeline, Ticker};
+use crate::pipeline::{Item, Pipeline, Tally, Ticker};
 use crate::summary::{RequestPlan, Summary, conclude};
 use crate::track::{Mode, limits};
 
@@ -42,14 +42,11 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
     let plan = RequestPlan::new(settings.mode, args.batch_size, args.batch_bytes);
     let mut summary = Summary::new(plan, args.rate);
     let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
-    let mut line = Vec::with_capacity(4096);
-    for item in pipeline {
-        line.clear();
-        let op_bytes = write_item(&mut line, &item, settings.mode);
-        out.write_all(&line)
+    let mode = settings.mode;
+    for listed in pipeline.finish_on_workers(move |item| Listed::new(item, mode)) {
+        out.write_all(&listed.line)
             .context("writing the dry-run listing")?;
-        summary.add(&item.outcome, op_bytes);
-        safety.observe_item(&item);
+        listed.tally.count(&mut summary, &mut safety);
         ticker.tick();
     }
     out.flush().context("writing the dry-run listing")?;
@@ -63,6 +60,24 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
         args.display.quiet,
         args.summary_json.as_deref(),
     )
+}
+
+/// One record as the listing needs it, made on the worker that mapped it: its line rendered, and
+/// its tally (the event and the operation body are freed there; the consumer only copies bytes).
+struct Listed {
+    line: Vec<u8>,
+    tally: Tally,
+}
+
+impl Listed {
+    fn new(item: Item, mode: Mode) -> Listed {
+        let mut line = Vec::with_capacity(item.record.original.len() + 256);
+        let op_bytes = write_item(&mut line, &item, mode);
+        Listed {
+            line,
+            tally: Tally::new(item, op_bytes),
+        }
+    }
 }
 
 /// `--rate`, `--batch-size` and `--batch-bytes` must describe a send that could happen.

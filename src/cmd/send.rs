@@ -20,7 +20,8 @@ use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
 use crate::send::{DeliveryReport, DeliveryStats, Hooks, HttpTransport, Settlement, deliver};
-use crate::summary::{RequestPlan, Summary, TextOptions, json_len};
+use crate::mapping::limits::json_bytes;
+use crate::summary::{RequestPlan, Summary, TextOptions};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
     Fatal::new(Exit::Usage, message.into()).into()
@@ -130,14 +131,14 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         d.rate,
     );
     // Records an earlier run settled are neither sent nor counted again.
-    let items = pipeline.filter(|item| {
+    let items = pipeline.into_iter().filter(|item| {
         settled_before
             .as_ref()
             .is_none_or(|cp| !cp.is_settled(item.record.input, item.record.index))
     });
     let items = items.inspect(|item| {
         let op_bytes = match &item.outcome {
-            Outcome::Mapped(op) => Some(json_len(&op.body)),
+            Outcome::Mapped(op) => Some(json_bytes(&op.body)),
             _ => None,
         };
         summary.add(&item.outcome, op_bytes);

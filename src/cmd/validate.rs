@@ -10,7 +10,7 @@ use crate::cli::ValidateArgs;
 use crate::config::MappingSettings;
 use crate::exit::Exit;
 use crate::mapping::Outcome;
-use crate::pipeline::{Pipeline, Ticker};
+use crate::pipeline::{Pipeline, Tally, Ticker};
 use crate::summary::{RequestPlan, Summary, conclude, sanitize};
 use crate::track::limits;
 
@@ -31,9 +31,9 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     );
     let mut summary = Summary::new(plan, ASSUMED_RATE);
     let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
-    for item in pipeline {
-        let location = &item.record.location;
-        match &item.outcome {
+    for tally in pipeline.finish_on_workers(|item| Tally::new(item, None)) {
+        let location = &tally.location;
+        match &tally.outcome {
             Outcome::Mapped(_) => {}
             Outcome::Skipped { action, reason } => {
                 let text = format!("{location}: skipped: {action}: {reason}");
@@ -44,8 +44,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
                 writeln!(out, "{}", sanitize(&text)).context("writing the problems")?;
             }
         }
-        summary.add(&item.outcome, None);
-        safety.observe_item(&item);
+        tally.count(&mut summary, &mut safety);
         ticker.tick();
     }
     out.flush().context("writing the problems")?;

@@ -6,6 +6,7 @@
 //! - [`ndjson`]: one JSON object per line; blank lines ignored; a UTF-8 BOM and CRLF tolerated;
 //!   invalid UTF-8, malformed JSON, non-objects and lines above [`MAX_LINE_BYTES`] are invalid records.
 //! - [`csv`]: dotted-path headers with `:number` / `:bool` / `:json` suffixes.
+//! - [`value`]: the JSON parser, building objects at their exact size.
 //!
 //! Dead-letter read-back: an NDJSON line shaped `{"dead_letter": {...}, "event": {...}}` (what `send`
 //! writes for invalid and rejected records) is read as its `event`, so a fixed dead-letter file can be
@@ -16,6 +17,7 @@
 pub mod csv;
 pub mod ndjson;
 pub mod open;
+pub mod value;
 
 pub use open::{Inputs, Progress};
 
@@ -52,6 +54,96 @@ pub struct Record {
     pub original: String,
     /// The parsed event, or why it could not be read.
     pub event: Result<Value, InputError>,
+}
+
+/// A record as read, its JSON not yet parsed: parsing is the costliest step of a record, so the
+/// pipeline's workers do it ([`Unparsed::parse`]) while one thread only reads lines.
+#[derive(Debug)]
+pub struct Unparsed {
+    pub location: Location,
+    pub input: usize,
+    pub index: u64,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    /// An NDJSON line: UTF-8, without BOM or line ending, within the line limit.
+    Line(String),
+    /// Already read (CSV records) or not readable.
+    Read(String, Result<Value, InputError>),
+}
+
+impl Unparsed {
+    /// An NDJSON line to parse.
+    pub fn line(location: Location, input: usize, index: u64, text: String) -> Unparsed {
+        Unparsed {
+            location,
+            input,
+            index,
+            body: Body::Line(text),
+        }
+    }
+
+    /// A record whose event is already known (parsed, or why it could not be read).
+    pub fn read(record: Record) -> Unparsed {
+        Unparsed {
+            location: record.location,
+            input: record.input,
+            index: record.index,
+            body: Body::Read(record.original, record.event),
+        }
+    }
+
+    /// The length of the text still to parse (0 when read already): what a chunk of records holds.
+    pub fn text_len(&self) -> usize {
+        match &self.body {
+            Body::Line(text) => text.len(),
+            Body::Read(original, _) => original.len(),
+        }
+    }
+
+    /// Parse the line into its event (a dead letter read back is unwrapped: see the module doc).
+    pub fn parse(self) -> Record {
+        let (original, event) = match self.body {
+            Body::Read(original, event) => (original, event),
+            Body::Line(text) => parse_line(text),
+        };
+        Record {
+            location: self.location,
+            input: self.input,
+            index: self.index,
+            original,
+            event,
+        }
+    }
+}
+
+/// An NDJSON line's original text and event. A dead letter read back keeps the whole line as its
+/// original: the dead-letter writer takes the event out of it verbatim. One whose record was
+/// unreadable carries the original text in `raw`, which is read as the line it was.
+fn parse_line(text: String) -> (String, Result<Value, InputError>) {
+    match parse_event(&text) {
+        Ok(event) if event.get("dead_letter").is_some() => match dead_letter_raw(&event) {
+            Some(raw) => {
+                let raw = raw.to_owned();
+                let event = parse_event(&raw);
+                (raw, event)
+            }
+            None => (text, Ok(unwrap_dead_letter(event))),
+        },
+        result => (text, result),
+    }
+}
+
+/// The `raw` text of a dead letter written for an unreadable record
+/// (`{"dead_letter": {...}, "raw": "<the line>"}`).
+fn dead_letter_raw(event: &Value) -> Option<&str> {
+    let map = event.as_object()?;
+    if map.len() == 2 && map.get("dead_letter")?.is_object() {
+        return map.get("raw")?.as_str();
+    }
+    None
 }
 
 /// Why a record could not be read as an event.
@@ -113,7 +205,7 @@ pub fn unwrap_dead_letter(event: Value) -> Value {
 /// Parse one NDJSON line (already known to be UTF-8, without BOM or line ending) into an event.
 /// This is THE JSON parser for input records; the conformance suite uses it too.
 pub fn parse_event(text: &str) -> Result<Value, InputError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| InputError::Json {
+    let value = value::from_str(text).map_err(|e| InputError::Json {
         message: e.to_string(),
     })?;
     match value {

@@ -4,7 +4,7 @@
 use std::io::{BufRead, ErrorKind};
 use std::sync::Arc;
 
-use super::{InputError, Location, Record, parse_event, unwrap_dead_letter};
+use super::{InputError, Location, Record, Unparsed};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Above this capacity the line buffer is shrunk back after use, so one long line does not keep
@@ -45,8 +45,9 @@ impl<R: BufRead> NdjsonReader<R> {
         }
     }
 
-    /// The next record, or `None` at the end of the input (or after a read error was reported).
-    pub fn next_record(&mut self) -> Option<Record> {
+    /// The next record, its line not yet parsed, or `None` at the end of the input (or after a read
+    /// error was reported).
+    pub fn next_record(&mut self) -> Option<Unparsed> {
         if self.done {
             return None;
         }
@@ -93,7 +94,7 @@ impl<R: BufRead> NdjsonReader<R> {
                 break;
             }
             any = true;
-            let (len, newline) = match available.iter().position(|&b| b == b'\n') {
+            let (len, newline) = match memchr::memchr(b'\n', available) {
                 Some(i) => (i + 1, true),
                 None => (available.len(), false),
             };
@@ -121,7 +122,7 @@ impl<R: BufRead> NdjsonReader<R> {
     }
 
     /// Turn the line in `buf` into a record; `None` for a blank line.
-    fn finish_line(&mut self, total: usize, overflow: bool) -> Option<Record> {
+    fn finish_line(&mut self, total: usize, overflow: bool) -> Option<Unparsed> {
         if overflow {
             let error = InputError::TooLong {
                 bytes: total,
@@ -151,51 +152,41 @@ impl<R: BufRead> NdjsonReader<R> {
             };
             return Some(self.record(String::new(), Err(error)));
         }
-        let (original, event) = match std::str::from_utf8(text) {
-            Err(e) => (
-                String::from_utf8_lossy(text).into_owned(),
-                Err(InputError::InvalidUtf8 {
+        match std::str::from_utf8(text) {
+            Err(e) => {
+                let original = String::from_utf8_lossy(text).into_owned();
+                let error = InputError::InvalidUtf8 {
                     offset: e.valid_up_to(),
-                }),
-            ),
-            // A dead letter read back keeps the whole line as its original: the dead-letter writer
-            // takes the event out of it verbatim. One whose record was unreadable carries the
-            // original text in `raw`, which is read as the line it was.
-            Ok(s) => match parse_event(s) {
-                Ok(event) if event.get("dead_letter").is_some() => match dead_letter_raw(&event) {
-                    Some(raw) => (raw.to_owned(), parse_event(raw)),
-                    None => (s.to_owned(), Ok(unwrap_dead_letter(event))),
-                },
-                result => (s.to_owned(), result),
-            },
-        };
-        Some(self.record(original, event))
+                };
+                Some(self.record(original, Err(error)))
+            }
+            Ok(s) => {
+                let line = Unparsed::line(self.location(), self.input, self.index, s.to_owned());
+                self.index += 1;
+                Some(line)
+            }
+        }
     }
 
-    fn record(&mut self, original: String, event: Result<serde_json::Value, InputError>) -> Record {
+    fn location(&self) -> Location {
+        Location {
+            file: self.name.clone(),
+            line: self.line,
+        }
+    }
+
+    /// An unreadable line (its error) as a record.
+    fn record(&mut self, original: String, error: Result<serde_json::Value, InputError>) -> Unparsed {
         let record = Record {
-            location: Location {
-                file: self.name.clone(),
-                line: self.line,
-            },
+            location: self.location(),
             input: self.input,
             index: self.index,
             original,
-            event,
+            event: error,
         };
         self.index += 1;
-        record
+        Unparsed::read(record)
     }
-}
-
-/// The `raw` text of a dead letter written for an unreadable record
-/// (`{"dead_letter": {...}, "raw": "<the line>"}`).
-fn dead_letter_raw(event: &serde_json::Value) -> Option<&str> {
-    let map = event.as_object()?;
-    if map.len() == 2 && map.get("dead_letter")?.is_object() {
-        return map.get("raw")?.as_str();
-    }
-    None
 }
 
 #[cfg(test)]
@@ -204,7 +195,7 @@ mod tests {
 
     fn read(bytes: &[u8], limit: usize) -> Vec<Record> {
         let mut reader = NdjsonReader::new(bytes, Arc::from("t"), 0, limit);
-        std::iter::from_fn(|| reader.next_record()).collect()
+        std::iter::from_fn(|| reader.next_record().map(Unparsed::parse)).collect()
     }
 
     #[test]

@@ -13,7 +13,7 @@ use flate2::read::MultiGzDecoder;
 
 use super::csv::CsvReader;
 use super::ndjson::NdjsonReader;
-use super::{InputError, Location, Record};
+use super::{InputError, Location, Record, Unparsed};
 use crate::cli::InputFormat;
 use crate::exit::{Exit, Fatal};
 
@@ -48,10 +48,10 @@ enum Source {
 }
 
 impl Source {
-    fn next_record(&mut self) -> Option<Record> {
+    fn next_record(&mut self) -> Option<Unparsed> {
         match self {
             Source::Ndjson(reader) => reader.next_record(),
-            Source::Csv(reader) => reader.next_record(),
+            Source::Csv(reader) => reader.next_record().map(Unparsed::read),
         }
     }
 }
@@ -177,7 +177,15 @@ impl Inputs {
 impl Iterator for Inputs {
     type Item = Record;
 
+    /// The next record, parsed.
     fn next(&mut self) -> Option<Record> {
+        self.next_unparsed().map(Unparsed::parse)
+    }
+}
+
+impl Inputs {
+    /// The next record as read, its JSON not yet parsed ([`Unparsed::parse`]).
+    pub fn next_unparsed(&mut self) -> Option<Unparsed> {
         loop {
             if let Some(source) = &mut self.current {
                 if let Some(record) = source.next_record() {
@@ -199,7 +207,7 @@ impl Iterator for Inputs {
                 Ok(source) => self.current = Some(source),
                 // The input was readable when checked; report its loss as one invalid record.
                 Err(message) => {
-                    return Some(Record {
+                    return Some(Unparsed::read(Record {
                         location: Location {
                             file: spec.name.clone(),
                             line: 1,
@@ -208,7 +216,7 @@ impl Iterator for Inputs {
                         index: 0,
                         original: String::new(),
                         event: Err(InputError::Io { message }),
-                    });
+                    }));
                 }
             }
         }

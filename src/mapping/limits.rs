@@ -25,7 +25,7 @@ impl io::Write for Counter {
     }
 }
 
-/// The size of `v` as compact JSON, in bytes (no allocation).
+/// The size of `v` as compact JSON, in bytes (written into a counter: no allocation).
 pub fn json_bytes(v: &Value) -> usize {
     let mut c = Counter(0);
     // Writing into a counter cannot fail.

@@ -88,3 +88,60 @@ fn event_attributes_and_operation_size() {
     mapped(json!({"type": "track", "event": "Report Delivery Event",
         "properties": {"deliveryId": "d", "metric": "opened", "reason": big}}));
 }
+
+#[test]
+fn json_bytes_is_the_length_serde_json_writes() {
+    let every_ascii: String = (0u8..=0x7F).map(char::from).collect();
+    let values = [
+        json!(null),
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(-12345),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!(0.1),
+        json!(1e300),
+        json!(-2.5e-8),
+        json!(100.0),
+        json!(""),
+        json!(every_ascii),
+        json!("héllo \u{2028} 😀 \u{7f}"),
+        json!([]),
+        json!({}),
+        json!([1, "a", [null, {}], {"k": [true]}]),
+        json!({"a\"b": {"\n": [1.5, "x\\y"]}, "": "", "c": {"d": {"e": [[]]}}}),
+    ];
+    for v in values {
+        let written = serde_json::to_vec(&v).unwrap().len();
+        assert_eq!(super::json_bytes(&v), written, "{v}");
+    }
+}
+
+fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            prop::collection::vec((any::<String>(), inner), 0..8)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn json_bytes_matches_serde_json_on_any_value(v in any_json()) {
+        let written = serde_json::to_vec(&v).unwrap().len();
+        proptest::prop_assert_eq!(super::json_bytes(&v), written);
+    }
+}

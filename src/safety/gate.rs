@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Analyzer, Window};
+use super::{Analyzer, Observation, Window};
 use crate::cli::MappingArgs;
 use crate::exit::{Exit, Fatal};
 use crate::pipeline::{Pipeline, PipelineSettings};
@@ -47,8 +47,14 @@ pub fn check_before_send(
         return Err(Fatal::new(Exit::Usage, STDIN_REFUSAL).into());
     }
     let mut analyzer = Analyzer::new(now).with_window(window);
-    for item in Pipeline::open(settings.clone())?.with_window(window.clone()) {
-        analyzer.observe_item(&item);
+    // Only what the checks need leaves the workers.
+    let observations = Pipeline::open(settings.clone())?
+        .with_window(window.clone())
+        .finish_on_workers(|item| {
+            Observation::of(&item).map(|o| (item.record.location, item.record.input, o))
+        });
+    for (location, input, observation) in observations.flatten() {
+        analyzer.add(&location, input, observation);
     }
     match analyzer.refusal() {
         Some(message) => Err(Fatal::new(Exit::Usage, message).into()),

@@ -45,6 +45,43 @@ pub enum RecordTime {
     At { unix: i64, millis: bool },
 }
 
+/// What the checks take from one mapped record: its action, its root time and, for a person, the
+/// `created_at` it sets. Small and `Copy`, so it can be made where the item is (a pipeline worker)
+/// and the item dropped there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    pub action: Action,
+    pub time: RecordTime,
+    /// Unix seconds of the `created_at` attribute a create-or-update-person operation sets.
+    pub created_at: Option<i64>,
+}
+
+impl Observation {
+    /// The observation of a mapped item; `None` for a skipped or invalid one.
+    pub fn of(item: &Item) -> Option<Observation> {
+        match &item.outcome {
+            Outcome::Mapped(op) => Some(Observation::new(op, item_time(item))),
+            _ => None,
+        }
+    }
+
+    /// The observation of `op` whose record has root time `time`.
+    pub fn new(op: &Operation, time: RecordTime) -> Observation {
+        let created_at = match op.action {
+            Action::CreateUpdatePerson => op
+                .body
+                .pointer("/attributes/created_at")
+                .and_then(seconds_of),
+            _ => None,
+        };
+        Observation {
+            action: op.action,
+            time,
+            created_at,
+        }
+    }
+}
+
 /// The root time of an event (mapping.md §5).
 pub fn record_time(event: &Value) -> RecordTime {
     match event.get("timestamp").map(parse_root) {
@@ -161,22 +198,31 @@ impl Analyzer {
 
     /// Look at one item: only mapped records count (they are what would be sent).
     pub fn observe_item(&mut self, item: &Item) {
-        if let Outcome::Mapped(op) = &item.outcome {
-            let time = item_time(item);
-            self.observe(&item.record.location, item.record.input, op, time);
+        if let Some(observation) = Observation::of(item) {
+            self.add(&item.record.location, item.record.input, observation);
         }
     }
 
     /// Look at one mapped operation, its record's location, input index and root time.
     pub fn observe(&mut self, location: &Location, input: usize, op: &Operation, time: RecordTime) {
+        self.add(location, input, Observation::new(op, time));
+    }
+
+    /// Count one mapped record, from what was taken of it (see [`Observation`]).
+    pub fn add(&mut self, location: &Location, input: usize, observation: Observation) {
+        let Observation {
+            action,
+            time,
+            created_at,
+        } = observation;
         self.records += 1;
-        let triggers = can_trigger_campaign(op.action);
+        let triggers = can_trigger_campaign(action);
         match time {
             RecordTime::At { unix, millis } => {
                 self.with_timestamp += 1;
                 self.first = Some(self.first.map_or(unix, |f| f.min(unix)));
                 self.last = Some(self.last.map_or(unix, |l| l.max(unix)));
-                self.histogram.add(unix, Family::of(op.action));
+                self.histogram.add(unix, Family::of(action));
                 self.same_second.add(location, input, unix);
                 if triggers && unix > self.now - RECENT_SECONDS {
                     self.recent.add(location);
@@ -194,13 +240,7 @@ impl Analyzer {
                 }
             }
         }
-        if op.action == Action::CreateUpdatePerson
-            && let Some(created) = op
-                .body
-                .pointer("/attributes/created_at")
-                .and_then(seconds_of)
-            && created > self.now
-        {
+        if created_at.is_some_and(|created| created > self.now) {
             self.future_created_at.add(location);
         }
     }

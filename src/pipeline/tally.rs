@@ -1,0 +1,57 @@
+//! What the counting commands (validate, dry-run) keep of a record: small, made on the worker that
+//! mapped it, so the event and the operation body are freed there and the consumer only counts.
+
+use serde_json::Value;
+
+use super::Item;
+use crate::input::Location;
+use crate::mapping::Outcome;
+use crate::mapping::limits::json_bytes;
+use crate::safety::{Analyzer, Observation};
+use crate::summary::Summary;
+use crate::track::Operation;
+
+/// One record as the summary and the safety checks count it.
+#[derive(Debug)]
+pub struct Tally {
+    pub location: Location,
+    pub input: usize,
+    /// The outcome; a mapped operation's body is left out (`op_bytes` is its size).
+    pub outcome: Outcome,
+    pub op_bytes: Option<usize>,
+    observation: Option<Observation>,
+}
+
+impl Tally {
+    /// The tally of `item`; `op_bytes` is the mapped operation's size when the caller has it
+    /// already (else it is measured).
+    pub fn new(item: Item, op_bytes: Option<usize>) -> Tally {
+        let observation = Observation::of(&item);
+        let (outcome, op_bytes) = match item.outcome {
+            Outcome::Mapped(op) => {
+                let bytes = op_bytes.unwrap_or_else(|| json_bytes(&op.body));
+                let bodiless = Operation {
+                    action: op.action,
+                    body: Value::Null,
+                };
+                (Outcome::Mapped(bodiless), Some(bytes))
+            }
+            other => (other, None),
+        };
+        Tally {
+            location: item.record.location,
+            input: item.record.input,
+            outcome,
+            op_bytes,
+            observation,
+        }
+    }
+
+    /// Count it in the summary and the safety checks.
+    pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
+        summary.add(&self.outcome, self.op_bytes);
+        if let Some(observation) = self.observation {
+            safety.add(&self.location, self.input, observation);
+        }
+    }
+}
