@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::workspace::{Events, Relationships, Workspace, cio_id, cio_object_id};
+use super::workspace::{Events, Relationships, Workspace, cio_id, cio_object_id, shown};
 
 /// Request counters kept next to the workspace.
 #[derive(Debug, Default, Clone)]
@@ -79,8 +79,8 @@ impl Workspace {
                 json!({
                     "identifiers": ids,
                     "anonymous_ids": p.anonymous_ids,
-                    "attributes": p.attributes,
-                    "devices": p.devices.values().collect::<Vec<_>>(),
+                    "attributes": p.attributes.to_map(),
+                    "devices": p.devices.values().map(|d| shown(d)).collect::<Vec<_>>(),
                     "relationships": self.relationships(&p.relationships),
                     "events": self.events(&p.events),
                 })

@@ -1,6 +1,7 @@
 //! The sandbox's in-memory workspace: people, objects, relationships, devices, suppressions and
 //! events, and how each accepted (already validated) operation changes them.
 
+mod attributes;
 mod events;
 mod merge;
 mod objects;
@@ -8,8 +9,10 @@ mod objects;
 use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::HashMap;
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value};
 
+pub use attributes::{Attributes, shown};
 pub use events::{EventIds, Events, Names};
 
 /// A way to address a person. Emails are kept lower-cased (matching is case-insensitive).
@@ -63,9 +66,9 @@ pub struct Person {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub anonymous_ids: BTreeSet<String>,
-    pub attributes: Map<String, Value>,
-    /// By token: the device object as last sent.
-    pub devices: BTreeMap<String, Value>,
+    pub attributes: Attributes,
+    /// By token: the device object as last sent (its compact JSON).
+    pub devices: BTreeMap<String, Box<RawValue>>,
     pub relationships: Relationships,
     pub events: Events,
 }
@@ -284,7 +287,7 @@ impl Workspace {
                 _ => {}
             }
             if let Some(person) = self.people.get_mut(&key) {
-                set_attribute(&mut person.attributes, name, value);
+                person.attributes.set(name, value);
             }
         }
         if op.get("cio_relationships").is_some() {
@@ -326,7 +329,7 @@ impl Workspace {
     }
 
     fn add_device(&mut self, ident: &Ident, op: &Value) -> Outcome {
-        let Some(device) = op.get("device").cloned() else {
+        let Some(device) = op.get("device") else {
             return Outcome::Ignored;
         };
         let token = device
@@ -334,6 +337,9 @@ impl Workspace {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        let Ok(device) = to_raw_value(device) else {
+            return Outcome::Ignored;
+        };
         let Some(key) = self.find_or_create(ident) else {
             return Outcome::Ignored;
         };

@@ -41,9 +41,7 @@ impl Workspace {
             self.link(p, anon);
         }
         if let Some(person) = self.people.get_mut(&p) {
-            for (name, value) in gone.attributes {
-                person.attributes.entry(name).or_insert(value);
-            }
+            person.attributes.absorb_missing(gone.attributes);
             for (token, device) in gone.devices {
                 person.devices.entry(token).or_insert(device);
             }

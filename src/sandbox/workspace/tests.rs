@@ -58,7 +58,7 @@ fn a_device_token_belongs_to_one_person_and_null_removes_attributes() {
     let b = &ws.people[&ws.find(&Ident::Id("b".into())).unwrap()];
     assert!(a.devices.is_empty());
     assert!(b.devices.contains_key("t"));
-    assert_eq!(Value::Object(b.attributes.clone()), json!({"y": 2}));
+    assert_eq!(Value::Object(b.attributes.to_map()), json!({"y": 2}));
 }
 
 #[test]
@@ -74,4 +74,37 @@ fn emails_match_in_any_case_and_suppression_blocks_them() {
     );
     assert!(ws.people.is_empty());
     assert!(ws.is_blocked(&Ident::Email("ann@x.io".into())));
+}
+
+#[test]
+fn a_deleted_object_loses_its_relationships_even_when_created_again() {
+    let object = json!({"object_type_id":"1","object_id":"g"});
+    let relate = |person: &str| {
+        json!({"type":"person","action":"add_relationships","identifiers":{"id":person},
+               "cio_relationships":[{"identifiers":object,"relationship_attributes":{"r":person}}]})
+    };
+    let (ws, outcomes) = apply_all(&[
+        relate("a"),
+        json!({"type":"object","action":"identify_anonymous","identifiers":object.clone(),
+               "cio_relationships":[{"identifiers":{"anonymous_id":"an"}}]}),
+        json!({"type":"object","action":"delete","identifiers":{"cio_object_id":"ob00000001"}}),
+        json!({"type":"object","action":"delete","identifiers":{"cio_object_id":"ob00000001"}}),
+        json!({"type":"object","action":"identify","identifiers":object.clone()}),
+        relate("b"),
+    ]);
+    let expected = [
+        Outcome::Applied,
+        Outcome::Applied,
+        Outcome::Applied,
+        Outcome::Ignored,
+    ];
+    assert_eq!(outcomes[..4], expected);
+    let count = |id: &str| {
+        let person = &ws.people[&ws.find(&Ident::Id(id.into())).unwrap()];
+        ws.relationships_of(&person.relationships).len()
+    };
+    assert_eq!((count("a"), count("b")), (0, 1));
+    assert_eq!(ws.count_relationships(&ws.anonymous["an"].relationships), 0);
+    assert_eq!(ws.totals().relationships, 1);
+    assert_eq!(ws.totals().objects, 1);
 }
