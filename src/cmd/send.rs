@@ -21,6 +21,7 @@ use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
 use crate::send::{DeliveryReport, DeliveryStats, Hooks, HttpTransport, Settlement, deliver};
 use crate::mapping::limits::json_bytes;
+use crate::safety::Observation;
 use crate::summary::{RequestPlan, Summary, TextOptions};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -130,20 +131,29 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         RequestPlan::new(settings.mode, d.batch_size, d.batch_bytes),
         d.rate,
     );
-    // Records an earlier run settled are neither sent nor counted again.
-    let items = pipeline.into_iter().filter(|item| {
-        settled_before
-            .as_ref()
-            .is_none_or(|cp| !cp.is_settled(item.record.input, item.record.index))
-    });
-    let items = items.inspect(|item| {
+    // The operation's size and what the safety checks need are taken on the pipeline's workers.
+    let measured = pipeline.finish_on_workers(|item| {
         let op_bytes = match &item.outcome {
             Outcome::Mapped(op) => Some(json_bytes(&op.body)),
             _ => None,
         };
-        summary.add(&item.outcome, op_bytes);
-        safety.observe_item(item);
+        let observation = Observation::of(&item);
+        (item, op_bytes, observation)
     });
+    // Records an earlier run settled are neither sent nor counted again.
+    let items = measured
+        .filter(|(item, ..)| {
+            settled_before
+                .as_ref()
+                .is_none_or(|cp| !cp.is_settled(item.record.input, item.record.index))
+        })
+        .map(|(item, op_bytes, observation)| {
+            summary.add(&item.outcome, op_bytes);
+            if let Some(observation) = observation {
+                safety.add(&item.record.location, item.record.input, observation);
+            }
+            item
+        });
     let report = deliver(items, &delivery, &transport, &mut hooks, &stop)?;
     hooks.progress.finish();
     summary.finish(
