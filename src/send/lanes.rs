@@ -6,8 +6,8 @@
 //! `cio_relationships`, and for a v1 delivery metric its `delivery_id`. Each lane sends its work
 //! strictly in the order it received it, one request at a time, so nothing of a lane is in flight
 //! while it looks at its next message. The reader keeps, for every entity that has *unsettled*
-//! operations (handed to a lane and not yet answered — retries included — or refused as too big),
-//! the lane that *owns* it and how many it has ([`Owners`]); an entity with none is *free* and
+//! operations (routed, and neither answered — after any retries — nor refused as too big), the
+//! lane that *owns* it and how many it has (`Owners`); an entity with none is *free* and
 //! forgotten. Operations are routed in input order:
 //!
 //! - none of its entities is owned: it goes to the *home* lane of its first entity (a hash);

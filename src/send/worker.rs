@@ -1,5 +1,6 @@
-//! One lane's worker thread: takes operations in order, packs them into batches, and holds back
-//! the entities of a span led by another lane until that span is settled (see [`super::lanes`]).
+//! One lane's worker thread: takes operations in order, packs them into batches, holds back the
+//! entities of a span led by another lane until that span is settled, and releases each settled
+//! operation's entities to [`Owners`] (see [`super::lanes`]).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
