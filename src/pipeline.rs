@@ -133,12 +133,12 @@ impl Pipeline {
             finish: Box::new(finish),
         });
         let state = if self.workers > 1 {
-            match parallel::start(self.inputs, Arc::clone(&stage), self.workers) {
+            match parallel::start(Box::new(self.inputs), Arc::clone(&stage), self.workers) {
                 Ok(running) => StreamState::Running(running),
                 Err(inputs) => StreamState::Inline(inputs),
             }
         } else {
-            StreamState::Inline(self.inputs)
+            StreamState::Inline(Box::new(self.inputs))
         };
         Stream { state, stage }
     }
@@ -161,7 +161,7 @@ pub struct Stream<T> {
 
 enum StreamState<T> {
     /// Mapping on the consuming thread.
-    Inline(Inputs),
+    Inline(Box<Inputs>),
     Running(parallel::Parallel<T>),
 }
 

@@ -14,14 +14,14 @@ use crate::config::MappingSettings;
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
+use crate::mapping::limits::json_bytes;
 use crate::pipeline::Pipeline;
+use crate::safety::Observation;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
 use crate::send::{DeliveryReport, DeliveryStats, Hooks, HttpTransport, Settlement, deliver};
-use crate::mapping::limits::json_bytes;
-use crate::safety::Observation;
 use crate::summary::{RequestPlan, Summary, TextOptions};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {

@@ -4,8 +4,8 @@
 //! [`QUEUE`] chunks waiting, one in hand and [`QUEUE`] mapped, and a chunk holds at most
 //! [`CHUNK_RECORDS`] records or about [`CHUNK_BYTES`] of text.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{self, JoinHandle};
 
 use super::Stage;
@@ -30,10 +30,10 @@ pub(super) struct Parallel<T> {
 /// Start reading `inputs` and mapping on up to `workers` threads. When no thread can be started
 /// the inputs come back (`Err`), to be mapped on the caller's thread.
 pub(super) fn start<T: Send + 'static>(
-    inputs: Inputs,
+    inputs: Box<Inputs>,
     stage: Arc<Stage<T>>,
     workers: usize,
-) -> Result<Parallel<T>, Inputs> {
+) -> Result<Parallel<T>, Box<Inputs>> {
     let mut chunks = Vec::with_capacity(workers);
     let mut results = Vec::with_capacity(workers);
     let mut threads = Vec::with_capacity(workers + 1);
@@ -55,10 +55,10 @@ pub(super) fn start<T: Send + 'static>(
         return Err(inputs);
     }
     // The inputs go to the reader once it runs, so they come back if it cannot start.
-    let (inputs_tx, inputs_rx) = sync_channel::<Inputs>(1);
+    let (inputs_tx, inputs_rx) = sync_channel::<Box<Inputs>>(1);
     let spawned = thread::Builder::new().name("read".into()).spawn(move || {
         if let Ok(inputs) = inputs_rx.recv() {
-            read(inputs, &chunks);
+            read(*inputs, &chunks);
         }
     });
     // The workers end when their channels close (`chunks` went with the reader's closure).

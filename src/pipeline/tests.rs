@@ -71,7 +71,10 @@ fn parallel_equals_one_thread_in_order() {
         assert!(n == 0 || at > last, "out of order at {at:?}");
         last = at;
     }
-    assert!(one.iter().any(|i| matches!(i.outcome, crate::mapping::Outcome::Mapped(_))));
+    assert!(
+        one.iter()
+            .any(|i| matches!(i.outcome, crate::mapping::Outcome::Mapped(_)))
+    );
     assert!(one.iter().any(|i| i.record.event.is_err()));
 }
 
