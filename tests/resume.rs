@@ -461,7 +461,9 @@ fn sigkill_at_random_points_then_resume_loses_and_duplicates_nothing() {
     while kills < 4 {
         after = after.max(run.settled()) + rng.u64(1_000..4_000);
         match interrupt_after(&run, resume, after, "KILL", 1) {
-            Some((status, _)) => assert_eq!(status.code(), None, "killed by a signal"),
+            // It may finish between the progress check and the signal: then it was not killed.
+            Some((status, _)) if status.code().is_some() => break,
+            Some(_) => {}
             None => break,
         }
         kills += 1;
