@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::BuildHasher;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -220,15 +221,20 @@ impl<'de> Visitor<'de> for Measure {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<usize, A::Error> {
         let inner = self.deeper()?;
-        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        // Repeated keys are noticed by hash, on the stack (a clash only means the ordinary path).
+        let hasher = foldhash::fast::FixedState::default();
+        let mut seen = [0u64; MAX_KEYS];
+        let mut count = 0;
         let mut len = 2;
         while let Some(key) = access.next_key_seed(Key)? {
-            if keys.len() >= MAX_KEYS || key == RAW_VALUE_KEY || keys.contains(&key) {
+            let hash = hasher.hash_one(key.as_ref());
+            if count >= MAX_KEYS || key == RAW_VALUE_KEY || seen[..count].contains(&hash) {
                 return Err(de::Error::custom("not measured here"));
             }
+            seen[count] = hash;
             let value = access.next_value_seed(inner)?;
-            len += compact_len(key.as_ref()) + 1 + value + usize::from(!keys.is_empty());
-            keys.push(key);
+            len += compact_len(key.as_ref()) + 1 + value + usize::from(count > 0);
+            count += 1;
         }
         Ok(len)
     }
@@ -303,6 +309,20 @@ mod tests {
             "]".repeat(MAX_DEPTH + 1)
         );
         assert!(parse(&deep).is_none());
+        let keys = |n: usize| {
+            let list: Vec<String> = (0..n).map(|i| format!(r#""k{i}":{i}"#)).collect();
+            format!("{{{}}}", list.join(","))
+        };
+        let text = keys(MAX_KEYS);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let expected = serde_json::to_string(&value).unwrap().len();
+        assert_eq!(
+            measured(&text),
+            Some(EventAttributes::Object {
+                compact_len: expected
+            })
+        );
+        assert_eq!(measured(&keys(MAX_KEYS + 1)), None);
     }
 
     #[test]
