@@ -17,6 +17,8 @@ use super::validate::{EVENT_ACTIONS, EventAttributes, compact_len};
 const MAX_DEPTH: usize = 100;
 /// Keys of one object compared for repeats on this path.
 const MAX_KEYS: usize = 64;
+/// Room made at once for an operation's keys (an event has 7), so the map does not regrow.
+const TOP_LEVEL_KEYS: usize = 8;
 /// The key serde_json gives a special meaning when it reads a `Value`.
 const RAW_VALUE_KEY: &str = "$serde_json::private::RawValue";
 
@@ -46,7 +48,7 @@ impl<'de> Visitor<'de> for TopLevel {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ParsedOp, A::Error> {
-        let mut map = Map::new();
+        let mut map = Map::with_capacity(TOP_LEVEL_KEYS);
         // Set once `attributes` was read: whether the operation is an event.
         let mut event: Option<bool> = None;
         let mut event_attributes = None;
