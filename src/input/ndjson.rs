@@ -176,7 +176,11 @@ impl<R: BufRead> NdjsonReader<R> {
     }
 
     /// An unreadable line (its error) as a record.
-    fn record(&mut self, original: String, error: Result<serde_json::Value, InputError>) -> Unparsed {
+    fn record(
+        &mut self,
+        original: String,
+        error: Result<serde_json::Value, InputError>,
+    ) -> Unparsed {
         let record = Record {
             location: self.location(),
             input: self.input,
