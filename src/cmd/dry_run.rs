@@ -6,7 +6,6 @@ use std::io::{self, BufWriter, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use serde_json::Value;
 
 use crate::cli::DryRunArgs;
 use crate::config::MappingSettings;
@@ -112,7 +111,7 @@ pub fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> 
             push_field(line, b",\"endpoint\":", op.endpoint(mode).label());
             line.extend_from_slice(b",\"operation\":");
             let before = line.len();
-            push_json(line, &op.body);
+            op.write_json(line);
             op_bytes = Some(line.len() - before);
         }
         Outcome::Skipped { action, reason } => {
@@ -164,11 +163,6 @@ fn push_field(line: &mut Vec<u8>, key: &[u8], value: &str) {
 
 fn push_str(line: &mut Vec<u8>, value: &str) {
     // Writing into a Vec cannot fail, and a str always serializes.
-    let _ = serde_json::to_writer(&mut *line, value);
-}
-
-fn push_json(line: &mut Vec<u8>, value: &Value) {
-    // Writing into a Vec cannot fail, and a Value always serializes.
     let _ = serde_json::to_writer(&mut *line, value);
 }
 

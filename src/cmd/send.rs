@@ -14,7 +14,6 @@ use crate::config::MappingSettings;
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
-use crate::mapping::limits::json_bytes;
 use crate::pipeline::Pipeline;
 use crate::safety::Observation;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -134,7 +133,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     // The operation's size and what the safety checks need are taken on the pipeline's workers.
     let measured = pipeline.finish_on_workers(|item| {
         let op_bytes = match &item.outcome {
-            Outcome::Mapped(op) => Some(json_bytes(&op.body)),
+            Outcome::Mapped(op) => Some(op.json_len()),
             _ => None,
         };
         let observation = Observation::of(&item);

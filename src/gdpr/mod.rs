@@ -117,14 +117,14 @@ pub fn action_explained(action: GdprAction) -> &'static str {
 
 /// The exact operation sent for `person`.
 pub fn operation(action: GdprAction, person: &Person) -> Operation {
-    Operation {
-        action: track_action(action),
-        body: json!({
+    Operation::new(
+        track_action(action),
+        json!({
             "type": "person",
             "action": action_name(action),
             "identifiers": person.identifiers(),
         }),
-    }
+    )
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub fn check(op: &Operation, event: &Map<String, Value>) -> Result<(), Invalid> 
         }
         _ => {}
     }
-    let size = json_bytes(body);
+    let size = op.json_len();
     if size > MAX_OPERATION_BYTES {
         // Event attributes can only break their own (larger) limit when the whole operation is
         // above its limit; name the more specific limit first.

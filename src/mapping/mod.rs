@@ -176,7 +176,7 @@ pub fn map_event_taking(event: &mut Value, config: &MappingConfig) -> Outcome {
     };
     match built {
         Ok(Built::Body(body)) => {
-            let op = Operation { action, body };
+            let op = Operation::encoded(action, body);
             match limits::check(&op, map) {
                 Ok(()) => Outcome::Mapped(op),
                 Err(invalid) => Outcome::Invalid(invalid),

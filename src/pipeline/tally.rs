@@ -1,15 +1,11 @@
 //! What the counting commands (validate, dry-run) keep of a record: small, made on the worker that
 //! mapped it, so the event and the operation body are freed there and the consumer only counts.
 
-use serde_json::Value;
-
 use super::Item;
 use crate::input::Location;
 use crate::mapping::Outcome;
-use crate::mapping::limits::json_bytes;
 use crate::safety::{Analyzer, Observation};
 use crate::summary::Summary;
-use crate::track::Operation;
 
 /// One record as the summary and the safety checks count it.
 #[derive(Debug)]
@@ -29,12 +25,8 @@ impl Tally {
         let observation = Observation::of(&item);
         let (outcome, op_bytes) = match item.outcome {
             Outcome::Mapped(op) => {
-                let bytes = op_bytes.unwrap_or_else(|| json_bytes(&op.body));
-                let bodiless = Operation {
-                    action: op.action,
-                    body: Value::Null,
-                };
-                (Outcome::Mapped(bodiless), Some(bytes))
+                let bytes = op_bytes.unwrap_or_else(|| op.json_len());
+                (Outcome::Mapped(op.without_body()), Some(bytes))
             }
             other => (other, None),
         };

@@ -18,10 +18,7 @@ fn loc(line: u64) -> Location {
 }
 
 fn op(action: Action) -> Operation {
-    Operation {
-        action,
-        body: json!({}),
-    }
+    Operation::new(action, json!({}))
 }
 
 fn at(unix: i64) -> RecordTime {
@@ -157,9 +154,11 @@ fn same_second_per_file_with_more_than_one_record() {
 #[test]
 fn future_created_at_on_identify() {
     let mut a = Analyzer::new(NOW);
-    let person = |created: serde_json::Value| Operation {
-        action: Action::CreateUpdatePerson,
-        body: json!({"type": "person", "attributes": {"created_at": created}}),
+    let person = |created: serde_json::Value| {
+        Operation::new(
+            Action::CreateUpdatePerson,
+            json!({"type": "person", "attributes": {"created_at": created}}),
+        )
     };
     a.observe(&loc(1), 0, &person(json!(NOW + DAY)), at(NOW - 10 * DAY));
     a.observe(&loc(2), 0, &person(json!(NOW - DAY)), at(NOW - 10 * DAY));

@@ -161,10 +161,7 @@ mod tests {
     use crate::track::{Action, Operation};
 
     fn mapped() -> Outcome {
-        Outcome::Mapped(Operation {
-            action: Action::TrackEvent,
-            body: serde_json::json!({}),
-        })
+        Outcome::Mapped(Operation::new(Action::TrackEvent, serde_json::json!({})))
     }
 
     fn at(unix: i64) -> RecordTime {

@@ -121,13 +121,14 @@ impl State {
         let info = RecordInfo::take(record);
         let (action, result) = match outcome {
             Outcome::Mapped(op) => {
-                let bytes = serde_json::to_vec(&op.body)?;
                 let endpoint = op.endpoint(self.mode);
                 let keys = lanes::key_hashes(&op.body);
+                let action = op.action;
+                let bytes = op.into_json();
                 let route = shared.owners.assign(&keys);
                 let prepared = Prepared {
                     info,
-                    action: op.action,
+                    action,
                     endpoint,
                     bytes,
                     keys,

@@ -133,7 +133,7 @@ fn item(index: u64, action: Action, body: Value) -> Item {
             original: "{}".into(),
             event: Ok(json!({})),
         },
-        outcome: Outcome::Mapped(Operation { action, body }),
+        outcome: Outcome::Mapped(Operation::new(action, body)),
     }
 }
 

@@ -26,7 +26,7 @@ fn item(index: u64, action: Action, body: Value) -> Item {
             original: format!("{{\"n\":{index}}}"),
             event: Ok(json!({ "n": index })),
         },
-        outcome: Outcome::Mapped(Operation { action, body }),
+        outcome: Outcome::Mapped(Operation::new(action, body)),
     }
 }
 

@@ -184,15 +184,84 @@ impl fmt::Display for Action {
 }
 
 /// One mapped operation: a Track API v2 entity, or for `report-delivery-event` a v1 metrics body.
-#[derive(Debug, Clone, PartialEq)]
+/// The body is not changed once the operation is made (nothing does): its compact JSON, when
+/// written at the mapping's size check ([`Operation::encoded`]), is kept and reused, so each
+/// operation is serialized once.
+#[derive(Debug, Clone)]
 pub struct Operation {
     /// The action that produced it.
     pub action: Action,
     /// The JSON body exactly as it is sent (a v2 entity or a v1 metrics object).
     pub body: Value,
+    /// `body` as compact JSON, when written already.
+    json: Option<Vec<u8>>,
+}
+
+/// Operations are equal when their actions and bodies are (the kept JSON follows the body).
+impl PartialEq for Operation {
+    fn eq(&self, other: &Operation) -> bool {
+        self.action == other.action && self.body == other.body
+    }
 }
 
 impl Operation {
+    pub fn new(action: Action, body: Value) -> Operation {
+        Operation {
+            action,
+            body,
+            json: None,
+        }
+    }
+
+    /// An operation with its body written as compact JSON now, kept for [`Operation::write_json`],
+    /// [`Operation::json_len`] and [`Operation::into_json`].
+    pub fn encoded(action: Action, body: Value) -> Operation {
+        let mut json = Vec::with_capacity(512);
+        // Writing a Value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut json, &body);
+        Operation {
+            action,
+            body,
+            json: Some(json),
+        }
+    }
+
+    /// The size of the body as compact JSON, in bytes.
+    pub fn json_len(&self) -> usize {
+        match &self.json {
+            Some(json) => json.len(),
+            None => crate::mapping::limits::json_bytes(&self.body),
+        }
+    }
+
+    /// Append the body as compact JSON to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match &self.json {
+            Some(json) => out.extend_from_slice(json),
+            // Writing a Value into a Vec cannot fail.
+            None => {
+                let _ = serde_json::to_writer(&mut *out, &self.body);
+            }
+        }
+    }
+
+    /// The body as compact JSON (the kept text, without a copy, when there is one).
+    pub fn into_json(self) -> Vec<u8> {
+        match self.json {
+            Some(json) => json,
+            None => {
+                let mut out = Vec::new();
+                self.write_json(&mut out);
+                out
+            }
+        }
+    }
+
+    /// The same operation without its body, for counting once the body is written out.
+    pub fn without_body(&self) -> Operation {
+        Operation::new(self.action, Value::Null)
+    }
+
     /// The endpoint this operation goes to in `mode`.
     pub fn endpoint(&self, mode: Mode) -> Endpoint {
         self.action.endpoint(mode)
