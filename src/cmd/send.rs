@@ -130,13 +130,18 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         RequestPlan::new(settings.mode, d.batch_size, d.batch_bytes),
         d.rate,
     );
-    // The operation's size and what the safety checks need are taken on the pipeline's workers.
-    let measured = pipeline.finish_on_workers(|item| {
+    // The operation's size and what the safety checks need are taken on the pipeline's workers,
+    // and the rest of the parsed event is freed there: from here on the sender needs the record's
+    // text, its place and whether it parsed, not the event.
+    let measured = pipeline.finish_on_workers(|mut item| {
         let op_bytes = match &item.outcome {
             Outcome::Mapped(op) => Some(op.json_len()),
             _ => None,
         };
         let observation = Observation::of(&item);
+        if let Ok(event) = &mut item.record.event {
+            *event = serde_json::Value::Null;
+        }
         (item, op_bytes, observation)
     });
     // Records an earlier run settled are neither sent nor counted again.

@@ -15,8 +15,9 @@ use crate::input::{Inputs, Unparsed};
 const CHUNK_RECORDS: usize = 256;
 /// Text a chunk holds at most (a record may take it past this once): long lines make short chunks.
 const CHUNK_BYTES: usize = 256 * 1024;
-/// Chunks queued before and after each worker.
-const QUEUE: usize = 2;
+/// Chunks queued before and after each worker. One is fastest (1M generated records, 2 cores:
+/// 4.8 s against 5.7 s with two and 5.8 s with none): the records in flight stay in cache.
+const QUEUE: usize = 1;
 
 /// The running threads, and where the consumer is in the turn.
 pub(super) struct Parallel<T> {
