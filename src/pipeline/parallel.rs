@@ -1,6 +1,6 @@
-//! Parsing, mapping and finishing on worker threads, items still in input order: one thread reads records
-//! into chunks and deals them to the workers in turn; the consumer takes the mapped chunks back in
-//! the same turn, so order needs no reassembly. Memory is bounded: each worker has at most
+//! Parsing, mapping and finishing on worker threads, items still in input order: one thread reads
+//! records into chunks and deals them to the workers in turn; the consumer takes the mapped chunks
+//! back in the same turn, so order needs no reassembly. Memory is bounded: each worker has at most
 //! [`QUEUE`] chunks waiting, one in hand and [`QUEUE`] mapped, and a chunk holds at most
 //! [`CHUNK_RECORDS`] records or about [`CHUNK_BYTES`] of text.
 
