@@ -88,25 +88,24 @@ impl<'a> Ev<'a> {
     /// An id read from `v` at `path`: a string (empty is missing) or a number as its decimal text;
     /// any other type is invalid.
     pub fn id_value(&self, v: Option<&Value>, path: &str) -> Result<Option<String>, Invalid> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(other) => Err(self.invalid(
-                path,
-                format!(
-                    "{path} must be a string or a number, not {} ({}): send the id as text",
-                    kind(other),
-                    shown(other)
-                ),
-            )),
-        }
+        self.string_or_number(v, path, "a string or a number", ": send the id as text")
     }
 
     /// A text field (an event name, a URL, a metric): a string (empty is missing) or a number as
     /// its decimal text; any other type is invalid.
     pub fn text_value(&self, v: Option<&Value>, path: &str) -> Result<Option<String>, Invalid> {
+        self.string_or_number(v, path, "a string", "")
+    }
+
+    /// A string (empty is missing) or a number as its decimal text; any other type is invalid,
+    /// with a message saying the field must be `expected`, then `advice`.
+    fn string_or_number(
+        &self,
+        v: Option<&Value>,
+        path: &str,
+        expected: &str,
+        advice: &str,
+    ) -> Result<Option<String>, Invalid> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -115,7 +114,7 @@ impl<'a> Ev<'a> {
             Some(other) => Err(self.invalid(
                 path,
                 format!(
-                    "{path} must be a string, not {} ({})",
+                    "{path} must be {expected}, not {} ({}){advice}",
                     kind(other),
                     shown(other)
                 ),

@@ -6,18 +6,7 @@ use serde_json::{Map, Value};
 use super::event::root_seconds;
 use super::fields::Ev;
 use super::{Built, Invalid};
-
-/// The metrics Customer.io accepts.
-const METRICS: [&str; 8] = [
-    "delivered",
-    "opened",
-    "clicked",
-    "converted",
-    "spammed",
-    "bounced",
-    "dropped",
-    "deferred",
-];
+use crate::track::DELIVERY_METRICS;
 
 pub(crate) fn delivery(ev: &Ev<'_>) -> Result<Built, Invalid> {
     let properties = ev.object("properties")?;
@@ -32,7 +21,7 @@ pub(crate) fn delivery(ev: &Ev<'_>) -> Result<Built, Invalid> {
             )
         })?;
     let metric = match get("metric") {
-        Some(Value::String(m)) if METRICS.contains(&m.as_str()) => m.clone(),
+        Some(Value::String(m)) if DELIVERY_METRICS.contains(&m.as_str()) => m.clone(),
         _ => {
             return Err(ev.invalid(
                 "properties.metric",

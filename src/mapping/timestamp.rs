@@ -212,8 +212,42 @@ fn offset(c: &mut Cursor<'_>, short_hour: bool) -> Option<i64> {
     Some(sign * i64::from(h * 3600 + m * 60))
 }
 
+/// What tells the two ISO grammars apart: the lenient root form and the strict attribute gate.
+struct Grammar {
+    /// Bytes that may stand between the date and the time.
+    time_marks: &'static [u8],
+    /// Bytes that may start a fraction of a second.
+    fraction_marks: &'static [u8],
+    /// Most fraction digits.
+    max_fraction: usize,
+    /// Bytes that mean UTC.
+    utc: &'static [u8],
+    /// Whether a bare `±hh` offset is allowed.
+    short_hour: bool,
+}
+
 /// The lenient ISO form of a root timestamp (mapping.md §5, §7a).
-fn iso_root(s: &str) -> Option<i64> {
+const ROOT: Grammar = Grammar {
+    time_marks: b"Tt ",
+    fraction_marks: b".,",
+    max_fraction: usize::MAX,
+    utc: b"Zz",
+    short_hour: true,
+};
+
+/// The strict form of attribute values: `T`, `.` and 1–9 fraction digits, `Z`, `±hh:mm` or `±hhmm`.
+const ATTRIBUTE: Grammar = Grammar {
+    time_marks: b"T",
+    fraction_marks: b".",
+    max_fraction: 9,
+    utc: b"Z",
+    short_hour: false,
+};
+
+/// `YYYY-MM-DD`, optionally a time mark + `hh:mm` + optional `:ss` + optional fraction + optional
+/// zone, in `grammar`, naming a real date and time (zone-less is UTC): its Unix seconds (the
+/// fraction is dropped), or `None`.
+fn iso_seconds(s: &str, grammar: &Grammar) -> Option<i64> {
     let mut c = Cursor {
         b: s.as_bytes(),
         i: 0,
@@ -226,36 +260,42 @@ fn iso_root(s: &str) -> Option<i64> {
     if c.done() {
         return to_seconds(y, mo, d, 0, 0, 0, 0);
     }
-    c.eat(b"Tt ")?;
+    c.eat(grammar.time_marks)?;
     let h = c.digits(2)?;
     c.eat(b":")?;
     let mi = c.digits(2)?;
     let mut sec = 0;
     if c.eat(b":").is_some() {
         sec = c.digits(2)?;
-        if c.eat(b".,").is_some() {
+        if c.eat(grammar.fraction_marks).is_some() {
             let start = c.i;
             while c.peek().is_some_and(|b| b.is_ascii_digit()) {
                 c.i += 1;
             }
-            if c.i == start {
+            let n = c.i - start;
+            if n == 0 || n > grammar.max_fraction {
                 return None;
             }
         }
     }
     let off = match c.peek() {
         None => 0,
-        Some(b'Z' | b'z') => {
+        Some(b) if grammar.utc.contains(&b) => {
             c.i += 1;
             0
         }
-        Some(b'+' | b'-') => offset(&mut c, true)?,
+        Some(b'+' | b'-') => offset(&mut c, grammar.short_hour)?,
         Some(_) => return None,
     };
     if !c.done() {
         return None;
     }
     to_seconds(y, mo, d, h, mi, sec, off)
+}
+
+/// The lenient ISO form of a root timestamp (mapping.md §5, §7a).
+fn iso_root(s: &str) -> Option<i64> {
+    iso_seconds(s, &ROOT)
 }
 
 /// The strict ISO-8601 gate for attribute values (segment-destination.md §6.2, mapping.md §5):
@@ -268,46 +308,7 @@ pub fn iso_attribute_seconds(s: &str) -> Option<i64> {
     if b.len() < 10 || b.len() > 35 || b[4] != b'-' || b[7] != b'-' || !b[0].is_ascii_digit() {
         return None;
     }
-    let mut c = Cursor { b, i: 0 };
-    let y = c.digits(4)?;
-    c.eat(b"-")?;
-    let mo = c.digits(2)?;
-    c.eat(b"-")?;
-    let d = c.digits(2)?;
-    if c.done() {
-        return to_seconds(y, mo, d, 0, 0, 0, 0);
-    }
-    c.eat(b"T")?;
-    let h = c.digits(2)?;
-    c.eat(b":")?;
-    let mi = c.digits(2)?;
-    let mut sec = 0;
-    if c.eat(b":").is_some() {
-        sec = c.digits(2)?;
-        if c.eat(b".").is_some() {
-            let start = c.i;
-            while c.peek().is_some_and(|b| b.is_ascii_digit()) {
-                c.i += 1;
-            }
-            let n = c.i - start;
-            if n == 0 || n > 9 {
-                return None;
-            }
-        }
-    }
-    let off = match c.peek() {
-        None => 0,
-        Some(b'Z') => {
-            c.i += 1;
-            0
-        }
-        Some(b'+' | b'-') => offset(&mut c, false)?,
-        Some(_) => return None,
-    };
-    if !c.done() {
-        return None;
-    }
-    to_seconds(y, mo, d, h, mi, sec, off)
+    iso_seconds(s, &ATTRIBUTE)
 }
 
 /// Convert, in place, every string passing [`iso_attribute_seconds`] in `attributes` and the

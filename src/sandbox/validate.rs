@@ -13,7 +13,7 @@ use fields::{
     relationships,
 };
 
-use crate::track::limits;
+use crate::track::{DELIVERY_METRICS, limits};
 
 /// Why an operation (or request) was refused: one `errors[]` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,17 +77,6 @@ pub const EVENT_ACTIONS: &[&str] = &[
     "screen",
     "viewed_content",
     "clicked_content",
-];
-/// Metrics accepted by `POST /api/v1/metrics`.
-pub const METRICS: &[&str] = &[
-    "delivered",
-    "opened",
-    "clicked",
-    "converted",
-    "spammed",
-    "bounced",
-    "dropped",
-    "deferred",
 ];
 
 /// What an event's `attributes` are, when they were measured instead of read (see `op`).
@@ -335,7 +324,7 @@ pub fn check_metric(body: &Value) -> Result<(), String> {
         return Err("delivery_id is required".into());
     }
     match body.get("metric").and_then(Value::as_str) {
-        Some(m) if METRICS.contains(&m) => {}
+        Some(m) if DELIVERY_METRICS.contains(&m) => {}
         Some(m) => return Err(format!("unknown metric {m:?}")),
         None => return Err("metric is required".into()),
     }

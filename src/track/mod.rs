@@ -183,6 +183,19 @@ impl fmt::Display for Action {
     }
 }
 
+/// The delivery metrics `POST /api/v1/metrics` accepts (track-api.md; the mapper checks a
+/// `Report Delivery Event`'s metric against it, the sandbox its requests).
+pub const DELIVERY_METRICS: [&str; 8] = [
+    "delivered",
+    "opened",
+    "clicked",
+    "converted",
+    "spammed",
+    "bounced",
+    "dropped",
+    "deferred",
+];
+
 /// One mapped operation: a Track API v2 entity, or for `report-delivery-event` a v1 metrics body.
 /// The body is not changed once the operation is made (nothing does): its compact JSON, when
 /// written at the mapping's size check ([`Operation::encoded`]), is kept and reused, so each
