@@ -94,45 +94,49 @@ pub fn encode(row: &[&str]) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("encoding a receipt row: {e}"))
 }
 
-/// A person's row, as [`Receipt::person`] writes it.
-pub fn person_row(
-    person: &Person,
-    action: &str,
-    outcome: RowOutcome,
-    status: Option<&str>,
-    reason: &str,
-    time: DateTime<Utc>,
-    source: &Location,
-) -> Result<Vec<u8>> {
-    encode(&[
-        person.display().as_str(),
-        person.kind.name(),
-        action,
-        outcome.name(),
-        status.unwrap_or_default(),
-        reason,
-        rfc3339(time).as_str(),
-        source.to_string().as_str(),
-    ])
+/// One row of the receipt: a person's, or, without a person, an unusable entry's (outcome
+/// `invalid`, no identifier, kind or status).
+pub struct Row<'a> {
+    pub person: Option<&'a Person>,
+    pub action: &'a str,
+    pub outcome: RowOutcome,
+    pub status: Option<&'a str>,
+    pub reason: &'a str,
+    pub time: DateTime<Utc>,
+    pub source: &'a Location,
 }
 
-/// An unusable entry's row, as [`Receipt::invalid`] writes it.
-pub fn invalid_row(
-    action: &str,
-    why: &str,
-    time: DateTime<Utc>,
-    source: &Location,
-) -> Result<Vec<u8>> {
-    encode(&[
-        "",
-        "",
-        action,
-        "invalid",
-        "",
-        why,
-        rfc3339(time).as_str(),
-        source.to_string().as_str(),
-    ])
+impl Row<'_> {
+    /// What the row counts as.
+    pub fn outcome(&self) -> RowOutcome {
+        match self.person {
+            Some(_) => self.outcome,
+            None => RowOutcome::Invalid,
+        }
+    }
+
+    /// The cells: identifier, kind, action, outcome, status, reason, time, source.
+    fn cells(&self) -> [String; 8] {
+        let (shown, kind, status) = match self.person {
+            Some(p) => (p.display(), p.kind.name(), self.status.unwrap_or_default()),
+            None => (String::new(), "", ""),
+        };
+        [
+            shown,
+            kind.to_owned(),
+            self.action.to_owned(),
+            self.outcome().name().to_owned(),
+            status.to_owned(),
+            self.reason.to_owned(),
+            rfc3339(self.time),
+            self.source.to_string(),
+        ]
+    }
+
+    /// The row as CSV bytes, for rows that wait in the checkpoint journal.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        encode(&self.cells().each_ref().map(String::as_str))
+    }
 }
 
 /// Counts of the rows written so far.
@@ -260,62 +264,10 @@ impl Receipt {
         self.counts = counts;
     }
 
-    /// One person's row.
-    #[allow(clippy::too_many_arguments)]
-    pub fn person(
-        &mut self,
-        person: &Person,
-        action: &str,
-        outcome: RowOutcome,
-        status: Option<&str>,
-        reason: &str,
-        time: DateTime<Utc>,
-        source: &Location,
-    ) -> Result<()> {
-        match outcome {
-            RowOutcome::Accepted => self.counts.accepted += 1,
-            RowOutcome::Rejected => self.counts.rejected += 1,
-            RowOutcome::Failed => self.counts.failed += 1,
-            RowOutcome::Invalid => self.counts.invalid += 1,
-        }
-        let status = status.unwrap_or_default();
-        let time = rfc3339(time);
-        let source = source.to_string();
-        let shown = person.display();
-        let row = [
-            shown.as_str(),
-            person.kind.name(),
-            action,
-            outcome.name(),
-            status,
-            reason,
-            time.as_str(),
-            source.as_str(),
-        ];
-        self.write(&row)
-    }
-
-    /// An unusable entry's row (no identifier, no kind).
-    pub fn invalid(
-        &mut self,
-        action: &str,
-        why: &str,
-        time: DateTime<Utc>,
-        source: &Location,
-    ) -> Result<()> {
-        self.counts.invalid += 1;
-        let time = rfc3339(time);
-        let source = source.to_string();
-        self.write(&[
-            "",
-            "",
-            action,
-            "invalid",
-            "",
-            why,
-            time.as_str(),
-            source.as_str(),
-        ])
+    /// Count and write one row.
+    pub fn row(&mut self, row: &Row<'_>) -> Result<()> {
+        self.counts.add(row.outcome());
+        self.write(&row.cells().each_ref().map(String::as_str))
     }
 
     fn write(&mut self, row: &[&str]) -> Result<()> {

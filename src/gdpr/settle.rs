@@ -171,24 +171,15 @@ impl Book {
         reason: &str,
         location: &Location,
     ) -> Result<()> {
-        let name = super::action_name(self.action);
-        let now = Utc::now();
+        let row = self.receipt_row(outcome, person, status, reason, location);
         match &mut self.sink {
-            Sink::Direct(receipt) => match person {
-                Some(p) => receipt.person(p, name, outcome, status, reason, now, location),
-                None => receipt.invalid(name, reason, now, location),
-            },
+            Sink::Direct(receipt) => receipt.row(&row),
             Sink::Journal {
                 journal,
                 unreleased,
                 ..
             } => {
-                let bytes = match person {
-                    Some(p) => {
-                        receipt::person_row(p, name, outcome, status, reason, now, location)?
-                    }
-                    None => receipt::invalid_row(name, reason, now, location)?,
-                };
+                let bytes = row.encode()?;
                 let kind = match outcome {
                     RowOutcome::Accepted => Kind::Accepted,
                     RowOutcome::Rejected => Kind::Rejected,
@@ -212,21 +203,33 @@ impl Book {
         reason: &str,
         location: &Location,
     ) -> Result<()> {
-        let name = super::action_name(self.action);
-        let now = Utc::now();
+        let row = self.receipt_row(outcome, person, None, reason, location);
         match &mut self.sink {
-            Sink::Direct(receipt) => match person {
-                Some(p) => receipt.person(p, name, outcome, None, reason, now, location),
-                None => receipt.invalid(name, reason, now, location),
-            },
+            Sink::Direct(receipt) => receipt.row(&row),
             Sink::Journal { tail, .. } => {
-                let bytes = match person {
-                    Some(p) => receipt::person_row(p, name, outcome, None, reason, now, location)?,
-                    None => receipt::invalid_row(name, reason, now, location)?,
-                };
-                tail.insert(key, (bytes, outcome));
+                tail.insert(key, (row.encode()?, outcome));
                 Ok(())
             }
+        }
+    }
+
+    /// The receipt row of this run's action, stamped now.
+    fn receipt_row<'a>(
+        &self,
+        outcome: RowOutcome,
+        person: Option<&'a Person>,
+        status: Option<&'a str>,
+        reason: &'a str,
+        location: &'a Location,
+    ) -> receipt::Row<'a> {
+        receipt::Row {
+            person,
+            action: super::action_name(self.action),
+            outcome,
+            status,
+            reason,
+            time: Utc::now(),
+            source: location,
         }
     }
 
