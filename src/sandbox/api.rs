@@ -99,9 +99,13 @@ impl Api {
             std::thread::sleep(self.latency);
         }
         if route != Route::Region {
-            let scripted = self.lock().faults.next_scripted();
+            let body = match request.body {
+                Body::Complete(body) => body,
+                Body::TooLarge => &[],
+            };
+            let scripted = self.lock().faults.next_scripted(body);
             if let Some(scripted) = scripted {
-                if let Some(reply) = scripted_reply(scripted) {
+                if let Some(reply) = scripted_reply(scripted, &request) {
                     return reply;
                 }
             }
@@ -302,27 +306,59 @@ impl Api {
             Reply::Send { status, .. } => {
                 *inner.requests.by_status.entry(*status).or_default() += 1
             }
-            Reply::Close => inner.requests.closed += 1,
+            Reply::Close | Reply::Cut { .. } => inner.requests.closed += 1,
         }
     }
 }
 
-/// The reply for a scripted entry; `None` for a 2xx, which means "answer normally".
-fn scripted_reply(scripted: ScriptedReply) -> Option<Reply> {
+/// The reply for a scripted entry; `None` for a plain 2xx, which means "answer normally".
+fn scripted_reply(scripted: ScriptedReply, request: &HttpRequest<'_>) -> Option<Reply> {
+    let shaped = scripted.body.is_some()
+        || scripted.text.is_some()
+        || scripted.pad.is_some()
+        || scripted.cut
+        || scripted.echo_headers;
     let status = match scripted.status {
         ScriptedStatus::Close => return Some(Reply::Close),
-        ScriptedStatus::Code(code) if (200..300).contains(&code) && scripted.body.is_none() => {
+        ScriptedStatus::Code(code) if (200..300).contains(&code) && !shaped => {
             return None;
         }
         ScriptedStatus::Code(code) => code,
     };
-    let body = scripted
-        .body
-        .unwrap_or_else(|| json!({"meta": {"error": super::http::reason(status)}}));
-    let out = reply(status, body);
-    Some(match scripted.retry_after {
-        Some(secs) => with_retry_after(out, secs),
-        None => out,
+    let mut headers = Vec::new();
+    let mut body = match (scripted.text, scripted.body) {
+        (Some(text), _) => {
+            headers.push(("Content-Type", "text/html".to_string()));
+            text.into_bytes()
+        }
+        (None, Some(body)) => body.to_string().into_bytes(),
+        (None, None) => json!({"meta": {"error": super::http::reason(status)}})
+            .to_string()
+            .into_bytes(),
+    };
+    if scripted.echo_headers {
+        for (name, value) in &request.headers {
+            body.extend_from_slice(format!("\n{name}: {value}").as_bytes());
+        }
+    }
+    if let Some(pad) = scripted.pad {
+        body.resize(pad.max(body.len()), b' ');
+    }
+    if let Some(secs) = scripted.retry_after {
+        headers.push(("Retry-After", secs.to_string()));
+    }
+    Some(if scripted.cut {
+        Reply::Cut {
+            status,
+            headers,
+            body,
+        }
+    } else {
+        Reply::Send {
+            status,
+            headers,
+            body,
+        }
     })
 }
 

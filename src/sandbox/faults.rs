@@ -1,4 +1,6 @@
-//! Faults on demand: scripted replies, the throttle's sliding window and injected 5xx.
+//! Faults on demand: scripted replies (statuses, resets, unreadable or oversize bodies, bodies that
+//! echo the request's headers, replies kept for one entity), the throttle's sliding window and
+//! injected 5xx.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -15,7 +17,8 @@ pub enum ScriptedStatus {
 }
 
 /// One entry of the reply script: the next `times` requests to the API endpoints get it, before
-/// any other handling (auth, throttle, validation).
+/// any other handling (auth, throttle, validation). An entry with `matching` is kept apart: it
+/// answers the next `times` requests whose body contains that text, whatever their order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptedReply {
     pub status: ScriptedStatus,
@@ -25,6 +28,17 @@ pub struct ScriptedReply {
     pub times: u32,
     /// The JSON body to send (default: a short error body, or `{}`).
     pub body: Option<Value>,
+    /// A raw body instead of JSON (HTML, cut-off or invalid JSON), sent as `text/html`.
+    pub text: Option<String>,
+    /// Pad the body with spaces to this many bytes (a reply over the client's read limit).
+    pub pad: Option<usize>,
+    /// Announce the whole body, send half of it, then drop the connection.
+    pub cut: bool,
+    /// Append the request's headers (as received, credentials included) to the body, like a
+    /// careless error page.
+    pub echo_headers: bool,
+    /// Only requests whose body contains this text get this reply.
+    pub matching: Option<String>,
 }
 
 impl ScriptedReply {
@@ -35,6 +49,11 @@ impl ScriptedReply {
             retry_after: None,
             times: 1,
             body: None,
+            text: None,
+            pad: None,
+            cut: false,
+            echo_headers: false,
+            matching: None,
         }
     }
 
@@ -64,8 +83,39 @@ impl ScriptedReply {
         self
     }
 
+    /// Send this text as the body instead of JSON.
+    pub fn text(mut self, text: impl Into<String>) -> ScriptedReply {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Pad the body with spaces to `bytes`.
+    pub fn pad(mut self, bytes: usize) -> ScriptedReply {
+        self.pad = Some(bytes);
+        self
+    }
+
+    /// Send half of the body, then drop the connection.
+    pub fn cut(mut self) -> ScriptedReply {
+        self.cut = true;
+        self
+    }
+
+    /// Append the request's headers to the body.
+    pub fn echo_headers(mut self) -> ScriptedReply {
+        self.echo_headers = true;
+        self
+    }
+
+    /// Answer only requests whose body contains `text` (kept apart from the ordered script).
+    pub fn matching(mut self, text: impl Into<String>) -> ScriptedReply {
+        self.matching = Some(text.into());
+        self
+    }
+
     /// Read one entry of a `POST /_sandbox/script` body:
-    /// `{"status": 429 | "close", "retry_after": 2, "times": 3, "body": {...}}`.
+    /// `{"status": 429 | "close", "retry_after": 2, "times": 3, "body": {...}, "text": "<html>",
+    /// "pad": 2000000, "cut": true, "echo_headers": true, "match": "user-7"}`.
     pub fn from_json(value: &Value) -> Result<ScriptedReply, String> {
         let entry = value.as_object().ok_or("each entry must be an object")?;
         let status = match entry.get("status") {
@@ -87,20 +137,52 @@ impl ScriptedReply {
         if times == 0 || times > u64::from(u32::MAX) {
             return Err("times must be between 1 and 4294967295".into());
         }
-        if let Some(unknown) = entry
-            .keys()
-            .find(|k| !matches!(k.as_str(), "status" | "retry_after" | "times" | "body"))
-        {
+        if let Some(unknown) = entry.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "status"
+                    | "retry_after"
+                    | "times"
+                    | "body"
+                    | "text"
+                    | "pad"
+                    | "cut"
+                    | "echo_headers"
+                    | "match"
+            )
+        }) {
             return Err(format!("unknown key {unknown:?}"));
+        }
+        let flag = |key: &str| match entry.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(format!("{key} must be true or false")),
+        };
+        let text = |key: &str| match entry.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("{key} must be a string")),
+        };
+        let pad = count("pad")?;
+        if pad.is_some_and(|p| p > MAX_PAD as u64) {
+            return Err(format!("pad must be at most {MAX_PAD} bytes"));
         }
         Ok(ScriptedReply {
             status,
             retry_after: count("retry_after")?,
             times: times as u32,
             body: entry.get("body").cloned(),
+            text: text("text")?,
+            pad: pad.map(|p| p as usize),
+            cut: flag("cut")?,
+            echo_headers: flag("echo_headers")?,
+            matching: text("match")?,
         })
     }
 }
+
+/// The largest `pad` a script may ask for.
+pub const MAX_PAD: usize = 64 << 20;
 
 /// What the fault layer decided for one request.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +196,8 @@ pub enum Fault {
 /// The mutable fault state, behind the sandbox's lock.
 pub struct Faults {
     script: VecDeque<ScriptedReply>,
+    /// Entries with `matching`, consulted before the ordered script.
+    targeted: Vec<ScriptedReply>,
     rng: fastrand::Rng,
     fail_rate: f64,
     throttle: Option<Throttle>,
@@ -139,6 +223,7 @@ impl Faults {
         });
         Faults {
             script: VecDeque::new(),
+            targeted: Vec::new(),
             rng,
             fail_rate: fail_rate.clamp(0.0, 1.0),
             throttle,
@@ -146,22 +231,46 @@ impl Faults {
     }
 
     pub fn push_script(&mut self, entries: Vec<ScriptedReply>) {
-        self.script.extend(entries.into_iter().map(|e| {
+        for e in entries {
             let times = e.times;
-            e.times(times)
-        }));
+            let e = e.times(times);
+            if e.matching.is_some() {
+                self.targeted.push(e);
+            } else {
+                self.script.push_back(e);
+            }
+        }
     }
 
     pub fn clear_script(&mut self) {
         self.script.clear();
+        self.targeted.clear();
     }
 
     pub fn script_len(&self) -> usize {
-        self.script.iter().map(|e| e.times as usize).sum()
+        self.script
+            .iter()
+            .chain(&self.targeted)
+            .map(|e| e.times as usize)
+            .sum()
     }
 
-    /// The next scripted reply, if any (consumes one use of it).
-    pub fn next_scripted(&mut self) -> Option<ScriptedReply> {
+    /// The next scripted reply for a request with this body, if any (consumes one use of it): a
+    /// targeted entry whose text the body contains, else the front of the ordered script.
+    pub fn next_scripted(&mut self, body: &[u8]) -> Option<ScriptedReply> {
+        if let Some(at) = self.targeted.iter().position(|e| {
+            e.matching
+                .as_deref()
+                .is_some_and(|m| memchr::memmem::find(body, m.as_bytes()).is_some())
+        }) {
+            let entry = &mut self.targeted[at];
+            let reply = entry.clone();
+            entry.times -= 1;
+            if entry.times == 0 {
+                self.targeted.remove(at);
+            }
+            return Some(reply);
+        }
         let front = self.script.front_mut()?;
         let reply = front.clone();
         front.times -= 1;
@@ -209,18 +318,43 @@ mod tests {
         ]);
         assert_eq!(f.script_len(), 3);
         assert_eq!(
-            f.next_scripted().map(|r| r.status),
+            f.next_scripted(b"").map(|r| r.status),
             Some(ScriptedStatus::Code(429))
         );
         assert_eq!(
-            f.next_scripted().map(|r| r.status),
+            f.next_scripted(b"").map(|r| r.status),
             Some(ScriptedStatus::Code(429))
         );
         assert_eq!(
-            f.next_scripted().map(|r| r.status),
+            f.next_scripted(b"").map(|r| r.status),
             Some(ScriptedStatus::Close)
         );
-        assert_eq!(f.next_scripted(), None);
+        assert_eq!(f.next_scripted(b""), None);
+    }
+
+    #[test]
+    fn targeted_entries_answer_only_their_entity_and_jump_the_queue() {
+        let mut f = Faults::new(0.0, None, Some(1));
+        f.push_script(vec![
+            ScriptedReply::status(500),
+            ScriptedReply::status(503).matching("stuck").times(2),
+        ]);
+        assert_eq!(f.script_len(), 3);
+        let code = |r: Option<ScriptedReply>| r.map(|r| r.status);
+        assert_eq!(
+            code(f.next_scripted(b"{\"id\":\"stuck\"}")),
+            Some(ScriptedStatus::Code(503))
+        );
+        assert_eq!(
+            code(f.next_scripted(b"{\"id\":\"free\"}")),
+            Some(ScriptedStatus::Code(500))
+        );
+        assert_eq!(code(f.next_scripted(b"{\"id\":\"free\"}")), None);
+        assert_eq!(
+            code(f.next_scripted(b"stuck")),
+            Some(ScriptedStatus::Code(503))
+        );
+        assert_eq!(code(f.next_scripted(b"stuck")), None);
     }
 
     #[test]
@@ -259,5 +393,20 @@ mod tests {
         assert!(ScriptedReply::from_json(&serde_json::json!({"status":42})).is_err());
         assert!(ScriptedReply::from_json(&serde_json::json!({"status":500,"times":0})).is_err());
         assert!(ScriptedReply::from_json(&serde_json::json!([1])).is_err());
+        let html = ScriptedReply::from_json(&serde_json::json!({"status":207,"text":"<html>",
+            "pad":4096,"cut":true,"echo_headers":true,"match":"u1"}));
+        assert_eq!(
+            html,
+            Ok(ScriptedReply::status(207)
+                .text("<html>")
+                .pad(4096)
+                .cut()
+                .echo_headers()
+                .matching("u1"))
+        );
+        assert!(ScriptedReply::from_json(&serde_json::json!({"status":207,"cut":1})).is_err());
+        assert!(
+            ScriptedReply::from_json(&serde_json::json!({"status":207,"pad":1u64<<40})).is_err()
+        );
     }
 }

@@ -16,7 +16,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 pub use wire::reason;
-use wire::{content_length, expects_continue, find, parse_head, request_length, write_reply};
+use wire::{
+    content_length, expects_continue, find, parse_head, request_length, write_cut_reply,
+    write_reply,
+};
 
 /// Longest request head (request line and headers).
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -73,6 +76,12 @@ pub enum Reply {
     },
     /// Drop the connection without answering (a simulated reset).
     Close,
+    /// Announce the whole body, send its first half, then drop the connection (a reset mid-body).
+    Cut {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    },
 }
 
 /// The application behind the server.
@@ -231,6 +240,15 @@ impl Connection {
             let pending = request_length(&request).unwrap_or(0);
             match handler.handle(request) {
                 Reply::Close => {
+                    let _ = self.stream.shutdown(Shutdown::Both);
+                    return Ok(());
+                }
+                Reply::Cut {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    write_cut_reply(&mut self.stream, status, &headers, &body)?;
                     let _ = self.stream.shutdown(Shutdown::Both);
                     return Ok(());
                 }

@@ -16,7 +16,11 @@
 //!
 //! Endpoints: `POST /api/v2/entity`, `POST /api/v2/batch`, `POST /api/v1/metrics` (no auth),
 //! `GET /api/v1/accounts/region`, and for tests `GET /_sandbox/state`, `POST /_sandbox/script`
-//! (a JSON array of `{"status": 429 | "close", "retry_after": 2, "times": 3, "body": {...}}`),
+//! (a JSON array of `{"status": 429 | "close", "retry_after": 2, "times": 3, "body": {...}}`, with
+//! the fault keys `"text"` (a raw body, sent as HTML), `"pad"` (pad the body to N bytes), `"cut"`
+//! (announce the whole body, send half, drop the connection), `"echo_headers"` (append the request's
+//! headers, `Authorization` included, to the body) and `"match"` (answer only requests whose body
+//! contains this text, ahead of the queue)),
 //! `POST /_sandbox/reset`. Order of checks on the API endpoints: latency, scripted reply, Basic auth
 //! (401), throttle (429 + `Retry-After`), injected 5xx, size (413), JSON envelope (400), schema
 //! (400 for entity, 207 with `batch_index` for batch), then the workspace applies what passed.

@@ -68,9 +68,35 @@ pub(super) fn write_reply(
     body: &[u8],
     close: bool,
 ) -> io::Result<()> {
+    let mut bytes = head(status, headers, body.len(), close);
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes)?;
+    stream.flush()
+}
+
+/// Write a reply's head announcing all of `body`, then only its first half (the caller drops the
+/// connection next).
+pub(super) fn write_cut_reply(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&'static str, String)],
+    body: &[u8],
+) -> io::Result<()> {
+    let mut bytes = head(status, headers, body.len(), true);
+    bytes.extend_from_slice(&body[..body.len() / 2]);
+    stream.write_all(&bytes)?;
+    stream.flush()
+}
+
+fn head(status: u16, headers: &[(&'static str, String)], len: usize, close: bool) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    out.push_str("Content-Type: application/json\r\n");
-    out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        out.push_str("Content-Type: application/json\r\n");
+    }
+    out.push_str(&format!("Content-Length: {len}\r\n"));
     for (name, value) in headers {
         out.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -78,10 +104,7 @@ pub(super) fn write_reply(
         out.push_str("Connection: close\r\n");
     }
     out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(body);
-    stream.write_all(&bytes)?;
-    stream.flush()
+    out.into_bytes()
 }
 
 /// The reason phrase of a status code.
