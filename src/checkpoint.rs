@@ -19,14 +19,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use fingerprint::{Fingerprint, HEAD_BYTES};
-pub use journal::{Journal, Kind};
+pub use journal::{Journal, Kind, Release};
 pub use session::Session;
 pub use settings::RunSettings;
 
 /// What the `format` field of every checkpoint file says.
 pub const FORMAT: &str = "cio-replay checkpoint";
-/// The checkpoint layout version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The checkpoint layout version this build writes. Version 2 added the settled ranges above the
+/// watermark ([`InputProgress::settled`]); version 1 files (without them) are read as they are.
+pub const VERSION: u32 = 2;
+
+/// The oldest layout version this build reads.
+const OLDEST_READABLE: u32 = 1;
 
 /// Why a checkpoint cannot be started, resumed or written. Every message names the file at fault
 /// and what to do.
@@ -36,11 +40,8 @@ pub enum CheckpointError {
         "standard input cannot be resumed (it cannot be read again): save it to a file and give that file, or drop --checkpoint"
     )]
     Stdin,
-    #[error("{path}: {source}")]
-    Input {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Input { path: String, error: std::io::Error },
     #[error(
         "--resume needs a checkpoint, but {path} does not exist: run without --resume to start"
     )]
@@ -83,11 +84,10 @@ pub enum CheckpointError {
         expected: u64,
         found: u64,
     },
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// A file of the run (the checkpoint, or the dead-letter file it covers) could not be read or
+    /// written. The OS error is part of the message, not a source, so it is shown once.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
 }
 
 /// How far one input is settled.
@@ -98,6 +98,22 @@ pub struct InputProgress {
     pub watermark: u64,
     /// The whole input was read and every record in it settled.
     pub finished: bool,
+    /// Records above the watermark that are settled too (and counted): sorted, disjoint,
+    /// non-adjacent half-open ranges `[start, end)`, all above the watermark. A record waiting for
+    /// retries holds the watermark back, but not what settled after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<[u64; 2]>,
+}
+
+impl InputProgress {
+    /// Whether record `index` is settled (finished input, below the watermark, or in a range).
+    pub fn covers(&self, index: u64) -> bool {
+        if self.finished || index < self.watermark {
+            return true;
+        }
+        let after = self.settled.partition_point(|r| r[0] <= index);
+        after > 0 && index < self.settled[after - 1][1]
+    }
 }
 
 /// The counts over every settled record below the watermarks (summed over all runs so far).
@@ -163,6 +179,7 @@ impl Checkpoint {
                     fingerprint,
                     watermark: 0,
                     finished: false,
+                    settled: Vec::new(),
                 })
                 .collect(),
             counters: Counters::default(),
@@ -187,7 +204,7 @@ impl Checkpoint {
             } else {
                 CheckpointError::Io {
                     path: shown.clone(),
-                    source,
+                    error: source,
                 }
             }
         })?;
@@ -206,7 +223,7 @@ impl Checkpoint {
                 checkpoint.format
             )));
         }
-        if checkpoint.version != VERSION {
+        if !(OLDEST_READABLE..=VERSION).contains(&checkpoint.version) {
             return Err(corrupt(format!(
                 "layout version {} (written by cio-replay {}), this cio-replay reads version {VERSION}",
                 checkpoint.version, checkpoint.tool_version
@@ -264,9 +281,7 @@ impl Checkpoint {
 
     /// Whether record `index` of input `input` was settled by an earlier run (skip it).
     pub fn is_settled(&self, input: usize, index: u64) -> bool {
-        self.inputs
-            .get(input)
-            .is_some_and(|i| i.finished || index < i.watermark)
+        self.inputs.get(input).is_some_and(|i| i.covers(index))
     }
 
     /// Write this checkpoint to `path` atomically: a temporary file in the same directory, fsynced,
@@ -276,7 +291,7 @@ impl Checkpoint {
         self.written_at = now();
         let io = |source: std::io::Error| CheckpointError::Io {
             path: path.display().to_string(),
-            source,
+            error: source,
         };
         let mut text = serde_json::to_vec_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
         text.push(b'\n');
@@ -353,7 +368,7 @@ fn restore_dead_letter(
 ) -> Result<(), CheckpointError> {
     let io = |source: std::io::Error| CheckpointError::Io {
         path: dead_letter.display().to_string(),
-        source,
+        error: source,
     };
     let found = match std::fs::metadata(dead_letter) {
         Ok(meta) => meta.len(),

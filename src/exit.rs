@@ -13,8 +13,13 @@ pub enum Exit {
     Usage,
     /// Customer.io refused the credentials (401/403); stopped at once, resumable.
     Auth,
-    /// Interrupted by Ctrl-C; checkpoint written, resumable.
+    /// Interrupted by Ctrl-C or SIGTERM before every record read was settled; checkpoint
+    /// written, resumable.
     Interrupted,
+    /// Stopped by a local error after sending began: a dead-letter, receipt or checkpoint file
+    /// could not be written. Requests in flight settled, the last valid checkpoint stays;
+    /// resumable once the file can be written again.
+    LocalError,
 }
 
 impl Exit {
@@ -26,6 +31,7 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Auth => 3,
             Exit::Interrupted => 130,
+            Exit::LocalError => 4,
         }
     }
 
@@ -86,12 +92,15 @@ mod tests {
         assert_eq!(Exit::Usage.code(), 2);
         assert_eq!(Exit::Auth.code(), 3);
         assert_eq!(Exit::Interrupted.code(), 130);
+        assert_eq!(Exit::LocalError.code(), 4);
     }
 
     #[test]
     fn worst_prefers_the_more_serious() {
         assert_eq!(Exit::Success.worst(Exit::Partial), Exit::Partial);
         assert_eq!(Exit::Auth.worst(Exit::Partial), Exit::Auth);
+        // A local error stops the run through the stop flag: it names the cause, not Ctrl-C.
+        assert_eq!(Exit::Interrupted.worst(Exit::LocalError), Exit::LocalError);
     }
 
     #[test]

@@ -91,15 +91,6 @@ fn on_signal() {
     }
 }
 
-/// The exit for a run that stopped: [`Exit::Interrupted`] when the flag was raised, else `done`.
-pub fn exit_after(flag: &StopFlag, done: Exit) -> Exit {
-    if flag.is_raised() {
-        Exit::Interrupted.worst(done)
-    } else {
-        done
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,15 +103,6 @@ mod tests {
         flag.raise();
         assert!(seen.is_raised());
         assert!(flag.as_atomic().load(Ordering::SeqCst));
-    }
-
-    #[test]
-    fn interrupted_outranks_everything_but_nothing_when_not_raised() {
-        let flag = StopFlag::new();
-        assert_eq!(exit_after(&flag, Exit::Partial), Exit::Partial);
-        flag.raise();
-        assert_eq!(exit_after(&flag, Exit::Success), Exit::Interrupted);
-        assert_eq!(exit_after(&flag, Exit::Partial), Exit::Interrupted);
     }
 
     #[test]

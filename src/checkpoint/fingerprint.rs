@@ -35,14 +35,14 @@ impl Fingerprint {
         }
         let io_err = |source: std::io::Error| CheckpointError::Input {
             path: shown.clone(),
-            source,
+            error: source,
         };
         let file = File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
         if meta.is_dir() {
             return Err(CheckpointError::Input {
                 path: shown.clone(),
-                source: std::io::Error::other("is a directory, not a file"),
+                error: std::io::Error::other("is a directory, not a file"),
             });
         }
         let mut hasher = Sha256::new();

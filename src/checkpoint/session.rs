@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::{Value, json};
 
+use super::journal::Release;
 use super::{Checkpoint, Counters, Journal, Kind, RunSettings};
 use crate::cli::SendArgs;
 use crate::exit::{Exit, Fatal};
-use crate::send::{Settled, Settlement};
+use crate::send::{Coverage, Ledger, Settled, Settlement};
 
 /// How often the checkpoint is rewritten while a run goes on (and always at its end). A crash
 /// repeats at most the work of this long, plus the requests in flight.
@@ -52,12 +52,9 @@ impl Session {
         let checkpoint = super::open(path, d.resume, &args.input.files, settings, dead_letter)
             .map_err(|e| usage(e.to_string()))?;
         let earlier = checkpoint.counters;
-        let mut journal = Journal::new(checkpoint, Some(path.clone()), EVERY);
+        let mut journal = Journal::new(checkpoint, Some(path.clone()), EVERY, Release::AtOnce);
         // Write it at once: from here on a checkpoint exists, fresh or not.
-        journal
-            .advance(&[])
-            .map_err(|e| usage(e.to_string()))
-            .context("writing the checkpoint")?;
+        journal.advance(&[]).map_err(|e| usage(e.to_string()))?;
         Ok(Some(Session {
             journal,
             earlier,
@@ -71,8 +68,8 @@ impl Session {
         self.journal.checkpoint().is_settled(input, index)
     }
 
-    /// A record is settled; its dead-letter line (if any) is written once the watermark passes it.
-    pub fn on_record(&mut self, settlement: &Settlement) {
+    /// A record is settled: count it and write its dead-letter line (if any).
+    pub fn on_record(&mut self, settlement: &Settlement) -> anyhow::Result<()> {
         let kind = match &settlement.result {
             Settled::Accepted => Kind::Accepted,
             Settled::Skipped { .. } => Kind::Skipped,
@@ -90,34 +87,26 @@ impl Session {
             )
             .into_bytes()
         });
-        if line.is_some() {
-            self.dead_letters += 1;
-        }
+        let lines = u64::from(line.is_some());
         let r = &settlement.record;
-        self.journal.settled(r.input, r.index, kind, line);
+        self.journal.settled(r.input, r.index, kind, line)?;
+        self.dead_letters += lines;
+        Ok(())
     }
 
-    /// Watermarks moved: write the dead letters they cover and, now and then, the checkpoint.
-    pub fn on_settled(&mut self, watermarks: &[(usize, u64)]) -> anyhow::Result<()> {
-        self.journal
-            .advance(watermarks)
-            .context("writing the checkpoint")
+    /// Records settled: now and then (every [`EVERY`]), write the checkpoint covering them.
+    pub fn on_progress(&mut self, ledger: &Ledger) -> anyhow::Result<()> {
+        Ok(self.journal.cover_if_due(|| ledger.coverage())?)
     }
 
     /// The run ended; `complete` when every input was read to its end and nothing was left
-    /// unsettled. Writes the final checkpoint and returns the counts over all runs.
-    pub fn finish(
-        &mut self,
-        complete: bool,
-        watermarks: &[(usize, u64)],
-    ) -> anyhow::Result<Counters> {
-        self.journal
-            .advance(watermarks)
-            .and_then(|()| self.journal.finish(complete))
-            .context("writing the checkpoint")
+    /// unsettled; `coverage` is the sender's final ledger. Writes the final checkpoint (unless a
+    /// write failed earlier: then the last one written stays) and returns the counts over all runs.
+    pub fn finish(&mut self, complete: bool, coverage: &[Coverage]) -> anyhow::Result<Counters> {
+        Ok(self.journal.finish(complete, coverage)?)
     }
 
-    /// Dead-letter lines produced by this run (written, or held until the watermark passes).
+    /// Dead-letter lines produced by this run.
     pub fn dead_letters(&self) -> u64 {
         self.dead_letters
     }
@@ -176,7 +165,7 @@ impl Session {
                 "finished": cp.finished,
                 "earlier_runs": self.earlier,
                 "all_runs": cp.counters,
-                "watermarks": cp.inputs.iter().map(|i| json!({"input": i.fingerprint.path, "watermark": i.watermark, "finished": i.finished})).collect::<Vec<_>>(),
+                "watermarks": cp.inputs.iter().map(|i| json!({"input": i.fingerprint.path, "watermark": i.watermark, "settled_above": i.settled, "finished": i.finished})).collect::<Vec<_>>(),
             }
         })
     }

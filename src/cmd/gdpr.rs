@@ -277,6 +277,27 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     } else {
         "complete".to_string()
     };
+    // A receipt or checkpoint that could not be written stopped the run: nothing more is written.
+    let local_error = book.borrow_mut().error.take();
+    if let Some(e) = local_error {
+        let s = &report.stats;
+        eprintln!(
+            "{name}: stopped by a local error after {} accepted, {} rejected, {} failed ({} request{} this run)",
+            s.accepted,
+            s.rejected,
+            s.failed,
+            s.requests,
+            plural(s.requests)
+        );
+        let resume = if d.checkpoint.is_some() {
+            "the checkpoint covers the people settled before it; fix that and run the same \
+             command with --resume"
+        } else {
+            "the receipt is incomplete; fix that and run the list again (deleting or suppressing \
+             someone twice is accepted)"
+        };
+        return Err(Fatal::new(Exit::LocalError, format!("stopped: {e:#}; {resume}")).into());
+    }
     // Every person gets a row: those handed to the sender but never settled, then those never read.
     {
         let mut b = book.borrow_mut();
@@ -305,12 +326,9 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             }
         }
     }
-    let mut book = Rc::try_unwrap(book)
+    let book = Rc::try_unwrap(book)
         .map_err(|_| anyhow::anyhow!("internal: receipt still shared"))?
         .into_inner();
-    if let Some(e) = book.error.take() {
-        return Err(e.context("writing the receipt"));
-    }
     let complete = ending == "complete" && changed.get() == 0;
     let (receipt, job_end) = book.close(&report.watermarks)?;
     let receipt_path = receipt.path().to_path_buf();
@@ -410,7 +428,12 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     } else {
         Exit::Success
     };
-    Ok(crate::interrupt::exit_after(&stop_flag, exit))
+    // A stop after everyone was settled changed nothing: the job is complete.
+    Ok(if report.stopped_early {
+        Exit::Interrupted.worst(exit)
+    } else {
+        exit
+    })
 }
 
 fn mode_name(mode: Mode) -> &'static str {

@@ -72,6 +72,10 @@ fn exit_status_section() -> String {
             Exit::Interrupted,
             "Interrupted (Ctrl\\-C); checkpoint written, resumable.",
         ),
+        (
+            Exit::LocalError,
+            "Stopped by a local error after sending began (a dead\\-letter, receipt or checkpoint file could not be written); the last checkpoint stays valid, resumable.",
+        ),
     ];
     let mut section = String::from(".SH \"EXIT STATUS\"\n");
     for (exit, meaning) in rows {

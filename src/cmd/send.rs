@@ -20,7 +20,9 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
-use crate::send::{DeliveryReport, DeliveryStats, Hooks, HttpTransport, Settlement, deliver};
+use crate::send::{
+    DeliveryReport, DeliveryStats, Hooks, HttpTransport, Ledger, Settlement, deliver,
+};
 use crate::summary::{RequestPlan, Summary, TextOptions};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -165,12 +167,14 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         started.elapsed().as_secs_f64(),
     );
     summary.safety = Some(safety);
+    // A local error (a file that could not be written) stopped the run like a Ctrl-C: the
+    // summary still comes, the exit says why.
+    let mut local_error = hooks.error.take();
     if let Some(session) = hooks.session.as_mut() {
-        let complete = !report.stopped_early && report.halted.is_none() && hooks.error.is_none();
-        session.finish(complete, &report.watermarks)?;
-    }
-    if let Some(err) = hooks.error.take() {
-        return Err(err);
+        let complete = report.is_complete() && local_error.is_none();
+        if let Err(e) = session.finish(complete, &report.coverage) {
+            local_error.get_or_insert(e);
+        }
     }
     let path_text = hooks.dead_letter.path().display().to_string();
     let written = hooks
@@ -184,7 +188,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             request_estimate: false,
         };
         eprint!("{}", summary.render_text("send", options));
-        eprint!("{}", delivery_text(&report, dead));
+        eprint!("{}", delivery_text(&report, dead, hooks.session.is_some()));
         if let Some(session) = &hooks.session {
             eprint!("{}", session.text());
         }
@@ -205,6 +209,16 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     if let Some(mut sb) = sandbox {
         sb.stop();
     }
+    if let Some(err) = local_error {
+        let resume = if hooks.session.is_some() {
+            "the checkpoint covers what was settled before it; fix that and run the same command \
+             with --resume"
+        } else {
+            "without --checkpoint a stopped run cannot be resumed: fix that and run it again (events \
+             de-duplicate by id)"
+        };
+        return Err(Fatal::new(Exit::LocalError, format!("stopped: {err:#}; {resume}")).into());
+    }
     let exit = exit_of(&report)?;
     Ok(hooks.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
 }
@@ -213,7 +227,8 @@ fn exit_of(report: &DeliveryReport) -> Result<Exit> {
     if let Some(halt) = &report.halted {
         return Err(Fatal::new(halt.exit, halt.message.clone()).into());
     }
-    if report.stopped_early {
+    if !report.is_complete() {
+        // Stopped (or, should it ever happen, ended) with records read but not settled.
         return Ok(Exit::Interrupted);
     }
     let s: &DeliveryStats = &report.stats;
@@ -254,34 +269,36 @@ struct SendHooks {
     session: Option<Session>,
     dead_letter: DeadLetter,
     progress: SendProgress,
-    /// The first error writing a dead letter; the run stops reading when it happens.
+    /// The first error writing a dead letter or the checkpoint; the run stops as on Ctrl-C.
     error: Option<anyhow::Error>,
     stop: Arc<AtomicBool>,
 }
 
-impl Hooks for SendHooks {
-    fn on_record(&mut self, settlement: &Settlement) {
-        if let Some(session) = self.session.as_mut() {
-            session.on_record(settlement);
-            return;
-        }
-        if let Err(e) = self.dead_letter.record(settlement) {
-            if self.error.is_none() {
-                self.error = Some(e);
-                self.stop.store(true, Ordering::SeqCst);
-            }
+impl SendHooks {
+    /// Keep the first local error and stop the run as a Ctrl-C would.
+    fn check(&mut self, result: Result<()>) {
+        if let Err(e) = result
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+            self.stop.store(true, Ordering::SeqCst);
         }
     }
+}
 
-    fn on_settled(&mut self, watermarks: &[(usize, u64)]) {
-        let Some(session) = self.session.as_mut() else {
-            return;
+impl Hooks for SendHooks {
+    fn on_record(&mut self, settlement: &Settlement) {
+        let result = match self.session.as_mut() {
+            Some(session) => session.on_record(settlement),
+            None => self.dead_letter.record(settlement),
         };
-        if let Err(e) = session.on_settled(watermarks) {
-            if self.error.is_none() {
-                self.error = Some(e);
-                self.stop.store(true, Ordering::SeqCst);
-            }
+        self.check(result);
+    }
+
+    fn on_progress(&mut self, ledger: &Ledger) {
+        if let Some(session) = self.session.as_mut() {
+            let result = session.on_progress(ledger);
+            self.check(result);
         }
     }
 

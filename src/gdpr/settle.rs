@@ -186,7 +186,7 @@ impl Book {
                     RowOutcome::Failed => Kind::Failed,
                     RowOutcome::Invalid => Kind::Invalid,
                 };
-                journal.settled(key.0, key.1, kind, Some(bytes.clone()));
+                journal.settled(key.0, key.1, kind, Some(bytes.clone()))?;
                 unreleased.insert(key, (bytes, outcome));
                 Ok(())
             }
@@ -251,9 +251,7 @@ impl Book {
                         unreleased.remove(&key);
                     }
                 }
-                journal
-                    .advance(watermarks)
-                    .context("writing the checkpoint")
+                Ok(journal.advance(watermarks)?)
             }
         }
     }
@@ -310,8 +308,7 @@ impl Book {
             } => {
                 journal
                     .advance(watermarks)
-                    .and_then(|()| journal.finish(false))
-                    .context("writing the checkpoint")?;
+                    .and_then(|()| journal.finish(false, &[]))?;
                 let cp = journal.checkpoint().clone();
                 drop(journal);
                 let path = PathBuf::from(&cp.dead_letter.path);

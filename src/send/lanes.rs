@@ -10,7 +10,9 @@
 //! lane that *owns* it and how many it has (`Owners`); an entity with none is *free* and
 //! forgotten. Operations are routed in input order:
 //!
-//! - none of its entities is owned: it goes to the *home* lane of its first entity (a hash);
+//! - none of its entities is owned: it goes to the *home* lane of its first entity (a hash), or,
+//!   when that lane is *waiting* (a request of it waits out a retry, or it waits for a span), to
+//!   the next lane that is not: one stuck batch does not hold back the work of other entities;
 //! - every owned entity is owned by one lane: it goes to that lane, behind their earlier work
 //!   (so a relationship change joins the lane of its busy object or person, and rides in that
 //!   lane's batches like any other operation);
@@ -50,6 +52,7 @@ use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
@@ -69,6 +72,19 @@ pub enum Route {
 pub(crate) struct Owners {
     lanes: usize,
     map: Mutex<HashMap<u64, Owner>>,
+    /// Per lane: it is waiting (retry backoff, `Retry-After`, a span): free entities go elsewhere.
+    waiting: Vec<AtomicBool>,
+}
+
+/// Marks a lane as waiting until dropped (see [`Owners::waiting`]).
+pub(crate) struct Waiting<'a> {
+    flag: &'a AtomicBool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.flag.store(false, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,10 +95,37 @@ struct Owner {
 
 impl Owners {
     pub fn new(lanes: usize) -> Owners {
+        let lanes = lanes.max(1);
         Owners {
-            lanes: lanes.max(1),
+            lanes,
             map: Mutex::new(HashMap::new()),
+            waiting: (0..lanes).map(|_| AtomicBool::new(false)).collect(),
         }
+    }
+
+    /// Lane `lane` waits (for a retry, or for other lanes) until the guard is dropped: operations
+    /// of free entities go to other lanes meanwhile.
+    pub fn waiting(&self, lane: usize) -> Option<Waiting<'_>> {
+        let flag = self.waiting.get(lane)?;
+        flag.store(true, Ordering::Relaxed);
+        Some(Waiting { flag })
+    }
+
+    /// Whether lane `lane` is waiting (see [`Owners::waiting`]).
+    pub fn is_waiting(&self, lane: usize) -> bool {
+        self.waiting
+            .get(lane)
+            .is_some_and(|w| w.load(Ordering::Relaxed))
+    }
+
+    /// The home lane of `hash`, or the next lane after it that is not waiting (the home lane when
+    /// all are).
+    fn free_lane(&self, hash: u64) -> usize {
+        let home = lane_of(hash, self.lanes);
+        (0..self.lanes)
+            .map(|step| (home + step) % self.lanes)
+            .find(|n| !self.waiting[*n].load(Ordering::Relaxed))
+            .unwrap_or(home)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Owner>> {
@@ -108,7 +151,7 @@ impl Owners {
             }
         }
         let route = match busy.as_slice() {
-            [] => Route::Lane(keys.first().map_or(0, |h| lane_of(*h, self.lanes))),
+            [] => Route::Lane(keys.first().map_or(0, |h| self.free_lane(*h))),
             [one] => Route::Lane(*one),
             _ => Route::Span(busy),
         };
@@ -297,6 +340,30 @@ mod tests {
         let one = Owners::new(1);
         assert_eq!(one.assign(&[person, object]), Route::Lane(0));
         assert_eq!(one.busy(), 0);
+    }
+
+    #[test]
+    fn free_entities_avoid_a_waiting_lane_and_busy_ones_stay_with_it() {
+        let owners = Owners::new(3);
+        let (a, b) = two_homes(3);
+        let home = lane_of(a, 3);
+        assert_eq!(owners.assign(&[a]), Route::Lane(home));
+        let waiting = owners.waiting(home);
+        // `a` is busy there: its order matters more than the wait.
+        assert_eq!(owners.assign(&[a]), Route::Lane(home));
+        // A free entity whose home is the waiting lane goes to the next lane.
+        let c = (0..)
+            .map(|i| hash_key(&format!("person|{i}")))
+            .find(|h| lane_of(*h, 3) == home && *h != a)
+            .unwrap_or(0);
+        assert_eq!(owners.assign(&[c]), Route::Lane((home + 1) % 3));
+        assert_eq!(owners.assign(&[b]), Route::Lane(lane_of(b, 3)));
+        drop(waiting);
+        let d = (0..)
+            .map(|i| hash_key(&format!("object|x{i}")))
+            .find(|h| lane_of(*h, 3) == home)
+            .unwrap_or(0);
+        assert_eq!(owners.assign(&[d]), Route::Lane(home));
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::track::{Action, Mode};
 
 pub use batch::{BatchLimits, LimitError};
 pub use deliver::deliver;
+pub use ledger::{Coverage, Ledger};
 pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
 
 /// How operations are delivered.
@@ -229,10 +230,23 @@ pub struct DeliveryReport {
     pub elapsed: Duration,
     /// Set when a 401/403 or a redirect stopped the run.
     pub halted: Option<Halt>,
-    /// Set when the stop flag ended reading early.
+    /// Set when the stop flag was raised before the job was done: reading had not reached the
+    /// end of the input, or some records read were still unsettled (`stats.unsent`). A stop
+    /// that comes after everything read was settled at the end of the input is no stop.
     pub stopped_early: bool,
+    /// Reading reached the end of the input.
+    pub read_to_end: bool,
     /// Final watermarks per input (every record below is settled).
     pub watermarks: Vec<(usize, u64)>,
+    /// Final coverage per input read (watermarks and the settled ranges above them).
+    pub coverage: Vec<Coverage>,
+}
+
+impl DeliveryReport {
+    /// Every record of the input was read and settled, and nothing halted the run.
+    pub fn is_complete(&self) -> bool {
+        self.read_to_end && self.stats.unsent == 0 && self.halted.is_none() && !self.stopped_early
+    }
 }
 
 /// What the caller learns while a delivery runs. All calls come from the calling thread.
@@ -241,6 +255,8 @@ pub trait Hooks {
     fn on_record(&mut self, _settlement: &Settlement) {}
     /// These inputs' watermarks moved: `(input, first unsettled record index)`.
     fn on_settled(&mut self, _watermarks: &[(usize, u64)]) {}
+    /// Some records settled (the watermarks may not have moved): `ledger` says which.
+    fn on_progress(&mut self, _ledger: &Ledger) {}
     /// Counts changed (for progress bars).
     fn on_tick(&mut self, _stats: &DeliveryStats) {}
 }

@@ -64,7 +64,12 @@ impl SendProgress {
 }
 
 /// The delivery lines of the human summary.
-pub fn delivery_text(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) -> String {
+/// `resumable`: the run keeps a checkpoint (only then is `--resume` suggested).
+pub fn delivery_text(
+    report: &DeliveryReport,
+    dead_letter: Option<(&str, u64)>,
+    resumable: bool,
+) -> String {
     let s = &report.stats;
     let secs = report.elapsed.as_secs_f64().max(0.001);
     let mut out = String::new();
@@ -92,10 +97,16 @@ pub fn delivery_text(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) 
         );
     }
     if s.unsent > 0 {
+        let then = if resumable {
+            "run the same command with --resume to send them"
+        } else {
+            "without --checkpoint they are sent only by running the whole input again"
+        };
         let _ = writeln!(
             out,
-            "  {} records were not settled (the run stopped early); resume to send them",
-            s.unsent
+            "  {} record{} read but not sent (the run stopped before they settled): {then}",
+            s.unsent,
+            if s.unsent == 1 { "" } else { "s" }
         );
     }
     if let Some((path, n)) = dead_letter.filter(|(_, n)| *n > 0) {

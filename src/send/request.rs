@@ -57,7 +57,7 @@ fn settle_all(ops: Vec<Prepared>, result: &Settled) -> Vec<Settlement> {
 /// Send `ops` as one request (a batch, or a single operation on its own endpoint), with retries,
 /// bisection of whole-batch 400s and 207 handling. Operations left unsent by a halt are dropped
 /// from the result (they stay unsettled in the ledger).
-pub(crate) fn send(shared: &Shared<'_>, mut ops: Vec<Prepared>) -> Vec<Settlement> {
+pub(crate) fn send(shared: &Shared<'_>, lane: usize, mut ops: Vec<Prepared>) -> Vec<Settlement> {
     let endpoint = match ops.as_slice() {
         [one] if one.endpoint != Endpoint::Batch => one.endpoint,
         _ => Endpoint::Batch,
@@ -69,6 +69,9 @@ pub(crate) fn send(shared: &Shared<'_>, mut ops: Vec<Prepared>) -> Vec<Settlemen
         std::mem::take(&mut ops[0].bytes)
     };
     let mut attempt: u32 = 0;
+    // Set from the first retry until this request is settled: the lane is waiting, and work for
+    // other entities goes to other lanes.
+    let mut _waiting = None;
     loop {
         if !shared.rate.acquire(&shared.abort) {
             return Vec::new();
@@ -98,6 +101,9 @@ pub(crate) fn send(shared: &Shared<'_>, mut ops: Vec<Prepared>) -> Vec<Settlemen
                 let wait = retry::delay(attempt, retry_after, fastrand::f64());
                 attempt += 1;
                 bump(&shared.counters.retries, 1);
+                if _waiting.is_none() {
+                    _waiting = shared.owners.waiting(lane);
+                }
                 // A Ctrl-C ends the wait too: these operations stay unsettled (counted as
                 // unsent) and a resume sends them, instead of a clean stop waiting out a long
                 // Retry-After.
@@ -116,8 +122,8 @@ pub(crate) fn send(shared: &Shared<'_>, mut ops: Vec<Prepared>) -> Vec<Settlemen
             }
             Verdict::Split => {
                 let right = ops.split_off(ops.len() / 2);
-                let mut settled = send(shared, ops);
-                settled.extend(send(shared, right));
+                let mut settled = send(shared, lane, ops);
+                settled.extend(send(shared, lane, right));
                 return settled;
             }
             Verdict::Reject => {

@@ -48,6 +48,18 @@ pub(crate) enum LaneMsg {
     },
 }
 
+impl LaneMsg {
+    /// The message will never reach its lane (the run stopped with it in the reader's backlog):
+    /// count its latches down as the lane would have, so no other lane waits for it forever.
+    pub(crate) fn abandon(self) {
+        match self {
+            LaneMsg::Ops(_) => {}
+            LaneMsg::Hold { ready, .. } => ready.count_down(),
+            LaneMsg::Lead { released, .. } => released.count_down(),
+        }
+    }
+}
+
 /// A countdown latch.
 pub(crate) struct Latch {
     count: Mutex<usize>,
@@ -144,6 +156,8 @@ impl Shared<'_> {
 /// One lane's state: its pending batch and the spans of other lanes it holds entities for.
 struct Lane<'s, 'a> {
     shared: &'s Shared<'a>,
+    /// This lane's number.
+    index: usize,
     out: Sender<Vec<Settlement>>,
     pending: Vec<Prepared>,
     fill: Fill,
@@ -168,7 +182,7 @@ impl Lane<'_, '_> {
             .iter_mut()
             .map(|op| (op.info.input, op.info.index, std::mem::take(&mut op.keys)))
             .collect();
-        let settled = send(self.shared, ops);
+        let settled = send(self.shared, self.index, ops);
         if settled.len() == keys.len() {
             for (_, _, k) in &keys {
                 self.shared.owners.settle(k);
@@ -209,11 +223,12 @@ impl Lane<'_, '_> {
         keys.iter().any(|k| self.pending_keys.contains(k))
     }
 
-    /// Wait until every span held here over one of `keys` is settled.
+    /// Wait until every span held here over one of `keys` is settled (marked as waiting meanwhile).
     fn wait_held(&mut self, keys: &[u64]) {
         self.held.retain(|(_, latch)| !latch.is_open());
         for (held, latch) in &self.held {
-            if held.iter().any(|k| keys.contains(k)) {
+            if held.iter().any(|k| keys.contains(k)) && !latch.is_open() {
+                let _waiting = self.shared.owners.waiting(self.index);
                 latch.wait();
             }
         }
@@ -262,7 +277,10 @@ impl Lane<'_, '_> {
     fn lead(&mut self, op: Prepared, ready: Arc<Latch>, released: Arc<Latch>) {
         let _release = CountDownOnDrop(released);
         self.wait_held(&op.keys);
-        ready.wait();
+        if !ready.is_open() {
+            let _waiting = self.shared.owners.waiting(self.index);
+            ready.wait();
+        }
         if too_big(self.shared, &op) {
             self.refuse(op);
         } else if self.shared.stopping() {
@@ -283,9 +301,15 @@ impl Lane<'_, '_> {
 }
 
 /// Run one lane until its channel closes.
-pub(crate) fn run_lane(shared: &Shared<'_>, rx: Receiver<LaneMsg>, out: Sender<Vec<Settlement>>) {
+pub(crate) fn run_lane(
+    shared: &Shared<'_>,
+    index: usize,
+    rx: Receiver<LaneMsg>,
+    out: Sender<Vec<Settlement>>,
+) {
     let mut lane = Lane {
         shared,
+        index,
         out,
         pending: Vec::new(),
         fill: Fill::default(),
