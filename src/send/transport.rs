@@ -12,11 +12,15 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use crate::secret::Secret;
 use crate::track::Endpoint;
 
+/// The most of a reply's body that is read; a longer body is [`BodyError::TooLarge`].
+pub const READ_LIMIT: u64 = 1 << 20;
+
 /// What the server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
-    /// The response body (at most 1 MiB is read).
+    /// The response body, read whole (at most [`READ_LIMIT`] bytes, else the reply is
+    /// [`TransportError::Unreadable`]).
     pub body: String,
     /// `Retry-After`, as a delay (seconds or an HTTP date), when present and readable.
     pub retry_after: Option<Duration>,
@@ -32,13 +36,33 @@ impl Reply {
     }
 }
 
-/// Why a request got no reply at all.
+/// Why a request got no reply at all, or a reply whose body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("network error: {0}")]
     Network(String),
+    /// The status and headers arrived, the body did not (in full): what the server meant is
+    /// unknown beyond its status.
+    #[error("{status} with an unreadable body: {why}")]
+    Unreadable {
+        status: u16,
+        retry_after: Option<Duration>,
+        why: BodyError,
+    },
+}
+
+/// Why a reply's body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("larger than the {0}-byte read limit")]
+    TooLarge(u64),
+    /// The connection broke (or timed out) before the end of the body.
+    #[error("cut off before its end ({0})")]
+    Cut(String),
+    #[error("not UTF-8 text")]
+    NotUtf8,
 }
 
 /// Something that posts a JSON body to an endpoint. Shared by all lanes at once.
@@ -158,12 +182,24 @@ impl Transport for HttpTransport {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let body = response
+        let read = response
             .body_mut()
             .with_config()
-            .limit(1 << 20)
-            .read_to_string()
-            .unwrap_or_default();
+            .limit(READ_LIMIT)
+            .read_to_vec();
+        let unreadable = |why| TransportError::Unreadable {
+            status,
+            retry_after,
+            why,
+        };
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(unreadable(BodyError::TooLarge(READ_LIMIT)));
+            }
+            Err(e) => return Err(unreadable(BodyError::Cut(e.to_string()))),
+        };
+        let body = String::from_utf8(bytes).map_err(|_| unreadable(BodyError::NotUtf8))?;
         Ok(Reply {
             status,
             body,
