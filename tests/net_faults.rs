@@ -1,11 +1,13 @@
 //! `send` and `gdpr` against servers that misbehave on the network level: 207s whose body cannot be
-//! read (HTML, invalid JSON, no `errors` list, cut off, over the read limit).
+//! read (HTML, invalid JSON, no `errors` list, cut off, over the read limit) and error bodies that
+//! echo the request's credentials.
 
 mod common;
 
 use std::path::Path;
 use std::process::Output;
 
+use base64::Engine;
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
 use common::send::{SITE, report};
 use serde_json::{Value, json};
@@ -220,4 +222,99 @@ fn a_readable_207_still_rejects_only_the_listed_operations() {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["dead_letter"]["source"], "in.ndjson:4");
     assert_eq!(dead[0]["dead_letter"]["reason"], "name: too long (invalid)");
+}
+
+/// The forms of the key a server could echo: the key, the Basic token, the key's base64.
+fn secret_forms() -> Vec<String> {
+    let b64 = |t: &str| {
+        base64::engine::general_purpose::STANDARD
+            .encode(t)
+            .trim_end_matches('=')
+            .to_string()
+    };
+    vec![KEY.to_string(), b64(&format!("{SITE}:{KEY}")), b64(KEY)]
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    for form in secret_forms() {
+        assert!(!text.contains(&form), "{what} holds {form:?}:\n{text}");
+    }
+}
+
+#[test]
+fn a_401_page_echoing_the_authorization_header_is_redacted_on_stderr_and_in_the_report() {
+    let sb = sandbox();
+    sb.script(vec![
+        ScriptedReply::status(401)
+            .text("<html><title>401 Unauthorized</title>")
+            .echo_headers(),
+    ]);
+    let dir = common::tempdir();
+    input(dir.path(), 3);
+    let (code, stderr) = code_and_stderr(&send(&sb, dir.path(), &["--concurrency", "1"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("401 Unauthorized"), "{stderr}");
+    assert!(
+        stderr.contains("Basic (redacted)"),
+        "the echo should be visible, redacted: {stderr}"
+    );
+    assert_no_secret("stderr", &stderr);
+    let report = read(dir.path(), "report.json");
+    assert!(report.contains("(redacted)"), "{report}");
+    assert_no_secret("the report", &report);
+}
+
+#[test]
+fn rejections_echoing_credentials_are_redacted_in_dead_letters_and_the_report() {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{SITE}:{KEY}"));
+    let key_b64 = base64::engine::general_purpose::STANDARD.encode(KEY);
+    // A 422 (sequential mode) echoing the headers, and a 207 whose messages quote the key in each
+    // of its forms.
+    let cases: Vec<(&str, Vec<&str>, ScriptedReply)> = vec![
+        (
+            "422",
+            vec!["--mode", "sequential"],
+            ScriptedReply::status(422).echo_headers().times(3),
+        ),
+        (
+            "207",
+            vec!["--concurrency", "1"],
+            ScriptedReply::status(207).body(json!({"errors":[
+                {"batch_index":0,"message":format!("bad header: Basic {token}")},
+                {"batch_index":1,"message":format!("key {KEY} is not allowed here")},
+                {"batch_index":2,"message":format!("decoded {key_b64}")},
+            ]})),
+        ),
+    ];
+    for (name, args, reply) in cases {
+        let sb = sandbox();
+        sb.script(vec![reply]);
+        let dir = common::tempdir();
+        input(dir.path(), 3);
+        let (code, stderr) = code_and_stderr(&send(&sb, dir.path(), &args));
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert_no_secret("stderr", &stderr);
+        let dead = read(dir.path(), "dead.ndjson");
+        assert_eq!(dead.lines().count(), 3, "{name}: {dead}");
+        for line in dead.lines() {
+            assert!(line.contains("(redacted)"), "{name}: {line}");
+        }
+        assert_no_secret("the dead-letter file", &dead);
+        assert_no_secret("the report", &read(dir.path(), "report.json"));
+    }
+}
+
+#[test]
+fn gdpr_receipts_never_hold_echoed_credentials() {
+    let sb = sandbox();
+    sb.script(vec![ScriptedReply::status(422).echo_headers().times(2)]);
+    let dir = common::tempdir();
+    std::fs::write(dir.path().join("forget.txt"), "u1\nu2\n").expect("list");
+    let out = gdpr(&sb, dir.path(), &["--mode", "sequential"]);
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, 1, "{stderr}");
+    assert_no_secret("stderr", &stderr);
+    let receipt = read(dir.path(), "receipt.csv");
+    assert!(receipt.contains("(redacted)"), "{receipt}");
+    assert_no_secret("the receipt", &receipt);
 }

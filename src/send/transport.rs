@@ -1,5 +1,6 @@
 //! Posting one request body to one Track API endpoint: the `Transport` trait, the real one on a
-//! single `ureq::Agent`, and a recording one (no sockets) for tests.
+//! single `ureq::Agent` (server text redacted as it comes in), and a recording one (no sockets)
+//! for tests.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -9,7 +10,7 @@ use base64::Engine;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use crate::track::Endpoint;
 
 /// The most of a reply's body that is read; a longer body is [`BodyError::TooLarge`].
@@ -20,7 +21,7 @@ pub const READ_LIMIT: u64 = 1 << 20;
 pub struct Reply {
     pub status: u16,
     /// The response body, read whole (at most [`READ_LIMIT`] bytes, else the reply is
-    /// [`TransportError::Unreadable`]).
+    /// [`TransportError::Unreadable`]), with the API key redacted.
     pub body: String,
     /// `Retry-After`, as a delay (seconds or an HTTP date), when present and readable.
     pub retry_after: Option<Duration>,
@@ -126,6 +127,8 @@ pub struct HttpTransport {
     base: String,
     /// `Basic base64(site:key)`, built once; never printed.
     authorization: Secret,
+    /// Takes the key out of every text the server sends (bodies, errors), built once.
+    redactor: Redactor,
 }
 
 impl HttpTransport {
@@ -157,6 +160,7 @@ impl HttpTransport {
             ),
             base,
             authorization: Secret::new(format!("Basic {token}")),
+            redactor: Redactor::for_basic_auth(site_id, key),
         })
     }
 
@@ -175,7 +179,7 @@ impl Transport for HttpTransport {
             .header("Authorization", self.authorization.expose())
             .header("Content-Type", "application/json")
             .send(body);
-        let mut response = result.map_err(classify_error)?;
+        let mut response = result.map_err(|e| self.redacted(classify_error(e)))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -197,14 +201,35 @@ impl Transport for HttpTransport {
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 return Err(unreadable(BodyError::TooLarge(READ_LIMIT)));
             }
-            Err(e) => return Err(unreadable(BodyError::Cut(e.to_string()))),
+            Err(e) => return Err(self.redacted(unreadable(BodyError::Cut(e.to_string())))),
         };
         let body = String::from_utf8(bytes).map_err(|_| unreadable(BodyError::NotUtf8))?;
         Ok(Reply {
             status,
-            body,
+            body: self.redactor.redact(body),
             retry_after,
         })
+    }
+}
+
+impl HttpTransport {
+    /// `err` with the key taken out of its text (a server can put anything into a reply that
+    /// breaks the protocol).
+    fn redacted(&self, err: TransportError) -> TransportError {
+        match err {
+            TransportError::Timeout(t) => TransportError::Timeout(self.redactor.redact(t)),
+            TransportError::Network(t) => TransportError::Network(self.redactor.redact(t)),
+            TransportError::Unreadable {
+                status,
+                retry_after,
+                why: BodyError::Cut(t),
+            } => TransportError::Unreadable {
+                status,
+                retry_after,
+                why: BodyError::Cut(self.redactor.redact(t)),
+            },
+            other => other,
+        }
     }
 }
 
