@@ -1,6 +1,6 @@
 //! `send` and `gdpr` against servers that misbehave on the network level: 207s whose body cannot be
-//! read (HTML, invalid JSON, no `errors` list, cut off, over the read limit) and error bodies that
-//! echo the request's credentials.
+//! read (HTML, invalid JSON, no `errors` list, cut off, over the read limit), error bodies that echo
+//! the request's credentials, proxies from the environment, and TLS with `--ca-bundle`.
 
 mod common;
 
@@ -9,10 +9,14 @@ use std::process::Output;
 
 use base64::Engine;
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
+use common::proxy::RecordingProxy;
 use common::send::{SITE, report};
+use common::tls::{TlsServer, ca_pem};
 use serde_json::{Value, json};
 
 const KEY: &str = "key-1";
+/// A Track API host for the proxy tests that resolves nowhere (RFC 2606).
+const HOST: &str = "track.cio-replay.invalid";
 
 fn sandbox() -> Sandbox {
     common::send::sandbox_with_key(SandboxConfig::default(), KEY)
@@ -317,4 +321,207 @@ fn gdpr_receipts_never_hold_echoed_credentials() {
     let receipt = read(dir.path(), "receipt.csv");
     assert!(receipt.contains("(redacted)"), "{receipt}");
     assert_no_secret("the receipt", &receipt);
+}
+
+/// `send in.ndjson` to `endpoint` with every proxy variable pointing at `proxy`.
+fn send_via_proxy(proxy: &RecordingProxy, dir: &Path, endpoint: &str, args: &[&str]) -> Output {
+    let mut cmd = common::cio();
+    proxy.apply(&mut cmd);
+    cmd.current_dir(dir)
+        .env("CIO_SITE_ID", SITE)
+        .env("CIO_API_KEY", KEY)
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            endpoint,
+            "--allow-recent",
+        ])
+        .args(["--progress", "never", "--report", "report.json"])
+        .args(["--dead-letter", "dead.ndjson"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn a_loopback_endpoint_never_goes_through_the_environments_proxy() {
+    let proxy = RecordingProxy::start();
+    let sb = sandbox();
+    let dir = common::tempdir();
+    input(dir.path(), 5);
+    let out = send_via_proxy(&proxy, dir.path(), &sb.url(), &["--retries", "0"]);
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(proxy.seen(), Vec::<String>::new(), "the proxy was used");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report(dir.path())["accepted"], 5);
+    assert_eq!(sb.totals().events, 5);
+
+    // `--sandbox` too.
+    let mut cmd = common::cio();
+    proxy.apply(&mut cmd);
+    let out = cmd
+        .current_dir(dir.path())
+        .args(["send", "in.ndjson", "--sandbox", "--progress", "never"])
+        .args(["--dead-letter", "dead2.ndjson", "--retries", "0"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(proxy.seen(), Vec::<String>::new(), "the proxy was used");
+}
+
+#[test]
+fn https_goes_through_the_proxy_as_a_connect_tunnel_and_plain_http_never_does() {
+    let proxy = RecordingProxy::start();
+    let dir = common::tempdir();
+    input(dir.path(), 2);
+    // The proxy refuses the tunnel (502): nothing leaves this machine, and the proxy has seen
+    // exactly what a real one would: CONNECT, no credentials. (The host is under `.invalid`, so
+    // that even a broken build going around the proxy reaches no one.)
+    let out = send_via_proxy(
+        &proxy,
+        dir.path(),
+        &format!("https://{HOST}"),
+        &["--retries", "0"],
+    );
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, 1, "{stderr}");
+    let seen = proxy.seen();
+    assert!(!seen.is_empty(), "the https request did not use the proxy");
+    for head in &seen {
+        assert!(
+            head.starts_with(&format!("CONNECT {HOST}:443 HTTP/1.1\r\n")),
+            "{head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
+        );
+    }
+    assert_no_secret("what the proxy saw", &seen.concat());
+
+    // Plain http to anything but loopback is refused before anything is sent.
+    let out = send_via_proxy(&proxy, dir.path(), &format!("http://{HOST}"), &[]);
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("plain http"), "{stderr}");
+    assert_eq!(
+        proxy.seen().len(),
+        seen.len(),
+        "the plain-http run used the proxy"
+    );
+}
+
+#[test]
+fn a_socks_proxy_in_the_environment_is_refused_with_a_clear_error() {
+    let dir = common::tempdir();
+    input(dir.path(), 1);
+    let out = common::cio()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", SITE)
+        .env("CIO_API_KEY", KEY)
+        .env("ALL_PROXY", "socks5://127.0.0.1:9")
+        .args([
+            "send",
+            "in.ndjson",
+            "--endpoint",
+            &format!("https://{HOST}"),
+        ])
+        .args(["--allow-recent", "--progress", "never"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("SOCKS proxy"), "{stderr}");
+}
+
+#[test]
+fn a_ca_bundle_that_is_not_pem_certificates_is_a_usage_error_before_sending() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    input(dir.path(), 2);
+    let cases = [
+        (
+            "garbage.pem",
+            "this is not a certificate\n",
+            "holds no certificate",
+        ),
+        (
+            "bad-base64.pem",
+            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+            "not a PEM file",
+        ),
+        (
+            "not-x509.pem",
+            "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+            "certificate 1 is not usable",
+        ),
+    ];
+    for (file, text, why) in cases {
+        std::fs::write(dir.path().join(file), text).expect("bundle");
+        let out = send(&sb, dir.path(), &["--ca-bundle", file]);
+        let (code, stderr) = code_and_stderr(&out);
+        assert_eq!(code, 2, "{file}: {stderr}");
+        assert!(
+            stderr.contains(&format!("--ca-bundle {file}: {why}")),
+            "{stderr}"
+        );
+    }
+    let out = send(&sb, dir.path(), &["--ca-bundle", "missing.pem"]);
+    let (code, stderr) = code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--ca-bundle missing.pem: cannot read it"),
+        "{stderr}"
+    );
+    assert_eq!(requests(&sb), 0, "something was sent");
+}
+
+#[test]
+fn https_is_verified_against_the_ca_bundle_when_given_and_the_system_store_otherwise() {
+    let server = TlsServer::start();
+    let dir = common::tempdir();
+    input(dir.path(), 3);
+    let run = |extra: &[&str], env: &[(&str, &Path)]| {
+        let mut cmd = common::cio();
+        cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.current_dir(dir.path())
+            .env("CIO_SITE_ID", SITE)
+            .env("CIO_API_KEY", KEY)
+            .args([
+                "send",
+                "in.ndjson",
+                "--endpoint",
+                &server.url(),
+                "--allow-recent",
+            ])
+            .args(["--progress", "never", "--dead-letter", "dead.ndjson"])
+            .args(["--retries", "0", "--concurrency", "1"])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    // The test CA is in no system store: refused.
+    let (code, stderr) = code_and_stderr(&run(&[], &[]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(server.served(), 0);
+    let dead = dead_letters(dir.path());
+    assert!(
+        dead.iter().all(|d| d["dead_letter"]["stage"] == "failed"),
+        "{dead:?}"
+    );
+    // Trusted through --ca-bundle.
+    let ca = ca_pem();
+    let ca_text = ca.to_string_lossy().into_owned();
+    let (code, stderr) = code_and_stderr(&run(&["--ca-bundle", &ca_text], &[]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.served(), 1);
+    // And through the system store, which honours SSL_CERT_FILE.
+    let (code, stderr) = code_and_stderr(&run(&[], &[("SSL_CERT_FILE", &ca)]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.served(), 2);
 }
