@@ -173,7 +173,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__gdpr)
-            opts="-q -h -V --list-format --column --dry-run --yes --receipt --region --endpoint --mode --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --retries --timeout --dead-letter --checkpoint --resume --report --sandbox --progress --quiet --help --version delete suppress unsuppress"
+            opts="-q -h -V --list-format --column --dry-run --yes --receipt --region --endpoint --mode --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --help --version delete suppress unsuppress"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +248,10 @@ _cio__replay() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -445,7 +449,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__send)
-            opts="-q -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --retries --timeout --dead-letter --checkpoint --resume --report --sandbox --progress --quiet --allow-recent --help --version"
+            opts="-q -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -528,6 +532,10 @@ _cio__replay() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

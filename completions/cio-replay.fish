@@ -107,6 +107,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l timeout -
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l checkpoint -d 'Keep a checkpoint in FILE so that an interrupted run can be resumed' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l report -d 'Write the final summary as JSON to FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l ca-bundle -d 'Trust only the certificate authorities in FILE (PEM) instead of the operating system\'s store, e.g. the CA of a network that inspects TLS' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l progress -d 'Show progress bars on standard error: `auto` only when it is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -140,6 +141,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l timeout -
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l checkpoint -d 'Keep a checkpoint in FILE so that an interrupted run can be resumed' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l report -d 'Write the final summary as JSON to FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l ca-bundle -d 'Trust only the certificate authorities in FILE (PEM) instead of the operating system\'s store, e.g. the CA of a network that inspects TLS' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l progress -d 'Show progress bars on standard error: `auto` only when it is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -233,6 +233,11 @@ pub struct DeliveryArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    /// Trust only the certificate authorities in FILE (PEM) instead of the operating system's
+    /// store, e.g. the CA of a network that inspects TLS.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+
     /// Start the local sandbox in-process on a free loopback port and send to it (no account needed).
     #[arg(long, conflicts_with = "endpoint")]
     pub sandbox: bool,

@@ -200,12 +200,13 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
 
     // Send.
-    let transport = HttpTransport::new(
+    let transport = HttpTransport::with_ca_bundle(
         &base_url,
         &creds.site_id,
         &creds.key,
         timeout,
         delivery.lanes(),
+        d.ca_bundle.as_deref(),
     )
     .map_err(|e| usage(e.to_string()))?;
     let (sink, checkpoint_facts) = match job {

@@ -66,12 +66,13 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         }
         (settings.base_url.clone(), creds)
     };
-    let transport = HttpTransport::new(
+    let transport = HttpTransport::with_ca_bundle(
         &base_url,
         &creds.site_id,
         &creds.key,
         timeout,
         delivery.lanes(),
+        d.ca_bundle.as_deref(),
     )
     .map_err(|e| usage(e.to_string()))?;
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::batch;
 use super::rate::sleep_until_any;
 use super::retry::{self, Verdict};
+use super::transport::TransportError;
 use super::worker::{Prepared, Shared};
 use super::{Settled, Settlement};
 use crate::exit::Exit;
@@ -78,10 +79,23 @@ pub(crate) fn send(shared: &Shared<'_>, lane: usize, mut ops: Vec<Prepared>) -> 
         }
         bump(&shared.counters.requests, 1);
         bump(&shared.counters.bytes_sent, body.len() as u64);
-        let (status, text, retry_after, failure) = match shared.transport.post(endpoint, &body) {
-            Ok(reply) => (Some(reply.status), reply.body, reply.retry_after, None),
-            Err(e) => (None, String::new(), None, Some(e.to_string())),
-        };
+        // `unreadable`: a status arrived, its body could not be read.
+        let (status, text, retry_after, failure, unreadable) =
+            match shared.transport.post(endpoint, &body) {
+                Ok(reply) => (
+                    Some(reply.status),
+                    reply.body,
+                    reply.retry_after,
+                    None,
+                    None,
+                ),
+                Err(TransportError::Unreadable {
+                    status,
+                    retry_after,
+                    why,
+                }) => (Some(status), String::new(), retry_after, None, Some(why)),
+                Err(e) => (None, String::new(), None, Some(e.to_string()), None),
+            };
         let verdict = match status {
             Some(s) => retry::classify(s, is_batch, ops.len()),
             None => Verdict::Retry,
@@ -89,15 +103,31 @@ pub(crate) fn send(shared: &Shared<'_>, lane: usize, mut ops: Vec<Prepared>) -> 
         if status == Some(429) {
             bump(&shared.counters.throttled, 1);
         }
-        let reason = || match (status, &failure) {
-            (_, Some(f)) => f.clone(),
-            (Some(s), None) => retry::reply_reason(s, &text),
-            (None, None) => "no reply".to_string(),
+        // A 207 is only an answer when its body says which operations failed; any other body
+        // leaves the outcome unknown: the batch is retried like a 5xx (events de-duplicate by id).
+        let mut unknown = None;
+        if verdict == Verdict::Partial {
+            let s = status.unwrap_or(207);
+            let listed = match &unreadable {
+                Some(why) => Err(why.to_string()),
+                None => retry::parse_multi_status(&text).map_err(|e| e.to_string()),
+            };
+            match listed {
+                Ok(errors) => return partial(shared, ops, s, errors),
+                Err(why) => unknown = Some(format!("{s} with an unreadable body: {why}")),
+            }
+        }
+        let reason = || match (status, &failure, &unknown, &unreadable) {
+            (_, Some(f), ..) => f.clone(),
+            (_, None, Some(u), _) => u.clone(),
+            (Some(s), None, None, Some(why)) => format!("HTTP {s} with an unreadable body: {why}"),
+            (Some(s), None, None, None) => retry::reply_reason(s, &text),
+            (None, None, ..) => "no reply".to_string(),
         };
         match verdict {
             Verdict::Accepted => return settle_all(ops, &Settled::Accepted),
-            Verdict::Partial => return partial(shared, ops, status.unwrap_or(207), &text),
-            Verdict::Retry if attempt < shared.retries => {
+            // Here a 207 is one whose body could not be read (a readable one is settled above).
+            Verdict::Retry | Verdict::Partial if attempt < shared.retries => {
                 let wait = retry::delay(attempt, retry_after, fastrand::f64());
                 attempt += 1;
                 bump(&shared.counters.retries, 1);
@@ -111,7 +141,7 @@ pub(crate) fn send(shared: &Shared<'_>, lane: usize, mut ops: Vec<Prepared>) -> 
                     return Vec::new();
                 }
             }
-            Verdict::Retry => {
+            Verdict::Retry | Verdict::Partial => {
                 let reason = format!(
                     "gave up after {} attempt{}: {}",
                     attempt + 1,
@@ -160,10 +190,16 @@ pub(crate) fn send(shared: &Shared<'_>, lane: usize, mut ops: Vec<Prepared>) -> 
     }
 }
 
-/// A 207: the listed `batch_index` entries are rejected, everything else was accepted.
-fn partial(shared: &Shared<'_>, ops: Vec<Prepared>, status: u16, body: &str) -> Vec<Settlement> {
+/// A 207 whose `errors` were read: the listed `batch_index` entries are rejected, everything else
+/// was accepted.
+fn partial(
+    shared: &Shared<'_>,
+    ops: Vec<Prepared>,
+    status: u16,
+    errors: Vec<retry::ServerError>,
+) -> Vec<Settlement> {
     let mut reasons: Vec<Option<String>> = vec![None; ops.len()];
-    for entry in retry::parse_errors(body) {
+    for entry in errors {
         match entry.batch_index.filter(|i| *i < ops.len()) {
             Some(i) => {
                 let r = reasons[i].get_or_insert_with(String::new);

@@ -15,7 +15,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 pub enum Verdict {
     /// 2xx other than 207: every operation accepted.
     Accepted,
-    /// 207 on a batch: the listed `batch_index` entries failed, the rest were accepted.
+    /// 207 on a batch: the listed `batch_index` entries failed, the rest were accepted. A 207
+    /// whose body is not a readable `{"errors":[...]}` is an unknown outcome, retried.
     Partial,
     /// 408, 429, 5xx (and network errors / timeouts): try again later.
     Retry,
@@ -93,6 +94,30 @@ pub fn parse_errors(body: &str) -> Vec<ServerError> {
             .collect();
     }
     Vec::new()
+}
+
+/// Why a 207's body does not say which operations failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MultiStatusError {
+    #[error("not JSON ({error}): {start:?}")]
+    NotJson { error: String, start: String },
+    #[error("no \"errors\" list in it: {0:?}")]
+    NoErrors(String),
+}
+
+/// The `errors[]` of a 207, which must be `{"errors":[...]}`: a body of any other shape says
+/// nothing about which operations were accepted.
+pub fn parse_multi_status(body: &str) -> Result<Vec<ServerError>, MultiStatusError> {
+    let start = || body.trim().chars().take(120).collect::<String>();
+    let value =
+        serde_json::from_str::<serde_json::Value>(body).map_err(|e| MultiStatusError::NotJson {
+            error: e.to_string(),
+            start: start(),
+        })?;
+    match value.get("errors").and_then(|e| e.as_array()) {
+        Some(entries) => Ok(entries.iter().map(read_entry).collect()),
+        None => Err(MultiStatusError::NoErrors(start())),
+    }
 }
 
 fn read_entry(entry: &serde_json::Value) -> ServerError {
@@ -201,6 +226,22 @@ mod tests {
         assert_eq!(errors[1].batch_index, None);
         assert_eq!(errors[2].batch_index, None);
         assert!(parse_errors("not json").is_empty());
+        assert_eq!(parse_multi_status(body).map(|e| e.len()), Ok(3));
+        assert_eq!(parse_multi_status(r#"{"errors":[]}"#), Ok(Vec::new()));
+        for unreadable in [
+            "",
+            "<html>oops</html>",
+            "{\"errors\":[{",
+            "{}",
+            "[]",
+            "{\"errors\":3}",
+        ] {
+            assert!(parse_multi_status(unreadable).is_err(), "{unreadable}");
+        }
+        assert!(
+            parse_multi_status(r#"{"meta":{"error":"x"}}"#).is_err(),
+            "the v1 error shape names no operation"
+        );
         assert_eq!(
             parse_errors(r#"{"meta":{"error":"Unauthorized"}}"#)[0].message,
             "Unauthorized"

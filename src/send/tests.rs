@@ -519,3 +519,89 @@ fn a_merge_of_two_busy_people_on_different_lanes_is_ordered_against_both() {
     // batch goes first; the later events of both follow the merge in the lead's batch.
     assert!(requests.len() <= 3, "{} requests", requests.len());
 }
+
+#[test]
+fn an_unreadable_207_is_retried_until_a_readable_answer() {
+    let items: Vec<Item> = (0..4).map(|i| event(i, "p", 1)).collect();
+    let cut = TransportError::Unreadable {
+        status: 207,
+        retry_after: None,
+        why: transport::BodyError::Cut("connection reset".into()),
+    };
+    let t = RecordingTransport::new().script([
+        Ok(Reply::new(207, "<html>Multi-Status</html>")),
+        Err(cut),
+        Ok(Reply::new(207, r#"{"meta":{"error":"partial"}}"#)),
+        Ok(Reply::new(
+            207,
+            r#"{"errors":[{"batch_index":2,"message":"nope"}]}"#,
+        )),
+    ]);
+    let (report, hooks) = run(items, &settings(Mode::Batch, 1, 475_000, 100), &t);
+    assert_eq!(t.requests().len(), 4);
+    assert_eq!(report.stats.retries, 3);
+    assert_eq!((report.stats.accepted, report.stats.rejected), (3, 1));
+    let rejected: Vec<u64> = hooks
+        .settled
+        .iter()
+        .filter(|s| s.result.stage() == Some("rejected"))
+        .map(|s| s.record.index)
+        .collect();
+    assert_eq!(rejected, vec![2]);
+}
+
+#[test]
+fn a_207_that_stays_unreadable_fails_every_operation_with_the_reason() {
+    let mut s = settings(Mode::Batch, 1, 475_000, 100);
+    s.retries = 1;
+    let t = RecordingTransport::new().respond_with(|_, _| {
+        Some(Err(TransportError::Unreadable {
+            status: 207,
+            retry_after: None,
+            why: transport::BodyError::TooLarge(transport::READ_LIMIT),
+        }))
+    });
+    let items: Vec<Item> = (0..3).map(|i| event(i, "p", 1)).collect();
+    let (report, hooks) = run(items, &s, &t);
+    assert_eq!(t.requests().len(), 2);
+    assert_eq!((report.stats.accepted, report.stats.failed), (0, 3));
+    for settled in &hooks.settled {
+        assert_eq!(settled.result.stage(), Some("failed"));
+        assert_eq!(settled.result.status(), Some(207));
+        assert_eq!(
+            settled.result.reason(),
+            "gave up after 2 attempts: 207 with an unreadable body: larger than the \
+             1048576-byte read limit"
+        );
+    }
+}
+
+#[test]
+fn unreadable_bodies_of_other_statuses_keep_their_status_meaning() {
+    let unreadable = |status| {
+        Err(TransportError::Unreadable {
+            status,
+            retry_after: None,
+            why: transport::BodyError::NotUtf8,
+        })
+    };
+    // A 200 says it all; a 422 is a rejection, its reason says the body was unreadable.
+    let t = RecordingTransport::new().script([unreadable(200)]);
+    let (report, _) = run(
+        vec![event(0, "p", 1)],
+        &settings(Mode::Batch, 1, 475_000, 100),
+        &t,
+    );
+    assert_eq!((report.stats.accepted, report.stats.retries), (1, 0));
+    let t = RecordingTransport::new().script([unreadable(422)]);
+    let (report, hooks) = run(
+        vec![event(0, "p", 1)],
+        &settings(Mode::Sequential, 1, 475_000, 100),
+        &t,
+    );
+    assert_eq!(report.stats.rejected, 1);
+    assert_eq!(
+        hooks.settled[0].result.reason(),
+        "HTTP 422 with an unreadable body: not UTF-8 text"
+    );
+}

@@ -1,22 +1,30 @@
 //! Posting one request body to one Track API endpoint: the `Transport` trait, the real one on a
-//! single `ureq::Agent`, and a recording one (no sockets) for tests.
+//! single `ureq::Agent` (proxy and certificate choices, server text redacted as it comes in), and a
+//! recording one (no sockets) for tests.
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::{Proxy, ProxyProtocol};
 
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use crate::track::Endpoint;
+
+/// The most of a reply's body that is read; a longer body is [`BodyError::TooLarge`].
+pub const READ_LIMIT: u64 = 1 << 20;
 
 /// What the server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
-    /// The response body (at most 1 MiB is read).
+    /// The response body, read whole (at most [`READ_LIMIT`] bytes, else the reply is
+    /// [`TransportError::Unreadable`]), with the API key redacted.
     pub body: String,
     /// `Retry-After`, as a delay (seconds or an HTTP date), when present and readable.
     pub retry_after: Option<Duration>,
@@ -32,13 +40,33 @@ impl Reply {
     }
 }
 
-/// Why a request got no reply at all.
+/// Why a request got no reply at all, or a reply whose body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("network error: {0}")]
     Network(String),
+    /// The status and headers arrived, the body did not (in full): what the server meant is
+    /// unknown beyond its status.
+    #[error("{status} with an unreadable body: {why}")]
+    Unreadable {
+        status: u16,
+        retry_after: Option<Duration>,
+        why: BodyError,
+    },
+}
+
+/// Why a reply's body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("larger than the {0}-byte read limit")]
+    TooLarge(u64),
+    /// The connection broke (or timed out) before the end of the body.
+    #[error("cut off before its end ({0})")]
+    Cut(String),
+    #[error("not UTF-8 text")]
+    NotUtf8,
 }
 
 /// Something that posts a JSON body to an endpoint. Shared by all lanes at once.
@@ -56,6 +84,19 @@ pub enum EndpointError {
          (plain http is only allowed to a loopback address such as 127.0.0.1 or localhost)"
     )]
     Insecure(String),
+    #[error(
+        "endpoint {endpoint:?} uses plain http and the environment names a proxy ({proxy}): the API \
+         key would reach the proxy unencrypted. Use https, or exempt the host with NO_PROXY"
+    )]
+    InsecureProxy { endpoint: String, proxy: String },
+    #[error(
+        "the proxy from the environment ({0}) is a SOCKS proxy, which cio-replay does not support: \
+         set ALL_PROXY / HTTPS_PROXY / HTTP_PROXY to an http:// or https:// proxy (it tunnels with \
+         CONNECT), or exempt the host with NO_PROXY"
+    )]
+    UnsupportedProxy(String),
+    #[error("--ca-bundle {path}: {why}")]
+    CaBundle { path: String, why: String },
 }
 
 /// Check a Track API base URL: `https://…`, or `http://` to a loopback host. Returns it without a
@@ -75,6 +116,76 @@ pub fn check_base_url(url: &str) -> Result<String, EndpointError> {
         "http" => Err(EndpointError::Insecure(url.to_string())),
         _ => Err(EndpointError::NotAUrl(url.to_string())),
     }
+}
+
+/// The authority (`host[:port]`) of a URL checked by [`check_base_url`].
+fn authority_of(base: &str) -> &str {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or("")
+}
+
+/// The proxy requests to the checked `base` URL go through, given the environment's (`ALL_PROXY`,
+/// `HTTPS_PROXY`, `HTTP_PROXY`, with `NO_PROXY`): none to a loopback host (the sandbox) or a
+/// `NO_PROXY` host; otherwise an http(s) CONNECT proxy, and only for https, so that the proxy sees
+/// a TLS tunnel, never the `Authorization` header.
+pub(crate) fn proxy_for(base: &str, env: Option<Proxy>) -> Result<Option<Proxy>, EndpointError> {
+    let Some(proxy) = env else {
+        return Ok(None);
+    };
+    if is_loopback_authority(authority_of(base)) {
+        return Ok(None);
+    }
+    let uri: ureq::http::Uri = base
+        .parse()
+        .map_err(|_| EndpointError::NotAUrl(base.to_string()))?;
+    if proxy.is_no_proxy(&uri) {
+        return Ok(None);
+    }
+    // Never the user name or password the proxy URL may hold.
+    let shown = format!("{}:{}", proxy.host(), proxy.port());
+    if !matches!(proxy.protocol(), ProxyProtocol::Http | ProxyProtocol::Https) {
+        return Err(EndpointError::UnsupportedProxy(shown));
+    }
+    if !uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("https"))
+    {
+        return Err(EndpointError::InsecureProxy {
+            endpoint: base.to_string(),
+            proxy: shown,
+        });
+    }
+    Ok(Some(proxy))
+}
+
+/// The certificate authorities of a `--ca-bundle` PEM file, each checked to be a usable X.509
+/// certificate.
+pub(crate) fn read_ca_bundle(path: &Path) -> Result<Vec<Certificate<'static>>, EndpointError> {
+    let fail = |why: String| EndpointError::CaBundle {
+        path: path.display().to_string(),
+        why,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => return Err(fail(format!("not a PEM file: {e}"))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(fail(
+            "holds no certificate (expected PEM blocks: -----BEGIN CERTIFICATE-----)".to_string(),
+        ));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for (n, cert) in certs.iter().enumerate() {
+        store
+            .add(rustls::pki_types::CertificateDer::from(cert.der()))
+            .map_err(|e| fail(format!("certificate {} is not usable: {e}", n + 1)))?;
+    }
+    Ok(certs)
 }
 
 /// Whether `host[:port]` names a loopback host: 127.0.0.0/8, localhost or [::1].
@@ -102,10 +213,14 @@ pub struct HttpTransport {
     base: String,
     /// `Basic base64(site:key)`, built once; never printed.
     authorization: Secret,
+    /// Takes the key out of every text the server sends (bodies, errors), built once.
+    redactor: Redactor,
 }
 
 impl HttpTransport {
-    /// A transport to `base_url` (checked with [`check_base_url`]) with Basic auth.
+    /// A transport to `base_url` (checked with [`check_base_url`]) with Basic auth, through the
+    /// environment's proxy where [`proxy_for`] allows one, trusting the operating system's
+    /// certificate store.
     pub fn new(
         base_url: &str,
         site_id: &str,
@@ -113,8 +228,27 @@ impl HttpTransport {
         timeout: Duration,
         concurrency: usize,
     ) -> Result<HttpTransport, EndpointError> {
+        HttpTransport::with_ca_bundle(base_url, site_id, key, timeout, concurrency, None)
+    }
+
+    /// [`HttpTransport::new`], trusting only the authorities in `ca_bundle` (PEM) when given.
+    pub fn with_ca_bundle(
+        base_url: &str,
+        site_id: &str,
+        key: &Secret,
+        timeout: Duration,
+        concurrency: usize,
+        ca_bundle: Option<&Path>,
+    ) -> Result<HttpTransport, EndpointError> {
         let base = check_base_url(base_url)?;
+        let proxy = proxy_for(&base, Proxy::try_from_env())?;
+        let roots = match ca_bundle {
+            Some(path) => RootCerts::new_with_certs(&read_ca_bundle(path)?),
+            None => RootCerts::PlatformVerifier,
+        };
         let config = ureq::Agent::config_builder()
+            .proxy(proxy)
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -133,6 +267,7 @@ impl HttpTransport {
             ),
             base,
             authorization: Secret::new(format!("Basic {token}")),
+            redactor: Redactor::for_basic_auth(site_id, key),
         })
     }
 
@@ -151,24 +286,57 @@ impl Transport for HttpTransport {
             .header("Authorization", self.authorization.expose())
             .header("Content-Type", "application/json")
             .send(body);
-        let mut response = result.map_err(classify_error)?;
+        let mut response = result.map_err(|e| self.redacted(classify_error(e)))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let body = response
+        let read = response
             .body_mut()
             .with_config()
-            .limit(1 << 20)
-            .read_to_string()
-            .unwrap_or_default();
+            .limit(READ_LIMIT)
+            .read_to_vec();
+        let unreadable = |why| TransportError::Unreadable {
+            status,
+            retry_after,
+            why,
+        };
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(unreadable(BodyError::TooLarge(READ_LIMIT)));
+            }
+            Err(e) => return Err(self.redacted(unreadable(BodyError::Cut(e.to_string())))),
+        };
+        let body = String::from_utf8(bytes).map_err(|_| unreadable(BodyError::NotUtf8))?;
         Ok(Reply {
             status,
-            body,
+            body: self.redactor.redact(body),
             retry_after,
         })
+    }
+}
+
+impl HttpTransport {
+    /// `err` with the key taken out of its text (a server can put anything into a reply that
+    /// breaks the protocol).
+    fn redacted(&self, err: TransportError) -> TransportError {
+        match err {
+            TransportError::Timeout(t) => TransportError::Timeout(self.redactor.redact(t)),
+            TransportError::Network(t) => TransportError::Network(self.redactor.redact(t)),
+            TransportError::Unreadable {
+                status,
+                retry_after,
+                why: BodyError::Cut(t),
+            } => TransportError::Unreadable {
+                status,
+                retry_after,
+                why: BodyError::Cut(self.redactor.redact(t)),
+            },
+            other => other,
+        }
     }
 }
 
@@ -330,6 +498,67 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("track.customer.io").is_err());
         assert!(check_base_url("http://user:pw@127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn a_proxy_only_for_https_outside_loopback_and_no_proxy() {
+        let env = |url: &str| Proxy::new(url).ok();
+        let squid = || env("http://127.0.0.1:3128");
+        for local in [
+            "http://127.0.0.1:9",
+            "http://localhost:9",
+            "https://[::1]:9",
+        ] {
+            assert_eq!(proxy_for(local, squid()), Ok(None), "{local}");
+        }
+        assert_eq!(proxy_for("https://track.customer.io", None), Ok(None));
+        assert_eq!(proxy_for("https://track.customer.io", squid()), Ok(squid()));
+        assert!(matches!(
+            proxy_for("http://track.customer.io", squid()),
+            Err(EndpointError::InsecureProxy { .. })
+        ));
+        let socks = proxy_for(
+            "https://track.customer.io",
+            env("socks5://user:hunter2@127.0.0.1:1080"),
+        );
+        assert_eq!(
+            socks,
+            Err(EndpointError::UnsupportedProxy("127.0.0.1:1080".into()))
+        );
+        assert!(!format!("{:?}", socks.map(|_| ())).contains("hunter2"));
+        for exempt in ["track.customer.io", "*.customer.io", ".customer.io", "*"] {
+            let proxy = Proxy::builder(ProxyProtocol::Http)
+                .host("127.0.0.1")
+                .port(3128)
+                .no_proxy(exempt)
+                .build()
+                .ok();
+            assert_eq!(
+                proxy_for("https://track.customer.io", proxy),
+                Ok(None),
+                "{exempt}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_bundles_are_read_and_checked() {
+        let fixture = |name: &str| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/tls")
+                .join(name)
+        };
+        assert_eq!(read_ca_bundle(&fixture("ca.pem")).map(|c| c.len()), Ok(1));
+        let no_cert = read_ca_bundle(&fixture("server.key")).map(|c| c.len());
+        assert!(
+            matches!(&no_cert, Err(EndpointError::CaBundle { why, .. }) if why.contains("holds no certificate")),
+            "{no_cert:?}"
+        );
+        let missing = read_ca_bundle(&fixture("nowhere.pem")).map(|c| c.len());
+        assert!(
+            matches!(&missing, Err(EndpointError::CaBundle { why, .. }) if why.starts_with("cannot read it")),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -34,4 +34,6 @@ pub fn cio() -> assert_cmd::Command {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
+pub mod proxy;
 pub mod send;
+pub mod tls;
