@@ -333,6 +333,8 @@ fn one_stuck_person_neither_stalls_the_job_nor_makes_a_kill_resend_what_settled(
         "the stuck record holds it: {cp}"
     );
     let applied_before_kill = sb.state()["operations"]["applied"].as_u64().unwrap_or(0);
+    // Kill between two checkpoint writes (they come once a second), not right after one.
+    std::thread::sleep(Duration::from_millis(600));
     let mut child = child;
     signal(&child, "KILL");
     let _ = child.wait();
