@@ -1,4 +1,5 @@
-//! The conformance suite: every line of `../shared/conformance/cases.ndjson` mapped through the
+//! The conformance suite: every line of `tests/data/conformance/cases.ndjson` (a copy of
+//! `../shared/conformance/`) mapped through the
 //! library and compared with its `expect` (and `expect_message_id_mode`), as the suite's README
 //! ("How a test uses it") describes. A failure lists every failing case id.
 
@@ -84,7 +85,7 @@ fn json_object_equality_ignores_key_order() {
 
 #[test]
 fn every_conformance_case_matches() {
-    let path = common::shared("conformance/cases.ndjson");
+    let path = common::data("conformance/cases.ndjson");
     let text = std::fs::read_to_string(&path).expect("read cases.ndjson");
     let mut failures = Vec::new();
     let mut lines = 0;

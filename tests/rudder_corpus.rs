@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{cio, shared, tempdir};
+use common::{cio, data, tempdir};
 
 #[test]
 fn every_corpus_record_has_an_outcome() {
-    let corpus = shared("rudder-corpus/events.ndjson");
+    let corpus = data("rudder-corpus/events.ndjson");
     let dir = tempdir();
     let summary_path = dir.path().join("summary.json");
     let out = cio()

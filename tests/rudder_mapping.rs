@@ -1,4 +1,5 @@
-//! Every record of `../shared/rudder-corpus/events.ndjson` (real-world, messy on purpose) maps to
+//! Every record of `tests/data/rudder-corpus/events.ndjson` (real-world, messy on purpose; a copy of
+//! `../shared/rudder-corpus/`) maps to
 //! exactly one outcome through the library, without a panic, and every invalid one says why.
 
 mod common;
@@ -8,7 +9,7 @@ use cio_replay::mapping::{EventIdMode, MappingConfig, Outcome, Routes, map_event
 
 #[test]
 fn every_rudder_record_has_an_outcome() {
-    let path = common::shared("rudder-corpus/events.ndjson");
+    let path = common::data("rudder-corpus/events.ndjson");
     let text = std::fs::read_to_string(&path).expect("read events.ndjson");
     let configs = [
         MappingConfig::default(),

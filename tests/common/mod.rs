@@ -1,12 +1,14 @@
 //! Shared test harness: the binary with a scrubbed environment, unique temp dirs, paths into
-//! `../shared`. Each test file says `mod common;`. Add new helpers at the end; keep old ones stable.
+//! `tests/data`. Each test file says `mod common;`. Add new helpers at the end; keep old ones stable.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-/// A path inside `../shared` (read-only reference data).
-pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/")).join(rel)
+/// A path inside `tests/data`: the copies of the shared reference data (the conformance suite, the
+/// rudder corpus) that the tests read, so that a clone of this repository runs its own tests.
+/// `.ci/run` checks them against `../shared` when it is there.
+pub fn data(rel: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(rel)
 }
 
 /// A path inside this crate (fixtures, completions...).
