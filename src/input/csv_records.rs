@@ -33,7 +33,8 @@ pub(crate) enum Next {
 /// Reads CSV records (comma-separated, `"` quoted) with at most `limit` bytes of cells each.
 pub(crate) struct CsvRecords<R> {
     reader: R,
-    core: Reader,
+    /// Boxed: its DFA tables are large (as in `csv::Reader`).
+    core: Box<Reader>,
     limit: usize,
     fields: Vec<u8>,
     ends: Vec<usize>,
@@ -48,7 +49,7 @@ impl<R: BufRead> CsvRecords<R> {
     pub(crate) fn new(reader: R, limit: usize) -> Self {
         CsvRecords {
             reader,
-            core: Reader::new(),
+            core: Box::new(Reader::new()),
             limit,
             fields: vec![0; MIN_FIELDS],
             ends: vec![0; MIN_ENDS],
@@ -87,6 +88,8 @@ impl<R: BufRead> CsvRecords<R> {
             endlen += nend;
             let over = outlen.saturating_add(endlen) > self.limit;
             match result {
+                // A chunk that held only the BOM looks like the end to csv-core: start afresh.
+                ReadRecordResult::End if nin > 0 => self.core.reset(),
                 ReadRecordResult::End => return Ok(Next::End),
                 ReadRecordResult::Record if over => {
                     return Ok(Next::TooLong {
