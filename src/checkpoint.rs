@@ -9,6 +9,7 @@
 
 mod fingerprint;
 mod journal;
+pub(crate) mod lock;
 pub mod session;
 mod settings;
 

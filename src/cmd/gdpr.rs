@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
+use crate::checkpoint::lock;
 use crate::cli::{GdprArgs, ModeArg, RegionArg};
 use crate::exit::{Exit, Fatal};
 use crate::gdpr::action_name;
@@ -52,6 +53,8 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             "--resume needs --checkpoint FILE (the checkpoint of the job to continue)",
         ));
     }
+    // One run at a time on a job, refused at once (the receipt is locked in `resume::plan`).
+    let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
     let mode = match args.mode {
         ModeArg::Batch => Mode::Batch,
         ModeArg::Sequential => Mode::Sequential,
@@ -167,6 +170,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         job,
         to_send,
         malformed_left,
+        receipt_lock: _receipt_lock,
     } = match resume::plan(&args, &job_settings, &sources, &scan, started)? {
         Some(plan) => plan,
         None => return Ok(Exit::Success),

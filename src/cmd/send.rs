@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::checkpoint::Session;
+use crate::checkpoint::{Session, lock};
 use crate::cli::SendArgs;
 use crate::config::MappingSettings;
 use crate::deadletter::{self, DeadLetter};
@@ -32,6 +32,8 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
 pub fn run(args: SendArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     let d = &args.delivery;
+    // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
+    let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
     let (delivery, timeout) = crate::config::delivery(settings.mode, d)?;
     let quiet = args.display.quiet;
 

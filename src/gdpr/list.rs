@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::resolve::{Field, Resolved, resolve, resolve_object};
 use crate::cli::ListFormat;
+use crate::input::csv_records::{CsvRecords, Next};
 use crate::input::{Location, parse_event};
 
 /// A line longer than this is malformed (no identifier or list entry comes near it).
@@ -171,20 +172,24 @@ impl ListSource {
                 buf: Vec::new(),
             }),
             ListFormat::Csv => {
-                let mut csv = csv::ReaderBuilder::new()
-                    .has_headers(true)
-                    .flexible(false)
-                    .from_reader(reader);
-                let headers = csv
-                    .byte_headers()
-                    .map_err(|e| io_error(&self.name, e))?
-                    .clone();
+                let mut records = CsvRecords::new(reader, MAX_LINE_BYTES);
+                let headers: Vec<Vec<u8>> = match records
+                    .next()
+                    .with_context(|| format!("{}: reading the list", self.name))?
+                {
+                    Next::Record => records.iter().map(<[u8]>::to_vec).collect(),
+                    Next::End => Vec::new(),
+                    Next::TooLong { .. } => bail!(
+                        "{}: the CSV header is above the {MAX_LINE_BYTES}-byte limit; is this a CSV list with a header row?",
+                        self.name
+                    ),
+                };
                 match pick_column(&headers, column) {
                     Ok(Some((index, field))) => Inner::Csv {
-                        csv,
+                        records,
                         index,
                         field,
-                        record: csv::ByteRecord::new(),
+                        columns: headers.len(),
                     },
                     // An empty file has no header and no entries.
                     Ok(None) => Inner::Done,
@@ -201,13 +206,9 @@ impl ListSource {
     }
 }
 
-fn io_error(name: &str, e: csv::Error) -> anyhow::Error {
-    anyhow::anyhow!("{name}: reading the list: {e}")
-}
-
 /// The column to read and how its values are taken; `None` for a file without any header.
 fn pick_column(
-    headers: &csv::ByteRecord,
+    headers: &[Vec<u8>],
     column: Option<&str>,
 ) -> std::result::Result<Option<(usize, Field)>, String> {
     let names: Vec<String> = headers
@@ -263,10 +264,11 @@ pub struct Entries {
 enum Inner {
     Lines(Lines),
     Csv {
-        csv: csv::Reader<Box<dyn BufRead>>,
+        records: CsvRecords<Box<dyn BufRead>>,
         index: usize,
         field: Field,
-        record: csv::ByteRecord,
+        /// Cells in the header: every row must have as many.
+        columns: usize,
     },
     Done,
 }
@@ -358,41 +360,44 @@ impl Iterator for Entries {
                 }
             },
             Inner::Csv {
-                csv,
+                records,
                 index,
                 field,
-                record,
-            } => match csv.read_byte_record(record) {
-                Ok(false) => {
+                columns,
+            } => match records.next() {
+                Ok(Next::End) => {
                     self.inner = Inner::Done;
                     return None;
                 }
-                Ok(true) => {
-                    let line = record.position().map_or(0, |p| p.line());
-                    let cell = record.get(*index).unwrap_or_default();
+                Ok(Next::Record) if records.len() != *columns => (
+                    records.line(),
+                    Resolved::Malformed(format!(
+                        "CSV row has {} fields but the header has {columns}: fix the row \
+                         (quote cells that hold commas)",
+                        records.len()
+                    )),
+                ),
+                Ok(Next::Record) => {
+                    let cell = records.get(*index).unwrap_or_default();
                     let resolved = match std::str::from_utf8(cell) {
                         Ok(text) => resolve(text, *field),
                         Err(e) => not_utf8(e),
                     };
-                    (line, resolved)
+                    (records.line(), resolved)
                 }
-                Err(e) => match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        pos,
-                        expected_len,
-                        len,
-                    } => (
-                        pos.as_ref().map_or(0, |p| p.line()),
-                        Resolved::Malformed(format!(
-                            "CSV row has {len} fields but the header has {expected_len}: fix the row \
-                             (quote cells that hold commas)"
-                        )),
-                    ),
-                    _ => {
-                        self.inner = Inner::Done;
-                        return Some(Err(io_error(&self.name, e)));
-                    }
-                },
+                Ok(Next::TooLong { .. }) => (
+                    records.line(),
+                    Resolved::Malformed(format!(
+                        "CSV row is above the {MAX_LINE_BYTES}-byte limit for one entry (its cells, \
+                         from this line on): fix the row, or close the quote that opens it"
+                    )),
+                ),
+                Err(e) => {
+                    self.inner = Inner::Done;
+                    return Some(Err(
+                        anyhow::Error::new(e).context(format!("{}: reading the list", self.name))
+                    ));
+                }
             },
         };
         Some(Ok(Entry {

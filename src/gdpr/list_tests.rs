@@ -157,3 +157,19 @@ fn duplicates_across_lists_point_at_the_first() {
     );
     assert_eq!(IdKind::Email.name(), "email");
 }
+
+#[test]
+fn a_csv_row_with_a_huge_cell_in_an_ignored_column_is_one_bad_entry_at_its_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let huge = "n".repeat(5 * 1024 * 1024);
+    let text = format!("email,note\na@x.io,hi\nb@x.io,\"{huge}\nstill the note\"\nc@x.io,ok\n");
+    let path = write(dir.path(), "l.csv", text.as_bytes());
+    let got = read(&[path], None, None);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0], "2: email=a@x.io");
+    assert!(
+        got[1].starts_with("3: bad: CSV row is above the 1048576-byte limit"),
+        "{got:?}"
+    );
+    assert_eq!(got[2], "5: email=c@x.io");
+}

@@ -13,6 +13,7 @@ use super::fold::{Scan, Second, Seen, second_pass};
 use super::list::ListSource;
 use super::receipt::{self, Receipt};
 use super::settle::Sink;
+use crate::checkpoint::lock::{self, Held};
 use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
 use crate::cli::GdprArgs;
 use crate::exit::{Exit, Fatal};
@@ -174,6 +175,8 @@ pub struct Plan {
     pub job: Result<Job, PathBuf>,
     pub to_send: u64,
     pub malformed_left: u64,
+    /// A checkpointed job's receipt, locked for the run (its checkpoint is locked from the start).
+    pub(crate) receipt_lock: Option<Held>,
 }
 
 /// Check the receipt path and, with `--checkpoint`, start or resume the job (refusals are usage
@@ -196,6 +199,7 @@ pub fn plan(
             job: Err(path),
             to_send: scan.people,
             malformed_left: scan.malformed,
+            receipt_lock: None,
         }));
     };
     let endpoint = if d.sandbox {
@@ -223,11 +227,13 @@ pub fn plan(
         args.receipt.as_deref(),
         default_receipt,
     )?;
+    let receipt_lock = Some(lock::hold(&job.receipt, "receipt")?);
     if !job.resumed {
         return Ok(Some(Plan {
             job: Ok(job),
             to_send: scan.people,
             malformed_left: scan.malformed,
+            receipt_lock,
         }));
     }
     if job.checkpoint.finished {
@@ -257,6 +263,7 @@ pub fn plan(
         job: Ok(job),
         to_send,
         malformed_left,
+        receipt_lock,
     }))
 }
 

@@ -1,12 +1,15 @@
 //! CSV records: a header of dotted paths into the event (`traits.email`), optional type suffixes
 //! (`:number`, `:bool`, `:json`; strings otherwise), empty cells absent, ragged rows invalid.
 
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::csv_records::{CsvRecords, Next};
 use super::{InputError, Location, Record};
+
+const BUFFER_BYTES: usize = 64 * 1024;
 
 /// How a column's cells are typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,36 +82,44 @@ pub fn parse_header(names: &[String]) -> Result<Vec<Column>, String> {
     Ok(columns)
 }
 
-/// Reads CSV records from one input.
+/// Reads CSV records from one input, each at most the record limit (see [`super::csv_records`]).
 pub struct CsvReader<R: Read> {
-    reader: csv::Reader<R>,
+    records: CsvRecords<BufReader<R>>,
     columns: Vec<Column>,
     name: Arc<str>,
     input: usize,
+    limit: usize,
     index: u64,
-    row: csv::ByteRecord,
     done: bool,
 }
 
 impl<R: Read> CsvReader<R> {
-    /// Read and check the header. An input with no header row at all has no records.
-    pub fn new(read: R, name: Arc<str>, input: usize) -> Result<Self, String> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(read);
-        let header = reader
-            .byte_headers()
-            .map_err(|e| format!("cannot read the CSV header: {e}"))?;
-        let mut names = Vec::with_capacity(header.len());
-        for (i, cell) in header.iter().enumerate() {
-            let name = std::str::from_utf8(cell).map_err(|_| {
-                format!(
-                    "column {} name is not valid UTF-8; re-encode the file as UTF-8",
-                    i + 1
-                )
-            })?;
-            names.push(name.to_owned());
+    /// Read and check the header. An input with no header row at all has no records. A record
+    /// whose cells pass `limit` bytes (plus one per cell) is an invalid record.
+    pub fn new(read: R, name: Arc<str>, input: usize, limit: usize) -> Result<Self, String> {
+        let mut records = CsvRecords::new(BufReader::with_capacity(BUFFER_BYTES, read), limit);
+        let mut names = Vec::new();
+        match records
+            .next()
+            .map_err(|e| format!("cannot read the CSV header: {e}"))?
+        {
+            Next::End => {}
+            Next::TooLong { .. } => {
+                return Err(format!(
+                    "the CSV header is above the {limit}-byte limit for one record; is this a CSV file with a header row?"
+                ));
+            }
+            Next::Record => {
+                for (i, cell) in records.iter().enumerate() {
+                    let name = std::str::from_utf8(cell).map_err(|_| {
+                        format!(
+                            "column {} name is not valid UTF-8; re-encode the file as UTF-8",
+                            i + 1
+                        )
+                    })?;
+                    names.push(name.to_owned());
+                }
+            }
         }
         let done = names.is_empty();
         let columns = if done {
@@ -117,12 +128,12 @@ impl<R: Read> CsvReader<R> {
             parse_header(&names)?
         };
         Ok(CsvReader {
-            reader,
+            records,
             columns,
             name,
             input,
+            limit,
             index: 0,
-            row: csv::ByteRecord::new(),
             done,
         })
     }
@@ -132,21 +143,29 @@ impl<R: Read> CsvReader<R> {
         if self.done {
             return None;
         }
-        match self.reader.read_byte_record(&mut self.row) {
-            Ok(false) => {
+        match self.records.next() {
+            Ok(Next::End) => {
                 self.done = true;
                 None
             }
-            Ok(true) => {
-                let line = self.row.position().map_or(0, |p| p.line());
+            Ok(Next::Record) => {
+                let line = self.records.line();
                 let (original, event) = self.event();
                 Some(self.record(line, original, event))
             }
+            Ok(Next::TooLong { prefix }) => {
+                let line = self.records.line();
+                let error = InputError::Csv {
+                    message: format!(
+                        "record is above the {}-byte limit for one record (its cells, from this line on); shorten its cells, or close the quote that opens it",
+                        self.limit
+                    ),
+                };
+                Some(self.record(line, prefix, Err(error)))
+            }
             Err(e) => {
                 self.done = true;
-                let line = e
-                    .position()
-                    .map_or_else(|| self.reader.position().line(), |p| p.line());
+                let line = self.records.line();
                 let error = InputError::Io {
                     message: e.to_string(),
                 };
@@ -158,21 +177,21 @@ impl<R: Read> CsvReader<R> {
     /// Build the typed event of the current row.
     fn event(&self) -> (String, Result<Value, InputError>) {
         let raw = || {
-            let cells: Vec<_> = self.row.iter().map(String::from_utf8_lossy).collect();
+            let cells: Vec<_> = self.records.iter().map(String::from_utf8_lossy).collect();
             cells.join(",")
         };
-        if self.row.len() != self.columns.len() {
+        if self.records.len() != self.columns.len() {
             let error = InputError::Csv {
                 message: format!(
                     "row has {} cells but the header has {} columns; quote cells that contain commas",
-                    self.row.len(),
+                    self.records.len(),
                     self.columns.len()
                 ),
             };
             return (raw(), Err(error));
         }
         let mut event = Map::new();
-        for (cell, column) in self.row.iter().zip(&self.columns) {
+        for (cell, column) in self.records.iter().zip(&self.columns) {
             if cell.is_empty() {
                 continue;
             }
@@ -291,7 +310,7 @@ mod tests {
                     identify,42,true,\"[1,2]\",\"two\nlines\"\n\
                     identify,x,,,\n\
                     identify,1\n";
-        let mut reader = CsvReader::new(text.as_bytes(), Arc::from("t.csv"), 0).unwrap();
+        let mut reader = CsvReader::new(text.as_bytes(), Arc::from("t.csv"), 0, 1000).unwrap();
         let first = reader.next_record().unwrap();
         assert_eq!(first.location.line, 2);
         assert_eq!(

@@ -5,7 +5,8 @@
 //!   header are usage errors), then open each lazily; `.gz` by extension; byte counting.
 //! - [`ndjson`]: one JSON object per line; blank lines ignored; a UTF-8 BOM and CRLF tolerated;
 //!   invalid UTF-8, malformed JSON, non-objects and lines above [`MAX_LINE_BYTES`] are invalid records.
-//! - [`csv`]: dotted-path headers with `:number` / `:bool` / `:json` suffixes.
+//! - [`csv`]: dotted-path headers with `:number` / `:bool` / `:json` suffixes; a record above
+//!   [`MAX_LINE_BYTES`] is an invalid record, found in flat memory by `csv_records`.
 //! - [`value`]: the JSON parser, building objects at their exact size.
 //!
 //! Dead-letter read-back: an NDJSON line shaped `{"dead_letter": {...}, "event": {...}}` (what `send`
@@ -15,6 +16,7 @@
 //! that could not be read) is read as if `<text>` were the line, so a fixed `raw` is picked up too.
 
 pub mod csv;
+pub(crate) mod csv_records;
 pub mod ndjson;
 pub mod open;
 pub mod value;
@@ -181,8 +183,8 @@ impl InputError {
     }
 }
 
-/// The longest NDJSON line read as a record (1 MiB); a longer line is an invalid record and is
-/// skipped without being buffered. Customer.io takes at most 32,000 bytes per operation, so no
+/// The longest NDJSON line read as a record (1 MiB), and the most cell bytes (plus one per cell) of
+/// one CSV record; a longer one is an invalid record and is skipped without being buffered. Customer.io takes at most 32,000 bytes per operation, so no
 /// valid record comes near it, and it bounds the memory one record can take while it is parsed
 /// (up to about 50 times the line for lines made of very many tiny values; docs/reliability.md).
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;

@@ -166,7 +166,7 @@ impl Inputs {
             ))),
             InputFormat::Csv => {
                 let stream = skip_bom(BufReader::with_capacity(BUFFER_BYTES, stream));
-                CsvReader::new(stream, spec.name.clone(), i)
+                CsvReader::new(stream, spec.name.clone(), i, self.max_line_bytes)
                     .map(Source::Csv)
                     .map_err(|e| format!("{}: {e}", spec.name))
             }
