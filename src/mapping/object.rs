@@ -46,6 +46,9 @@ fn one_relationship(identifiers: Value, attributes: Option<Map<String, Value>>) 
 /// group → an object `identify` (with a userId or no person) or `identify_anonymous`.
 pub(crate) fn group(ev: &Ev<'_>, config: &MappingConfig) -> Result<Built, Invalid> {
     let traits = ev.object("traits")?;
+    // Group reads `properties` too (the person's email fallback, mapping.md §3 step 2), so by
+    // §7a a `properties` that is not an object makes the record invalid.
+    ev.object("properties")?;
     let object_id = ev.id("groupId")?.ok_or_else(|| {
         ev.invalid(
             "groupId",
