@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use fingerprint::{Fingerprint, HEAD_BYTES};
 pub use journal::{Journal, Kind, Release};
 pub use session::Session;
-pub use settings::RunSettings;
+pub use settings::{RunSettings, endpoint_host};
 
 /// What the `format` field of every checkpoint file says.
 pub const FORMAT: &str = "cio-replay checkpoint";

@@ -7,7 +7,6 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
-pub mod config;
 pub mod deadletter;
 pub mod exit;
 pub mod gdpr;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::InputFormat;
+use crate::input::InputFormat;
 use crate::input::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record, Unparsed};
 use crate::mapping::{Invalid, MappingConfig, Outcome, map_event_taking};
 

@@ -5,17 +5,24 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{DisplayArgs, ProgressArg};
+/// When bars draw (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// Only when standard error is a terminal.
+    Auto,
+    Always,
+    Never,
+}
 
-/// Whether bars should draw, from the display flags and the terminal.
-pub fn enabled(display: &DisplayArgs) -> bool {
-    if display.quiet {
+/// Whether bars should draw: never under `quiet`, else as `when` says of standard error.
+pub fn enabled(when: When, quiet: bool) -> bool {
+    if quiet {
         return false;
     }
-    match display.progress {
-        ProgressArg::Always => true,
-        ProgressArg::Never => false,
-        ProgressArg::Auto => std::io::stderr().is_terminal(),
+    match when {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => std::io::stderr().is_terminal(),
     }
 }
 

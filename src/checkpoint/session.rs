@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::journal::Release;
 use super::{Checkpoint, Counters, Journal, Kind, RunSettings};
-use crate::cli::SendArgs;
 use crate::exit::{Exit, Fatal};
 use crate::send::{Coverage, Ledger, Settled, Settlement};
 
@@ -30,35 +29,36 @@ pub struct Session {
 }
 
 impl Session {
-    /// Start (or with `--resume`, continue) the checkpoint of a `send` run. `None` without
-    /// `--checkpoint`; `--resume` without it is a usage error. Every refusal is a usage error
-    /// (exit 2) naming the file and what to do, raised before anything is sent.
+    /// Start (or with `resume`, continue) the checkpoint at `path` of a `send` run over `files`
+    /// with `settings`. `None` without a checkpoint; `resume` without one is a usage error. Every
+    /// refusal is a usage error (exit 2) naming the file and what to do, raised before anything is
+    /// sent.
     pub fn start(
-        args: &SendArgs,
-        site_id: &str,
+        path: Option<&Path>,
+        resume: bool,
+        files: &[std::path::PathBuf],
+        settings: RunSettings,
         dead_letter: &Path,
     ) -> anyhow::Result<Option<Session>> {
-        let d = &args.delivery;
-        let Some(path) = &d.checkpoint else {
-            if d.resume {
+        let Some(path) = path else {
+            if resume {
                 return Err(usage(
                     "--resume needs --checkpoint FILE (the checkpoint of the run to continue)",
                 ));
             }
             return Ok(None);
         };
-        let settings =
-            RunSettings::for_send(args, Some(site_id)).map_err(|e| usage(e.to_string()))?;
-        let checkpoint = super::open(path, d.resume, &args.input.files, settings, dead_letter)
+        let checkpoint = super::open(path, resume, files, settings, dead_letter)
             .map_err(|e| usage(e.to_string()))?;
         let earlier = checkpoint.counters;
-        let mut journal = Journal::new(checkpoint, Some(path.clone()), EVERY, Release::AtOnce);
+        let mut journal =
+            Journal::new(checkpoint, Some(path.to_path_buf()), EVERY, Release::AtOnce);
         // Write it at once: from here on a checkpoint exists, fresh or not.
         journal.advance(&[]).map_err(|e| usage(e.to_string()))?;
         Ok(Some(Session {
             journal,
             earlier,
-            resumed: d.resume,
+            resumed: resume,
             dead_letters: 0,
         }))
     }

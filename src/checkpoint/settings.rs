@@ -2,12 +2,12 @@
 //! changes which operations a record becomes or where they go. Never the API key.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::fingerprint::hex;
-use crate::cli::{EventIdArg, InputFormat, ModeArg, SendArgs};
 
 /// Named settings, each as a short text; compared key by key on resume.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,40 +21,19 @@ impl RunSettings {
         self
     }
 
-    /// The settings of a `send` run. `site_id` is the resolved site id (flag or environment);
-    /// only a hash of it is kept, to notice a switch of workspace. The mapping file is read to
-    /// record a hash of its content: an edited mapping changes what records become.
-    pub fn for_send(args: &SendArgs, site_id: Option<&str>) -> std::io::Result<RunSettings> {
-        let m = &args.mapping;
-        let mut s = RunSettings::default();
-        s.set(
-            "mode",
-            match m.mode {
-                ModeArg::Batch => "batch",
-                ModeArg::Sequential => "sequential",
-            },
-        );
-        s.set(
-            "event_id",
-            match m.event_id {
-                EventIdArg::Ulid => "ulid",
-                EventIdArg::MessageId => "message-id",
-                EventIdArg::None => "none",
-            },
-        );
-        s.set("convert_timestamps", (!m.no_convert_timestamps).to_string());
-        s.set("strict", m.strict.to_string());
-        s.set("since", m.since.clone().unwrap_or_default());
-        s.set("until", m.until.clone().unwrap_or_default());
-        s.set(
-            "input_format",
-            match args.input.input_format {
-                None => "by extension",
-                Some(InputFormat::Ndjson) => "ndjson",
-                Some(InputFormat::Csv) => "csv",
-            },
-        );
-        let mapping = match &m.mapping {
+    /// Record a hash of the site id (flag or environment) under `site_id_sha256`: enough to notice
+    /// a switch of workspace, never the id itself. The one place this hash is computed.
+    pub fn set_site_id(&mut self, site_id: Option<&str>) -> &mut Self {
+        let hash = site_id.map_or(String::new(), |id| {
+            hex(&Sha256::digest(id.as_bytes()))[..16].to_owned()
+        });
+        self.set("site_id_sha256", hash)
+    }
+
+    /// Record the `--mapping` file (its path and a hash of its content: an edited mapping changes
+    /// what records become) under `mapping`; empty without one.
+    pub fn set_mapping_file(&mut self, path: Option<&Path>) -> std::io::Result<&mut Self> {
+        let mapping = match path {
             None => String::new(),
             Some(path) => {
                 let text = std::fs::read(path).map_err(|e| {
@@ -67,23 +46,7 @@ impl RunSettings {
                 )
             }
         };
-        s.set("mapping", mapping);
-        let endpoint = if args.delivery.sandbox {
-            "in-process sandbox".to_owned()
-        } else {
-            match &m.endpoint {
-                Some(url) => endpoint_host(url),
-                None => format!("region {}", region_name(m.region)),
-            }
-        };
-        s.set("endpoint", endpoint);
-        s.set(
-            "site_id_sha256",
-            site_id.map_or(String::new(), |id| {
-                hex(&Sha256::digest(id.as_bytes()))[..16].to_owned()
-            }),
-        );
-        Ok(s)
+        Ok(self.set("mapping", mapping))
     }
 
     /// What differs between these (recorded) settings and `now`, in words.
@@ -116,15 +79,8 @@ fn shown(value: Option<&str>) -> String {
     }
 }
 
-fn region_name(region: crate::cli::RegionArg) -> &'static str {
-    match region {
-        crate::cli::RegionArg::Us => "us",
-        crate::cli::RegionArg::Eu => "eu",
-    }
-}
-
 /// `scheme://host[:port]` of a URL, without path, query or user info (a URL may carry secrets).
-fn endpoint_host(url: &str) -> String {
+pub fn endpoint_host(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or(authority);
@@ -142,16 +98,6 @@ fn endpoint_host(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    fn send_args(extra: &[&str]) -> SendArgs {
-        let mut argv = vec!["cio-replay", "send", "in.ndjson"];
-        argv.extend_from_slice(extra);
-        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-            crate::cli::Command::Send(args) => args,
-            _ => unreachable!("parsed a send command"),
-        }
-    }
 
     #[test]
     fn endpoint_keeps_only_scheme_and_host() {
@@ -163,51 +109,5 @@ mod tests {
             endpoint_host("HTTPS://Track.Customer.io"),
             "https://track.customer.io"
         );
-    }
-
-    #[test]
-    fn settings_name_what_changed_and_never_hold_the_key() {
-        let a =
-            RunSettings::for_send(&send_args(&["--api-key", "sekrit-key"]), Some("site")).unwrap();
-        let text = serde_json::to_string(&a).unwrap();
-        assert!(!text.contains("sekrit-key"), "{text}");
-        assert!(!text.contains("\"site\""), "{text}");
-
-        let b = RunSettings::for_send(
-            &send_args(&["--mode", "sequential", "--event-id", "none"]),
-            Some("other"),
-        )
-        .unwrap();
-        let diff = a.differences(&b);
-        assert_eq!(diff.len(), 3, "{diff:?}");
-        assert!(
-            diff.iter()
-                .any(|d| d == "mode was \"batch\", now \"sequential\""),
-            "{diff:?}"
-        );
-        assert!(diff.iter().any(|d| d.contains("site id")), "{diff:?}");
-        // Delivery tuning may change between runs.
-        let c = RunSettings::for_send(
-            &send_args(&["--rate", "5", "--concurrency", "1"]),
-            Some("site"),
-        )
-        .unwrap();
-        assert!(a.differences(&c).is_empty());
-    }
-
-    #[test]
-    fn an_edited_mapping_file_is_a_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.toml");
-        std::fs::write(&path, "[track-event]\n").unwrap();
-        let p = path.to_str().unwrap();
-        let a = RunSettings::for_send(&send_args(&["--mapping", p]), None).unwrap();
-        std::fs::write(&path, "[track-event]\nenabled = false\n").unwrap();
-        let b = RunSettings::for_send(&send_args(&["--mapping", p]), None).unwrap();
-        let diff = a.differences(&b);
-        assert_eq!(diff.len(), 1, "{diff:?}");
-        assert!(diff[0].starts_with("mapping was"), "{diff:?}");
-        let missing = RunSettings::for_send(&send_args(&["--mapping", "/nope.toml"]), None);
-        assert!(missing.unwrap_err().to_string().contains("/nope.toml"));
     }
 }

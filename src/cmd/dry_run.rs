@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::cli::DryRunArgs;
-use crate::config::MappingSettings;
+use crate::cli::settings::MappingSettings;
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
 use crate::pipeline::{Item, Pipeline, Tally, Ticker};
@@ -24,7 +24,7 @@ fn usage(message: String) -> anyhow::Error {
 pub fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     check_estimate_flags(args.rate, args.batch_size, args.batch_bytes)?;
-    let window = crate::safety::gate::window_from_args(&args.mapping)?;
+    let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let sink: Box<dyn Write> = match &args.output {
@@ -40,7 +40,10 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
     let started = Instant::now();
     let plan = RequestPlan::new(settings.mode, args.batch_size, args.batch_bytes);
     let mut summary = Summary::new(plan, args.rate);
-    let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
+    let mut ticker = Ticker::new(
+        crate::cli::settings::show_progress(&args.display),
+        pipeline.progress(),
+    );
     let mode = settings.mode;
     for listed in pipeline.finish_on_workers(move |item| Listed::new(item, mode)) {
         out.write_all(&listed.line)

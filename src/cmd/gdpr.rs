@@ -15,9 +15,11 @@ use sha2::{Digest, Sha256};
 use crate::checkpoint::lock;
 use crate::cli::{GdprArgs, ModeArg, RegionArg};
 use crate::exit::{Exit, Fatal};
+use crate::gdpr::GdprAction;
 use crate::gdpr::action_name;
 use crate::gdpr::confirm::{self, Gate, Workspace};
 use crate::gdpr::fold::{self, Second};
+use crate::gdpr::list::ListFormat;
 use crate::gdpr::list::{self, ListSource};
 use crate::gdpr::receipt::{Receipt, Trailer};
 use crate::gdpr::report::{self, CheckpointFacts};
@@ -36,7 +38,9 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 pub fn run(args: GdprArgs) -> Result<Exit> {
-    let name = action_name(args.action);
+    let action = GdprAction::from(args.action);
+    let list_format = args.list_format.map(ListFormat::from);
+    let name = action_name(action);
     let d = &args.delivery;
     if d.dead_letter.is_some() {
         return Err(usage(
@@ -59,12 +63,11 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         ModeArg::Batch => Mode::Batch,
         ModeArg::Sequential => Mode::Sequential,
     };
-    let (delivery, timeout) = crate::config::delivery(mode, d)?;
+    let (delivery, timeout) = crate::cli::settings::delivery(mode, d)?;
     let quiet = args.display.quiet;
     let started = Utc::now();
 
-    let sources =
-        list::sources(&args.files, args.list_format).map_err(|e| usage(format!("{e:#}")))?;
+    let sources = list::sources(&args.files, list_format).map_err(|e| usage(format!("{e:#}")))?;
     let (sha256, list_bytes) = digest(&sources).map_err(|e| usage(format!("{e:#}")))?;
     let column = args.column.as_deref();
 
@@ -73,7 +76,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         let stdout = io::stdout();
         let mut out = BufWriter::new(stdout.lock());
         let scan = fold::scan(&sources, column, |noted| {
-            listing_line(&mut out, &noted, args.action, mode)
+            listing_line(&mut out, &noted, action, mode)
         })
         .map_err(|e| usage(format!("{e:#}")))?;
         out.flush()?;
@@ -166,12 +169,23 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         host: &workspace.host,
         sha256: &sha256,
     };
+    let job_request = resume::JobRequest {
+        action,
+        files: &args.files,
+        column: args.column.as_deref(),
+        list_format,
+        receipt: args.receipt.as_deref(),
+        checkpoint: d.checkpoint.as_deref(),
+        resume: d.resume,
+        sandbox: d.sandbox,
+        quiet: args.display.quiet,
+    };
     let Plan {
         job,
         to_send,
         malformed_left,
         receipt_lock: _receipt_lock,
-    } = match resume::plan(&args, &job_settings, &sources, &scan, started)? {
+    } = match resume::plan(&job_request, &job_settings, &sources, &scan, started)? {
         Some(plan) => plan,
         None => return Ok(Exit::Success),
     };
@@ -186,18 +200,18 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         eprintln!("nothing left to send: completing the receipt");
         Gate::Proceed
     } else if confirm::interactive() && !args.yes {
-        let banner = confirm::banner(args.action, to_send, malformed_left, &workspace);
+        let banner = confirm::banner(action, to_send, malformed_left, &workspace);
         let stdin = io::stdin();
         confirm::ask(&banner, to_send, &mut stdin.lock(), &mut io::stderr())?
     } else {
         if args.yes && !quiet {
             eprint!(
                 "{}",
-                confirm::banner(args.action, to_send, malformed_left, &workspace)
+                confirm::banner(action, to_send, malformed_left, &workspace)
             );
             eprintln!("--yes given: going on without asking");
         }
-        confirm::without_terminal(args.yes, args.action, to_send)
+        confirm::without_terminal(args.yes, action, to_send)
     };
     if let Gate::Refused(why) = gate {
         return Err(usage(why));
@@ -223,12 +237,12 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             (job.begin()?, Some(facts))
         }
     };
-    let book = Rc::new(RefCell::new(Book::new(sink, args.action)));
+    let book = Rc::new(RefCell::new(Book::new(sink, action)));
     let stop_flag = crate::interrupt::install()?;
     let stop: Arc<AtomicBool> = stop_flag.as_atomic();
     let mut hooks = BookHooks::new(
         Rc::clone(&book),
-        crate::progress::enabled(&args.display),
+        crate::cli::settings::show_progress(&args.display),
         to_send,
         Arc::clone(&stop),
     );
@@ -396,12 +410,12 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         }
         eprintln!(
             "re-running the same list is safe: {}",
-            match args.action {
-                crate::cli::GdprAction::Delete =>
+            match action {
+                GdprAction::Delete =>
                     "deleting someone already deleted is accepted again, not an error",
-                crate::cli::GdprAction::Suppress =>
+                GdprAction::Suppress =>
                     "suppressing someone already suppressed is accepted again, not an error",
-                crate::cli::GdprAction::Unsuppress =>
+                GdprAction::Unsuppress =>
                     "unsuppressing someone not suppressed is accepted, not an error",
             }
         );

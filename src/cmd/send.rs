@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::checkpoint::{Session, lock};
 use crate::cli::SendArgs;
-use crate::config::MappingSettings;
+use crate::cli::settings::MappingSettings;
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
@@ -34,7 +34,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let d = &args.delivery;
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
     let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
-    let (delivery, timeout) = crate::config::delivery(settings.mode, d)?;
+    let (delivery, timeout) = crate::cli::settings::delivery(settings.mode, d)?;
     let quiet = args.display.quiet;
 
     // Where to send, and as whom.
@@ -80,7 +80,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
 
     // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
     let pipeline_settings = settings.pipeline(&args.input);
-    let window = crate::safety::gate::window_from_args(&args.mapping)?;
+    let window = crate::cli::settings::window(&args.mapping)?;
     let allow_recent = args.allow_recent || d.sandbox;
     crate::safety::gate::check_before_send(
         &pipeline_settings,
@@ -120,12 +120,34 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         .clone()
         .unwrap_or_else(|| deadletter::default_path(&args.input.files));
     // --checkpoint / --resume: refusals come here, before anything is sent.
-    let session = Session::start(&args, &creds.site_id, &dead_letter_path)?;
+    let session = match &d.checkpoint {
+        None => Session::start(
+            None,
+            d.resume,
+            &args.input.files,
+            Default::default(),
+            &dead_letter_path,
+        )?,
+        Some(path) => {
+            let run = crate::cli::settings::send_run_settings(&args, Some(&creds.site_id))
+                .map_err(|e| usage(e.to_string()))?;
+            Session::start(
+                Some(path),
+                d.resume,
+                &args.input.files,
+                run,
+                &dead_letter_path,
+            )?
+        }
+    };
     let settled_before = session.as_ref().map(|s| s.checkpoint().clone());
     let mut hooks = SendHooks {
         session,
         dead_letter: DeadLetter::new(dead_letter_path),
-        progress: SendProgress::new(crate::progress::enabled(&args.display), pipeline.progress()),
+        progress: SendProgress::new(
+            crate::cli::settings::show_progress(&args.display),
+            pipeline.progress(),
+        ),
         error: None,
         stop: stop.clone(),
     };

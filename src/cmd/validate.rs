@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::cli::ValidateArgs;
-use crate::config::MappingSettings;
+use crate::cli::settings::MappingSettings;
 use crate::exit::Exit;
 use crate::mapping::Outcome;
 use crate::pipeline::{Pipeline, Tally, Ticker};
@@ -19,7 +19,7 @@ const ASSUMED_RATE: f64 = 100.0;
 
 pub fn run(args: ValidateArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
-    let window = crate::safety::gate::window_from_args(&args.mapping)?;
+    let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
@@ -30,7 +30,10 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         limits::DEFAULT_BATCH_BYTES,
     );
     let mut summary = Summary::new(plan, ASSUMED_RATE);
-    let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
+    let mut ticker = Ticker::new(
+        crate::cli::settings::show_progress(&args.display),
+        pipeline.progress(),
+    );
     for tally in pipeline.finish_on_workers(|item| Tally::new(item, None)) {
         let location = &tally.location;
         match &tally.outcome {

@@ -3,7 +3,7 @@
 
 use std::io::{self, BufRead, IsTerminal, Write};
 
-use crate::cli::GdprAction;
+use super::GdprAction;
 
 use super::{action_explained, action_name};
 

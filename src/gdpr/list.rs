@@ -11,7 +11,6 @@ use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::resolve::{Field, Resolved, resolve, resolve_object};
-use crate::cli::ListFormat;
 use crate::input::csv_records::{CsvRecords, Next};
 use crate::input::{Location, parse_event};
 
@@ -28,6 +27,25 @@ pub struct Entry {
     pub input: usize,
     pub location: Location,
     pub resolved: Resolved,
+}
+
+/// How a list is read: one identifier per line, a CSV with a column, or NDJSON objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Csv,
+    Ndjson,
+}
+
+impl ListFormat {
+    /// The name `--list-format` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListFormat::Text => "text",
+            ListFormat::Csv => "csv",
+            ListFormat::Ndjson => "ndjson",
+        }
+    }
 }
 
 /// One list to read: a file, or standard input held in memory (it is read twice: once to count and

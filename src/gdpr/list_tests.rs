@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use super::IdKind;
 use super::fold::{Noted, scan};
+use super::list::ListFormat;
 use super::list::{format_of, sources};
 use super::resolve::Resolved;
-use crate::cli::ListFormat;
 
 fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);

@@ -22,8 +22,15 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
-use crate::cli::GdprAction;
 use crate::track::{Action, Operation};
+
+/// What a GDPR run does to every person of its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GdprAction {
+    Delete,
+    Suppress,
+    Unsuppress,
+}
 
 /// Which identifier a person is addressed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

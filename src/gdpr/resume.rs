@@ -2,10 +2,11 @@
 //! endpoint, workspace, list digest), where its receipt is, every refusal before anyone is asked
 //! anything, and the journal that keeps receipt rows and watermarks in step once the run starts.
 
+use super::GdprAction;
+use super::list::ListFormat;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use sha2::{Digest, Sha256};
 
 use chrono::{DateTime, Utc};
 
@@ -15,7 +16,6 @@ use super::receipt::{self, Receipt};
 use super::settle::Sink;
 use crate::checkpoint::lock::{self, Held};
 use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
-use crate::cli::GdprArgs;
 use crate::exit::{Exit, Fatal};
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -33,17 +33,12 @@ pub fn settings(
     column: Option<&str>,
     list_format: &str,
 ) -> RunSettings {
-    let site: String = Sha256::digest(site_id.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
     let mut s = RunSettings::default();
     s.set("command", "gdpr")
         .set("action", action)
         .set("mode", mode)
         .set("endpoint", endpoint)
-        .set("site_id_sha256", site)
+        .set_site_id(Some(site_id))
         .set("list_sha256", list_sha256)
         .set("column", column.unwrap_or_default())
         .set("list_format", list_format);
@@ -179,21 +174,35 @@ pub struct Plan {
     pub(crate) receipt_lock: Option<Held>,
 }
 
+/// What the command asks of a job: its action and lists, and the receipt and checkpoint flags.
+pub struct JobRequest<'a> {
+    pub action: GdprAction,
+    pub files: &'a [PathBuf],
+    pub column: Option<&'a str>,
+    pub list_format: Option<ListFormat>,
+    pub receipt: Option<&'a Path>,
+    pub checkpoint: Option<&'a Path>,
+    pub resume: bool,
+    pub sandbox: bool,
+    pub quiet: bool,
+}
+
 /// Check the receipt path and, with `--checkpoint`, start or resume the job (refusals are usage
 /// errors, before anyone is asked). `None`: the job is finished already, nothing to do (said).
 pub fn plan(
-    args: &GdprArgs,
+    args: &JobRequest<'_>,
     settings: &JobSettings<'_>,
     sources: &[ListSource],
     scan: &Scan,
     started: DateTime<Utc>,
 ) -> Result<Option<Plan>> {
-    let d = &args.delivery;
     let name = super::action_name(args.action);
-    let column = args.column.as_deref();
+    let column = args.column;
     let default_receipt = receipt::default_path(name, started);
-    let Some(cp) = &d.checkpoint else {
-        let path = args.receipt.clone().unwrap_or(default_receipt);
+    let Some(cp) = args.checkpoint else {
+        let path = args
+            .receipt
+            .map_or(default_receipt, std::path::Path::to_path_buf);
         receipt::check_path(&path).map_err(|e| usage(format!("{e:#}")))?;
         return Ok(Some(Plan {
             job: Err(path),
@@ -202,14 +211,14 @@ pub fn plan(
             receipt_lock: None,
         }));
     };
-    let endpoint = if d.sandbox {
+    let endpoint = if args.sandbox {
         "in-process sandbox".to_string()
     } else {
         settings.host.to_string()
     };
-    let format = args.list_format.map_or("by extension".to_string(), |f| {
-        format!("{f:?}").to_lowercase()
-    });
+    let format = args
+        .list_format
+        .map_or("by extension", super::list::ListFormat::name);
     let run_settings = self::settings(
         name,
         settings.mode,
@@ -217,14 +226,14 @@ pub fn plan(
         settings.site_id,
         settings.sha256,
         column,
-        &format,
+        format,
     );
     let job = Job::check(
         cp,
-        d.resume,
-        &args.files,
+        args.resume,
+        args.files,
         run_settings,
-        args.receipt.as_deref(),
+        args.receipt,
         default_receipt,
     )?;
     let receipt_lock = Some(lock::hold(&job.receipt, "receipt")?);
@@ -246,7 +255,7 @@ pub fn plan(
     }
     let (to_send, malformed_left) = unsettled(sources, column, &scan.seen, &job.checkpoint)
         .map_err(|e| usage(format!("{e:#}")))?;
-    if !args.display.quiet {
+    if !args.quiet {
         let e = job.earlier();
         eprintln!(
             "resuming {}: earlier runs settled {} of {} people ({} accepted, {} rejected, {} failed); {} left to send",

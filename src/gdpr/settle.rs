@@ -10,10 +10,10 @@ use std::rc::Rc;
 use anyhow::{Context, Result};
 use chrono::Utc;
 
+use super::GdprAction;
 use super::receipt::{self, Counts, Receipt, RowOutcome};
 use super::{Person, operation};
 use crate::checkpoint::{Checkpoint, Journal, Kind};
-use crate::cli::GdprAction;
 use crate::input::{Location, Record};
 use crate::mapping::{Invalid, Outcome};
 use crate::pipeline::Item;

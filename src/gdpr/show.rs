@@ -6,9 +6,9 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::json;
 
+use super::GdprAction;
 use super::fold::{Noted, Scan};
 use super::{action_name, operation};
-use crate::cli::GdprAction;
 use crate::track::Mode;
 
 pub fn plural(n: u64) -> &'static str {

@@ -28,6 +28,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+/// How an input file is read, when its extension does not say (or to override it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    Ndjson,
+    Csv,
+}
+
 /// Where a record came from: `FILE:LINE` (for CSV, the line the record starts on).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Location {

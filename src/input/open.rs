@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::Result;
 use flate2::read::MultiGzDecoder;
 
+use super::InputFormat;
 use super::csv::CsvReader;
 use super::ndjson::NdjsonReader;
 use super::{InputError, Location, Record, Unparsed};
-use crate::cli::InputFormat;
 use crate::exit::{Exit, Fatal};
 
 const BUFFER_BYTES: usize = 64 * 1024;

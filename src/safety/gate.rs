@@ -6,15 +6,8 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::{Analyzer, Observation, Window};
-use crate::cli::MappingArgs;
 use crate::exit::{Exit, Fatal};
 use crate::pipeline::{Pipeline, PipelineSettings};
-
-/// The `--since` / `--until` window of a command, or a usage error (exit 2) naming the flag.
-pub fn window_from_args(args: &MappingArgs) -> Result<Window> {
-    Window::from_flags(args.since.as_deref(), args.until.as_deref())
-        .map_err(|e| Fatal::new(Exit::Usage, e.to_string()).into())
-}
 
 /// Whether the inputs include standard input (no files, or `-`).
 pub fn reads_stdin(settings: &PipelineSettings) -> bool {

@@ -1,12 +1,16 @@
 //! The command line, as clap derive types only: no I/O and no validation beyond clap's own.
 //!
 //! Conventions: every option that takes a value has an upper-case `value_name`; long names only,
-//! except `-o` (output) and `-q` (quiet); doc comments are the help text. `config` and each command
+//! except `-o` (output) and `-q` (quiet); doc comments are the help text. `settings` and each command
 //! module turn these raw values into checked settings.
+//! [`settings`] is the one conversion from these types to the neutral settings the rest of the
+//! program takes: nothing outside `cli/` (and the command modules that call it) sees a clap type.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub mod settings;
 
 /// Replay Segment-spec analytics events (NDJSON or CSV, gzip too) into Customer.io.
 #[derive(Debug, Parser)]
@@ -43,11 +47,11 @@ pub struct InputArgs {
 
     /// Input format, overriding the file extension (needed for stdin, which defaults to ndjson).
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormat>,
+    pub input_format: Option<InputFormatArg>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InputFormat {
+pub enum InputFormatArg {
     Ndjson,
     Csv,
 }
@@ -263,7 +267,7 @@ pub struct SendArgs {
 pub struct GdprArgs {
     /// What to do to every person on the list.
     #[arg(value_enum, value_name = "ACTION")]
-    pub action: GdprAction,
+    pub action: GdprActionArg,
 
     /// Lists of people: plain text (one id or email per line), CSV or NDJSON; `-` or none for stdin.
     #[arg(value_name = "FILE")]
@@ -271,7 +275,7 @@ pub struct GdprArgs {
 
     /// Format of the list, overriding the extension (`.txt`, `.csv`, `.ndjson`).
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub list_format: Option<ListFormat>,
+    pub list_format: Option<ListFormatArg>,
 
     /// CSV column holding the person (default: the first of userId, id, email, cio_id).
     #[arg(long, value_name = "NAME")]
@@ -314,14 +318,14 @@ pub struct GdprArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GdprAction {
+pub enum GdprActionArg {
     Delete,
     Suppress,
     Unsuppress,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
+pub enum ListFormatArg {
     Text,
     Csv,
     Ndjson,
