@@ -39,9 +39,6 @@ impl PipelineSettings {
 }
 
 mod parallel;
-mod tally;
-
-pub use tally::Tally;
 
 /// The inputs opened and the mapping set, ready to stream (`for item in pipeline`, or
 /// [`Pipeline::finish_on_workers`]).
@@ -58,7 +55,7 @@ pub(crate) struct Mapper {
     mapping: MappingConfig,
     strict: bool,
     /// `--since` / `--until` (safety): mapped records outside it become skipped.
-    window: crate::safety::Window,
+    window: crate::mapping::window::Window,
 }
 
 /// The mapping and the caller's finishing step, shared by the workers.
@@ -98,14 +95,14 @@ impl Pipeline {
             mapper: Mapper {
                 mapping: settings.mapping,
                 strict: settings.strict,
-                window: crate::safety::Window::default(),
+                window: crate::mapping::window::Window::default(),
             },
             workers: workers(),
         })
     }
 
     /// Skip mapped records outside the `--since` / `--until` window (before `--strict` applies).
-    pub fn with_window(mut self, window: crate::safety::Window) -> Pipeline {
+    pub fn with_window(mut self, window: crate::mapping::window::Window) -> Pipeline {
         self.mapper.window = window;
         self
     }
@@ -189,7 +186,7 @@ impl Mapper {
         let outcome = match &record.event {
             Ok(event) if !self.window.is_unbounded() => self
                 .window
-                .apply(crate::safety::record_time(event), outcome),
+                .apply(crate::mapping::window::record_time(event), outcome),
             _ => outcome,
         };
         let outcome = match outcome {

@@ -20,6 +20,9 @@
 //! | `input_bytes` | input bytes read (as stored, so compressed for `.gz`) |
 //! | `elapsed_seconds` | how long this run took |
 
+mod tally;
+pub use tally::Tally;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -11,7 +11,8 @@ use crate::cli::DryRunArgs;
 use crate::cli::settings::MappingSettings;
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
-use crate::pipeline::{Item, Pipeline, Tally, Ticker};
+use crate::pipeline::{Item, Pipeline, Ticker};
+use crate::summary::Tally;
 use crate::summary::{RequestPlan, Summary, conclude};
 use crate::track::{Mode, limits};
 

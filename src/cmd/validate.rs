@@ -10,7 +10,8 @@ use crate::cli::ValidateArgs;
 use crate::cli::settings::MappingSettings;
 use crate::exit::Exit;
 use crate::mapping::Outcome;
-use crate::pipeline::{Pipeline, Tally, Ticker};
+use crate::pipeline::{Pipeline, Ticker};
+use crate::summary::Tally;
 use crate::summary::{RequestPlan, Summary, conclude, sanitize};
 use crate::track::limits;
 

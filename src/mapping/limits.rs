@@ -1,8 +1,6 @@
 //! The Track API limits checked before sending (mapping.md §7, §7a): an operation that breaks one
 //! is invalid, with the limit named, instead of being rejected by Customer.io later.
 
-use std::io;
-
 use serde_json::{Map, Value};
 
 use super::Invalid;
@@ -12,26 +10,7 @@ use crate::track::limits::{
 };
 use crate::track::{Action, Operation};
 
-/// Counts the bytes written to it.
-struct Counter(usize);
-
-impl io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The size of `v` as compact JSON, in bytes (written into a counter: no allocation).
-pub fn json_bytes(v: &Value) -> usize {
-    let mut c = Counter(0);
-    // Writing into a counter cannot fail.
-    let _ = serde_json::to_writer(&mut c, v);
-    c.0
-}
+pub use crate::track::limits::json_bytes;
 
 /// The size of an attribute value: UTF-8 bytes of a string, else of its compact JSON.
 pub fn value_bytes(v: &Value) -> usize {

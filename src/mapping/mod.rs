@@ -10,6 +10,7 @@ pub mod identifiers;
 pub mod limits;
 pub mod route;
 pub mod timestamp;
+pub mod window;
 
 mod device;
 mod event;

@@ -10,9 +10,7 @@ mod family;
 pub mod gate;
 pub mod histogram;
 mod warnings;
-pub mod window;
 
-use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,10 +20,10 @@ use crate::mapping::timestamp::parse_root;
 use crate::pipeline::Item;
 use crate::track::{Action, Operation};
 
+pub use crate::mapping::window::{RecordTime, Window, WindowError, format_time, record_time};
 pub use family::{FAMILIES, Family, can_trigger_campaign};
 pub use histogram::{Histogram, Table};
 pub use warnings::{Tally, Warning};
-pub use window::{Window, WindowError};
 
 use warnings::SameSecond;
 
@@ -33,17 +31,6 @@ use warnings::SameSecond;
 pub const RECENT_SECONDS: i64 = 72 * 3600;
 /// Locations kept per warning.
 pub const KEEP_LOCATIONS: usize = 5;
-
-/// A record's root `timestamp`, as the mapping reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordTime {
-    /// No `timestamp` key, or `null` / `""`.
-    Missing,
-    /// A `timestamp` that is not a time (only reaches here on actions that send none).
-    Unreadable,
-    /// Unix seconds, and whether the input was milliseconds.
-    At { unix: i64, millis: bool },
-}
 
 /// What the checks take from one mapped record: its action, its root time and, for a person, the
 /// `created_at` it sets. Small and `Copy`, so it can be made where the item is (a pipeline worker)
@@ -82,31 +69,11 @@ impl Observation {
     }
 }
 
-/// The root time of an event (mapping.md §5).
-pub fn record_time(event: &Value) -> RecordTime {
-    match event.get("timestamp").map(parse_root) {
-        None | Some(Ok(None)) => RecordTime::Missing,
-        Some(Ok(Some(t))) => RecordTime::At {
-            unix: t.seconds,
-            millis: t.was_millis,
-        },
-        Some(Err(_)) => RecordTime::Unreadable,
-    }
-}
-
 /// The root time of an item's record (`Missing` when the record could not be read).
 pub fn item_time(item: &Item) -> RecordTime {
     match &item.record.event {
         Ok(event) => record_time(event),
         Err(_) => RecordTime::Missing,
-    }
-}
-
-/// Unix seconds as RFC 3339 UTC, e.g. `2024-01-01T00:00:00Z`.
-pub fn format_time(unix: i64) -> String {
-    match DateTime::from_timestamp(unix, 0) {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
-        None => format!("{unix} (Unix seconds)"),
     }
 }
 

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use super::lanes::{self, Owners, Route};
 use super::ledger::Ledger;
 use super::rate::RateLimiter;
+use super::shared::{Counters, Prepared, Shared};
 use super::transport::Transport;
-use super::worker::{Counters, LaneMsg, Latch, Prepared, Shared, run_lane};
+use super::worker::{LaneMsg, Latch, run_lane};
 use super::{
     DeliveryReport, DeliverySettings, DeliveryStats, Hooks, RecordInfo, Settled, Settlement, is_set,
 };

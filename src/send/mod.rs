@@ -14,6 +14,7 @@ pub mod rate;
 pub mod report;
 mod request;
 pub mod retry;
+mod shared;
 pub mod transport;
 mod worker;
 

@@ -1,31 +1,16 @@
 //! One lane's worker thread: takes operations in order, packs them into batches, holds back the
 //! entities of a span led by another lane until that span is settled, and releases each settled
-//! operation's entities to [`Owners`] (see [`super::lanes`]).
+//! operation's entities to the owners (see [`super::lanes`]).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
-use super::batch::{BatchLimits, Fill};
-use super::lanes::Owners;
-use super::rate::RateLimiter;
+use super::Settlement;
+use super::batch::Fill;
 use super::request::{oversize, send, too_big};
-use super::transport::Transport;
-use super::{Halt, RecordInfo, Settlement};
-use crate::exit::Exit;
-use crate::track::{Action, Endpoint};
-
-/// An operation ready to send: serialized once, the same bytes on every attempt.
-pub(crate) struct Prepared {
-    pub info: RecordInfo,
-    pub action: Action,
-    pub endpoint: Endpoint,
-    pub bytes: Vec<u8>,
-    /// Hashes of the entity keys it touches ([`super::lanes::key_hashes`]).
-    pub keys: Vec<u64>,
-}
+use super::shared::{Prepared, Shared};
+use crate::track::Endpoint;
 
 /// What a lane receives.
 pub(crate) enum LaneMsg {
@@ -110,46 +95,6 @@ struct CountDownOnDrop(Arc<Latch>);
 impl Drop for CountDownOnDrop {
     fn drop(&mut self) {
         self.0.count_down();
-    }
-}
-
-/// Counters every lane adds to.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub throttled: AtomicU64,
-    pub bytes_sent: AtomicU64,
-    pub ignored_errors: AtomicU64,
-}
-
-/// What all lanes share.
-pub(crate) struct Shared<'a> {
-    pub transport: &'a dyn Transport,
-    pub rate: RateLimiter,
-    pub retries: u32,
-    pub limits: BatchLimits,
-    pub linger: Duration,
-    pub counters: Counters,
-    /// Raised on 401/403 or a redirect: no lane starts another attempt.
-    pub abort: AtomicBool,
-    /// The caller's stop flag (Ctrl-C): operations not yet sent are dropped, unsettled.
-    pub stop: &'a AtomicBool,
-    pub halt: Mutex<Option<Halt>>,
-    /// Which lane owns each entity with unsettled operations (see [`super::lanes`]).
-    pub owners: Owners,
-}
-
-impl Shared<'_> {
-    pub(crate) fn halt(&self, exit: Exit, message: String) {
-        self.abort.store(true, Ordering::SeqCst);
-        if let Ok(mut h) = self.halt.lock() {
-            h.get_or_insert(Halt { exit, message });
-        }
-    }
-
-    fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
     }
 }
 

@@ -26,3 +26,25 @@ pub const DEFAULT_BATCH_SIZE: usize = 100;
 pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 /// A number above this is milliseconds, not seconds.
 pub const MILLISECONDS_THRESHOLD: f64 = 1e11;
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The size of `v` as compact JSON, in bytes (written into a counter: no allocation). What the
+/// limits above measure a non-string value by.
+pub fn json_bytes(v: &serde_json::Value) -> usize {
+    let mut c = Counter(0);
+    // Writing into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}

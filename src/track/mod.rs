@@ -243,7 +243,7 @@ impl Operation {
     pub fn json_len(&self) -> usize {
         match &self.json {
             Some(json) => json.len(),
-            None => crate::mapping::limits::json_bytes(&self.body),
+            None => limits::json_bytes(&self.body),
         }
     }
 

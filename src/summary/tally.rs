@@ -1,11 +1,11 @@
 //! What the counting commands (validate, dry-run) keep of a record: small, made on the worker that
 //! mapped it, so the event and the operation body are freed there and the consumer only counts.
 
-use super::Item;
+use super::Summary;
 use crate::input::Location;
 use crate::mapping::Outcome;
+use crate::pipeline::Item;
 use crate::safety::{Analyzer, Observation};
-use crate::summary::Summary;
 
 /// One record as the summary and the safety checks count it.
 #[derive(Debug)]

@@ -1,10 +1,43 @@
 //! `--since` / `--until`: replay only records whose timestamp lies in a time window; the rest are
-//! skipped with the reason.
+//! skipped with the reason. Also what the window (and the safety checks) read of a record: its
+//! root time.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat};
+use serde_json::Value;
 
-use super::{RecordTime, format_time};
-use crate::mapping::Outcome;
+use super::Outcome;
+use super::timestamp::parse_root;
+
+/// A record's root `timestamp`, as the mapping reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordTime {
+    /// No `timestamp` key, or `null` / `""`.
+    Missing,
+    /// A `timestamp` that is not a time (only reaches here on actions that send none).
+    Unreadable,
+    /// Unix seconds, and whether the input was milliseconds.
+    At { unix: i64, millis: bool },
+}
+
+/// The root time of an event (mapping.md §5).
+pub fn record_time(event: &Value) -> RecordTime {
+    match event.get("timestamp").map(parse_root) {
+        None | Some(Ok(None)) => RecordTime::Missing,
+        Some(Ok(Some(t))) => RecordTime::At {
+            unix: t.seconds,
+            millis: t.was_millis,
+        },
+        Some(Err(_)) => RecordTime::Unreadable,
+    }
+}
+
+/// Unix seconds as RFC 3339 UTC, e.g. `2024-01-01T00:00:00Z`.
+pub fn format_time(unix: i64) -> String {
+    match DateTime::from_timestamp(unix, 0) {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        None => format!("{unix} (Unix seconds)"),
+    }
+}
 
 /// Why a `--since` / `--until` value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
