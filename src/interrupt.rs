@@ -82,11 +82,11 @@ fn on_signal() {
         if let Ok(flag) = handler.flag.lock() {
             flag.raise();
         }
-        eprintln!(
+        crate::messages::record!(
             "\ncio-replay: stopping: finishing requests in flight, then writing the checkpoint and the summary (Ctrl-C again to quit at once; the last checkpoint stays valid)"
         );
     } else {
-        eprintln!("\ncio-replay: interrupted again: quitting at once");
+        crate::messages::record!("\ncio-replay: interrupted again: quitting at once");
         std::process::exit(i32::from(Exit::Interrupted.code()));
     }
 }

@@ -13,6 +13,7 @@ pub mod gdpr;
 pub mod input;
 pub mod interrupt;
 pub mod mapping;
+pub mod messages;
 pub mod pipeline;
 pub mod progress;
 pub mod safety;

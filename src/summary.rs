@@ -346,16 +346,13 @@ impl Default for TextOptions {
     }
 }
 
-/// Print the summary on standard error (unless `quiet`) and write `--summary-json` (when given).
+/// Print the summary on standard error (unless `--quiet`) and write `--summary-json` (when given).
 pub fn report(
     summary: &Summary,
     command: &str,
-    quiet: bool,
     json_path: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    if !quiet {
-        eprint!("{}", summary.to_text(command));
-    }
+    crate::messages::say!("{}", summary.to_text(command));
     if let Some(path) = json_path {
         summary.write_json(path).map_err(|e| {
             anyhow::anyhow!("--summary-json {}: cannot write it: {e}", path.display())
@@ -372,12 +369,11 @@ pub fn conclude(
     input_bytes: u64,
     elapsed_seconds: f64,
     command: &str,
-    quiet: bool,
     json_path: Option<&std::path::Path>,
 ) -> anyhow::Result<crate::exit::Exit> {
     summary.finish(input_bytes, elapsed_seconds);
     summary.safety = Some(safety);
-    report(&summary, command, quiet, json_path)?;
+    report(&summary, command, json_path)?;
     Ok(if summary.invalid > 0 {
         crate::exit::Exit::Partial
     } else {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// The top-level modules, lowest first: a module may use only modules before it.
 const LAYERS: &[&str] = &[
     "exit",
+    "messages",
     "secret",
     "track",
     "sandbox",

@@ -38,6 +38,19 @@ pub enum Command {
     Man(ManArgs),
 }
 
+impl Command {
+    /// Whether `--quiet` was given (commands without it are never quiet).
+    pub fn quiet(&self) -> bool {
+        match self {
+            Command::Validate(a) => a.display.quiet,
+            Command::DryRun(a) => a.display.quiet,
+            Command::Send(a) => a.display.quiet,
+            Command::Gdpr(a) => a.display.quiet,
+            Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) => false,
+        }
+    }
+}
+
 /// Where records come from and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {

@@ -60,7 +60,6 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
         ticker.bytes_read(),
         started.elapsed().as_secs_f64(),
         "dry-run",
-        args.display.quiet,
         args.summary_json.as_deref(),
     )
 }

@@ -1,6 +1,7 @@
 //! `cio-replay gdpr delete|suppress|unsuppress`: read the lists, fold duplicates, list (dry run) or
 //! confirm, send through the same sender as `send`, and write the receipt.
 
+use crate::messages::say;
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
@@ -64,7 +65,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         ModeArg::Sequential => Mode::Sequential,
     };
     let (delivery, timeout) = crate::cli::settings::delivery(mode, d)?;
-    let quiet = args.display.quiet;
     let started = Utc::now();
 
     let sources = list::sources(&args.files, list_format).map_err(|e| usage(format!("{e:#}")))?;
@@ -83,7 +83,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         scan
     } else {
         fold::scan(&sources, column, |noted| {
-            problem_line(&noted, quiet);
+            problem_line(&noted);
             Ok(())
         })
         .map_err(|e| usage(format!("{e:#}")))?
@@ -94,21 +94,17 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         Exit::Success
     };
     if args.dry_run {
-        if !quiet {
-            eprint!("{}", totals_text(name, &scan, &sha256));
-            eprintln!(
-                "dry run: nothing was sent ({} operation{} would be sent)",
-                scan.people,
-                plural(scan.people)
-            );
-        }
+        say!("{}", totals_text(name, &scan, &sha256));
+        say!(
+            "dry run: nothing was sent ({} operation{} would be sent)",
+            scan.people,
+            plural(scan.people)
+        );
         return Ok(problems);
     }
     if scan.people == 0 {
-        if !quiet {
-            eprint!("{}", totals_text(name, &scan, &sha256));
-            eprintln!("no people on the list: nothing to send, no receipt written");
-        }
+        say!("{}", totals_text(name, &scan, &sha256));
+        say!("no people on the list: nothing to send, no receipt written");
         return Ok(problems);
     }
 
@@ -141,7 +137,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         )
         .map_err(|e| usage(e.to_string()))?;
         if source == KeySource::Flag {
-            eprintln!("{}", credentials::FLAG_WARNING);
+            crate::messages::record!("{}", credentials::FLAG_WARNING);
         }
         let region = match args.region {
             RegionArg::Us => Region::Us,
@@ -178,7 +174,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         checkpoint: d.checkpoint.as_deref(),
         resume: d.resume,
         sandbox: d.sandbox,
-        quiet: args.display.quiet,
     };
     let Plan {
         job,
@@ -191,25 +186,23 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     };
 
     // The gate.
-    if !quiet {
-        eprint!("{}", totals_text(name, &scan, &sha256));
-    }
+    say!("{}", totals_text(name, &scan, &sha256));
     let gate = if to_send == 0 && malformed_left == 0 {
         // A resumed job whose people are all settled (the run that settled them stopped before
         // its trailer): nothing is sent, the receipt is completed.
-        eprintln!("nothing left to send: completing the receipt");
+        say!("nothing left to send: completing the receipt");
         Gate::Proceed
     } else if confirm::interactive() && !args.yes {
         let banner = confirm::banner(action, to_send, malformed_left, &workspace);
         let stdin = io::stdin();
         confirm::ask(&banner, to_send, &mut stdin.lock(), &mut io::stderr())?
     } else {
-        if args.yes && !quiet {
-            eprint!(
+        if args.yes {
+            say!(
                 "{}",
                 confirm::banner(action, to_send, malformed_left, &workspace)
             );
-            eprintln!("--yes given: going on without asking");
+            say!("--yes given: going on without asking");
         }
         confirm::without_terminal(args.yes, action, to_send)
     };
@@ -300,7 +293,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     let local_error = book.borrow_mut().error.take();
     if let Some(e) = local_error {
         let s = &report.stats;
-        eprintln!(
+        say!(
             "{name}: stopped by a local error after {} accepted, {} rejected, {} failed ({} request{} this run)",
             s.accepted,
             s.rejected,
@@ -390,43 +383,41 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         );
         report::write(path, &value)?;
     }
-    if !quiet {
-        let s = &report.stats;
-        eprintln!(
-            "{name}: {} accepted, {} rejected, {} failed of {} people ({} request{} this run, {} retr{}) in {:.1} s",
-            counts.accepted,
-            counts.rejected,
-            counts.failed,
-            scan.people,
-            s.requests,
-            plural(s.requests),
-            s.retries,
-            if s.retries == 1 { "y" } else { "ies" },
-            clock.elapsed().as_secs_f64()
-        );
-        eprintln!("receipt: {} ({ending})", receipt_path.display());
-        if !complete && d.checkpoint.is_some() {
-            eprintln!("not finished: run the same command with --resume to continue the job");
+    let s = &report.stats;
+    say!(
+        "{name}: {} accepted, {} rejected, {} failed of {} people ({} request{} this run, {} retr{}) in {:.1} s",
+        counts.accepted,
+        counts.rejected,
+        counts.failed,
+        scan.people,
+        s.requests,
+        plural(s.requests),
+        s.retries,
+        if s.retries == 1 { "y" } else { "ies" },
+        clock.elapsed().as_secs_f64()
+    );
+    say!("receipt: {} ({ending})", receipt_path.display());
+    if !complete && d.checkpoint.is_some() {
+        say!("not finished: run the same command with --resume to continue the job");
+    }
+    say!(
+        "re-running the same list is safe: {}",
+        match action {
+            GdprAction::Delete =>
+                "deleting someone already deleted is accepted again, not an error",
+            GdprAction::Suppress =>
+                "suppressing someone already suppressed is accepted again, not an error",
+            GdprAction::Unsuppress =>
+                "unsuppressing someone not suppressed is accepted, not an error",
         }
-        eprintln!(
-            "re-running the same list is safe: {}",
-            match action {
-                GdprAction::Delete =>
-                    "deleting someone already deleted is accepted again, not an error",
-                GdprAction::Suppress =>
-                    "suppressing someone already suppressed is accepted again, not an error",
-                GdprAction::Unsuppress =>
-                    "unsuppressing someone not suppressed is accepted, not an error",
-            }
-        );
-        if let Some(sb) = &sandbox {
-            eprintln!("the sandbox workspace now holds:");
-            eprintln!("{}", sb.summary().trim_end());
-        }
+    );
+    if let Some(sb) = &sandbox {
+        say!("the sandbox workspace now holds:");
+        say!("{}", sb.summary().trim_end());
     }
     if changed.get() > 0 {
-        eprintln!(
-            "cio-replay: warning: the list changed while the run read it: {} entr{} not in the first \
+        crate::messages::warning!(
+            "the list changed while the run read it: {} entr{} not in the first \
              reading {} not sent; check the list and re-run it",
             changed.get(),
             if changed.get() == 1 { "y" } else { "ies" },

@@ -15,6 +15,7 @@ use crate::exit::Exit;
 
 /// Run the chosen command.
 pub fn run(command: Command) -> Result<Exit> {
+    crate::messages::set_quiet(command.quiet());
     match command {
         Command::Validate(args) => validate::run(args),
         Command::DryRun(args) => dry_run::run(args),

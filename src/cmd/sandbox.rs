@@ -40,7 +40,7 @@ pub fn run(args: SandboxArgs) -> Result<Exit> {
         .and_then(|()| out.flush())
         .context("writing to standard output")?;
     drop(out);
-    eprintln!(
+    crate::messages::record!(
         "cio-replay: Basic auth site id {:?} with the configured key; GET {}/_sandbox/state shows the workspace; Ctrl-C stops",
         sandbox.site_id(),
         sandbox.url()

@@ -1,6 +1,7 @@
 //! `cio-replay send`: check settings and credentials, pre-scan for campaign risk, then read, map
 //! and deliver every record, writing dead letters, progress and the final summary.
 
+use crate::messages::say;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,7 +36,6 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
     let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
     let (delivery, timeout) = crate::cli::settings::delivery(settings.mode, d)?;
-    let quiet = args.display.quiet;
 
     // Where to send, and as whom.
     let mut sandbox = None;
@@ -64,7 +64,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         )
         .map_err(|e| usage(e.to_string()))?;
         if source == KeySource::Flag {
-            eprintln!("{}", credentials::FLAG_WARNING);
+            crate::messages::record!("{}", credentials::FLAG_WARNING);
         }
         (settings.base_url.clone(), creds)
     };
@@ -91,27 +91,25 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
 
-    if !quiet {
-        let target = if d.sandbox {
-            format!("the in-process sandbox at {base_url}")
-        } else {
-            base_url.clone()
-        };
-        let rate = if delivery.rate > 0.0 {
-            format!("{} requests/s", delivery.rate)
-        } else {
-            "no rate limit".to_string()
-        };
-        eprintln!(
-            "cio-replay send: to {target} ({} mode, {rate}, {} lane{})",
-            match settings.mode {
-                crate::track::Mode::Batch => "batch",
-                crate::track::Mode::Sequential => "sequential",
-            },
-            delivery.lanes(),
-            if delivery.lanes() == 1 { "" } else { "s" }
-        );
-    }
+    let target = if d.sandbox {
+        format!("the in-process sandbox at {base_url}")
+    } else {
+        base_url.clone()
+    };
+    let rate = if delivery.rate > 0.0 {
+        format!("{} requests/s", delivery.rate)
+    } else {
+        "no rate limit".to_string()
+    };
+    say!(
+        "cio-replay send: to {target} ({} mode, {rate}, {} lane{})",
+        match settings.mode {
+            crate::track::Mode::Batch => "batch",
+            crate::track::Mode::Sequential => "sequential",
+        },
+        delivery.lanes(),
+        if delivery.lanes() == 1 { "" } else { "s" }
+    );
 
     let stop_flag = crate::interrupt::install()?;
     let stop: Arc<AtomicBool> = stop_flag.as_atomic();
@@ -207,20 +205,18 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         .as_ref()
         .map_or(hooks.dead_letter.written(), Session::dead_letters);
     let dead = Some((path_text.as_str(), written));
-    if !quiet {
-        // The dry-run numbers, without its estimate of the requests (the real ones follow).
-        let options = TextOptions {
-            request_estimate: false,
-        };
-        eprint!("{}", summary.render_text("send", options));
-        eprint!("{}", delivery_text(&report, dead, hooks.session.is_some()));
-        if let Some(session) = &hooks.session {
-            eprint!("{}", session.text());
-        }
-        if let Some(sb) = &sandbox {
-            eprintln!("the sandbox workspace now holds:");
-            eprintln!("{}", sb.summary().trim_end());
-        }
+    // The dry-run numbers, without its estimate of the requests (the real ones follow).
+    let options = TextOptions {
+        request_estimate: false,
+    };
+    say!("{}", summary.render_text("send", options));
+    say!("{}", delivery_text(&report, dead, hooks.session.is_some()));
+    if let Some(session) = &hooks.session {
+        say!("{}", session.text());
+    }
+    if let Some(sb) = &sandbox {
+        say!("the sandbox workspace now holds:");
+        say!("{}", sb.summary().trim_end());
     }
     if let Some(path) = &d.report {
         write_report(

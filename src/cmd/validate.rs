@@ -59,7 +59,6 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         ticker.bytes_read(),
         started.elapsed().as_secs_f64(),
         "validate",
-        args.display.quiet,
         args.summary_json.as_deref(),
     )
 }

@@ -4,6 +4,7 @@
 
 use super::GdprAction;
 use super::list::ListFormat;
+use crate::messages::say;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -184,7 +185,6 @@ pub struct JobRequest<'a> {
     pub checkpoint: Option<&'a Path>,
     pub resume: bool,
     pub sandbox: bool,
-    pub quiet: bool,
 }
 
 /// Check the receipt path and, with `--checkpoint`, start or resume the job (refusals are usage
@@ -246,7 +246,7 @@ pub fn plan(
         }));
     }
     if job.checkpoint.finished {
-        eprintln!(
+        say!(
             "the job of checkpoint {} is finished already: its receipt is {}; nothing to do",
             cp.display(),
             job.receipt.display()
@@ -255,19 +255,17 @@ pub fn plan(
     }
     let (to_send, malformed_left) = unsettled(sources, column, &scan.seen, &job.checkpoint)
         .map_err(|e| usage(format!("{e:#}")))?;
-    if !args.quiet {
-        let e = job.earlier();
-        eprintln!(
-            "resuming {}: earlier runs settled {} of {} people ({} accepted, {} rejected, {} failed); {} left to send",
-            job.receipt.display(),
-            e.accepted + e.rejected + e.failed,
-            scan.people,
-            e.accepted,
-            e.rejected,
-            e.failed,
-            to_send
-        );
-    }
+    let e = job.earlier();
+    say!(
+        "resuming {}: earlier runs settled {} of {} people ({} accepted, {} rejected, {} failed); {} left to send",
+        job.receipt.display(),
+        e.accepted + e.rejected + e.failed,
+        scan.people,
+        e.accepted,
+        e.rejected,
+        e.failed,
+        to_send
+    );
     Ok(Some(Plan {
         job: Ok(job),
         to_send,

@@ -1,6 +1,7 @@
 //! What a GDPR run prints before it sends: the dry-run listing (NDJSON), the problems found in the
 //! lists, and the totals of the first reading.
 
+use crate::messages::{record, say};
 use std::io::Write;
 
 use anyhow::Result;
@@ -62,19 +63,17 @@ pub fn listing_line(
 }
 
 /// What a real run prints about an entry before it asks: problems always, the rest unless quiet.
-pub fn problem_line(noted: &Noted<'_>, quiet: bool) {
+pub fn problem_line(noted: &Noted<'_>) {
     match noted {
-        Noted::Malformed { location, why } => eprintln!("{location}: invalid: {why}"),
+        Noted::Malformed { location, why } => record!("{location}: invalid: {why}"),
         Noted::Person {
             location,
             warning: Some(w),
             ..
-        } if !quiet => eprintln!("{location}: warning: {w}"),
+        } => say!("{location}: warning: {w}"),
         Noted::Duplicate {
             location, first, ..
-        } if !quiet => {
-            eprintln!("{location}: duplicate of {first}: sent once")
-        }
+        } => say!("{location}: duplicate of {first}: sent once"),
         _ => {}
     }
 }
