@@ -1,5 +1,5 @@
-//! The conformance suite: every line of `tests/data/conformance/cases.ndjson` (a copy of
-//! `../shared/conformance/`) mapped through the
+//! The conformance suite: every line of `tests/data/conformance/cases.ndjson` (the project's copy
+//! of the shared suite) mapped through the
 //! library and compared with its `expect` (and `expect_message_id_mode`), as the suite's README
 //! ("How a test uses it") describes. A failure lists every failing case id.
 

@@ -168,30 +168,13 @@ impl<'a> Run<'a> {
 }
 
 /// Wait for a child with the hang guard; (status, stderr).
-fn wait(mut child: Child) -> (ExitStatus, String) {
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
+fn wait(child: Child) -> (ExitStatus, String) {
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > HANG {
-            let _ = child.kill();
-            panic!("send hung for {HANG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stderr = reader.join().unwrap_or_default();
+    let (status, stderr) = common::wait_child(child, HANG);
     eprintln!(
         "send ended with {status} after {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
     (status, stderr)
 }
 

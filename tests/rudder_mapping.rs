@@ -1,5 +1,5 @@
-//! Every record of `tests/data/rudder-corpus/events.ndjson` (real-world, messy on purpose; a copy of
-//! `../shared/rudder-corpus/`) maps to
+//! Every record of `tests/data/rudder-corpus/events.ndjson` (real-world, messy on purpose; the
+//! project's copy of the shared corpus) maps to
 //! exactly one outcome through the library, without a panic, and every invalid one says why.
 
 mod common;

@@ -60,26 +60,8 @@ fn spawn_send(sb: &Sandbox, dir: &Path, args: &[&str]) -> Child {
 }
 
 /// Wait for `child` (guarded against hangs); (exit code, stderr).
-fn finish(mut child: Child) -> (i32, String) {
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > HANG {
-            let _ = child.kill();
-            panic!("send hung for {HANG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stderr = reader.join().unwrap_or_default();
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+fn finish(child: Child) -> (i32, String) {
+    let (status, stderr) = common::wait_child(child, HANG);
     (status.code().unwrap_or(-1), stderr)
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// A path inside `tests/data`: the copies of the shared reference data (the conformance suite, the
 /// rudder corpus) that the tests read, so that a clone of this repository runs its own tests.
-/// `.ci/run` checks them against `../shared` when it is there.
+/// `.ci/run` checks them against the shared originals when those are beside the checkout.
 pub fn data(rel: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(rel)
 }
@@ -39,3 +39,31 @@ pub fn tempdir() -> tempfile::TempDir {
 pub mod proxy;
 pub mod send;
 pub mod tls;
+
+/// Wait for `child`, reading its piped stderr, killing it and failing after `hang`; the test fails
+/// too when the child panicked. (exit status, stderr).
+pub fn wait_child(
+    mut child: std::process::Child,
+    hang: std::time::Duration,
+) -> (std::process::ExitStatus, String) {
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > hang {
+            let _ = child.kill();
+            panic!("the child hung for {hang:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    (status, stderr)
+}
