@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_RATE, DEFAULT_RETRIES};
+use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};
+
 /// Replay Segment-spec analytics events (NDJSON or CSV, gzip too) into Customer.io.
 #[derive(Debug, Parser)]
 #[command(name = "cio-replay", version, about, long_about = None, propagate_version = true)]
@@ -167,14 +170,17 @@ pub struct DryRunArgs {
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
     /// Requests per second assumed when estimating how long the send would take.
-    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RATE, value_name = "N")]
     pub rate: f64,
     /// Operations per batch request assumed for the estimate (as `send --batch-size`).
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_name = "N")]
     pub batch_size: usize,
     /// Bytes per batch request assumed for the estimate (as `send --batch-bytes`).
-    #[arg(long, default_value_t = 475_000, value_name = "BYTES")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_BYTES, value_name = "BYTES")]
     pub batch_bytes: usize,
+    /// Lanes assumed for the estimate (as `send --concurrency`): each packs its own batches.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
 }
 
 /// Credentials and delivery settings shared by `send` and `gdpr`.
@@ -194,23 +200,23 @@ pub struct DeliveryArgs {
     pub api_key: Option<String>,
 
     /// Requests per second, at most (a token bucket); --rate 0 = unlimited.
-    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RATE, value_name = "N")]
     pub rate: f64,
 
     /// Requests in flight at once (batch mode); one person's records keep their order.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
 
     /// Largest batch request body in bytes (never above 500000).
-    #[arg(long, default_value_t = 475_000, value_name = "BYTES")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_BYTES, value_name = "BYTES")]
     pub batch_bytes: usize,
 
     /// Most operations in one batch request.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_name = "N")]
     pub batch_size: usize,
 
     /// Retries of a request after a 408, 429, 5xx or network error (0 means none).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RETRIES, value_name = "N")]
     pub retries: u32,
 
     /// Seconds before one request attempt times out.

@@ -137,7 +137,9 @@ fn output_file_and_summary_json_add_up() {
         .arg(&out_path)
         .arg("--summary-json")
         .arg(&summary_path)
-        .args(["--batch-size", "10", "--rate", "2"])
+        // One lane: the batches are then the batch operations in tens (dry-run packs per lane,
+        // as `send --concurrency` does).
+        .args(["--batch-size", "10", "--rate", "2", "--concurrency", "1"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

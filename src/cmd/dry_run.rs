@@ -1,5 +1,6 @@
 //! `cio-replay dry-run`: map every record and print, in input order, the exact operation it would
-//! send (or why it is skipped or invalid) as NDJSON, then the summary.
+//! send (or why it is skipped or invalid) as NDJSON, then the summary with the requests a `send`
+//! with the same `--mode`, `--concurrency`, `--batch-size` and `--batch-bytes` would make.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -12,8 +13,9 @@ use crate::config::MappingSettings;
 use crate::exit::{Exit, Fatal};
 use crate::mapping::Outcome;
 use crate::pipeline::{Item, Pipeline, Tally, Ticker};
+use crate::send::DeliverySettings;
 use crate::summary::{RequestPlan, Summary, conclude};
-use crate::track::{Mode, limits};
+use crate::track::Mode;
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
@@ -23,7 +25,7 @@ fn usage(message: String) -> anyhow::Error {
 
 pub fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
-    check_estimate_flags(args.rate, args.batch_size, args.batch_bytes)?;
+    let delivery = estimate_settings(&args, settings.mode)?;
     let window = crate::safety::gate::window_from_args(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
@@ -38,7 +40,7 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
     };
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, sink);
     let started = Instant::now();
-    let plan = RequestPlan::new(settings.mode, args.batch_size, args.batch_bytes);
+    let plan = RequestPlan::new(&delivery);
     let mut summary = Summary::new(plan, args.rate);
     let mut ticker = Ticker::new(crate::progress::enabled(&args.display), pipeline.progress());
     let mode = settings.mode;
@@ -79,22 +81,22 @@ impl Listed {
     }
 }
 
-/// `--rate`, `--batch-size` and `--batch-bytes` must describe a send that could happen.
-pub fn check_estimate_flags(rate: f64, batch_size: usize, batch_bytes: usize) -> Result<()> {
+/// The send the estimate is of: `--concurrency`, `--batch-size` and `--batch-bytes` are checked
+/// as `send` checks them ([`DeliverySettings::new`]); `--rate` must be positive (it divides).
+fn estimate_settings(args: &DryRunArgs, mode: Mode) -> Result<DeliverySettings> {
+    let rate = args.rate;
     if !(rate.is_finite() && rate > 0.0) {
         return Err(usage(format!("--rate {rate}: must be a positive number")));
     }
-    if batch_size == 0 {
-        return Err(usage("--batch-size 0: must be at least 1".into()));
-    }
-    if !(limits::MAX_OPERATION_BYTES..=limits::MAX_BATCH_BYTES).contains(&batch_bytes) {
-        return Err(usage(format!(
-            "--batch-bytes {batch_bytes}: must be between {} and {}",
-            limits::MAX_OPERATION_BYTES,
-            limits::MAX_BATCH_BYTES
-        )));
-    }
-    Ok(())
+    DeliverySettings::new(
+        mode,
+        rate,
+        args.concurrency,
+        args.batch_bytes,
+        args.batch_size,
+        0,
+    )
+    .map_err(|e| usage(e.to_string()))
 }
 
 /// One listing line (with its newline) into `line`; returns the operation's size when mapped.

@@ -146,7 +146,7 @@ pub struct Placement {
 /// One lane's open batch as the packing rule sees it: how full it is and which entities (key
 /// hashes, [`super::lanes::key_hashes`]) its operations touch. The lanes keep the operations
 /// themselves next to it; the estimate keeps only this.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Packer {
     fill: Fill,
     keys: HashSet<u64>,

@@ -34,6 +34,16 @@ pub use deliver::deliver;
 pub use ledger::{Coverage, Ledger};
 pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
 
+/// `--concurrency` when not given.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// `--rate` (requests per second) when not given.
+pub const DEFAULT_RATE: f64 = 100.0;
+/// `--retries` when not given.
+pub const DEFAULT_RETRIES: u32 = 5;
+/// How long a lane waits for more operations before sending a batch that is not full, when not
+/// told (`--linger`).
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(25);
+
 /// How operations are delivered.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -81,8 +91,20 @@ impl DeliverySettings {
             concurrency,
             limits: BatchLimits::new(batch_bytes, batch_size)?,
             retries,
-            linger: Duration::from_millis(25),
+            linger: DEFAULT_LINGER,
         })
+    }
+
+    /// `send`'s defaults in `mode`.
+    pub fn defaults(mode: Mode) -> DeliverySettings {
+        DeliverySettings {
+            mode,
+            rate: DEFAULT_RATE,
+            concurrency: DEFAULT_CONCURRENCY,
+            limits: BatchLimits::DEFAULT,
+            retries: DEFAULT_RETRIES,
+            linger: DEFAULT_LINGER,
+        }
     }
 
     /// Lanes actually used.
