@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_RATE, DEFAULT_RETRIES};
+use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
 use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};
 
 /// Replay Segment-spec analytics events (NDJSON or CSV, gzip too) into Customer.io.
@@ -214,6 +214,10 @@ pub struct DeliveryArgs {
     /// Most operations in one batch request.
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_name = "N")]
     pub batch_size: usize,
+
+    /// Milliseconds a lane waits for more operations before it sends a batch that is not full.
+    #[arg(long, default_value_t = DEFAULT_LINGER_MS, value_name = "MS")]
+    pub linger: u64,
 
     /// Retries of a request after a 408, 429, 5xx or network error (0 means none).
     #[arg(long, default_value_t = DEFAULT_RETRIES, value_name = "N")]

@@ -112,7 +112,7 @@ pub fn read_routes(path: &Path) -> Result<Routes> {
         .map_err(|e| usage(format!("--mapping {shown}: {e}")))
 }
 
-/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries) as
+/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries, linger) as
 /// checked sender settings, plus the per-attempt timeout; a bad value is a usage error.
 pub fn delivery(
     mode: Mode,
@@ -126,6 +126,7 @@ pub fn delivery(
         d.batch_size,
         d.retries,
     )
+    .and_then(|settings| settings.with_linger(d.linger))
     .map_err(|e| usage(e.to_string()))?;
     if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
         return Err(usage(format!(

@@ -40,9 +40,13 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const DEFAULT_RATE: f64 = 100.0;
 /// `--retries` when not given.
 pub const DEFAULT_RETRIES: u32 = 5;
-/// How long a lane waits for more operations before sending a batch that is not full, when not
-/// told (`--linger`).
-pub const DEFAULT_LINGER: Duration = Duration::from_millis(25);
+/// How long (milliseconds) a lane waits for more operations before it sends a batch that is not
+/// full, when not told (`--linger`).
+pub const DEFAULT_LINGER_MS: u64 = 25;
+/// [`DEFAULT_LINGER_MS`] as a duration.
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(DEFAULT_LINGER_MS);
+/// The longest `--linger` accepted (milliseconds): an hour.
+pub const MAX_LINGER_MS: u64 = 3_600_000;
 
 /// How operations are delivered.
 #[derive(Debug, Clone)]
@@ -68,6 +72,8 @@ pub enum SettingsError {
     Rate(f64),
     #[error("--concurrency must be between 1 and 64, not {0}")]
     Concurrency(usize),
+    #[error("--linger must be at most {MAX_LINGER_MS} milliseconds (an hour), not {0}")]
+    Linger(u64),
 }
 
 impl DeliverySettings {
@@ -92,6 +98,17 @@ impl DeliverySettings {
             limits: BatchLimits::new(batch_bytes, batch_size)?,
             retries,
             linger: DEFAULT_LINGER,
+        })
+    }
+
+    /// The same settings with `--linger MS`.
+    pub fn with_linger(self, ms: u64) -> Result<DeliverySettings, SettingsError> {
+        if ms > MAX_LINGER_MS {
+            return Err(SettingsError::Linger(ms));
+        }
+        Ok(DeliverySettings {
+            linger: Duration::from_millis(ms),
+            ..self
         })
     }
 
