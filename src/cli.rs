@@ -24,6 +24,14 @@ pub enum Command {
     /// Read, parse and validate every record and route it; print one line per problem. Sends nothing.
     Validate(ValidateArgs),
     /// Map every record to the exact operation it would send, as NDJSON. Sends nothing.
+    ///
+    /// The summary counts the requests a `send` with the same --mode, --concurrency, --batch-size
+    /// and --batch-bytes would make, packed by the sender's own rule on each lane. The count is
+    /// exact with one lane, and with more when every record touches one person, object or
+    /// delivery: a merge or a relationship change goes where one of its entities is busy at that
+    /// moment, which only the send knows. Not counted: retries, batches split after a 400, and
+    /// batches sent before they are full because a lane waited `send --linger` for more (a slow
+    /// input).
     DryRun(DryRunArgs),
     /// Map and send to the Track API, sequentially or in rate-limited batches.
     Send(SendArgs),
