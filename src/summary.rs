@@ -325,28 +325,28 @@ impl Summary {
             let lanes = p.lanes();
             let _ = writeln!(
                 out,
-                "  a send would make {} request{}{detail}, {} of request bodies, on {lanes} lane{}",
+                "  a send would make {} request{}{detail}, {} of request bodies",
                 p.total_requests(),
                 if p.total_requests() == 1 { "" } else { "s" },
                 human_bytes(p.request_bytes),
+            );
+            let _ = writeln!(
+                out,
+                "  on {lanes} lane{}, at {} requests/s that takes about {}",
                 if lanes == 1 { "" } else { "s" },
+                self.rate,
+                human_seconds(self.estimated_seconds())
             );
             if p.oversize > 0 {
                 let _ = writeln!(
                     out,
-                    "  {} operation{} too big to send with --batch-bytes {} (a send rejects {})",
+                    "  {} operation{} too big for --batch-bytes {}: a send rejects {}",
                     p.oversize,
-                    if p.oversize == 1 { " is" } else { "s are" },
+                    if p.oversize == 1 { "" } else { "s" },
                     p.limits.bytes,
                     if p.oversize == 1 { "it" } else { "them" },
                 );
             }
-            let _ = writeln!(
-                out,
-                "  at {} requests/s that takes about {}",
-                self.rate,
-                human_seconds(self.estimated_seconds())
-            );
         }
         let _ = writeln!(
             out,
@@ -554,6 +554,13 @@ mod tests {
         assert_eq!(plan.batch_requests, 1);
         assert_eq!(plan.metrics_requests, 1);
         assert_eq!(plan.request_bytes, 5000 + 4989);
+        let mut summary = Summary::new(plan, 10.0);
+        summary.finish(0, 0.0);
+        let text = summary.to_text("dry-run");
+        assert!(text.contains("\n  on 4 lanes, at 10 requests/s"), "{text}");
+        assert!(text.contains("1 operation too big for --batch-bytes 5000: a send rejects it"));
+        assert_eq!(summary.to_json()["oversize"], 1);
+        assert_eq!(summary.to_json()["lanes"], 4);
     }
 
     #[test]
