@@ -2,8 +2,6 @@
 //! commas included) and by count. [`Packer`] is the one packing rule: the lanes follow it when they
 //! send, and the dry-run estimate ([`crate::summary::RequestPlan`]) follows it when it counts.
 
-use std::collections::HashSet;
-
 use crate::track::Endpoint;
 use crate::track::limits::{
     DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, MAX_BATCH_BYTES, MAX_OPERATION_BYTES,
@@ -149,7 +147,8 @@ pub struct Placement {
 #[derive(Debug, Clone, Default)]
 pub struct Packer {
     fill: Fill,
-    keys: HashSet<u64>,
+    /// In the order added, repeats kept: only looked through for a metric or a span.
+    keys: Vec<u64>,
 }
 
 impl Packer {
