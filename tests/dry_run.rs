@@ -360,3 +360,50 @@ fn the_request_estimate_is_what_send_makes_with_the_same_flags() {
     let small = estimate(dir.path(), &generated, &["--batch-bytes", "5000"]);
     assert_eq!(small["oversize"], 4, "{small:#}");
 }
+
+#[test]
+fn dry_run_and_send_accept_and_refuse_the_same_batch_and_lane_flags() {
+    let first_line = |out: &std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        stderr.lines().next().unwrap_or_default().to_owned()
+    };
+    for (flag, value) in [
+        ("--batch-bytes", "999"),
+        ("--batch-bytes", "500001"),
+        ("--batch-size", "0"),
+        ("--concurrency", "0"),
+        ("--concurrency", "65"),
+    ] {
+        let dry = cio()
+            .args(["dry-run", &sample(), "--quiet", flag, value])
+            .output()
+            .unwrap();
+        let send = cio()
+            .args(["send", &sample(), "--sandbox", "--quiet", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(dry.status.code(), Some(2), "dry-run {flag} {value}");
+        assert_eq!(send.status.code(), Some(2), "send {flag} {value}");
+        assert_eq!(first_line(&dry), first_line(&send), "{flag} {value}");
+        assert!(first_line(&dry).contains(flag), "{}", first_line(&dry));
+    }
+    for (flag, value) in [("--batch-bytes", "1000"), ("--batch-bytes", "5000")] {
+        let dry = cio()
+            .args([
+                "dry-run",
+                &sample(),
+                "--quiet",
+                "-o",
+                "/dev/null",
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        assert_ne!(
+            dry.status.code(),
+            Some(2),
+            "dry-run {flag} {value}: {dry:?}"
+        );
+    }
+}
