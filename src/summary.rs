@@ -187,7 +187,12 @@ impl Summary {
 
     /// [`Summary::add`] with the mapped operation's entity-key hashes ([`lanes::key_hashes`])
     /// taken where its body was still at hand.
-    pub fn add_with_keys(&mut self, outcome: &Outcome, op_bytes: Option<usize>, keys: &[u64]) {
+    pub(crate) fn add_with_keys(
+        &mut self,
+        outcome: &Outcome,
+        op_bytes: Option<usize>,
+        keys: &[u64],
+    ) {
         self.records += 1;
         match outcome {
             Outcome::Mapped(op) => {

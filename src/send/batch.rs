@@ -35,7 +35,7 @@ pub enum LimitError {
 }
 
 /// The smallest `--batch-bytes` accepted.
-pub const MIN_BATCH_BYTES: usize = 1000;
+pub(crate) const MIN_BATCH_BYTES: usize = 1000;
 
 impl BatchLimits {
     /// `send`'s defaults (`--batch-bytes`, `--batch-size`).
@@ -119,7 +119,7 @@ impl Fill {
 
 /// Where [`Packer::place`] puts one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     /// It can never be sent ([`BatchLimits::sendable`]): it is refused, and the open batch stays.
     Refused,
     /// Alone to its own endpoint: a metric, or any operation in sequential mode.
@@ -131,21 +131,21 @@ pub enum Place {
 /// What [`Packer::place`] decided for one operation. A request is sent for each of `send_before`,
 /// `Place::Alone` and `send_after`, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// The open batch goes first, with a body of this many bytes: it cannot take the operation,
     /// or the operation goes alone and touches one of the batch's entities (their order).
-    pub send_before: Option<usize>,
-    pub place: Place,
+    pub(crate) send_before: Option<usize>,
+    pub(crate) place: Place,
     /// The open batch, now holding the operation, goes at once, with a body of this many bytes:
     /// no further operation could join it.
-    pub send_after: Option<usize>,
+    pub(crate) send_after: Option<usize>,
 }
 
 /// One lane's open batch as the packing rule sees it: how full it is and which entities (key
 /// hashes, [`super::lanes::key_hashes`]) its operations touch. The lanes keep the operations
 /// themselves next to it; the estimate keeps only this.
 #[derive(Debug, Clone, Default)]
-pub struct Packer {
+pub(crate) struct Packer {
     fill: Fill,
     /// In the order added, repeats kept: only looked through for a metric or a span.
     keys: Vec<u64>,
@@ -155,7 +155,7 @@ impl Packer {
     /// Place one operation of `len` bytes to `endpoint`, touching the entities `keys`: refuse it,
     /// send it alone, or add it to the open batch, closing the open batch before or after as
     /// the rule says. The packer's own state follows (a closed batch is forgotten).
-    pub fn place(
+    pub(crate) fn place(
         &mut self,
         limits: &BatchLimits,
         endpoint: Endpoint,
@@ -200,23 +200,23 @@ impl Packer {
     }
 
     /// Whether the open batch holds an operation for one of `keys`.
-    pub fn touches(&self, keys: &[u64]) -> bool {
+    pub(crate) fn touches(&self, keys: &[u64]) -> bool {
         keys.iter().any(|k| self.keys.contains(k))
     }
 
     /// Whether an operation of `len` bytes still fits in the open batch.
-    pub fn admits(&self, limits: &BatchLimits, len: usize) -> bool {
+    pub(crate) fn admits(&self, limits: &BatchLimits, len: usize) -> bool {
         self.fill.admits(limits, len)
     }
 
     /// Add an operation to the open batch without asking (a span's lead, which checked).
-    pub fn add(&mut self, len: usize, keys: &[u64]) {
+    pub(crate) fn add(&mut self, len: usize, keys: &[u64]) {
         self.fill.add(len);
         self.keys.extend(keys.iter().copied());
     }
 
     /// Close the open batch: the size of its body, or `None` when it holds nothing.
-    pub fn close(&mut self) -> Option<usize> {
+    pub(crate) fn close(&mut self) -> Option<usize> {
         if self.fill.count == 0 {
             return None;
         }

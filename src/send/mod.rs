@@ -35,18 +35,18 @@ pub use ledger::{Coverage, Ledger};
 pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
 
 /// `--concurrency` when not given.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
 /// `--rate` (requests per second) when not given.
-pub const DEFAULT_RATE: f64 = 100.0;
+pub(crate) const DEFAULT_RATE: f64 = 100.0;
 /// `--retries` when not given.
-pub const DEFAULT_RETRIES: u32 = 5;
+pub(crate) const DEFAULT_RETRIES: u32 = 5;
 /// How long (milliseconds) a lane waits for more operations before it sends a batch that is not
 /// full, when not told (`--linger`).
-pub const DEFAULT_LINGER_MS: u64 = 25;
+pub(crate) const DEFAULT_LINGER_MS: u64 = 25;
 /// [`DEFAULT_LINGER_MS`] as a duration.
-pub const DEFAULT_LINGER: Duration = Duration::from_millis(DEFAULT_LINGER_MS);
+pub(crate) const DEFAULT_LINGER: Duration = Duration::from_millis(DEFAULT_LINGER_MS);
 /// The longest `--linger` accepted (milliseconds): an hour.
-pub const MAX_LINGER_MS: u64 = 3_600_000;
+pub(crate) const MAX_LINGER_MS: u64 = 3_600_000;
 
 /// How operations are delivered.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ impl DeliverySettings {
     }
 
     /// The same settings with `--linger MS`.
-    pub fn with_linger(self, ms: u64) -> Result<DeliverySettings, SettingsError> {
+    pub(crate) fn with_linger(self, ms: u64) -> Result<DeliverySettings, SettingsError> {
         if ms > MAX_LINGER_MS {
             return Err(SettingsError::Linger(ms));
         }
@@ -113,7 +113,7 @@ impl DeliverySettings {
     }
 
     /// `send`'s defaults in `mode`.
-    pub fn defaults(mode: Mode) -> DeliverySettings {
+    pub(crate) fn defaults(mode: Mode) -> DeliverySettings {
         DeliverySettings {
             mode,
             rate: DEFAULT_RATE,
