@@ -99,7 +99,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__dry__subcmd__run)
-            opts="-q -o -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --output --summary-json --rate --batch-size --batch-bytes --help --version"
+            opts="-q -o -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --output --summary-json --rate --batch-size --batch-bytes --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +165,10 @@ _cio__replay() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -173,7 +177,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__gdpr)
-            opts="-q -h -V --list-format --column --dry-run --yes --receipt --region --endpoint --mode --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --help --version delete suppress unsuppress"
+            opts="-q -h -V --list-format --column --dry-run --yes --receipt --region --endpoint --mode --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --help --version delete suppress unsuppress"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +232,10 @@ _cio__replay() {
                     return 0
                     ;;
                 --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --linger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -449,7 +457,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__send)
-            opts="-q -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --help --version"
+            opts="-q -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,6 +520,10 @@ _cio__replay() {
                     return 0
                     ;;
                 --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --linger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

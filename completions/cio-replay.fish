@@ -77,6 +77,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l summar
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l rate -d 'Requests per second assumed when estimating how long the send would take' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l batch-size -d 'Operations per batch request assumed for the estimate (as `send --batch-size`)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l batch-bytes -d 'Bytes per batch request assumed for the estimate (as `send --batch-bytes`)' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l concurrency -d 'Lanes assumed for the estimate (as `send --concurrency`): each packs its own batches' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l strict -d 'Treat skipped records as invalid'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
@@ -102,6 +103,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l rate -d '
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l concurrency -d 'Requests in flight at once (batch mode); one person\'s records keep their order' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l batch-bytes -d 'Largest batch request body in bytes (never above 500000)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l batch-size -d 'Most operations in one batch request' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l linger -d 'Milliseconds a lane waits for more operations before it sends a batch that is not full' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l retries -d 'Retries of a request after a 408, 429, 5xx or network error (0 means none)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l timeout -d 'Seconds before one request attempt times out' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
@@ -136,6 +138,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l rate -d '
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l concurrency -d 'Requests in flight at once (batch mode); one person\'s records keep their order' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l batch-bytes -d 'Largest batch request body in bytes (never above 500000)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l batch-size -d 'Most operations in one batch request' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l linger -d 'Milliseconds a lane waits for more operations before it sends a batch that is not full' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l retries -d 'Retries of a request after a 408, 429, 5xx or network error (0 means none)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l timeout -d 'Seconds before one request attempt times out' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F

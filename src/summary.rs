@@ -15,6 +15,8 @@
 //! | `operation_bytes` | compact JSON bytes of all mapped operations |
 //! | `request_bytes` | request body bytes the send would post (batch envelopes and commas included) |
 //! | `batch_size`, `batch_bytes` | the packing limits assumed |
+//! | `lanes` | the lanes assumed (`--concurrency`; 1 in sequential mode) |
+//! | `oversize` | mapped operations too big to send with these limits (a send rejects them unsent) |
 //! | `rate` | requests per second assumed |
 //! | `estimated_seconds` | `requests.total / rate` |
 //! | `input_bytes` | input bytes read (as stored, so compressed for `.gz`) |
@@ -32,10 +34,10 @@ use serde_json::{Value, json};
 
 use crate::mapping::Outcome;
 use crate::mapping::limits::json_bytes;
+use crate::send::DeliverySettings;
+use crate::send::batch::{BatchLimits, Packer, Place};
+use crate::send::lanes;
 use crate::track::{Action, Endpoint, Mode};
-
-/// `{"batch":[` and `]}` around a batch's operations.
-pub const BATCH_ENVELOPE_BYTES: usize = r#"{"batch":[]}"#.len();
 
 /// Records by outcome for one action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,72 +47,93 @@ pub struct Counts {
     pub invalid: u64,
 }
 
-/// Packs operations into requests the way the sender does: batch operations in input order into
-/// `/api/v2/batch` requests of at most `batch_size` operations and `batch_bytes` body bytes (envelope
-/// and commas included); metrics and sequential operations one per request.
+/// The requests a send would make, counted by the sender's own packing rule
+/// ([`crate::send::batch::Packer`]) on a model of its lanes: each operation goes to the lane its
+/// first entity hashes to ([`lanes::key_hashes`], [`lanes::lane_of`]: where the sender routes it
+/// when none of its entities is busy), and each lane packs its operations in input order; batch
+/// operations into `/api/v2/batch` requests, metrics and sequential operations one per request,
+/// operations too big to send into none. The count is the sum over the lanes.
+///
+/// Exact for one lane. With more, exact when every operation touches one entity (person, object
+/// or delivery); a merge or a relationship change goes to a lane where one of its entities is
+/// busy, and may span lanes, which the model does not know. Either way it assumes that no batch is
+/// sent early by `--linger` and that nothing is retried or split (see the README, "The request
+/// estimate").
 #[derive(Debug, Clone)]
 pub struct RequestPlan {
     pub mode: Mode,
-    pub batch_size: usize,
-    pub batch_bytes: usize,
+    pub limits: BatchLimits,
     pub batch_requests: u64,
     pub entity_requests: u64,
     pub metrics_requests: u64,
     pub request_bytes: u64,
-    open_count: usize,
-    open_bytes: usize,
+    /// Operations too big to send at all: `send` rejects them without a request.
+    pub oversize: u64,
+    /// One packer per lane.
+    lanes: Vec<Packer>,
 }
 
 impl RequestPlan {
-    pub fn new(mode: Mode, batch_size: usize, batch_bytes: usize) -> RequestPlan {
+    /// The plan of a send with these settings (lanes, mode and batch limits; the rate does not
+    /// change the requests).
+    pub fn new(settings: &DeliverySettings) -> RequestPlan {
         RequestPlan {
-            mode,
-            batch_size: batch_size.max(1),
-            batch_bytes,
+            mode: settings.mode,
+            limits: settings.limits,
             batch_requests: 0,
             entity_requests: 0,
             metrics_requests: 0,
             request_bytes: 0,
-            open_count: 0,
-            open_bytes: 0,
+            oversize: 0,
+            lanes: (0..settings.lanes()).map(|_| Packer::default()).collect(),
         }
     }
 
-    /// Add one operation of `bytes` compact JSON bytes going to `endpoint`.
-    pub fn add(&mut self, endpoint: Endpoint, bytes: usize) {
-        match endpoint {
-            Endpoint::Metrics => {
+    /// Lanes the plan packs for (`--concurrency`; one in sequential mode).
+    pub fn lanes(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Add one operation of `bytes` compact JSON bytes going to `endpoint`, touching the entities
+    /// `keys` ([`lanes::key_hashes`]).
+    pub fn add(&mut self, endpoint: Endpoint, bytes: usize, keys: &[u64]) {
+        let n = self.lanes.len();
+        let lane = match (n, keys.first()) {
+            (1, _) | (_, None) => 0,
+            (_, Some(first)) => lanes::lane_of(*first, n),
+        };
+        let Some(packer) = self.lanes.get_mut(lane) else {
+            return;
+        };
+        let placed = packer.place(&self.limits, endpoint, bytes, keys);
+        for body in [placed.send_before, placed.send_after]
+            .into_iter()
+            .flatten()
+        {
+            self.batch_requests += 1;
+            self.request_bytes += body as u64;
+        }
+        match (placed.place, endpoint) {
+            (Place::Refused, _) => self.oversize += 1,
+            (Place::Batch, _) => {}
+            (Place::Alone, Endpoint::Metrics) => {
                 self.metrics_requests += 1;
                 self.request_bytes += bytes as u64;
             }
-            Endpoint::Entity => {
+            (Place::Alone, _) => {
                 self.entity_requests += 1;
                 self.request_bytes += bytes as u64;
-            }
-            Endpoint::Batch => {
-                let full = self.open_count > 0
-                    && (self.open_count >= self.batch_size
-                        || self.open_bytes + 1 + bytes > self.batch_bytes);
-                if full {
-                    self.close();
-                }
-                if self.open_count == 0 {
-                    self.open_bytes = BATCH_ENVELOPE_BYTES + bytes;
-                } else {
-                    self.open_bytes += 1 + bytes;
-                }
-                self.open_count += 1;
             }
         }
     }
 
-    /// Close the open batch, if any (call once at the end).
+    /// Close every lane's open batch (call once at the end).
     pub fn close(&mut self) {
-        if self.open_count > 0 {
-            self.batch_requests += 1;
-            self.request_bytes += self.open_bytes as u64;
-            self.open_count = 0;
-            self.open_bytes = 0;
+        for packer in &mut self.lanes {
+            if let Some(body) = packer.close() {
+                self.batch_requests += 1;
+                self.request_bytes += body as u64;
+            }
         }
     }
 
@@ -156,8 +179,23 @@ impl Summary {
     }
 
     /// Count one record's outcome; `op_bytes` is the operation's compact JSON size when known
-    /// (measured here otherwise).
+    /// (measured here otherwise). A mapped operation's entities are read from its body.
     pub fn add(&mut self, outcome: &Outcome, op_bytes: Option<usize>) {
+        let keys = match outcome {
+            Outcome::Mapped(op) => lanes::key_hashes(&op.body),
+            _ => Vec::new(),
+        };
+        self.add_with_keys(outcome, op_bytes, &keys);
+    }
+
+    /// [`Summary::add`] with the mapped operation's entity-key hashes ([`lanes::key_hashes`])
+    /// taken where its body was still at hand.
+    pub(crate) fn add_with_keys(
+        &mut self,
+        outcome: &Outcome,
+        op_bytes: Option<usize>,
+        keys: &[u64],
+    ) {
         self.records += 1;
         match outcome {
             Outcome::Mapped(op) => {
@@ -165,7 +203,7 @@ impl Summary {
                 self.actions.entry(op.action).or_default().mapped += 1;
                 let bytes = op_bytes.unwrap_or_else(|| json_bytes(&op.body));
                 self.operation_bytes += bytes as u64;
-                self.plan.add(op.endpoint(self.plan.mode), bytes);
+                self.plan.add(op.endpoint(self.plan.mode), bytes, keys);
             }
             Outcome::Skipped { action, .. } => {
                 self.skipped += 1;
@@ -223,8 +261,10 @@ impl Summary {
             },
             "operation_bytes": self.operation_bytes,
             "request_bytes": self.plan.request_bytes,
-            "batch_size": self.plan.batch_size,
-            "batch_bytes": self.plan.batch_bytes,
+            "batch_size": self.plan.limits.size,
+            "batch_bytes": self.plan.limits.bytes,
+            "lanes": self.plan.lanes(),
+            "oversize": self.plan.oversize,
             "rate": self.rate,
             "estimated_seconds": self.estimated_seconds(),
             "input_bytes": self.input_bytes,
@@ -290,19 +330,31 @@ impl Summary {
             } else {
                 format!(" ({})", parts.join(", "))
             };
+            let lanes = p.lanes();
             let _ = writeln!(
                 out,
                 "  a send would make {} request{}{detail}, {} of request bodies",
                 p.total_requests(),
                 if p.total_requests() == 1 { "" } else { "s" },
-                human_bytes(p.request_bytes)
+                human_bytes(p.request_bytes),
             );
             let _ = writeln!(
                 out,
-                "  at {} requests/s that takes about {}",
+                "  on {lanes} lane{}, at {} requests/s that takes about {}",
+                if lanes == 1 { "" } else { "s" },
                 self.rate,
                 human_seconds(self.estimated_seconds())
             );
+            if p.oversize > 0 {
+                let _ = writeln!(
+                    out,
+                    "  {} operation{} too big for --batch-bytes {}: a send rejects {}",
+                    p.oversize,
+                    if p.oversize == 1 { "" } else { "s" },
+                    p.limits.bytes,
+                    if p.oversize == 1 { "it" } else { "them" },
+                );
+            }
         }
         let _ = writeln!(
             out,
@@ -429,25 +481,102 @@ fn human_seconds(seconds: f64) -> String {
 mod tests {
     use super::*;
 
+    fn plan(mode: Mode, concurrency: usize, bytes: usize, size: usize) -> RequestPlan {
+        let settings = DeliverySettings::new(mode, 100.0, concurrency, bytes, size, 0)
+            .expect("valid settings");
+        RequestPlan::new(&settings)
+    }
+
     #[test]
     fn batches_pack_by_count_and_bytes() {
-        let mut plan = RequestPlan::new(Mode::Batch, 3, 100);
+        let mut plan = plan(Mode::Batch, 1, 1000, 3);
         for _ in 0..7 {
-            plan.add(Endpoint::Batch, 10);
+            plan.add(Endpoint::Batch, 10, &[1]);
         }
-        plan.add(Endpoint::Metrics, 50);
+        plan.add(Endpoint::Metrics, 50, &[2]);
         plan.close();
         assert_eq!(plan.batch_requests, 3);
         assert_eq!(plan.metrics_requests, 1);
         // Two full batches of 12 + 3*10 + 2 commas, one of 12 + 10, one metric of 50.
         assert_eq!(plan.request_bytes, 2 * 44 + 22 + 50);
 
-        let mut plan = RequestPlan::new(Mode::Batch, 100, 12 + 10 + 1 + 10);
+        let mut plan = self::plan(Mode::Batch, 1, 1000, 100);
         for _ in 0..3 {
-            plan.add(Endpoint::Batch, 10);
+            plan.add(Endpoint::Batch, 490, &[1]);
         }
         plan.close();
+        // 12 + 490 + 1 + 490 = 993: two fit, the third goes in a second batch.
         assert_eq!(plan.batch_requests, 2);
+        assert_eq!(plan.request_bytes, 993 + 502);
+    }
+
+    #[test]
+    fn each_lane_packs_its_own_operations() {
+        // Two entities whose home lanes differ among 4.
+        let a = lanes::hash_key("person|a");
+        let b = (0..)
+            .map(|i| lanes::hash_key(&format!("person|{i}")))
+            .find(|h| lanes::lane_of(*h, 4) != lanes::lane_of(a, 4))
+            .unwrap_or(0);
+        let add = |plan: &mut RequestPlan| {
+            for key in [a, b, a, b, a, b] {
+                plan.add(Endpoint::Batch, 10, &[key]);
+            }
+            plan.close();
+        };
+        let mut one = plan(Mode::Batch, 1, 1000, 3);
+        add(&mut one);
+        assert_eq!((one.lanes(), one.batch_requests), (1, 2));
+        // On four lanes, each entity's three operations fill a batch on its own lane...
+        let mut four = plan(Mode::Batch, 4, 1000, 3);
+        add(&mut four);
+        assert_eq!((four.lanes(), four.batch_requests), (4, 2));
+        let mut four = plan(Mode::Batch, 4, 1000, 2);
+        add(&mut four);
+        // ...but two per batch make 2 + 1 on each of two lanes, where one lane makes 2 + 2 + 2.
+        assert_eq!(four.batch_requests, 4);
+        let mut one = plan(Mode::Batch, 1, 1000, 2);
+        add(&mut one);
+        assert_eq!(one.batch_requests, 3);
+        // Sequential mode has one lane whatever the concurrency, one request per operation.
+        let mut sequential = plan(Mode::Sequential, 4, 1000, 2);
+        for key in [a, b, a] {
+            sequential.add(Endpoint::Entity, 10, &[key]);
+        }
+        sequential.close();
+        assert_eq!((sequential.lanes(), sequential.entity_requests), (1, 3));
+    }
+
+    #[test]
+    fn operations_too_big_to_send_make_no_request() {
+        let mut plan = plan(Mode::Batch, 4, 5000, 100);
+        plan.add(Endpoint::Batch, 4988, &[1]);
+        plan.add(Endpoint::Batch, 4989, &[1]);
+        plan.add(Endpoint::Metrics, 4989, &[2]);
+        plan.close();
+        assert_eq!(plan.oversize, 1);
+        assert_eq!(plan.batch_requests, 1);
+        assert_eq!(plan.metrics_requests, 1);
+        assert_eq!(plan.request_bytes, 5000 + 4989);
+        let mut summary = Summary::new(plan, 10.0);
+        summary.finish(0, 0.0);
+        let text = summary.to_text("dry-run");
+        assert!(text.contains("\n  on 4 lanes, at 10 requests/s"), "{text}");
+        assert!(text.contains("1 operation too big for --batch-bytes 5000: a send rejects it"));
+        assert_eq!(summary.to_json()["oversize"], 1);
+        assert_eq!(summary.to_json()["lanes"], 4);
+    }
+
+    #[test]
+    fn a_metric_of_an_entity_in_the_open_batch_sends_it_first() {
+        let mut plan = plan(Mode::Batch, 1, 1000, 100);
+        plan.add(Endpoint::Batch, 10, &[1]);
+        plan.add(Endpoint::Metrics, 10, &[2]);
+        plan.add(Endpoint::Batch, 10, &[1]);
+        plan.add(Endpoint::Metrics, 10, &[1]);
+        plan.add(Endpoint::Batch, 10, &[1]);
+        plan.close();
+        assert_eq!((plan.batch_requests, plan.metrics_requests), (2, 2));
     }
 
     #[test]
@@ -458,7 +587,7 @@ mod tests {
 
     #[test]
     fn request_estimate_is_an_option() {
-        let mut summary = Summary::new(RequestPlan::new(Mode::Batch, 100, 475_000), 100.0);
+        let mut summary = Summary::new(plan(Mode::Batch, 4, 475_000, 100), 100.0);
         summary.finish(0, 0.0);
         let full = summary.to_text("dry-run");
         assert!(full.contains("a send would make"));

@@ -137,7 +137,9 @@ fn output_file_and_summary_json_add_up() {
         .arg(&out_path)
         .arg("--summary-json")
         .arg(&summary_path)
-        .args(["--batch-size", "10", "--rate", "2"])
+        // One lane: the batches are then the batch operations in tens (dry-run packs per lane,
+        // as `send --concurrency` does).
+        .args(["--batch-size", "10", "--rate", "2", "--concurrency", "1"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -238,5 +240,170 @@ fn bad_flags_and_mapping_files_exit_2() {
                 "the error names the file: {stderr}"
             );
         }
+    }
+}
+
+/// Many people, each record touching one entity (a person, or a delivery for a metric), with
+/// properties of varied sizes, and a few events too big for a 5000-byte batch.
+fn one_entity_records() -> String {
+    let mut text = String::new();
+    for i in 0..600u64 {
+        let user = format!("u-{}", (i * 7) % 53);
+        let ts = format!("2023-0{}-1{}T10:00:00Z", 1 + i % 9, i % 10);
+        let pad = "x".repeat(((i * 37) % 900) as usize);
+        let record = match i % 6 {
+            0 => serde_json::json!({"type":"identify","userId":user,"timestamp":ts,
+                "messageId":format!("m-{i}"),"traits":{"plan":"pro","note":pad}}),
+            1 | 2 => serde_json::json!({"type":"track","userId":user,"event":"Clicked",
+                "timestamp":ts,"messageId":format!("m-{i}"),"properties":{"n":i,"pad":pad}}),
+            3 => serde_json::json!({"type":"page","userId":user,"name":"Home","timestamp":ts,
+                "messageId":format!("m-{i}"),"properties":{"url":"https://example.com/","pad":pad}}),
+            4 if i % 12 == 4 => serde_json::json!({"type":"track","userId":user,
+                "event":"Report Delivery Event","timestamp":ts,"messageId":format!("m-{i}"),
+                "properties":{"deliveryId":format!("d-{}", i % 5),"metric":"opened"}}),
+            4 => serde_json::json!({"type":"screen","userId":user,"name":"Settings",
+                "timestamp":ts,"messageId":format!("m-{i}"),"properties":{"pad":pad}}),
+            _ if i % 150 == 5 => serde_json::json!({"type":"track","userId":user,"event":"Big",
+                "timestamp":ts,"messageId":format!("m-{i}"),
+                "properties":{"blob":"y".repeat(6000)}}),
+            _ => serde_json::json!({"type":"track","userId":user,"event":"Viewed",
+                "timestamp":ts,"messageId":format!("m-{i}"),"properties":{"i":i}}),
+        };
+        text.push_str(&record.to_string());
+        text.push('\n');
+    }
+    text
+}
+
+/// The `--summary-json` of `dry-run INPUT FLAGS`.
+fn estimate(dir: &std::path::Path, input: &str, flags: &[&str]) -> Value {
+    let summary = dir.join("estimate.json");
+    let out = cio()
+        .args(["dry-run", input, "--quiet", "-o"])
+        .arg(dir.join("listing.ndjson"))
+        .arg("--summary-json")
+        .arg(&summary)
+        .args(flags)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{flags:?}: {out:?}");
+    serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap()
+}
+
+/// `send INPUT FLAGS` to a fresh sandbox: its `--report` and what the sandbox counted.
+fn sent(dir: &std::path::Path, input: &str, flags: &[&str]) -> (Value, Value) {
+    const KEY: &str = "estimate-key";
+    let sb = common::send::sandbox_with_key(Default::default(), KEY);
+    // A lane sends a batch that is not full only at the end: no timing in the count. (The rate
+    // changes how long it takes, not the requests.)
+    let mut args = vec![input, "--linger", "600000", "--rate", "0"];
+    args.extend_from_slice(flags);
+    let out = common::send::send(&sb, dir, KEY, &args);
+    let code = out.status.code();
+    assert!(matches!(code, Some(0 | 1)), "{flags:?}: {out:?}");
+    (common::send::report(dir), sb.state()["requests"].clone())
+}
+
+#[test]
+fn the_request_estimate_is_what_send_makes_with_the_same_flags() {
+    let dir = tempdir();
+    let generated = dir.path().join("one-entity.ndjson");
+    std::fs::write(&generated, one_entity_records()).unwrap();
+    let generated = generated.to_string_lossy().into_owned();
+    let sample = sample();
+    let cases: &[(&str, &[&str])] = &[
+        // One lane: exact for any input (merges and relationship changes included).
+        (&sample, &["--concurrency", "1", "--batch-size", "3"]),
+        (&sample, &["--concurrency", "1", "--mode", "sequential"]),
+        // Four lanes: exact when every operation touches one entity.
+        (&generated, &["--concurrency", "4"]),
+        (&generated, &["--concurrency", "4", "--batch-size", "7"]),
+        (&generated, &["--concurrency", "4", "--batch-bytes", "5000"]),
+        (
+            &generated,
+            &[
+                "--concurrency",
+                "3",
+                "--batch-size",
+                "150",
+                "--batch-bytes",
+                "20000",
+            ],
+        ),
+        (&generated, &["--concurrency", "4", "--mode", "sequential"]),
+        (&generated, &["--concurrency", "1", "--batch-size", "7"]),
+    ];
+    for (input, flags) in cases {
+        let estimated = estimate(dir.path(), input, flags);
+        let (report, server) = sent(dir.path(), input, flags);
+        let what = format!("{flags:?}\nestimate {estimated:#}\nreport {report:#}");
+        assert_eq!(report["retries"], 0, "{what}");
+        assert_eq!(server["total"], report["requests_sent"], "{what}");
+        assert_eq!(
+            estimated["requests"]["total"], report["requests_sent"],
+            "{what}"
+        );
+        assert_eq!(estimated["request_bytes"], report["bytes_sent"], "{what}");
+        assert_eq!(estimated["oversize"], report["rejected"], "{what}");
+        assert_eq!(estimated["mapped"], report["operations"], "{what}");
+        // The estimate in send's own report is the same plan.
+        assert_eq!(report["requests"], estimated["requests"], "{what}");
+    }
+    // The lanes matter for this input: one lane would pack it into fewer requests.
+    let lanes = |n: &str| estimate(dir.path(), &generated, &["--concurrency", n]);
+    let (one, four) = (lanes("1"), lanes("4"));
+    assert!(
+        one["requests"]["batch"].as_u64() < four["requests"]["batch"].as_u64(),
+        "{one:#}\n{four:#}"
+    );
+    // --batch-bytes 5000 leaves some events too big to send: counted, not sent.
+    let small = estimate(dir.path(), &generated, &["--batch-bytes", "5000"]);
+    assert_eq!(small["oversize"], 4, "{small:#}");
+}
+
+#[test]
+fn dry_run_and_send_accept_and_refuse_the_same_batch_and_lane_flags() {
+    let first_line = |out: &std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        stderr.lines().next().unwrap_or_default().to_owned()
+    };
+    for (flag, value) in [
+        ("--batch-bytes", "999"),
+        ("--batch-bytes", "500001"),
+        ("--batch-size", "0"),
+        ("--concurrency", "0"),
+        ("--concurrency", "65"),
+    ] {
+        let dry = cio()
+            .args(["dry-run", &sample(), "--quiet", flag, value])
+            .output()
+            .unwrap();
+        let send = cio()
+            .args(["send", &sample(), "--sandbox", "--quiet", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(dry.status.code(), Some(2), "dry-run {flag} {value}");
+        assert_eq!(send.status.code(), Some(2), "send {flag} {value}");
+        assert_eq!(first_line(&dry), first_line(&send), "{flag} {value}");
+        assert!(first_line(&dry).contains(flag), "{}", first_line(&dry));
+    }
+    for (flag, value) in [("--batch-bytes", "1000"), ("--batch-bytes", "5000")] {
+        let dry = cio()
+            .args([
+                "dry-run",
+                &sample(),
+                "--quiet",
+                "-o",
+                "/dev/null",
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        assert_ne!(
+            dry.status.code(),
+            Some(2),
+            "dry-run {flag} {value}: {dry:?}"
+        );
     }
 }

@@ -12,6 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod settings;
 
+use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
+use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};
+
 /// Replay Segment-spec analytics events (NDJSON or CSV, gzip too) into Customer.io.
 #[derive(Debug, Parser)]
 #[command(name = "cio-replay", version, about, long_about = None, propagate_version = true)]
@@ -25,6 +28,14 @@ pub enum Command {
     /// Read, parse and validate every record and route it; print one line per problem. Sends nothing.
     Validate(ValidateArgs),
     /// Map every record to the exact operation it would send, as NDJSON. Sends nothing.
+    ///
+    /// The summary counts the requests a `send` with the same --mode, --concurrency, --batch-size
+    /// and --batch-bytes would make, packed by the sender's own rule on each lane. The count is
+    /// exact with one lane, and with more when every record touches one person, object or
+    /// delivery: a merge or a relationship change goes where one of its entities is busy at that
+    /// moment, which only the send knows. Not counted: retries, batches split after a 400, and
+    /// batches sent before they are full because a lane waited `send --linger` for more (a slow
+    /// input).
     DryRun(DryRunArgs),
     /// Map and send to the Track API, sequentially or in rate-limited batches.
     Send(SendArgs),
@@ -184,14 +195,17 @@ pub struct DryRunArgs {
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
     /// Requests per second assumed when estimating how long the send would take.
-    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RATE, value_name = "N")]
     pub rate: f64,
     /// Operations per batch request assumed for the estimate (as `send --batch-size`).
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_name = "N")]
     pub batch_size: usize,
     /// Bytes per batch request assumed for the estimate (as `send --batch-bytes`).
-    #[arg(long, default_value_t = 475_000, value_name = "BYTES")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_BYTES, value_name = "BYTES")]
     pub batch_bytes: usize,
+    /// Lanes assumed for the estimate (as `send --concurrency`): each packs its own batches.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
 }
 
 /// Credentials and delivery settings shared by `send` and `gdpr`.
@@ -211,23 +225,27 @@ pub struct DeliveryArgs {
     pub api_key: Option<String>,
 
     /// Requests per second, at most (a token bucket); --rate 0 = unlimited.
-    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RATE, value_name = "N")]
     pub rate: f64,
 
     /// Requests in flight at once (batch mode); one person's records keep their order.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
 
     /// Largest batch request body in bytes (never above 500000).
-    #[arg(long, default_value_t = 475_000, value_name = "BYTES")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_BYTES, value_name = "BYTES")]
     pub batch_bytes: usize,
 
     /// Most operations in one batch request.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_name = "N")]
     pub batch_size: usize,
 
+    /// Milliseconds a lane waits for more operations before it sends a batch that is not full.
+    #[arg(long, default_value_t = DEFAULT_LINGER_MS, value_name = "MS")]
+    pub linger: u64,
+
     /// Retries of a request after a 408, 429, 5xx or network error (0 means none).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RETRIES, value_name = "N")]
     pub retries: u32,
 
     /// Seconds before one request attempt times out.

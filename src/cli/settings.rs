@@ -114,7 +114,7 @@ pub fn read_routes(path: &Path) -> Result<Routes> {
         .map_err(|e| usage(format!("--mapping {shown}: {e}")))
 }
 
-/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries) as
+/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries, linger) as
 /// checked sender settings, plus the per-attempt timeout; a bad value is a usage error.
 pub fn delivery(
     mode: Mode,
@@ -128,6 +128,7 @@ pub fn delivery(
         d.batch_size,
         d.retries,
     )
+    .and_then(|settings| settings.with_linger(d.linger))
     .map_err(|e| usage(e.to_string()))?;
     if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
         return Err(usage(format!(
@@ -136,6 +137,27 @@ pub fn delivery(
         )));
     }
     Ok((settings, std::time::Duration::from_secs_f64(d.timeout)))
+}
+
+/// The send the estimate is of: `--concurrency`, `--batch-size` and `--batch-bytes` are checked
+/// as `send` checks them ([`crate::send::DeliverySettings::new`]); `--rate` must be positive (it divides).
+pub fn estimate_delivery(
+    args: &crate::cli::DryRunArgs,
+    mode: Mode,
+) -> Result<crate::send::DeliverySettings> {
+    let rate = args.rate;
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(usage(format!("--rate {rate}: must be a positive number")));
+    }
+    crate::send::DeliverySettings::new(
+        mode,
+        rate,
+        args.concurrency,
+        args.batch_bytes,
+        args.batch_size,
+        0,
+    )
+    .map_err(|e| usage(e.to_string()))
 }
 
 /// The settings a resumed `send` must share with the run that wrote its checkpoint (see

@@ -1,5 +1,6 @@
 //! `cio-replay dry-run`: map every record and print, in input order, the exact operation it would
-//! send (or why it is skipped or invalid) as NDJSON, then the summary.
+//! send (or why it is skipped or invalid) as NDJSON, then the summary with the requests a `send`
+//! with the same `--mode`, `--concurrency`, `--batch-size` and `--batch-bytes` would make.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -14,7 +15,7 @@ use crate::mapping::Outcome;
 use crate::pipeline::{Item, Pipeline, Ticker};
 use crate::summary::Tally;
 use crate::summary::{RequestPlan, Summary, conclude};
-use crate::track::{Mode, limits};
+use crate::track::Mode;
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
@@ -24,7 +25,7 @@ fn usage(message: String) -> anyhow::Error {
 
 pub fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
-    check_estimate_flags(args.rate, args.batch_size, args.batch_bytes)?;
+    let delivery = crate::cli::settings::estimate_delivery(&args, settings.mode)?;
     let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
@@ -39,7 +40,7 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
     };
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, sink);
     let started = Instant::now();
-    let plan = RequestPlan::new(settings.mode, args.batch_size, args.batch_bytes);
+    let plan = RequestPlan::new(&delivery);
     let mut summary = Summary::new(plan, args.rate);
     let mut ticker = Ticker::new(
         crate::cli::settings::show_progress(&args.display),
@@ -80,24 +81,6 @@ impl Listed {
             tally: Tally::new(item, op_bytes),
         }
     }
-}
-
-/// `--rate`, `--batch-size` and `--batch-bytes` must describe a send that could happen.
-pub fn check_estimate_flags(rate: f64, batch_size: usize, batch_bytes: usize) -> Result<()> {
-    if !(rate.is_finite() && rate > 0.0) {
-        return Err(usage(format!("--rate {rate}: must be a positive number")));
-    }
-    if batch_size == 0 {
-        return Err(usage("--batch-size 0: must be at least 1".into()));
-    }
-    if !(limits::MAX_OPERATION_BYTES..=limits::MAX_BATCH_BYTES).contains(&batch_bytes) {
-        return Err(usage(format!(
-            "--batch-bytes {batch_bytes}: must be between {} and {}",
-            limits::MAX_OPERATION_BYTES,
-            limits::MAX_BATCH_BYTES
-        )));
-    }
-    Ok(())
 }
 
 /// One listing line (with its newline) into `line`; returns the operation's size when mapped.

@@ -20,6 +20,7 @@ use crate::safety::Observation;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
+use crate::send::lanes;
 use crate::send::report::{SendProgress, delivery_json, delivery_text, merge};
 use crate::send::{
     DeliveryReport, DeliveryStats, Hooks, HttpTransport, Ledger, Settlement, deliver,
@@ -151,23 +152,20 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     };
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
-    let mut summary = Summary::new(
-        RequestPlan::new(settings.mode, d.batch_size, d.batch_bytes),
-        d.rate,
-    );
+    let mut summary = Summary::new(RequestPlan::new(&delivery), d.rate);
     // The operation's size and what the safety checks need are taken on the pipeline's workers,
     // and the rest of the parsed event is freed there: from here on the sender needs the record's
     // text, its place and whether it parsed, not the event.
     let measured = pipeline.finish_on_workers(|mut item| {
-        let op_bytes = match &item.outcome {
-            Outcome::Mapped(op) => Some(op.json_len()),
-            _ => None,
+        let (op_bytes, keys) = match &item.outcome {
+            Outcome::Mapped(op) => (Some(op.json_len()), lanes::key_hashes(&op.body)),
+            _ => (None, Vec::new()),
         };
         let observation = Observation::of(&item);
         if let Ok(event) = &mut item.record.event {
             *event = serde_json::Value::Null;
         }
-        (item, op_bytes, observation)
+        (item, (op_bytes, keys), observation)
     });
     // Records an earlier run settled are neither sent nor counted again.
     let items = measured
@@ -176,8 +174,8 @@ pub fn run(args: SendArgs) -> Result<Exit> {
                 .as_ref()
                 .is_none_or(|cp| !cp.is_settled(item.record.input, item.record.index))
         })
-        .map(|(item, op_bytes, observation)| {
-            summary.add(&item.outcome, op_bytes);
+        .map(|(item, (op_bytes, keys), observation)| {
+            summary.add_with_keys(&item.outcome, op_bytes, &keys);
             if let Some(observation) = observation {
                 safety.add(&item.record.location, item.record.input, observation);
             }

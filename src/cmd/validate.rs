@@ -11,9 +11,9 @@ use crate::cli::settings::MappingSettings;
 use crate::exit::Exit;
 use crate::mapping::Outcome;
 use crate::pipeline::{Pipeline, Ticker};
+use crate::send::DeliverySettings;
 use crate::summary::Tally;
 use crate::summary::{RequestPlan, Summary, conclude, sanitize};
-use crate::track::limits;
 
 /// The request rate assumed for validate's time estimate (send's default).
 const ASSUMED_RATE: f64 = 100.0;
@@ -25,11 +25,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
     let started = Instant::now();
-    let plan = RequestPlan::new(
-        settings.mode,
-        limits::DEFAULT_BATCH_SIZE,
-        limits::DEFAULT_BATCH_BYTES,
-    );
+    let plan = RequestPlan::new(&DeliverySettings::defaults(settings.mode));
     let mut summary = Summary::new(plan, ASSUMED_RATE);
     let mut ticker = Ticker::new(
         crate::cli::settings::show_progress(&args.display),

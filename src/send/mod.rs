@@ -35,6 +35,20 @@ pub use deliver::deliver;
 pub use ledger::{Coverage, Ledger};
 pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
 
+/// `--concurrency` when not given.
+pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
+/// `--rate` (requests per second) when not given.
+pub(crate) const DEFAULT_RATE: f64 = 100.0;
+/// `--retries` when not given.
+pub(crate) const DEFAULT_RETRIES: u32 = 5;
+/// How long (milliseconds) a lane waits for more operations before it sends a batch that is not
+/// full, when not told (`--linger`).
+pub(crate) const DEFAULT_LINGER_MS: u64 = 25;
+/// [`DEFAULT_LINGER_MS`] as a duration.
+pub(crate) const DEFAULT_LINGER: Duration = Duration::from_millis(DEFAULT_LINGER_MS);
+/// The longest `--linger` accepted (milliseconds): an hour.
+pub(crate) const MAX_LINGER_MS: u64 = 3_600_000;
+
 /// How operations are delivered.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -59,6 +73,8 @@ pub enum SettingsError {
     Rate(f64),
     #[error("--concurrency must be between 1 and 64, not {0}")]
     Concurrency(usize),
+    #[error("--linger must be at most {MAX_LINGER_MS} milliseconds (an hour), not {0}")]
+    Linger(u64),
 }
 
 impl DeliverySettings {
@@ -82,8 +98,31 @@ impl DeliverySettings {
             concurrency,
             limits: BatchLimits::new(batch_bytes, batch_size)?,
             retries,
-            linger: Duration::from_millis(25),
+            linger: DEFAULT_LINGER,
         })
+    }
+
+    /// The same settings with `--linger MS`.
+    pub(crate) fn with_linger(self, ms: u64) -> Result<DeliverySettings, SettingsError> {
+        if ms > MAX_LINGER_MS {
+            return Err(SettingsError::Linger(ms));
+        }
+        Ok(DeliverySettings {
+            linger: Duration::from_millis(ms),
+            ..self
+        })
+    }
+
+    /// `send`'s defaults in `mode`.
+    pub(crate) fn defaults(mode: Mode) -> DeliverySettings {
+        DeliverySettings {
+            mode,
+            rate: DEFAULT_RATE,
+            concurrency: DEFAULT_CONCURRENCY,
+            limits: BatchLimits::DEFAULT,
+            retries: DEFAULT_RETRIES,
+            linger: DEFAULT_LINGER,
+        }
     }
 
     /// Lanes actually used.

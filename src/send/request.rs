@@ -20,12 +20,7 @@ fn bump(counter: &AtomicU64, by: u64) {
 
 /// Whether `op` can never be sent (above the per-operation limit or the batch byte budget).
 pub(crate) fn too_big(shared: &Shared<'_>, op: &Prepared) -> bool {
-    let len = op.bytes.len();
-    if op.endpoint == Endpoint::Batch {
-        !shared.limits.fits_alone(len)
-    } else {
-        len > MAX_OPERATION_BYTES
-    }
+    !shared.limits.sendable(op.endpoint, op.bytes.len())
 }
 
 /// The settlement of an operation too big to send.

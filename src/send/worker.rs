@@ -2,12 +2,11 @@
 //! entities of a span led by another lane until that span is settled, and releases each settled
 //! operation's entities to the owners (see [`super::lanes`]).
 
-use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::Settlement;
-use super::batch::Fill;
+use super::batch::{Packer, Place};
 use super::request::{oversize, send, too_big};
 use super::shared::{Prepared, Shared};
 use crate::track::Endpoint;
@@ -105,9 +104,8 @@ struct Lane<'s, 'a> {
     index: usize,
     out: Sender<Vec<Settlement>>,
     pending: Vec<Prepared>,
-    fill: Fill,
-    /// Entity-key hashes of the operations in `pending`.
-    pending_keys: HashSet<u64>,
+    /// The packing rule's view of `pending`: its size and the entity-key hashes it touches.
+    packer: Packer,
     /// Spans led elsewhere: their entities are not sent here until the latch opens.
     held: Vec<(Vec<u64>, Arc<Latch>)>,
 }
@@ -153,19 +151,23 @@ impl Lane<'_, '_> {
 
     /// Send the pending batch (dropped unsent when stopping).
     fn flush(&mut self) {
+        self.packer.close();
+        self.send_pending();
+    }
+
+    /// Send the pending batch that the packer has closed already.
+    fn send_pending(&mut self) {
         if self.pending.is_empty() {
             return;
         }
         let ops = std::mem::take(&mut self.pending);
-        self.fill = Fill::default();
-        self.pending_keys.clear();
         if !self.shared.stopping() {
             self.send(ops);
         }
     }
 
     fn pending_touches(&self, keys: &[u64]) -> bool {
-        keys.iter().any(|k| self.pending_keys.contains(k))
+        self.packer.touches(keys)
     }
 
     /// Wait until every span held here over one of `keys` is settled (marked as waiting meanwhile).
@@ -184,28 +186,23 @@ impl Lane<'_, '_> {
             return;
         }
         self.wait_held(&op.keys);
-        if too_big(self.shared, &op) {
-            self.refuse(op);
-            return;
+        // A metric (or a sequential operation) goes alone to its endpoint; the batch goes first
+        // only if it holds one of its entities.
+        let placed = self
+            .packer
+            .place(&self.shared.limits, op.endpoint, op.bytes.len(), &op.keys);
+        if placed.send_before.is_some() {
+            self.send_pending();
         }
-        if op.endpoint != Endpoint::Batch {
-            // A metric (or a sequential operation) goes alone to its endpoint; the batch waits
-            // for it only if it holds one of its entities.
-            if self.pending_touches(&op.keys) {
-                self.flush();
+        match placed.place {
+            Place::Refused => self.refuse(op),
+            Place::Alone => self.send(vec![op]),
+            Place::Batch => {
+                self.pending.push(op);
+                if placed.send_after.is_some() {
+                    self.send_pending();
+                }
             }
-            self.send(vec![op]);
-            return;
-        }
-        let len = op.bytes.len();
-        if !self.fill.admits(&self.shared.limits, len) {
-            self.flush();
-        }
-        self.fill.add(len);
-        self.pending_keys.extend(op.keys.iter().copied());
-        self.pending.push(op);
-        if self.fill.is_full(&self.shared.limits) {
-            self.flush();
         }
     }
 
@@ -231,9 +228,9 @@ impl Lane<'_, '_> {
         } else if self.shared.stopping() {
         } else if op.endpoint == Endpoint::Batch
             && self.pending_touches(&op.keys)
-            && self.fill.admits(&self.shared.limits, op.bytes.len())
+            && self.packer.admits(&self.shared.limits, op.bytes.len())
         {
-            self.fill.add(op.bytes.len());
+            self.packer.add(op.bytes.len(), &op.keys);
             self.pending.push(op);
             self.flush();
         } else {
@@ -257,8 +254,7 @@ pub(crate) fn run_lane(
         index,
         out,
         pending: Vec::new(),
-        fill: Fill::default(),
-        pending_keys: HashSet::new(),
+        packer: Packer::default(),
         held: Vec::new(),
     };
     loop {

@@ -15,6 +15,8 @@ pub struct Tally {
     /// The outcome; a mapped operation's body is left out (`op_bytes` is its size).
     pub outcome: Outcome,
     pub op_bytes: Option<usize>,
+    /// The mapped operation's entity-key hashes (`send::lanes::key_hashes`), for the estimate.
+    keys: Vec<u64>,
     observation: Option<Observation>,
 }
 
@@ -23,25 +25,27 @@ impl Tally {
     /// already (else it is measured).
     pub fn new(item: Item, op_bytes: Option<usize>) -> Tally {
         let observation = Observation::of(&item);
-        let (outcome, op_bytes) = match item.outcome {
+        let (outcome, op_bytes, keys) = match item.outcome {
             Outcome::Mapped(op) => {
                 let bytes = op_bytes.unwrap_or_else(|| op.json_len());
-                (Outcome::Mapped(op.without_body()), Some(bytes))
+                let keys = crate::send::lanes::key_hashes(&op.body);
+                (Outcome::Mapped(op.without_body()), Some(bytes), keys)
             }
-            other => (other, None),
+            other => (other, None, Vec::new()),
         };
         Tally {
             location: item.record.location,
             input: item.record.input,
             outcome,
             op_bytes,
+            keys,
             observation,
         }
     }
 
     /// Count it in the summary and the safety checks.
     pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
-        summary.add(&self.outcome, self.op_bytes);
+        summary.add_with_keys(&self.outcome, self.op_bytes, &self.keys);
         if let Some(observation) = self.observation {
             safety.add(&self.location, self.input, observation);
         }
