@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use fingerprint::hex;
 pub use fingerprint::{Fingerprint, HEAD_BYTES};
 pub use journal::{Journal, Kind, Release};
 pub use session::Session;
-pub use settings::{RunSettings, endpoint_host};
+pub use settings::RunSettings;
 
 /// What the `format` field of every checkpoint file says.
 pub const FORMAT: &str = "cio-replay checkpoint";

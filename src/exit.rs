@@ -55,6 +55,11 @@ pub struct Fatal {
     pub message: String,
 }
 
+/// A usage error (exit 2): a bad flag or input that nothing was sent for; the message says what.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Fatal::new(Exit::Usage, message).into()
+}
+
 impl Fatal {
     pub fn new(exit: Exit, message: impl Into<String>) -> Fatal {
         Fatal {

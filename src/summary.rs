@@ -252,7 +252,7 @@ impl Summary {
             "invalid": self.invalid,
             "invalid_unrouted": self.invalid_unrouted,
             "actions": actions,
-            "mode": match self.plan.mode { Mode::Batch => "batch", Mode::Sequential => "sequential" },
+            "mode": self.plan.mode.name(),
             "requests": {
                 "total": self.plan.total_requests(),
                 "batch": self.plan.batch_requests,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::journal::Release;
 use super::{Checkpoint, Counters, Journal, Kind, RunSettings};
-use crate::exit::{Exit, Fatal};
+use crate::exit::{Exit, usage};
 use crate::send::{Coverage, Ledger, Settled, Settlement};
 
 /// How often the checkpoint is rewritten while a run goes on (and always at its end). A crash
@@ -174,8 +174,4 @@ impl Session {
     pub fn checkpoint(&self) -> &Checkpoint {
         self.journal.checkpoint()
     }
-}
-
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message.into()).into()
 }

@@ -78,36 +78,3 @@ fn shown(value: Option<&str>) -> String {
         Some(v) => format!("{v:?}"),
     }
 }
-
-/// `scheme://host[:port]` of a URL, without path, query or user info (a URL may carry secrets).
-pub fn endpoint_host(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    if scheme.is_empty() {
-        host.to_ascii_lowercase()
-    } else {
-        format!(
-            "{}://{}",
-            scheme.to_ascii_lowercase(),
-            host.to_ascii_lowercase()
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoint_keeps_only_scheme_and_host() {
-        assert_eq!(
-            endpoint_host("http://user:pw@127.0.0.1:8080/api?x=1"),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(
-            endpoint_host("HTTPS://Track.Customer.io"),
-            "https://track.customer.io"
-        );
-    }
-}

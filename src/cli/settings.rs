@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use crate::checkpoint::{RunSettings, endpoint_host};
+use crate::checkpoint::RunSettings;
 
 use anyhow::Result;
 
 use crate::cli::{EventIdArg, InputArgs, MappingArgs, ModeArg, RegionArg};
-use crate::exit::{Exit, Fatal};
+use crate::exit::{Exit, Fatal, usage};
 use crate::mapping::{EventIdMode, MappingConfig, Routes};
 use crate::pipeline::PipelineSettings;
 use crate::track::{Mode, Region};
@@ -23,10 +23,6 @@ pub struct MappingSettings {
     pub mode: Mode,
     pub mapping: MappingConfig,
     pub strict: bool,
-}
-
-fn usage(message: String) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message).into()
 }
 
 impl MappingSettings {
@@ -80,28 +76,10 @@ pub fn mode(arg: ModeArg) -> Mode {
     }
 }
 
-/// Check an `--endpoint` URL: `http://` or `https://`, a host, no query or fragment; returned
-/// without a trailing `/`.
+/// Check an `--endpoint` URL by the one rule ([`crate::track::url::check`]): `https://`, or plain
+/// `http://` to a loopback host; a host, no query or fragment; returned without a trailing `/`.
 pub fn endpoint_url(url: &str) -> Result<String> {
-    let trimmed = url.trim();
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"));
-    let Some(rest) = rest else {
-        return Err(usage(format!(
-            "--endpoint {url:?}: must start with https:// (or http:// for a local sandbox)"
-        )));
-    };
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || host.starts_with(':') {
-        return Err(usage(format!("--endpoint {url:?}: has no host name")));
-    }
-    if rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
-        return Err(usage(format!(
-            "--endpoint {url:?}: give just the base URL, such as https://track.customer.io"
-        )));
-    }
-    Ok(trimmed.trim_end_matches('/').to_owned())
+    crate::track::url::check(url).map_err(|e| usage(format!("--endpoint: {e}")))
 }
 
 /// Read and parse a `--mapping` TOML file; errors name the file.
@@ -167,16 +145,10 @@ pub fn send_run_settings(
     args: &crate::cli::SendArgs,
     site_id: Option<&str>,
 ) -> std::io::Result<RunSettings> {
-    use crate::cli::{EventIdArg, InputFormatArg, ModeArg, RegionArg};
+    use crate::cli::{EventIdArg, InputFormatArg, RegionArg};
     let m = &args.mapping;
     let mut s = RunSettings::default();
-    s.set(
-        "mode",
-        match m.mode {
-            ModeArg::Batch => "batch",
-            ModeArg::Sequential => "sequential",
-        },
-    );
+    s.set("mode", mode(m.mode).name());
     s.set(
         "event_id",
         match m.event_id {
@@ -202,7 +174,7 @@ pub fn send_run_settings(
         "in-process sandbox".to_owned()
     } else {
         match &m.endpoint {
-            Some(url) => endpoint_host(url),
+            Some(url) => crate::track::url::origin(url),
             None => format!(
                 "region {}",
                 match m.region {

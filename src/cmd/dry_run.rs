@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::DryRunArgs;
 use crate::cli::settings::MappingSettings;
-use crate::exit::{Exit, Fatal};
+use crate::exit::{Exit, usage};
 use crate::mapping::Outcome;
 use crate::pipeline::{Item, Pipeline, Ticker};
 use crate::summary::Tally;
@@ -18,10 +18,6 @@ use crate::summary::{RequestPlan, Summary, conclude};
 use crate::track::Mode;
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
-
-fn usage(message: String) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message).into()
-}
 
 pub fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;

@@ -14,8 +14,8 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use crate::checkpoint::lock;
-use crate::cli::{GdprArgs, ModeArg, RegionArg};
-use crate::exit::{Exit, Fatal};
+use crate::cli::GdprArgs;
+use crate::exit::{Exit, Fatal, usage};
 use crate::gdpr::GdprAction;
 use crate::gdpr::action_name;
 use crate::gdpr::confirm::{self, Gate, Workspace};
@@ -32,11 +32,6 @@ use crate::secret::Secret;
 use crate::send::credentials::{self, Credentials, KeySource};
 use crate::send::transport::check_base_url;
 use crate::send::{HttpTransport, deliver};
-use crate::track::{Mode, Region};
-
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message.into()).into()
-}
 
 pub fn run(args: GdprArgs) -> Result<Exit> {
     let action = GdprAction::from(args.action);
@@ -60,10 +55,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
     // One run at a time on a job, refused at once (the receipt is locked in `resume::plan`).
     let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
-    let mode = match args.mode {
-        ModeArg::Batch => Mode::Batch,
-        ModeArg::Sequential => Mode::Sequential,
-    };
+    let mode = crate::cli::settings::mode(args.mode);
     let (delivery, timeout) = crate::cli::settings::delivery(mode, d)?;
     let started = Utc::now();
 
@@ -139,10 +131,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         if source == KeySource::Flag {
             crate::messages::record!("{}", credentials::FLAG_WARNING);
         }
-        let region = match args.region {
-            RegionArg::Us => Region::Us,
-            RegionArg::Eu => Region::Eu,
-        };
+        let region = crate::cli::settings::region(args.region);
         match &args.endpoint {
             Some(url) => (url.clone(), creds, "custom endpoint".to_string()),
             None => (
@@ -155,12 +144,12 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     let base_url = check_base_url(&base_url).map_err(|e| usage(e.to_string()))?;
     let workspace = Workspace {
         site_id: creds.site_id.clone(),
-        host: confirm::host_of(&base_url),
+        host: crate::track::url::authority(&base_url).to_string(),
         region,
     };
     // The receipt, and with --checkpoint the job: every refusal before anyone is asked.
     let job_settings = JobSettings {
-        mode: mode_name(mode),
+        mode: mode.name(),
         site_id: &creds.site_id,
         host: &workspace.host,
         sha256: &sha256,
@@ -446,13 +435,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     })
 }
 
-fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Batch => "batch",
-        Mode::Sequential => "sequential",
-    }
-}
-
 /// Hex SHA-256 of all lists' bytes as stored, concatenated in order, and their total size.
 fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
     let mut hasher = Sha256::new();
@@ -460,10 +442,5 @@ fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
     for source in sources {
         bytes += source.hash_into(&mut hasher)?;
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((hex, bytes))
+    Ok((crate::checkpoint::hex(&hasher.finalize()), bytes))
 }

@@ -13,7 +13,7 @@ use crate::checkpoint::{Session, lock};
 use crate::cli::SendArgs;
 use crate::cli::settings::MappingSettings;
 use crate::deadletter::{self, DeadLetter};
-use crate::exit::{Exit, Fatal};
+use crate::exit::{Exit, Fatal, usage};
 use crate::mapping::Outcome;
 use crate::pipeline::Pipeline;
 use crate::safety::Observation;
@@ -26,10 +26,6 @@ use crate::send::{
     DeliveryReport, DeliveryStats, Hooks, HttpTransport, Ledger, Settlement, deliver,
 };
 use crate::summary::{RequestPlan, Summary, TextOptions};
-
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message.into()).into()
-}
 
 pub fn run(args: SendArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
@@ -104,10 +100,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     };
     say!(
         "cio-replay send: to {target} ({} mode, {rate}, {} lane{})",
-        match settings.mode {
-            crate::track::Mode::Batch => "batch",
-            crate::track::Mode::Sequential => "sequential",
-        },
+        settings.mode.name(),
         delivery.lanes(),
         if delivery.lanes() == 1 { "" } else { "s" }
     );

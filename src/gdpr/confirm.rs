@@ -17,16 +17,6 @@ pub struct Workspace {
     pub region: String,
 }
 
-/// The host (and port) of a base URL, without scheme, credentials or path.
-pub fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
-        .to_string()
-}
-
 /// What the gate decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
@@ -110,7 +100,7 @@ mod tests {
     fn workspace() -> Workspace {
         Workspace {
             site_id: "site-1".into(),
-            host: host_of("https://track-eu.customer.io"),
+            host: "track-eu.customer.io".to_string(),
             region: "eu".into(),
         }
     }
@@ -138,15 +128,5 @@ mod tests {
         assert!(
             matches!(without_terminal(false, GdprAction::Delete, 2), Gate::Refused(m) if m.contains("--yes"))
         );
-    }
-
-    #[test]
-    fn hosts_never_carry_credentials() {
-        assert_eq!(host_of("http://127.0.0.1:8080/"), "127.0.0.1:8080");
-        assert_eq!(
-            host_of("https://user:secret@track.customer.io/x"),
-            "track.customer.io"
-        );
-        assert_eq!(host_of("track.customer.io"), "track.customer.io");
     }
 }

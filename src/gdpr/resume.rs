@@ -17,11 +17,7 @@ use super::receipt::{self, Receipt};
 use super::settle::Sink;
 use crate::checkpoint::lock::{self, Held};
 use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
-use crate::exit::{Exit, Fatal};
-
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message.into()).into()
-}
+use crate::exit::usage;
 
 /// The settings a resumed gdpr run must share with the run that started the job. Never the key;
 /// the site id only as a hash.

@@ -15,7 +15,7 @@ use super::InputFormat;
 use super::csv::CsvReader;
 use super::ndjson::NdjsonReader;
 use super::{InputError, Location, Record, Unparsed};
-use crate::exit::{Exit, Fatal};
+use crate::exit::usage;
 
 const BUFFER_BYTES: usize = 64 * 1024;
 
@@ -67,10 +67,6 @@ pub struct Inputs {
     progress: Progress,
 }
 
-fn usage(message: String) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message).into()
-}
-
 impl Inputs {
     /// Check every input and prepare to read them in order. `files` empty means stdin.
     pub fn open(
@@ -91,7 +87,7 @@ impl Inputs {
         for path in files {
             if path.as_os_str() == "-" {
                 if stdin_seen {
-                    return Err(usage("standard input (`-`) is given more than once".into()));
+                    return Err(usage("standard input (`-`) is given more than once"));
                 }
                 stdin_seen = true;
                 total = None;

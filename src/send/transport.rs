@@ -15,6 +15,7 @@ use ureq::{Proxy, ProxyProtocol};
 
 use crate::secret::{Redactor, Secret};
 use crate::track::Endpoint;
+use crate::track::url::{self, UrlError};
 
 /// The most of a reply's body that is read; a longer body is [`BodyError::TooLarge`].
 pub const READ_LIMIT: u64 = 1 << 20;
@@ -77,13 +78,8 @@ pub trait Transport: Send + Sync {
 /// Why an endpoint or credentials cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    #[error("endpoint {0:?} is not a URL (expected e.g. https://track.customer.io)")]
-    NotAUrl(String),
-    #[error(
-        "endpoint {0:?} uses plain http: the API key would cross the network unencrypted. Use https \
-         (plain http is only allowed to a loopback address such as 127.0.0.1 or localhost)"
-    )]
-    Insecure(String),
+    #[error(transparent)]
+    Url(#[from] UrlError),
     #[error(
         "endpoint {endpoint:?} uses plain http and the environment names a proxy ({proxy}): the API \
          key would reach the proxy unencrypted. Use https, or exempt the host with NO_PROXY"
@@ -99,29 +95,9 @@ pub enum EndpointError {
     CaBundle { path: String, why: String },
 }
 
-/// Check a Track API base URL: `https://…`, or `http://` to a loopback host. Returns it without a
-/// trailing slash.
+/// Check a Track API base URL by the one rule ([`crate::track::url::check`]).
 pub fn check_base_url(url: &str) -> Result<String, EndpointError> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed
-        .split_once("://")
-        .ok_or_else(|| EndpointError::NotAUrl(url.to_string()))?;
-    let authority = rest.split('/').next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') {
-        return Err(EndpointError::NotAUrl(url.to_string()));
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => Ok(trimmed.to_string()),
-        "http" if is_loopback_authority(authority) => Ok(trimmed.to_string()),
-        "http" => Err(EndpointError::Insecure(url.to_string())),
-        _ => Err(EndpointError::NotAUrl(url.to_string())),
-    }
-}
-
-/// The authority (`host[:port]`) of a URL checked by [`check_base_url`].
-fn authority_of(base: &str) -> &str {
-    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
-    rest.split('/').next().unwrap_or("")
+    Ok(url::check(url)?)
 }
 
 /// The proxy requests to the checked `base` URL go through, given the environment's (`ALL_PROXY`,
@@ -132,12 +108,12 @@ pub(crate) fn proxy_for(base: &str, env: Option<Proxy>) -> Result<Option<Proxy>,
     let Some(proxy) = env else {
         return Ok(None);
     };
-    if is_loopback_authority(authority_of(base)) {
+    if url::is_loopback(url::authority(base)) {
         return Ok(None);
     }
     let uri: ureq::http::Uri = base
         .parse()
-        .map_err(|_| EndpointError::NotAUrl(base.to_string()))?;
+        .map_err(|_| UrlError::NotAUrl(base.to_string()))?;
     if proxy.is_no_proxy(&uri) {
         return Ok(None);
     }
@@ -186,25 +162,6 @@ pub(crate) fn read_ca_bundle(path: &Path) -> Result<Vec<Certificate<'static>>, E
             .map_err(|e| fail(format!("certificate {} is not usable: {e}", n + 1)))?;
     }
     Ok(certs)
-}
-
-/// Whether `host[:port]` names a loopback host: 127.0.0.0/8, localhost or [::1].
-fn is_loopback_authority(authority: &str) -> bool {
-    let host = if let Some(rest) = authority.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((h, _)) => h,
-            None => return false,
-        }
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => false,
-    }
 }
 
 /// The real transport: one `ureq::Agent` (keep-alive pool) for the whole run.
@@ -479,26 +436,6 @@ impl Transport for RecordingTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn https_required_except_loopback() {
-        assert!(check_base_url("https://track.customer.io/").is_ok());
-        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
-        assert!(check_base_url("http://127.5.0.1").is_ok());
-        assert!(check_base_url("http://localhost:9").is_ok());
-        assert!(check_base_url("http://[::1]:9/").is_ok());
-        assert!(matches!(
-            check_base_url("http://track.customer.io"),
-            Err(EndpointError::Insecure(_))
-        ));
-        assert!(matches!(
-            check_base_url("http://127.0.0.1.evil.com"),
-            Err(EndpointError::Insecure(_))
-        ));
-        assert!(check_base_url("ftp://x").is_err());
-        assert!(check_base_url("track.customer.io").is_err());
-        assert!(check_base_url("http://user:pw@127.0.0.1").is_err());
-    }
 
     #[test]
     fn a_proxy_only_for_https_outside_loopback_and_no_proxy() {

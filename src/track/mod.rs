@@ -1,7 +1,8 @@
 //! Customer.io Track API facts shared by the mapper, the sender and the sandbox: regions, endpoints,
-//! the 15 destination actions, the operation type and the documented size limits.
+//! the 15 destination actions, the operation type, the documented size limits and the base-URL rule.
 
 pub mod limits;
+pub mod url;
 
 use std::fmt;
 
@@ -36,6 +37,16 @@ impl Region {
 pub enum Mode {
     Batch,
     Sequential,
+}
+
+impl Mode {
+    /// The name `--mode` takes, shown in summaries and stored in checkpoints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Batch => "batch",
+            Mode::Sequential => "sequential",
+        }
+    }
 }
 
 /// A Track API endpoint that cio-replay posts to.
