@@ -12,6 +12,7 @@ mod journal;
 pub(crate) mod lock;
 pub mod session;
 mod settings;
+mod sink;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -24,6 +25,7 @@ pub use fingerprint::{Fingerprint, HEAD_BYTES};
 pub use journal::{Journal, Kind, Release};
 pub use session::Session;
 pub use settings::RunSettings;
+pub use sink::RecordSink;
 
 /// What the `format` field of every checkpoint file says.
 pub const FORMAT: &str = "cio-replay checkpoint";

@@ -2,7 +2,8 @@
 //! `--endpoint`), the mapping configuration (with the `--mapping` TOML file), the delivery mode and
 //! the pipeline settings. Every error here is a usage error (exit 2) that names the flag or file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::checkpoint::RunSettings;
 
@@ -92,13 +93,10 @@ pub fn read_routes(path: &Path) -> Result<Routes> {
         .map_err(|e| usage(format!("--mapping {shown}: {e}")))
 }
 
-/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries, linger) as
-/// checked sender settings, plus the per-attempt timeout; a bad value is a usage error.
-pub fn delivery(
-    mode: Mode,
-    d: &crate::cli::DeliveryArgs,
-) -> Result<(crate::send::DeliverySettings, std::time::Duration)> {
-    let settings = crate::send::DeliverySettings::new(
+/// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries,
+/// linger) as checked sender settings; a bad value is a usage error.
+pub fn delivery(mode: Mode, d: &crate::cli::DeliveryArgs) -> Result<crate::send::DeliverySettings> {
+    crate::send::DeliverySettings::new(
         mode,
         d.rate,
         d.concurrency,
@@ -107,14 +105,55 @@ pub fn delivery(
         d.retries,
     )
     .and_then(|settings| settings.with_linger(d.linger))
-    .map_err(|e| usage(e.to_string()))?;
+    .map_err(|e| usage(e.to_string()))
+}
+
+/// Where a sending verb sends and as whom, checked but not yet resolved (no key read, no sandbox
+/// started): see `cmd::job::Target`.
+#[derive(Debug, Clone)]
+pub struct TargetSettings {
+    /// `--sandbox`: an in-process sandbox instead of `base_url`.
+    pub sandbox: bool,
+    /// The checked Track API base URL: `--endpoint`, or the region's.
+    pub base_url: String,
+    /// `us`, `eu` or `custom endpoint`.
+    pub region: String,
+    pub site_id: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    /// `--api-key` (warned about: it shows in the process list).
+    pub api_key: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+    /// The per-attempt timeout.
+    pub timeout: Duration,
+}
+
+/// The target flags of `send` and `gdpr`: `region` and `--endpoint` (checked by the one URL rule),
+/// the credentials' sources, `--ca-bundle` and `--timeout`.
+pub fn target(
+    d: &crate::cli::DeliveryArgs,
+    region: Region,
+    endpoint: Option<&str>,
+) -> Result<TargetSettings> {
     if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
         return Err(usage(format!(
             "--timeout {}: must be a number of seconds between 0 and 3600",
             d.timeout
         )));
     }
-    Ok((settings, std::time::Duration::from_secs_f64(d.timeout)))
+    let (base_url, region) = match endpoint {
+        Some(url) => (endpoint_url(url)?, "custom endpoint".to_string()),
+        None => (region.base_url().to_string(), region.name().to_string()),
+    };
+    Ok(TargetSettings {
+        sandbox: d.sandbox,
+        base_url,
+        region,
+        site_id: d.site_id.clone(),
+        api_key_file: d.api_key_file.clone(),
+        api_key: d.api_key.clone(),
+        ca_bundle: d.ca_bundle.clone(),
+        timeout: Duration::from_secs_f64(d.timeout),
+    })
 }
 
 /// The send the estimate is of: `--concurrency`, `--batch-size` and `--batch-bytes` are checked

@@ -5,16 +5,16 @@ use crate::messages::say;
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
+use super::job::{self, Target};
 use crate::checkpoint::lock;
 use crate::cli::GdprArgs;
+use crate::cli::settings;
 use crate::exit::{Exit, Fatal, usage};
 use crate::gdpr::GdprAction;
 use crate::gdpr::action_name;
@@ -27,11 +27,7 @@ use crate::gdpr::report::{self, CheckpointFacts};
 use crate::gdpr::resume::{self, JobSettings, Plan};
 use crate::gdpr::settle::{Book, BookHooks, Sink};
 use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
-use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::secret::Secret;
-use crate::send::credentials::{self, Credentials, KeySource};
-use crate::send::transport::check_base_url;
-use crate::send::{HttpTransport, deliver};
+use crate::send::deliver;
 
 pub fn run(args: GdprArgs) -> Result<Exit> {
     let action = GdprAction::from(args.action);
@@ -55,8 +51,8 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
     // One run at a time on a job, refused at once (the receipt is locked in `resume::plan`).
     let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
-    let mode = crate::cli::settings::mode(args.mode);
-    let (delivery, timeout) = crate::cli::settings::delivery(mode, d)?;
+    let mode = settings::mode(args.mode);
+    let delivery = settings::delivery(mode, d)?;
     let started = Utc::now();
 
     let sources = list::sources(&args.files, list_format).map_err(|e| usage(format!("{e:#}")))?;
@@ -101,51 +97,13 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
 
     // The workspace and the credentials (checked before anyone is asked anything).
-    let mut sandbox = None;
-    let (base_url, creds, region) = if d.sandbox {
-        let key = Secret::new(
-            (0..24)
-                .map(|_| fastrand::alphanumeric())
-                .collect::<String>(),
-        );
-        let config = SandboxConfig {
-            api_key: key.clone(),
-            ..SandboxConfig::default()
-        };
-        let sb = Sandbox::start(config).context("starting the in-process sandbox")?;
-        let creds = Credentials {
-            site_id: sb.site_id().to_string(),
-            key,
-        };
-        let url = sb.url();
-        sandbox = Some(sb);
-        (url, creds, "in-process sandbox".to_string())
-    } else {
-        let (creds, source) = credentials::resolve(
-            d.site_id.as_deref(),
-            d.api_key_file.as_deref(),
-            d.api_key.as_deref(),
-            std::env::var("CIO_API_KEY").ok(),
-        )
-        .map_err(|e| usage(e.to_string()))?;
-        if source == KeySource::Flag {
-            crate::messages::record!("{}", credentials::FLAG_WARNING);
-        }
-        let region = crate::cli::settings::region(args.region);
-        match &args.endpoint {
-            Some(url) => (url.clone(), creds, "custom endpoint".to_string()),
-            None => (
-                region.base_url().to_string(),
-                creds,
-                region.name().to_string(),
-            ),
-        }
-    };
-    let base_url = check_base_url(&base_url).map_err(|e| usage(e.to_string()))?;
+    let target = settings::target(d, settings::region(args.region), args.endpoint.as_deref())?;
+    let target = Target::open(target)?;
+    let creds = &target.creds;
     let workspace = Workspace {
         site_id: creds.site_id.clone(),
-        host: crate::track::url::authority(&base_url).to_string(),
-        region,
+        host: crate::track::url::authority(&target.base_url).to_string(),
+        region: target.region.clone(),
     };
     // The receipt, and with --checkpoint the job: every refusal before anyone is asked.
     let job_settings = JobSettings {
@@ -162,7 +120,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         receipt: args.receipt.as_deref(),
         checkpoint: d.checkpoint.as_deref(),
         resume: d.resume,
-        sandbox: d.sandbox,
+        sandbox: target.is_sandbox(),
     };
     let Plan {
         job,
@@ -200,15 +158,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
 
     // Send.
-    let transport = HttpTransport::with_ca_bundle(
-        &base_url,
-        &creds.site_id,
-        &creds.key,
-        timeout,
-        delivery.lanes(),
-        d.ca_bundle.as_deref(),
-    )
-    .map_err(|e| usage(e.to_string()))?;
+    let transport = target.transport(delivery.lanes())?;
     let (sink, checkpoint_facts) = match job {
         Err(path) => (
             Sink::Direct(Receipt::create(&path).map_err(|e| usage(format!("{e:#}")))?),
@@ -220,13 +170,12 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         }
     };
     let book = Rc::new(RefCell::new(Book::new(sink, action)));
-    let stop_flag = crate::interrupt::install()?;
-    let stop: Arc<AtomicBool> = stop_flag.as_atomic();
+    let stop = job::stop_flag()?;
     let mut hooks = BookHooks::new(
         Rc::clone(&book),
-        crate::cli::settings::show_progress(&args.display),
+        settings::show_progress(&args.display),
         to_send,
-        Arc::clone(&stop),
+        stop.clone(),
     );
     let changed = Cell::new(0u64);
     let read_error: RefCell<Option<anyhow::Error>> = RefCell::new(None);
@@ -400,10 +349,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
                 "unsuppressing someone not suppressed is accepted, not an error",
         }
     );
-    if let Some(sb) = &sandbox {
-        say!("the sandbox workspace now holds:");
-        say!("{}", sb.summary().trim_end());
-    }
+    target.say_sandbox_state();
     if changed.get() > 0 {
         crate::messages::warning!(
             "the list changed while the run read it: {} entr{} not in the first \
@@ -412,9 +358,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
             if changed.get() == 1 { "y" } else { "ies" },
             if changed.get() == 1 { "was" } else { "were" }
         );
-    }
-    if let Some(mut sb) = sandbox {
-        sb.stop();
     }
     if let Some(halt) = report.halted {
         return Err(Fatal::new(halt.exit, halt.message).into());

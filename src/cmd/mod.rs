@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod dry_run;
 pub mod gdpr;
+mod job;
 pub mod man;
 pub mod sandbox;
 pub mod send;

@@ -287,6 +287,24 @@ impl DeliveryReport {
     pub fn is_complete(&self) -> bool {
         self.read_to_end && self.stats.unsent == 0 && self.halted.is_none() && !self.stopped_early
     }
+
+    /// The exit this delivery ends with: a halt's own code (as an error), 130 when records read
+    /// were left unsettled, 1 when some were invalid, rejected or failed, else 0.
+    pub fn exit(&self) -> Result<Exit, crate::exit::Fatal> {
+        if let Some(halt) = &self.halted {
+            return Err(crate::exit::Fatal::new(halt.exit, halt.message.clone()));
+        }
+        if !self.is_complete() {
+            // Stopped (or, should it ever happen, ended) with records read but not settled.
+            return Ok(Exit::Interrupted);
+        }
+        let s = &self.stats;
+        Ok(if s.invalid + s.rejected + s.failed > 0 {
+            Exit::Partial
+        } else {
+            Exit::Success
+        })
+    }
 }
 
 /// What the caller learns while a delivery runs. All calls come from the calling thread.

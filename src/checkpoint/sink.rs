@@ -1,0 +1,95 @@
+//! Where a send's settled records go while it runs: through the checkpoint's journal (dead
+//! letters in input order, covered by the checkpoint) or straight to the dead-letter file; the
+//! progress bar; and the first local write error, which stops the run as a Ctrl-C does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Result;
+
+use super::Session;
+use crate::deadletter::DeadLetter;
+use crate::send::report::SendProgress;
+use crate::send::{DeliveryReport, DeliveryStats, Hooks, Ledger, Settlement};
+
+/// The [`Hooks`] of a send.
+pub struct RecordSink {
+    /// With --checkpoint: dead letters go through its journal instead of `dead_letter`.
+    pub session: Option<Session>,
+    dead_letter: DeadLetter,
+    progress: SendProgress,
+    /// The first error writing a dead letter or the checkpoint.
+    error: Option<anyhow::Error>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RecordSink {
+    pub fn new(
+        session: Option<Session>,
+        dead_letter: DeadLetter,
+        progress: SendProgress,
+        stop: Arc<AtomicBool>,
+    ) -> RecordSink {
+        RecordSink {
+            session,
+            dead_letter,
+            progress,
+            error: None,
+            stop,
+        }
+    }
+
+    /// Keep the first local error and stop the run as a Ctrl-C would.
+    fn check(&mut self, result: Result<()>) {
+        if let Err(e) = result
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The delivery ended: clear the bar and write the checkpoint's last state (finished only
+    /// when the job is complete). Returns the local error that stopped the run, if one did.
+    pub fn finish(&mut self, report: &DeliveryReport) -> Option<anyhow::Error> {
+        self.progress.finish();
+        let mut error = self.error.take();
+        if let Some(session) = self.session.as_mut() {
+            let complete = report.is_complete() && error.is_none();
+            if let Err(e) = session.finish(complete, &report.coverage) {
+                error.get_or_insert(e);
+            }
+        }
+        error
+    }
+
+    /// The dead-letter file and how many records it holds from this job.
+    pub fn dead_letters(&self) -> (String, u64) {
+        let written = self
+            .session
+            .as_ref()
+            .map_or(self.dead_letter.written(), Session::dead_letters);
+        (self.dead_letter.path().display().to_string(), written)
+    }
+}
+
+impl Hooks for RecordSink {
+    fn on_record(&mut self, settlement: &Settlement) {
+        let result = match self.session.as_mut() {
+            Some(session) => session.on_record(settlement),
+            None => self.dead_letter.record(settlement),
+        };
+        self.check(result);
+    }
+
+    fn on_progress(&mut self, ledger: &Ledger) {
+        if let Some(session) = self.session.as_mut() {
+            let result = session.on_progress(ledger);
+            self.check(result);
+        }
+    }
+
+    fn on_tick(&mut self, stats: &DeliveryStats) {
+        self.progress.update(stats);
+    }
+}
