@@ -4,6 +4,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use super::GdprAction;
+use crate::messages::say;
 
 use super::{action_explained, action_name};
 
@@ -49,6 +50,34 @@ pub fn banner(action: GdprAction, people: u64, problems: u64, workspace: &Worksp
         ));
     }
     text
+}
+
+/// The gate of a job with `to_send` people and `problems` malformed entries left: proceed when
+/// nothing is left (the receipt is completed), ask on a terminal unless `--yes`, else `--yes`
+/// decides.
+pub fn decide(
+    action: GdprAction,
+    to_send: u64,
+    problems: u64,
+    workspace: &Workspace,
+    yes: bool,
+) -> io::Result<Gate> {
+    if to_send == 0 && problems == 0 {
+        // A resumed job whose people are all settled (the run that settled them stopped before
+        // its trailer): nothing is sent, the receipt is completed.
+        say!("nothing left to send: completing the receipt");
+        return Ok(Gate::Proceed);
+    }
+    if interactive() && !yes {
+        let banner = banner(action, to_send, problems, workspace);
+        let stdin = io::stdin();
+        return ask(&banner, to_send, &mut stdin.lock(), &mut io::stderr());
+    }
+    if yes {
+        say!("{}", banner(action, to_send, problems, workspace));
+        say!("--yes given: going on without asking");
+    }
+    Ok(without_terminal(yes, action, to_send))
 }
 
 /// Decide without asking when no one can answer.

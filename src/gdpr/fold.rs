@@ -204,6 +204,15 @@ pub enum Second {
     },
 }
 
+impl Second {
+    /// The number of the list the entry is on.
+    pub fn input(&self) -> usize {
+        match self {
+            Second::Person { input, .. } | Second::Malformed { input, .. } => *input,
+        }
+    }
+}
+
 /// The second pass. Entries the first pass did not see (the list changed in between) are counted
 /// in `changed` and never yielded.
 pub fn second_pass<'a>(

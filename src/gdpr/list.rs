@@ -458,3 +458,13 @@ fn line_entry(bytes: &[u8], format: ListFormat) -> Resolved {
         _ => resolve(text, Field::Rule),
     }
 }
+
+/// Hex SHA-256 of all lists' bytes as stored, concatenated in order, and their total size.
+pub fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut bytes = 0;
+    for source in sources {
+        bytes += source.hash_into(&mut hasher)?;
+    }
+    Ok((crate::checkpoint::hex(&hasher.finalize()), bytes))
+}

@@ -15,6 +15,7 @@ pub mod receipt;
 pub mod report;
 pub mod resolve;
 pub mod resume;
+pub mod run;
 pub mod settle;
 pub mod show;
 
