@@ -22,6 +22,7 @@
 //! | `input_bytes` | input bytes read (as stored, so compressed for `.gz`) |
 //! | `elapsed_seconds` | how long this run took |
 
+pub mod listing;
 pub mod run_report;
 mod tally;
 pub use tally::Tally;
