@@ -1,11 +1,11 @@
 //! The committed completions and man pages in `completions/` are what the current binary prints.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{cio, crate_path};
+use crate::common::{cio, crate_path};
 
 const FIX: &str = "run scripts/gen-completions.sh and commit completions/";
 

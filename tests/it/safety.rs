@@ -2,7 +2,7 @@
 //! `--allow-recent`, the histogram and `--quiet`, `--since` / `--until`. Fixtures are written at
 //! test time with timestamps relative to the test's own clock.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

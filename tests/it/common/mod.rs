@@ -1,5 +1,6 @@
-//! Shared test harness: the binary with a scrubbed environment, unique temp dirs, paths into
-//! `tests/data`. Each test file says `mod common;`. Add new helpers at the end; keep old ones stable.
+//! Shared test harness: the binary with a scrubbed environment (as an `assert_cmd` command or a
+//! plain process), unique temp dirs, paths into `tests/data`, the sandbox's counters. Every test
+//! module says `use crate::common;`; a helper more than one module needs lives here, once.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -19,17 +20,47 @@ pub fn crate_path(rel: &str) -> PathBuf {
 /// The `cio-replay` binary with an environment that cannot leak the caller's settings.
 pub fn cio() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("cio-replay").expect("binary built");
-    for var in [
-        "CIO_SITE_ID",
-        "CIO_API_KEY",
-        "CIO_REGION",
-        "CIO_ENDPOINT",
-        "RUST_BACKTRACE",
-        "NO_COLOR",
-    ] {
+    for var in SCRUBBED {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// The environment variables no test inherits from the caller.
+const SCRUBBED: [&str; 7] = [
+    "CIO_APP_API_KEY",
+    "CIO_SITE_ID",
+    "CIO_API_KEY",
+    "CIO_REGION",
+    "CIO_ENDPOINT",
+    "RUST_BACKTRACE",
+    "NO_COLOR",
+];
+
+/// The binary as a plain process (to signal it, or read its pipes while it runs), with the same
+/// scrubbed environment as [`cio`].
+pub fn process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cio-replay"));
+    for var in SCRUBBED {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Requests the sandbox answered (any status).
+pub fn requests(sb: &cio_replay::sandbox::Sandbox) -> u64 {
+    sb.state()["requests"]["total"]
+        .as_u64()
+        .expect("request count")
+}
+
+/// Operations the sandbox received in valid requests (applied, blocked or ignored).
+pub fn operations(sb: &cio_replay::sandbox::Sandbox) -> u64 {
+    let ops = &sb.state()["operations"];
+    ["applied", "blocked", "ignored"]
+        .iter()
+        .map(|k| ops[k].as_u64().expect("operation count"))
+        .sum()
 }
 
 /// A fresh temporary directory, removed when dropped.

@@ -2,7 +2,7 @@
 //! arbitrary JSON, arbitrary CSV) and named regression files (fixtures/hostile/ plus big ones made
 //! at test time). Nothing may panic or hang, and every record is accounted for with its location.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! Every line of the RudderStack corpus comes out of `dry-run` as mapped, skipped or invalid with a
 //! reason; the counts add up to 108; nothing panics.
 
-mod common;
-
-use common::{cio, data, tempdir};
+use crate::common::{cio, data, tempdir};
 
 #[test]
 fn every_corpus_record_has_an_outcome() {

@@ -3,7 +3,7 @@
 //! file, and sends nothing; a run killed with SIGKILL leaves its lock file behind, and that never
 //! blocks the resume.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -32,35 +32,18 @@ fn slow_sandbox() -> Sandbox {
 }
 
 fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cio-replay"));
-    for var in [
-        "CIO_SITE_ID",
-        "CIO_REGION",
-        "CIO_ENDPOINT",
-        "RUST_BACKTRACE",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::process();
     cmd.env("CIO_API_KEY", KEY)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     cmd
 }
 
-/// Operations the sandbox received in valid requests (applied, blocked or ignored).
-fn operations(sb: &Sandbox) -> u64 {
-    let ops = &sb.state()["operations"];
-    ["applied", "blocked", "ignored"]
-        .iter()
-        .map(|k| ops[k].as_u64().expect("operation count"))
-        .sum()
-}
-
 /// Wait until the run has written its checkpoint and the sandbox has its first operations: the
 /// run holds its locks and is sending.
 fn wait_under_way(child: &mut Child, sb: &Sandbox, checkpoint: &Path) {
     let started = Instant::now();
-    while !(checkpoint.exists() && operations(sb) >= 2) {
+    while !(checkpoint.exists() && common::operations(sb) >= 2) {
         assert!(
             child.try_wait().expect("wait").is_none(),
             "the first run ended before it got under way"
@@ -166,7 +149,7 @@ fn a_second_send_on_the_checkpoint_of_a_running_send_is_refused_at_once_and_send
     let out = finish(first);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Every record was sent once, by the first run only.
-    assert_eq!(operations(&sb), N as u64);
+    assert_eq!(common::operations(&sb), N as u64);
     assert_eq!(sb.state()["totals"]["people"], N as u64);
     let cp: Value =
         serde_json::from_str(&std::fs::read_to_string(&job.checkpoint).expect("checkpoint"))
@@ -247,7 +230,7 @@ fn a_second_gdpr_run_on_a_running_job_is_refused_on_its_checkpoint_and_on_its_re
 
     let out = finish(first);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(operations(&sb), N as u64);
+    assert_eq!(common::operations(&sb), N as u64);
     let text = std::fs::read_to_string(&receipt).expect("receipt");
     assert_eq!(text.matches("# status,complete").count(), 1, "{text}");
     assert_eq!(text.matches("identifier,kind,").count(), 1, "one header");

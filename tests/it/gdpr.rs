@@ -2,7 +2,7 @@
 //! suppress blocking and unsuppress freeing identifiers, the receipt, the gate (no terminal, and a
 //! pseudo-terminal driving the prompt), and the API key kept out of every output.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -78,12 +78,6 @@ fn cio_id_of(sb: &Sandbox, id: &str) -> String {
         .and_then(|p| p["identifiers"]["cio_id"].as_str())
         .expect("person has a cio_id")
         .to_string()
-}
-
-fn requests(sb: &Sandbox) -> u64 {
-    sb.state()["requests"]["total"]
-        .as_u64()
-        .expect("request count")
 }
 
 fn gdpr(sb: &Sandbox) -> assert_cmd::Command {
@@ -257,7 +251,7 @@ fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() 
     assert_eq!(people(&sb), ["email:bob@example.org", "id:u3"]);
 
     // A receipt is never overwritten: refused before anything is sent.
-    let before = requests(&sb);
+    let before = common::requests(&sb);
     let out = gdpr(&sb)
         .args(["delete", "--yes", "--receipt"])
         .arg(&again)
@@ -265,7 +259,7 @@ fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() 
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(requests(&sb), before);
+    assert_eq!(common::requests(&sb), before);
 }
 
 #[test]
@@ -349,7 +343,7 @@ fn suppress_blocks_later_identify_calls_and_unsuppress_frees_them() {
 fn without_a_terminal_and_without_yes_nothing_is_sent() {
     let sb = sandbox();
     identify(&sb, &[json!({"id": "u1"})]);
-    let before = requests(&sb);
+    let before = common::requests(&sb);
     let dir = common::tempdir();
     let list = dir.path().join("l.txt");
     std::fs::write(&list, "u1\n").expect("list");
@@ -366,7 +360,7 @@ fn without_a_terminal_and_without_yes_nothing_is_sent() {
         String::from_utf8_lossy(&out.stderr)
             .contains("refusing to delete 1 person without confirmation")
     );
-    assert_eq!(requests(&sb), before, "the sandbox got a request");
+    assert_eq!(common::requests(&sb), before, "the sandbox got a request");
     assert_eq!(people(&sb), ["id:u1"]);
     assert!(!receipt_path.exists());
 }
@@ -448,7 +442,7 @@ fn the_prompt_on_a_terminal_sends_nothing_on_a_wrong_answer_and_proceeds_on_the_
         &sb,
         &[json!({"id": "u1"}), json!({"email": "ada@example.org"})],
     );
-    let before = requests(&sb);
+    let before = common::requests(&sb);
     let dir = common::tempdir();
     let list = dir.path().join("l.txt");
     std::fs::write(&list, "u1\nada@example.org\n").expect("list");
@@ -488,7 +482,11 @@ fn the_prompt_on_a_terminal_sends_nothing_on_a_wrong_answer_and_proceeds_on_the_
         wrong.get_process().wait().expect("exit"),
         WaitStatus::Exited(pid, 2)
     );
-    assert_eq!(requests(&sb), before, "a wrong answer sent something");
+    assert_eq!(
+        common::requests(&sb),
+        before,
+        "a wrong answer sent something"
+    );
     assert!(!dir.path().join("wrong.csv").exists());
 
     let mut right = spawn("right.csv");
@@ -531,24 +529,6 @@ fn no_list_file_on_a_terminal_is_refused_instead_of_waiting_for_typed_input() {
 
 // ---------------------------------------------------------------------------------------------
 // --checkpoint / --resume / --report
-
-/// The binary as a plain process (to signal it), with the caller's settings scrubbed.
-fn bin() -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cio-replay"));
-    for var in ["CIO_SITE_ID", "CIO_API_KEY", "CIO_REGION", "CIO_ENDPOINT"] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-/// Operations the sandbox received in valid requests (applied, blocked or ignored).
-fn operations(sb: &Sandbox) -> u64 {
-    let ops = &sb.state()["operations"];
-    ["applied", "blocked", "ignored"]
-        .iter()
-        .map(|k| ops[k].as_u64().expect("operation count"))
-        .sum()
-}
 
 fn watermark(checkpoint: &Path) -> u64 {
     std::fs::read_to_string(checkpoint)
@@ -605,7 +585,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
     let report1 = dir.path().join("run1.json");
     let report2 = dir.path().join("run2.json");
     let run = |resume: bool, report: &Path| {
-        let mut cmd = bin();
+        let mut cmd = common::process();
         cmd.env("CIO_SITE_ID", SITE)
             .env("CIO_API_KEY", KEY)
             .args(["gdpr", "delete", "--yes", "--endpoint", &sb.url()])
@@ -631,7 +611,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
         }
         cmd.spawn().expect("gdpr starts")
     };
-    let base = operations(&sb);
+    let base = common::operations(&sb);
 
     // Run 1: Ctrl-C once a quarter of the people are settled.
     let mut child = run(false, &report1);
@@ -654,7 +634,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("--resume"), "{stderr}");
-    let first = operations(&sb) - base;
+    let first = common::operations(&sb) - base;
     assert!(first > 0 && first < N as u64, "run 1 sent {first}");
 
     // The interrupted receipt: still one row per person (the unsent ones say so), marked interrupted.
@@ -682,7 +662,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
         "malformed entries make it partial: {stderr}"
     );
     assert!(stderr.contains("left to send"), "{stderr}");
-    let second = operations(&sb) - base - first;
+    let second = common::operations(&sb) - base - first;
     assert_eq!(
         first + second,
         N as u64,
@@ -765,7 +745,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
     );
     let cp = std::fs::read_to_string(&checkpoint).expect("checkpoint");
     assert!(!cp.contains(KEY) && !cp.contains(SITE), "{cp}");
-    let before = requests(&sb);
+    let before = common::requests(&sb);
 
     // The finished job, resumed: nothing to do, the receipt untouched.
     let receipt_before = std::fs::read(&receipt_path).expect("receipt");
@@ -817,7 +797,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
         (trailer["accepted"].as_str(), trailer["status"].as_str()),
         ("3", "complete")
     );
-    assert_eq!(requests(&sb), before);
+    assert_eq!(common::requests(&sb), before);
 
     // Another receipt, or another action, is refused.
     let out = gdpr(&sb)
@@ -881,7 +861,11 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
-    assert_eq!(requests(&sb), before, "no refused run sent anything");
+    assert_eq!(
+        common::requests(&sb),
+        before,
+        "no refused run sent anything"
+    );
 }
 
 #[test]
@@ -901,7 +885,7 @@ fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() 
     let checkpoint = dir.path().join("cp.json");
     let receipt_path = dir.path().join("kill.csv");
     let command = |resume: bool| {
-        let mut cmd = bin();
+        let mut cmd = common::process();
         cmd.env("CIO_SITE_ID", SITE)
             .env("CIO_API_KEY", KEY)
             .args(["gdpr", "suppress", "--yes", "--endpoint", &sb.url()])

@@ -2,7 +2,7 @@
 //! `Retry-After`, a dead-letter or checkpoint file that cannot be written after sending began, and
 //! one entity stuck in 503s while the rest of the job goes on (and a kill re-sends little).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -74,11 +74,6 @@ fn signal(child: &Child, name: &str) {
     assert!(ok.success());
 }
 
-/// Requests the sandbox has answered so far.
-fn requests(sb: &Sandbox) -> u64 {
-    sb.state()["requests"]["total"].as_u64().unwrap_or(0)
-}
-
 fn wait_for(what: &str, done: impl FnMut() -> bool) {
     wait_at_most(HANG, what, done);
 }
@@ -111,7 +106,9 @@ fn a_ctrl_c_while_the_last_batch_waits_out_a_retry_after_is_not_a_finish() {
     input(dir.path(), 20);
     let args = ["--concurrency", "1", "--checkpoint", "cp.json"];
     let child = spawn_send(&sb, dir.path(), &args);
-    wait_for("the first (throttled) request", || requests(&sb) >= 1);
+    wait_for("the first (throttled) request", || {
+        common::requests(&sb) >= 1
+    });
     std::thread::sleep(Duration::from_millis(200));
     signal(&child, "INT");
     let (code, stderr) = finish(child);
@@ -143,7 +140,7 @@ fn without_a_checkpoint_a_stop_near_the_end_exits_130_and_does_not_suggest_resum
     let dir = common::tempdir();
     input(dir.path(), 5);
     let child = spawn_send(&sb, dir.path(), &["--concurrency", "1"]);
-    wait_for("the first (failed) request", || requests(&sb) >= 1);
+    wait_for("the first (failed) request", || common::requests(&sb) >= 1);
     std::thread::sleep(Duration::from_millis(200));
     signal(&child, "TERM");
     let (code, stderr) = finish(child);
@@ -180,7 +177,9 @@ fn a_gdpr_job_stopped_near_the_end_is_interrupted_and_resumes() {
         cmd.spawn().expect("gdpr starts")
     };
     let child = gdpr(false);
-    wait_for("the first (throttled) request", || requests(&sb) >= 1);
+    wait_for("the first (throttled) request", || {
+        common::requests(&sb) >= 1
+    });
     std::thread::sleep(Duration::from_millis(200));
     signal(&child, "INT");
     let (code, stderr) = finish(child);
@@ -240,7 +239,7 @@ fn a_dead_letter_write_error_after_sending_stops_with_exit_4_and_a_summary() {
             assert!(!stderr.contains("--resume"), "{stderr}");
         }
     }
-    assert!(requests(&sb) > 0);
+    assert!(common::requests(&sb) > 0);
 }
 
 /// Settled records above the watermark (from the checkpoint on disk).

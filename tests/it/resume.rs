@@ -2,7 +2,7 @@
 //! and twice) and resume, idempotent full re-runs, and the refusals (changed input, no checkpoint,
 //! stdin, an unfinished checkpoint without --resume).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -19,20 +19,6 @@ const HANG: Duration = Duration::from_secs(90);
 // ---------------------------------------------------------------------------------------------
 // The sandbox and the binary
 
-fn bin() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("cio-replay"));
-    for var in [
-        "CIO_SITE_ID",
-        "CIO_API_KEY",
-        "CIO_REGION",
-        "CIO_ENDPOINT",
-        "RUST_BACKTRACE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 /// A `cio-replay sandbox` process, killed when dropped.
 struct SandboxProc {
     child: Child,
@@ -41,7 +27,7 @@ struct SandboxProc {
 
 impl SandboxProc {
     fn start(faults: &[&str]) -> SandboxProc {
-        let mut child = bin()
+        let mut child = common::process()
             .args(["sandbox", "--port", "0"])
             .args(faults)
             .stdout(Stdio::piped())
@@ -118,7 +104,7 @@ impl<'a> Run<'a> {
     }
 
     fn command(&self, resume: bool) -> Command {
-        let mut cmd = bin();
+        let mut cmd = common::process();
         cmd.arg("send")
             .arg(self.input)
             .args(["--endpoint", self.url, "--site-id", "sandbox"])
@@ -594,7 +580,7 @@ fn resume_refusals_are_clear_usage_errors() {
     );
 
     // Standard input cannot be resumed.
-    let out = bin()
+    let out = common::process()
         .args([
             "send",
             "-",

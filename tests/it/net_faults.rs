@@ -2,16 +2,16 @@
 //! read (HTML, invalid JSON, no `errors` list, cut off, over the read limit), error bodies that echo
 //! the request's credentials, proxies from the environment, and TLS with `--ca-bundle`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
 
+use crate::common::proxy::RecordingProxy;
+use crate::common::send::{SITE, report};
+use crate::common::tls::{TlsServer, ca_pem};
 use base64::Engine;
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
-use common::proxy::RecordingProxy;
-use common::send::{SITE, report};
-use common::tls::{TlsServer, ca_pem};
 use serde_json::{Value, json};
 
 const KEY: &str = "key-1";
@@ -55,10 +55,6 @@ fn dead_letters(dir: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()
-}
-
-fn requests(sb: &Sandbox) -> u64 {
-    sb.state()["requests"]["total"].as_u64().unwrap_or(0)
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -133,7 +129,7 @@ fn an_unreadable_207_is_an_unknown_outcome_and_the_batch_is_sent_again() {
             (Some(10), Some(1), Some(2)),
             "{name}: the unreadable 207 counted as an answer: {r}"
         );
-        assert_eq!(requests(&sb), 2, "{name}");
+        assert_eq!(common::requests(&sb), 2, "{name}");
         assert_eq!(
             sb.totals().events,
             10,
@@ -173,7 +169,7 @@ fn a_207_that_stays_unreadable_fails_every_operation_to_the_dead_letter_file() {
                 "{name}: {reason}"
             );
         }
-        assert_eq!(requests(&sb), 3, "{name}");
+        assert_eq!(common::requests(&sb), 3, "{name}");
     }
 }
 
@@ -200,7 +196,7 @@ fn gdpr_fails_the_people_of_a_207_that_stays_unreadable() {
         );
     }
     assert!(receipt.contains("# accepted,0\n"), "{receipt}");
-    assert_eq!(requests(&sb), 3);
+    assert_eq!(common::requests(&sb), 3);
 }
 
 #[test]
@@ -475,7 +471,7 @@ fn a_ca_bundle_that_is_not_pem_certificates_is_a_usage_error_before_sending() {
         stderr.contains("--ca-bundle missing.pem: cannot read it"),
         "{stderr}"
     );
-    assert_eq!(requests(&sb), 0, "something was sent");
+    assert_eq!(common::requests(&sb), 0, "something was sent");
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! `dry-run` through the binary: listing shape and order, endpoints per mode, `--output`, the
 //! summary and `--summary-json`, a closed pipe, bad flags and bad mapping files.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use common::{cio, crate_path, tempdir};
+use crate::common::{cio, crate_path, tempdir};
 use serde_json::Value;
 
 fn listing(stdout: &[u8]) -> Vec<Value> {

@@ -1,8 +1,6 @@
 //! The sandbox over loopback: each documented response, the workspace after a fixed script of
 //! operations, and survival of garbage (random bytes, truncated and huge bodies, slow clients).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

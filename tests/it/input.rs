@@ -2,12 +2,10 @@
 //! records of every kind (reported with file:line, the run goes on, exit 1) and unreadable inputs
 //! (exit 2 before anything is read).
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 
-use common::{cio, crate_path, tempdir};
+use crate::common::{cio, crate_path, tempdir};
 use serde_json::Value;
 
 /// Run `dry-run` with `args`; return (exit code, listing lines as JSON, stderr).

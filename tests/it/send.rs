@@ -2,7 +2,7 @@
 //! per-person order, 429s and 5xx retried, 207 dead letters read back, 401 exits 3, and the API key
 //! never appears anywhere.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-use common::send::report;
+use crate::common::send::report;
 
 fn write_lines(path: &Path, lines: impl IntoIterator<Item = Value>) {
     let text: String = lines.into_iter().map(|l| format!("{l}\n")).collect();

@@ -1,7 +1,7 @@
 //! `send` under faults from the sandbox: dropped connections, timeouts, redirects, whole-request
 //! 400s (bisected in batch mode, rejected in sequential mode).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;
@@ -39,7 +39,7 @@ fn input(dir: &Path, n: u64) {
     std::fs::write(dir.join("in.ndjson"), text).expect("write input");
 }
 
-use common::send::report;
+use crate::common::send::report;
 
 fn dead_letters(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("dead.ndjson"))

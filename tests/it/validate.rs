@@ -1,8 +1,6 @@
 //! `validate` through the binary: one `FILE:LINE: reason` line per problem, the summary, exit codes.
 
-mod common;
-
-use common::{cio, crate_path, tempdir};
+use crate::common::{cio, crate_path, tempdir};
 
 #[test]
 fn valid_input_prints_no_problems() {

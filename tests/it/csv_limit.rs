@@ -5,7 +5,7 @@
 //! made here, in a temporary directory; the memory bound itself is a test of
 //! `input::csv_records` (an endless record is reported after reading about the limit).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! project's copy of the shared corpus) maps to
 //! exactly one outcome through the library, without a panic, and every invalid one says why.
 
-mod common;
+use crate::common;
 
 use cio_replay::input::parse_event;
 use cio_replay::mapping::{EventIdMode, MappingConfig, Outcome, Routes, map_event};

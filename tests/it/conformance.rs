@@ -3,7 +3,7 @@
 //! library and compared with its `expect` (and `expect_message_id_mode`), as the suite's README
 //! ("How a test uses it") describes. A failure lists every failing case id.
 
-mod common;
+use crate::common;
 
 use cio_replay::input::parse_event;
 use cio_replay::mapping::event_id::canonical_json;

@@ -1,0 +1,25 @@
+//! The integration tests, one binary (one link): each module is one area, `common` the harness
+//! (the binary as a command or a process, the in-process sandbox, send runs, TLS and proxy
+//! servers on loopback, temporary folders, the test data inside this repository).
+
+mod common;
+mod conformance;
+mod csv_limit;
+mod dry_run;
+mod gdpr;
+mod generated;
+mod hostile;
+mod input;
+mod layout;
+mod lock;
+mod net_faults;
+mod read_containers;
+mod resume;
+mod rudder_corpus;
+mod rudder_mapping;
+mod safety;
+mod sandbox;
+mod send;
+mod send_faults;
+mod stops;
+mod validate;
