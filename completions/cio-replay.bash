@@ -415,7 +415,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__sandbox)
-            opts="-h -V --port --site-id --api-key --latency-ms --fail-rate --throttle --seed --help --version"
+            opts="-h -V --port --site-id --api-key --app-api-key --workspace-region --latency-ms --fail-rate --throttle --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -431,6 +431,14 @@ _cio__replay() {
                     ;;
                 --api-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workspace-region)
+                    COMPREPLY=($(compgen -W "us eu" -- "${cur}"))
                     return 0
                     ;;
                 --latency-ms)

@@ -30,7 +30,7 @@ complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "validate" -d 
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "dry-run" -d 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "send" -d 'Map and send to the Track API, sequentially or in rate-limited batches'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "gdpr" -d 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
-complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API on loopback'
+complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API (and the App API\'s people reads) on loopback'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "completions" -d 'Print shell completions for SHELL'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "man" -d 'Print the man page (roff) of the program, or of one COMMAND'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -158,6 +158,9 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -s V -l vers
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 chooses a free one)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l site-id -d 'Site id the sandbox accepts (Basic-auth user name); default env CIO_SITE_ID or `sandbox`' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l api-key -d 'API key the sandbox accepts; default env CIO_API_KEY or `sandbox-key`' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l app-api-key -d 'App API key the sandbox accepts as `Authorization: Bearer`; default env CIO_APP_API_KEY or `sandbox-app-key`. It must differ from the Track API key' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l workspace-region -d 'Region `GET /api/v1/accounts/region` reports (its `url` is always the sandbox\'s own)' -r -f -a "us\t''
+eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l latency-ms -d 'Delay every reply by N milliseconds' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l fail-rate -d 'Fraction (0 to 1) of requests answered with an injected 500, 502 or 503' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l throttle -d 'Answer 429 with Retry-After above RPS requests per second' -r
@@ -172,7 +175,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fi
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "dry-run" -d 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "send" -d 'Map and send to the Track API, sequentially or in rate-limited batches'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "gdpr" -d 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API on loopback'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API (and the App API\'s people reads) on loopback'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "completions" -d 'Print shell completions for SHELL'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "man" -d 'Print the man page (roff) of the program, or of one COMMAND'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -41,7 +41,7 @@ pub enum Command {
     Send(SendArgs),
     /// Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate.
     Gdpr(GdprArgs),
-    /// Serve a local stand-in for the Customer.io Track API on loopback.
+    /// Serve a local stand-in for the Customer.io Track API (and the App API's people reads) on loopback.
     Sandbox(SandboxArgs),
     /// Print shell completions for SHELL.
     Completions(CompletionsArgs),
@@ -375,6 +375,15 @@ pub struct SandboxArgs {
     /// API key the sandbox accepts; default env CIO_API_KEY or `sandbox-key`.
     #[arg(long, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+
+    /// App API key the sandbox accepts as `Authorization: Bearer`; default env CIO_APP_API_KEY or
+    /// `sandbox-app-key`. It must differ from the Track API key.
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub app_api_key: Option<String>,
+
+    /// Region `GET /api/v1/accounts/region` reports (its `url` is always the sandbox's own).
+    #[arg(long, value_enum, default_value = "us", value_name = "REGION")]
+    pub workspace_region: RegionArg,
 
     /// Delay every reply by N milliseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]

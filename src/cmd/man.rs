@@ -94,6 +94,9 @@ Track API site id (as \\fB\\-\\-site\\-id\\fR).
 \\fBCIO_API_KEY\\fR
 Track API key (or \\fB\\-\\-api\\-key\\-file\\fR); never printed, logged or written anywhere.
 .TP
+\\fBCIO_APP_API_KEY\\fR
+App API key the sandbox accepts (as \\fB\\-\\-app\\-api\\-key\\fR); never printed or logged.
+.TP
 \\fBCIO_REGION\\fR
 Account region, \\fBus\\fR or \\fBeu\\fR (as \\fB\\-\\-region\\fR).
 .TP

@@ -1,4 +1,5 @@
-//! `cio-replay sandbox`: serve the local Track API stand-in until Ctrl-C, then print the summary.
+//! `cio-replay sandbox`: serve the local Track and App API stand-in until Ctrl-C, then print the
+//! summary.
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -7,8 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::cli::SandboxArgs;
+use crate::cli::settings::region;
 use crate::exit::Exit;
-use crate::sandbox::{DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox, SandboxConfig};
+use crate::sandbox::{
+    DEFAULT_API_KEY, DEFAULT_APP_API_KEY, DEFAULT_SITE_ID, Sandbox, SandboxConfig,
+};
 use crate::secret::Secret;
 
 /// Run the sandbox in the foreground.
@@ -17,6 +21,14 @@ pub fn run(args: SandboxArgs) -> Result<Exit> {
         .api_key
         .or_else(|| std::env::var("CIO_API_KEY").ok().filter(|k| !k.is_empty()))
         .unwrap_or_else(|| DEFAULT_API_KEY.to_string());
+    let app_api_key = args
+        .app_api_key
+        .or_else(|| {
+            std::env::var("CIO_APP_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+        })
+        .unwrap_or_else(|| DEFAULT_APP_API_KEY.to_string());
     let config = SandboxConfig {
         port: args.port,
         site_id: args
@@ -24,6 +36,8 @@ pub fn run(args: SandboxArgs) -> Result<Exit> {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| DEFAULT_SITE_ID.to_string()),
         api_key: Secret::new(api_key),
+        app_api_key: Secret::new(app_api_key),
+        region: region(args.workspace_region),
         latency: Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
         throttle: args.throttle,
@@ -41,8 +55,9 @@ pub fn run(args: SandboxArgs) -> Result<Exit> {
         .context("writing to standard output")?;
     drop(out);
     crate::messages::record!(
-        "cio-replay: Basic auth site id {:?} with the configured key; GET {}/_sandbox/state shows the workspace; Ctrl-C stops",
+        "cio-replay: Track API: Basic auth site id {:?} with the configured key; App API ({}/v1/customers/...): Bearer with the configured App API key; GET {}/_sandbox/state shows the workspace; Ctrl-C stops",
         sandbox.site_id(),
+        sandbox.url(),
         sandbox.url()
     );
     // Wait for Ctrl-C / SIGTERM (a closed channel also ends the wait).

@@ -1,5 +1,6 @@
 //! The sandbox's endpoints: routing, Basic auth, faults, size limits, envelope and schema checks,
-//! then applying what is accepted to the workspace.
+//! then applying what is accepted to the workspace; App API requests go to [`super::app`] behind
+//! their own Bearer auth and rate limit.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -9,13 +10,16 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use super::app::{self, AppRoute};
 use super::faults::{Fault, Faults, ScriptedReply, ScriptedStatus};
 use super::http::{Body, Handler, HttpRequest, Reply};
 use super::op;
+use super::rate::RateWindow;
 use super::state::Requests;
 use super::validate::{Problem, check_metric, check_operation, check_operation_with};
 use super::workspace::Workspace;
 use crate::secret::Secret;
+use crate::track::Region;
 use crate::track::limits::{MAX_BATCH_BYTES, MAX_OPERATION_BYTES};
 
 /// Largest `POST /_sandbox/script` body.
@@ -26,11 +30,15 @@ pub struct Inner {
     pub workspace: Workspace,
     pub requests: Requests,
     pub faults: Faults,
+    /// The App API's own limit, apart from the Track throttle.
+    pub app_limit: RateWindow,
 }
 
 pub struct Api {
     pub site_id: String,
     pub api_key: Secret,
+    pub app_api_key: Secret,
+    pub region: Region,
     pub latency: Duration,
     pub base_url: String,
     pub inner: Mutex<Inner>,
@@ -116,7 +124,7 @@ impl Api {
         if route == Route::Region {
             return reply(
                 200,
-                json!({"url": self.base_url, "region": "us", "environment_id": 1}),
+                json!({"url": self.base_url, "region": self.region.name(), "environment_id": 1}),
             );
         }
         let fault = self.lock().faults.decide(Instant::now());
@@ -262,10 +270,21 @@ impl Api {
 
 impl Handler for Api {
     fn body_cap(&self, method: &str, path: &str) -> usize {
+        if AppRoute::of(method, path).is_some() {
+            return app::MAX_BODY_BYTES;
+        }
         Route::of(method, path).map_or(MAX_OPERATION_BYTES, Route::cap)
     }
 
     fn handle(&self, request: HttpRequest<'_>) -> Reply {
+        if let Some(route) = AppRoute::of(&request.method, &request.path) {
+            let out = match route {
+                Ok(route) => self.app(&route, &request),
+                Err(status) => app::error(status, "method not allowed"),
+            };
+            self.count(&out);
+            return out;
+        }
         let route = match Route::of(&request.method, &request.path) {
             Ok(route) => route,
             Err(status) => {
@@ -300,6 +319,22 @@ impl Handler for Api {
 }
 
 impl Api {
+    /// An App API request: latency, Bearer auth (401), the 10-a-second limit (429 with
+    /// `Retry-After`), then the answer from the workspace. No script or injected faults.
+    fn app(&self, route: &AppRoute, request: &HttpRequest<'_>) -> Reply {
+        if !self.latency.is_zero() {
+            std::thread::sleep(self.latency);
+        }
+        if !app::authorized(&self.app_api_key, request) {
+            return app::error(401, "Unauthorized");
+        }
+        let mut inner = self.lock();
+        if let Err(secs) = inner.app_limit.admit(Instant::now()) {
+            return with_retry_after(app::error(429, "Too Many Requests"), secs);
+        }
+        app::answer(&inner.workspace, route, request)
+    }
+
     fn count(&self, out: &Reply) {
         let mut inner = self.lock();
         match out {

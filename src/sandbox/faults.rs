@@ -1,11 +1,13 @@
 //! Faults on demand: scripted replies (statuses, resets, unreadable or oversize bodies, bodies that
-//! echo the request's headers, replies kept for one entity), the throttle's sliding window and
+//! echo the request's headers, replies kept for one entity), the throttle (a [`RateWindow`]) and
 //! injected 5xx.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
+
+use super::rate::RateWindow;
 
 /// The status of a scripted reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,27 +202,15 @@ pub struct Faults {
     targeted: Vec<ScriptedReply>,
     rng: fastrand::Rng,
     fail_rate: f64,
-    throttle: Option<Throttle>,
-}
-
-struct Throttle {
-    window: Duration,
-    capacity: usize,
-    admitted: VecDeque<Instant>,
+    throttle: Option<RateWindow>,
 }
 
 impl Faults {
     pub fn new(fail_rate: f64, throttle: Option<f64>, seed: Option<u64>) -> Faults {
         let rng = seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
-        let throttle = throttle.filter(|rps| *rps > 0.0).map(|rps| {
-            // Below one request a second the window grows so that it still admits one.
-            let window = if rps >= 1.0 { 1.0 } else { 1.0 / rps };
-            Throttle {
-                window: Duration::from_secs_f64(window),
-                capacity: ((rps * window).floor() as usize).max(1),
-                admitted: VecDeque::new(),
-            }
-        });
+        let throttle = throttle
+            .filter(|rps| *rps > 0.0)
+            .map(RateWindow::per_second);
         Faults {
             script: VecDeque::new(),
             targeted: Vec::new(),
@@ -282,20 +272,8 @@ impl Faults {
 
     /// Throttle, then fail rate, for a request arriving now.
     pub fn decide(&mut self, now: Instant) -> Option<Fault> {
-        if let Some(throttle) = &mut self.throttle {
-            while throttle
-                .admitted
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= throttle.window)
-            {
-                throttle.admitted.pop_front();
-            }
-            if throttle.admitted.len() >= throttle.capacity {
-                let oldest = throttle.admitted.front().copied().unwrap_or(now);
-                let wait = throttle.window.saturating_sub(now.duration_since(oldest));
-                return Some(Fault::Throttled(wait.as_secs_f64().ceil().max(1.0) as u64));
-            }
-            throttle.admitted.push_back(now);
+        if let Some(Err(secs)) = self.throttle.as_mut().map(|t| t.admit(now)) {
+            return Some(Fault::Throttled(secs));
         }
         if self.fail_rate > 0.0 && self.rng.f64() < self.fail_rate {
             let status = [500, 502, 503][self.rng.usize(0..3)];
@@ -308,6 +286,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn script_is_consumed_in_order() {

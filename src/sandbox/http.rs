@@ -44,6 +44,8 @@ pub struct HttpRequest<'a> {
     pub method: String,
     /// The path without the query string.
     pub path: String,
+    /// The query string without the `?` (empty when none), not decoded.
+    pub query: String,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: Body<'a>,
@@ -337,7 +339,7 @@ impl Connection {
         self.wait_for_request(stop)?;
         self.deadline = Instant::now() + REQUEST_DEADLINE;
         let head = self.read_head()?;
-        let (method, path, headers) = parse_head(&head)?;
+        let (method, path, query, headers) = parse_head(&head)?;
         let cap = handler.body_cap(&method, &path);
         let chunked = headers.iter().any(|(n, _)| n == "transfer-encoding");
         let body = if chunked {
@@ -360,6 +362,7 @@ impl Connection {
         Ok(HttpRequest {
             method,
             path,
+            query,
             headers,
             body,
         })

@@ -1,5 +1,6 @@
 //! The local Customer.io Track API stand-in: the Track API seen from the other side, on loopback,
-//! with an in-memory workspace. It shares `crate::track`'s limits, never the mapping code.
+//! with an in-memory workspace, and the App API's people reads of that workspace (see `app`). It
+//! shares `crate::track`'s limits, never the mapping code.
 //!
 //! In-process use (what `send --sandbox` and tests do):
 //!
@@ -7,6 +8,7 @@
 //! use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
 //! let mut sandbox = Sandbox::start(SandboxConfig::default())?;
 //! let base = sandbox.url(); // "http://127.0.0.1:PORT"; Basic auth `sandbox` / `sandbox-key`
+//! // App API: `Authorization: Bearer sandbox-app-key`
 //! sandbox.script(vec![ScriptedReply::status(429).retry_after(1).times(2), ScriptedReply::close()]);
 //! // ... POST {base}/api/v2/batch ...
 //! eprint!("{}", sandbox.summary());
@@ -25,7 +27,15 @@
 //! (401), throttle (429 + `Retry-After`), injected 5xx, size (413), JSON envelope (400), schema
 //! (400 for entity, 207 with `batch_index` for batch), then the workspace applies what passed.
 //! The region endpoint answers to auth only (no script, throttle or injected faults), so a
-//! client's start-up check does not eat a reply scripted for its first batch.
+//! client's start-up check does not eat a reply scripted for its first batch. It answers
+//! `{"url": <the sandbox's own base URL>, "region": "us" | "eu" (`SandboxConfig::region`),
+//! "environment_id": 1}`: the real service names its region's Track host; a sandbox names itself.
+//!
+//! The App API (`POST /v1/customers/attributes`, `GET /v1/customers/{id}/attributes`) takes
+//! `Authorization: Bearer <app_api_key>` only (the Track credentials get 401 there, and the App
+//! key gets 401 on the Track endpoints), answers to latency, then auth, then its own limit of 10
+//! requests a second (429 with `Retry-After`, apart from `--throttle`), never to the script or
+//! injected faults; its requests are counted with the others.
 //!
 //! Where the documentation is silent, the sandbox decides (and the tests pin it): a 207 lists the
 //! first problem of each invalid operation; an entity 400 lists them all; an empty batch is a 400;
@@ -37,9 +47,11 @@
 //! person had, and unsuppressing any of them frees them all.
 
 mod api;
+mod app;
 mod faults;
 mod http;
 mod op;
+mod rate;
 mod state;
 mod validate;
 mod workspace;
@@ -55,11 +67,14 @@ pub use state::Totals;
 pub use validate::is_ulid;
 
 use crate::secret::Secret;
+use crate::track::Region;
 
 /// The site id the sandbox accepts when none is given.
 pub const DEFAULT_SITE_ID: &str = "sandbox";
 /// The API key the sandbox accepts when none is given.
 pub const DEFAULT_API_KEY: &str = "sandbox-key";
+/// The App API key the sandbox accepts when none is given.
+pub const DEFAULT_APP_API_KEY: &str = "sandbox-app-key";
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -70,6 +85,10 @@ pub struct SandboxConfig {
     pub site_id: String,
     /// Basic-auth password accepted.
     pub api_key: Secret,
+    /// App API Bearer key accepted (must differ from `api_key`).
+    pub app_api_key: Secret,
+    /// The region `GET /api/v1/accounts/region` reports.
+    pub region: Region,
     /// Delay before every API reply.
     pub latency: Duration,
     /// Fraction (0..=1) of API requests answered with an injected 500, 502 or 503.
@@ -86,6 +105,8 @@ impl Default for SandboxConfig {
             port: 0,
             site_id: DEFAULT_SITE_ID.to_string(),
             api_key: Secret::new(DEFAULT_API_KEY),
+            app_api_key: Secret::new(DEFAULT_APP_API_KEY),
+            region: Region::Us,
             latency: Duration::ZERO,
             fail_rate: 0.0,
             throttle: None,
@@ -115,6 +136,9 @@ impl Sandbox {
         {
             anyhow::bail!("--throttle must be a positive number of requests per second, not {rps}");
         }
+        if config.app_api_key.expose() == config.api_key.expose() {
+            anyhow::bail!("the App API key must differ from the Track API key");
+        }
         // The handler needs the URL, which needs the port: bind first through a placeholder.
         let shared = Arc::new(OnceLock::<Arc<api::Api>>::new());
         let late = LateHandler(shared.clone());
@@ -123,12 +147,15 @@ impl Sandbox {
         let api = Arc::new(api::Api {
             site_id: config.site_id,
             api_key: config.api_key,
+            app_api_key: config.app_api_key,
+            region: config.region,
             latency: config.latency,
             base_url: format!("http://{}", server.addr()),
             inner: Mutex::new(api::Inner {
                 workspace: workspace::Workspace::default(),
                 requests: state::Requests::default(),
                 faults: faults::Faults::new(config.fail_rate, config.throttle, config.seed),
+                app_limit: rate::RateWindow::per_second(app::APP_API_RPS),
             }),
         });
         let _ = shared.set(api.clone());
@@ -153,6 +180,11 @@ impl Sandbox {
     /// The API key it accepts.
     pub fn api_key(&self) -> &Secret {
         &self.api.api_key
+    }
+
+    /// The App API key it accepts (as `Authorization: Bearer`).
+    pub fn app_api_key(&self) -> &Secret {
+        &self.api.app_api_key
     }
 
     /// The whole workspace and the request counters, as `GET /_sandbox/state` shows them.

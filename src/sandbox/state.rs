@@ -80,7 +80,7 @@ impl Workspace {
                     "identifiers": ids,
                     "anonymous_ids": p.anonymous_ids,
                     "attributes": p.attributes.to_map(),
-                    "devices": p.devices.values().map(|d| shown(d)).collect::<Vec<_>>(),
+                    "devices": p.devices.values().map(|d| shown(&d.raw)).collect::<Vec<_>>(),
                     "relationships": self.relationships(&p.relationships),
                     "events": self.events(&p.events),
                 })

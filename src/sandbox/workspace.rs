@@ -32,10 +32,21 @@ pub struct Person {
     pub phone: Option<String>,
     pub anonymous_ids: BTreeSet<String>,
     pub attributes: Attributes,
-    /// By token: the device object as last sent (its compact JSON).
-    pub devices: BTreeMap<String, Box<RawValue>>,
+    /// By token.
+    pub devices: BTreeMap<String, Device>,
     pub relationships: Relationships,
     pub events: Events,
+    /// When the person was created (Unix seconds, the time of the operation that created them).
+    pub created_at: u64,
+}
+
+/// A device as last sent, and when.
+#[derive(Debug)]
+pub struct Device {
+    /// The device object as last sent (its compact JSON).
+    pub raw: Box<RawValue>,
+    /// The time of the operation that stored it (Unix seconds).
+    pub stored_at: u64,
 }
 
 /// Events and relationships of an anonymous id no person has claimed yet.
@@ -89,6 +100,9 @@ pub struct Workspace {
     next_person: u64,
     next_object: u64,
     next_group: u64,
+    /// The time of the operation being applied (Unix seconds): its `timestamp` when it has an
+    /// integer one, else the sandbox's clock.
+    now: u64,
 }
 
 /// The cio_id the sandbox gives person number `n`.
@@ -110,6 +124,10 @@ fn object_number(cio: &str) -> Option<u64> {
 impl Workspace {
     /// Apply one valid v2 operation and count the outcome.
     pub fn apply(&mut self, op: &Value) -> Outcome {
+        self.now = op
+            .get("timestamp")
+            .and_then(Value::as_u64)
+            .unwrap_or_else(unix_now);
         let outcome = match op.get("type").and_then(Value::as_str) {
             Some("person") => self.person(op),
             Some("object") => self.object(op),
@@ -252,7 +270,7 @@ impl Workspace {
                 _ => {}
             }
             if let Some(person) = self.people.get_mut(&key) {
-                person.attributes.set(name, value);
+                person.attributes.set(name, value, self.now);
             }
         }
         if op.get("cio_relationships").is_some() {
@@ -316,7 +334,14 @@ impl Workspace {
             }
         }
         if let Some(person) = self.people.get_mut(&key) {
-            person.devices.insert(token, device);
+            let stored_at = self.now;
+            person.devices.insert(
+                token,
+                Device {
+                    raw: device,
+                    stored_at,
+                },
+            );
         }
         Outcome::Applied
     }
@@ -327,7 +352,10 @@ impl Workspace {
         if let Some(key) = self.find(ident) {
             return Some(key);
         }
-        let mut person = Person::default();
+        let mut person = Person {
+            created_at: self.now,
+            ..Person::default()
+        };
         match ident {
             Ident::Id(v) => person.id = Some(v.clone()),
             Ident::Email(v) => person.email = Some(v.clone()),
@@ -390,6 +418,13 @@ impl Workspace {
         }
         idents
     }
+}
+
+/// The sandbox's clock in Unix seconds.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// One more for `name` (allocating the key only the first time).

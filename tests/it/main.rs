@@ -19,6 +19,7 @@ mod rudder_corpus;
 mod rudder_mapping;
 mod safety;
 mod sandbox;
+mod sandbox_app_api;
 mod send;
 mod send_faults;
 mod stops;

@@ -9,7 +9,8 @@ pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-pub(super) type Head = (String, String, Vec<(String, String)>);
+/// Method, path, query string (without the `?`, empty when none) and headers.
+pub(super) type Head = (String, String, String, Vec<(String, String)>);
 
 pub(super) fn parse_head(head: &[u8]) -> Result<Head, ReadFail> {
     let text = std::str::from_utf8(head).map_err(|_| ReadFail::Bad(400))?;
@@ -34,8 +35,13 @@ pub(super) fn parse_head(head: &[u8]) -> Result<Head, ReadFail> {
     if version == "HTTP/1.0" && !headers.iter().any(|(n, _)| n == "connection") {
         headers.push(("connection".into(), "close".into()));
     }
-    let path = target.split('?').next().unwrap_or("").to_string();
-    Ok((method.to_string(), path, headers))
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    Ok((
+        method.to_string(),
+        path.to_string(),
+        query.to_string(),
+        headers,
+    ))
 }
 
 pub(super) fn content_length(headers: &[(String, String)]) -> Result<u64, ReadFail> {
