@@ -118,6 +118,8 @@ pub struct TargetSettings {
     pub base_url: String,
     /// `us`, `eu` or `custom endpoint`.
     pub region: String,
+    /// `--region`: where the workspace must be (the preflight checks).
+    pub expected_region: Region,
     pub site_id: Option<String>,
     pub api_key_file: Option<PathBuf>,
     /// `--api-key` (warned about: it shows in the process list).
@@ -131,7 +133,7 @@ pub struct TargetSettings {
 /// the credentials' sources, `--ca-bundle` and `--timeout`.
 pub fn target(
     d: &crate::cli::DeliveryArgs,
-    region: Region,
+    workspace_region: Region,
     endpoint: Option<&str>,
 ) -> Result<TargetSettings> {
     if !(d.timeout.is_finite() && d.timeout > 0.0 && d.timeout <= 3600.0) {
@@ -142,12 +144,16 @@ pub fn target(
     }
     let (base_url, region) = match endpoint {
         Some(url) => (endpoint_url(url)?, "custom endpoint".to_string()),
-        None => (region.base_url().to_string(), region.name().to_string()),
+        None => (
+            workspace_region.base_url().to_string(),
+            workspace_region.name().to_string(),
+        ),
     };
     Ok(TargetSettings {
         sandbox: d.sandbox,
         base_url,
         region,
+        expected_region: workspace_region,
         site_id: d.site_id.clone(),
         api_key_file: d.api_key_file.clone(),
         api_key: d.api_key.clone(),

@@ -78,6 +78,8 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     // The workspace and the credentials (checked before anyone is asked anything).
     let target = settings::target(d, settings::region(args.region), args.endpoint.as_deref())?;
     let target = Target::open(target)?;
+    let transport = target.transport(delivery.lanes())?;
+    target.preflight(&transport)?;
     let creds = &target.creds;
     let workspace = Workspace {
         site_id: creds.site_id.clone(),
@@ -119,7 +121,6 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
 
     // Send.
-    let transport = target.transport(delivery.lanes())?;
     let stop = job::stop_flag()?;
     let lists = Lists {
         action,

@@ -7,12 +7,16 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 
 use crate::cli::settings::TargetSettings;
-use crate::exit::usage;
-use crate::messages::{record, say};
+use crate::exit::{Exit, Fatal, usage};
+use crate::messages::{record, say, warning};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::HttpTransport;
 use crate::send::credentials::{self, Credentials, KeySource};
+use crate::track::region_check::{self, Verdict};
+
+/// Where the preflight asks the workspace's region (track-api.md §1.1).
+const REGION_PATH: &str = "/api/v1/accounts/region";
 
 /// Where the run sends, as whom; with `--sandbox`, the sandbox it started.
 pub(crate) struct Target {
@@ -92,6 +96,48 @@ impl Target {
             self.settings.ca_bundle.as_deref(),
         )
         .map_err(|e| usage(e.to_string()))
+    }
+
+    /// Before any input is read: ask the workspace's region with the run's credentials. Refused
+    /// credentials end the run (exit 3), a workspace in the other region too (exit 2, naming the
+    /// `--region` to use); a lookup that cannot say is a warning, and the run goes on.
+    pub fn preflight(&self, transport: &HttpTransport) -> Result<()> {
+        let reply = match transport.get(REGION_PATH) {
+            Ok(reply) => reply,
+            Err(e) => {
+                warning!("could not check the workspace's region ({e}); going on");
+                return Ok(());
+            }
+        };
+        let site = &self.creds.site_id;
+        match region_check::judge(reply.status, &reply.body, self.settings.expected_region) {
+            Verdict::Proceed => Ok(()),
+            Verdict::Refused(status) => Err(Fatal::new(
+                Exit::Auth,
+                format!(
+                    "Customer.io refused the credentials of site id {site} ({status}): check the                      site id and the Track API key; nothing was sent"
+                ),
+            )
+            .into()),
+            // The in-process sandbox holds no workspace of the user's: its region is not theirs.
+            Verdict::OtherRegion { .. } if self.is_sandbox() => Ok(()),
+            Verdict::OtherRegion { actual, expected } => Err(usage(format!(
+                "the workspace of site id {site} is in the {} region, but this run sends to the {}                  region ({}): Customer.io would answer 200 and store nothing. Run it again with                  --region {}{}; nothing was sent",
+                actual.name().to_uppercase(),
+                expected.name().to_uppercase(),
+                self.base_url,
+                actual.name(),
+                if self.settings.region == "custom endpoint" {
+                    " (and check --endpoint)"
+                } else {
+                    ""
+                }
+            ))),
+            Verdict::Unknown(why) => {
+                warning!("could not check the workspace's region ({why}); going on");
+                Ok(())
+            }
+        }
     }
 
     /// With `--sandbox`, say what its workspace now holds.

@@ -29,6 +29,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let target = settings::target(d, mapping.region, args.mapping.endpoint.as_deref())?;
     let target = Target::open(target)?;
     let transport = target.transport(delivery.lanes())?;
+    target.preflight(&transport)?;
 
     // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
     let pipeline_settings = mapping.pipeline(&args.input);

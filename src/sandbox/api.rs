@@ -307,6 +307,12 @@ impl Handler for Api {
                 inner.faults.clear_script();
                 return reply(200, json!({}));
             }
+            // The preflight's region lookups are counted apart: `requests` are the data requests.
+            Route::Region => {
+                let out = self.api(route, request);
+                self.lock().requests.region_lookups += 1;
+                return out;
+            }
             _ => self.api(route, request),
         };
         self.count(&out);

@@ -14,6 +14,8 @@ pub struct Requests {
     pub closed: u64,
     /// Requests that never completed (truncated body, timeout, garbage).
     pub incomplete: u64,
+    /// `GET /api/v1/accounts/region` lookups (a send's preflight), not in the totals.
+    pub region_lookups: u64,
 }
 
 impl Requests {
@@ -130,6 +132,7 @@ impl Workspace {
                 "by_status": requests.by_status.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<Map<_, _>>(),
                 "closed": requests.closed,
                 "incomplete": requests.incomplete,
+                "region_lookups": requests.region_lookups,
             },
         })
     }

@@ -234,15 +234,24 @@ impl HttpTransport {
     }
 }
 
-impl Transport for HttpTransport {
-    fn post(&self, endpoint: Endpoint, body: &[u8]) -> Result<Reply, TransportError> {
-        let url = format!("{}{}", self.base, endpoint.path());
+impl HttpTransport {
+    /// `GET` a Track API path (such as the region lookup) with the run's credentials; the reply
+    /// is read and redacted as a `post`'s is.
+    pub fn get(&self, path: &str) -> Result<Reply, TransportError> {
+        let url = format!("{}{path}", self.base);
         let result = self
             .agent
-            .post(&url)
+            .get(&url)
             .header("Authorization", self.authorization.expose())
-            .header("Content-Type", "application/json")
-            .send(body);
+            .call();
+        self.reply(result)
+    }
+
+    /// Read a response (at most [`READ_LIMIT`] bytes, UTF-8), redacting the key everywhere.
+    fn reply(
+        &self,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Reply, TransportError> {
         let mut response = result.map_err(|e| self.redacted(classify_error(e)))?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -273,6 +282,19 @@ impl Transport for HttpTransport {
             body: self.redactor.redact(body),
             retry_after,
         })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn post(&self, endpoint: Endpoint, body: &[u8]) -> Result<Reply, TransportError> {
+        let url = format!("{}{}", self.base, endpoint.path());
+        let result = self
+            .agent
+            .post(&url)
+            .header("Authorization", self.authorization.expose())
+            .header("Content-Type", "application/json")
+            .send(body);
+        self.reply(result)
     }
 }
 

@@ -2,6 +2,7 @@
 //! the 15 destination actions, the operation type, the documented size limits and the base-URL rule.
 
 pub mod limits;
+pub mod region_check;
 pub mod url;
 
 use std::fmt;

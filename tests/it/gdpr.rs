@@ -934,3 +934,44 @@ fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() 
     assert_eq!(trailer["accepted"], N.to_string());
     assert_eq!(sb.state()["totals"]["suppressed"], N as u64);
 }
+
+#[test]
+fn the_preflight_refuses_a_wrong_key_or_the_other_region_before_anyone_is_asked() {
+    use crate::common::requests;
+    let dir = common::tempdir();
+    let list = dir.path().join("forget.txt");
+    std::fs::write(&list, "u1\nu2\n").expect("list");
+    let receipt_path = dir.path().join("receipt.csv");
+    let sb = sandbox();
+    let out = gdpr(&sb)
+        .env("CIO_API_KEY", "wrong-key")
+        .args(["delete", "--yes", "--receipt"])
+        .arg(&receipt_path)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    assert!(!stderr.contains("wrong-key"), "{stderr}");
+    assert_eq!(requests(&sb), 0);
+    assert!(!receipt_path.exists(), "no receipt for a refused run");
+
+    let eu = Sandbox::start(SandboxConfig {
+        site_id: SITE.into(),
+        api_key: Secret::new(KEY),
+        region: cio_replay::track::Region::Eu,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts");
+    let out = gdpr(&eu)
+        .args(["delete", "--yes", "--receipt"])
+        .arg(&receipt_path)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--region eu"), "{stderr}");
+    assert_eq!(requests(&eu), 0);
+}

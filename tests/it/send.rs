@@ -227,6 +227,27 @@ fn a_207_dead_letters_exactly_the_listed_operations_and_they_send_back() {
 
 #[test]
 fn a_401_exits_3_at_once() {
+    // Credentials revoked mid-run: the preflight passed, then the Track API answers 401.
+    let sb = sandbox();
+    sb.script(vec![ScriptedReply::status(401).times(100)]);
+    let dir = common::tempdir();
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..500).map(|n| track(&format!("u{n}"), n)),
+    );
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--batch-size", "5"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    assert!(!stderr.contains(KEY));
+    let requests = sb.state()["requests"]["total"].as_u64().unwrap_or(0);
+    assert!(requests <= 4, "{requests} requests after the first 401");
+    let r = report(dir.path());
+    assert_eq!(r["accepted"], 0);
+    assert!(r["unsent"].as_u64() > Some(0));
+}
+
+#[test]
+fn the_preflight_refuses_a_wrong_key_before_reading_the_input() {
     let sb = sandbox();
     let dir = common::tempdir();
     write_lines(
@@ -243,21 +264,36 @@ fn a_401_exits_3_at_once() {
             "--endpoint",
             &sb.url(),
             "--allow-recent",
-            "--batch-size",
-            "5",
         ])
-        .args(["--report", "report.json"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refused the credentials"), "{stderr}");
-    assert!(!stderr.contains("wrong-key"));
-    let requests = sb.state()["requests"]["total"].as_u64().unwrap_or(0);
-    assert!(requests <= 4, "{requests} requests after the first 401");
-    let r = report(dir.path());
-    assert_eq!(r["accepted"], 0);
-    assert!(r["unsent"].as_u64() > Some(0));
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert!(!stderr.contains("wrong-key"), "{stderr}");
+    let state = sb.state();
+    assert_eq!(state["requests"]["total"], 0, "no data request: {state}");
+    assert_eq!(state["requests"]["region_lookups"], 1);
+}
+
+#[test]
+fn the_preflight_refuses_a_workspace_in_the_other_region() {
+    let sb = sandbox_with(SandboxConfig {
+        region: cio_replay::track::Region::Eu,
+        ..SandboxConfig::default()
+    });
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), [track("u", 1)]);
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("EU region"), "{stderr}");
+    assert!(stderr.contains("--region eu"), "{stderr}");
+    assert_eq!(sb.state()["requests"]["total"], 0);
+    // Told the right region, the same run goes ahead.
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--region", "eu"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(sb.state()["requests"]["total"], 1);
 }
 
 #[test]
