@@ -3,8 +3,8 @@
 #
 #   scripts/gen-completions.sh
 #
-# tests/generated.rs fails when any file here differs from what the binary prints; run this after
-# changing src/cli.rs and commit the result.
+# tests/it/generated.rs fails when any file here differs from what the binary prints; run this after
+# changing src/cli/mod.rs and commit the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -20,8 +20,9 @@ pub const MAX_OPERATION_BYTES: usize = 32_000;
 pub const MAX_BATCH_BYTES: usize = 500_000;
 /// The default batch budget, with room to spare under [`MAX_BATCH_BYTES`].
 pub const DEFAULT_BATCH_BYTES: usize = 475_000;
-/// The default number of operations in one batch request.
-pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// The default number of operations in one batch request: Customer.io documents no count limit,
+/// only the 500 KB a request, and other integrations send 1000; batches are packed by bytes.
+pub const DEFAULT_BATCH_SIZE: usize = 1000;
 /// Root timestamps must lie between 1970-01-01 and 9999-12-31T23:59:59Z.
 pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 /// A number above this is milliseconds, not seconds.
