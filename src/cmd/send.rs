@@ -79,7 +79,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     .map_err(|e| usage(e.to_string()))?;
 
     // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
-    let pipeline_settings = settings.pipeline(&args.input);
+    let pipeline_settings = settings.pipeline(&args.input)?;
+    // The files as read (folders and --files-from expanded): what the checkpoint fingerprints.
+    let files = pipeline_settings.files.clone();
     let window = crate::cli::settings::window(&args.mapping)?;
     let allow_recent = args.allow_recent || d.sandbox;
     crate::safety::gate::check_before_send(
@@ -122,20 +124,14 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         None => Session::start(
             None,
             d.resume,
-            &args.input.files,
+            &files,
             Default::default(),
             &dead_letter_path,
         )?,
         Some(path) => {
             let run = crate::cli::settings::send_run_settings(&args, Some(&creds.site_id))
                 .map_err(|e| usage(e.to_string()))?;
-            Session::start(
-                Some(path),
-                d.resume,
-                &args.input.files,
-                run,
-                &dead_letter_path,
-            )?
+            Session::start(Some(path), d.resume, &files, run, &dead_letter_path)?
         }
     };
     let settled_before = session.as_ref().map(|s| s.checkpoint().clone());
@@ -178,6 +174,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         })
         .map(|(item, op_bytes, observation)| {
             summary.add(&item.outcome, op_bytes);
+            // A read error cut an input short: said on stderr at once, not only dead-lettered.
+            if let (true, Err(error)) = (item.record.is_read_error(), &item.record.event) {
+                summary.add_read_error(&item.record.location);
+                crate::messages::record!("{}: {error}", item.record.location);
+            }
             if let Some(observation) = observation {
                 safety.add(&item.record.location, item.record.input, observation);
             }

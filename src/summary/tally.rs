@@ -16,6 +16,8 @@ pub struct Tally {
     pub outcome: Outcome,
     pub op_bytes: Option<usize>,
     observation: Option<Observation>,
+    /// The record is a read error that cut its input short.
+    read_error: bool,
 }
 
 impl Tally {
@@ -23,6 +25,7 @@ impl Tally {
     /// already (else it is measured).
     pub fn new(item: Item, op_bytes: Option<usize>) -> Tally {
         let observation = Observation::of(&item);
+        let read_error = item.record.is_read_error();
         let (outcome, op_bytes) = match item.outcome {
             Outcome::Mapped(op) => {
                 let bytes = op_bytes.unwrap_or_else(|| op.json_len());
@@ -36,12 +39,16 @@ impl Tally {
             outcome,
             op_bytes,
             observation,
+            read_error,
         }
     }
 
     /// Count it in the summary and the safety checks.
     pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
         summary.add(&self.outcome, self.op_bytes);
+        if self.read_error {
+            summary.add_read_error(&self.location);
+        }
         if let Some(observation) = self.observation {
             safety.add(&self.location, self.input, observation);
         }
