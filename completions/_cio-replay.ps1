@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             break
         }
         'cio-replay;validate' {
+            [CompletionResult]::new('--files-from', '--files-from', [CompletionResultType]::ParameterName, 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Customer.io account region (decides the Track API host)')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Track API base URL, overriding the region''s host (for example a sandbox)')
@@ -57,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             break
         }
         'cio-replay;dry-run' {
+            [CompletionResult]::new('--files-from', '--files-from', [CompletionResultType]::ParameterName, 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Customer.io account region (decides the Track API host)')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Track API base URL, overriding the region''s host (for example a sandbox)')
@@ -84,6 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             break
         }
         'cio-replay;send' {
+            [CompletionResult]::new('--files-from', '--files-from', [CompletionResultType]::ParameterName, 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Customer.io account region (decides the Track API host)')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Track API base URL, overriding the region''s host (for example a sandbox)')

@@ -99,14 +99,18 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__dry__subcmd__run)
-            opts="-q -o -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --output --summary-json --rate --batch-size --batch-bytes --concurrency --help --version"
+            opts="-q -o -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --output --summary-json --rate --batch-size --batch-bytes --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --files-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -465,14 +469,18 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__send)
-            opts="-q -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --help --version"
+            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --files-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -571,14 +579,18 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__validate)
-            opts="-q -h -V --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --summary-json --help --version"
+            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --summary-json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --files-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
                     return 0
                     ;;
                 --region)

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cio-replay;validate'= {
+            cand --files-from 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)'
             cand --input-format 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)'
             cand --region 'Customer.io account region (decides the Track API host)'
             cand --endpoint 'Track API base URL, overriding the region''s host (for example a sandbox)'
@@ -52,6 +53,7 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand --version 'Print version'
         }
         &'cio-replay;dry-run'= {
+            cand --files-from 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)'
             cand --input-format 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)'
             cand --region 'Customer.io account region (decides the Track API host)'
             cand --endpoint 'Track API base URL, overriding the region''s host (for example a sandbox)'
@@ -78,6 +80,7 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand --version 'Print version'
         }
         &'cio-replay;send'= {
+            cand --files-from 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)'
             cand --input-format 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)'
             cand --region 'Customer.io account region (decides the Track API host)'
             cand --endpoint 'Track API base URL, overriding the region''s host (for example a sandbox)'

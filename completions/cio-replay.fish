@@ -34,8 +34,10 @@ complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "sandbox" -d '
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "completions" -d 'Print shell completions for SHELL'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "man" -d 'Print the man page (roff) of the program, or of one COMMAND'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t''
-csv\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
+json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
+csv\t'A header of dotted paths, one event per row'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
@@ -56,8 +58,10 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l stric
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -s V -l version -d 'Print version'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t''
-csv\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
+json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
+csv\t'A header of dotted paths, one event per row'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
@@ -83,8 +87,10 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l strict
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -s V -l version -d 'Print version'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t''
-csv\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
+json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
+csv\t'A header of dotted paths, one event per row'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r

@@ -8,8 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet --bin cio-replay
-bin=${CARGO_TARGET_DIR:-target}/release/cio-replay
+# CIO_REPLAY_BIN=target/debug/cio-replay uses an already built binary (the pages are the same).
+if [ -n "${CIO_REPLAY_BIN:-}" ]; then
+    bin=$CIO_REPLAY_BIN
+else
+    cargo build --release --quiet --bin cio-replay
+    bin=${CARGO_TARGET_DIR:-target}/release/cio-replay
+fi
 out=completions
 mkdir -p "$out"
 

@@ -9,6 +9,7 @@
 //! | `records` | records read (blank lines are not records) |
 //! | `mapped`, `skipped`, `invalid` | records per outcome; they add up to `records` |
 //! | `invalid_unrouted` | invalid records that never reached an action (unreadable, no `type`...) |
+//! | `read_errors` | inputs cut short by a read error (truncated or corrupt compressed data, I/O, a JSON array that cannot be split); each is also one of the `invalid` records |
 //! | `actions` | every one of the 15 actions by CLI name: `{"mapped","skipped","invalid"}` |
 //! | `mode` | `batch` or `sequential` |
 //! | `requests` | `{"total","batch","entity","metrics"}`: requests the send would make, per endpoint |
@@ -34,12 +35,16 @@ use std::io;
 
 use serde_json::{Value, json};
 
+use crate::input::Location;
 use crate::mapping::Outcome;
 use crate::mapping::limits::json_bytes;
 use crate::send::DeliverySettings;
 use crate::send::batch::{BatchLimits, Packer, Place};
 use crate::send::lanes;
 use crate::track::{Action, Endpoint, Mode};
+
+/// How many read-error places the text summary names.
+const MAX_READ_ERROR_PLACES: usize = 5;
 
 /// Records by outcome for one action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,6 +157,10 @@ pub struct Summary {
     pub skipped: u64,
     pub invalid: u64,
     pub invalid_unrouted: u64,
+    /// Inputs cut short by a read error (each also counted as an invalid record).
+    pub read_errors: u64,
+    /// Where the first few read errors happened (`FILE:LINE`), for the text summary.
+    pub read_error_places: Vec<String>,
     pub actions: BTreeMap<Action, Counts>,
     pub operation_bytes: u64,
     pub plan: RequestPlan,
@@ -170,6 +179,8 @@ impl Summary {
             skipped: 0,
             invalid: 0,
             invalid_unrouted: 0,
+            read_errors: 0,
+            read_error_places: Vec::new(),
             actions: BTreeMap::new(),
             operation_bytes: 0,
             plan,
@@ -221,6 +232,14 @@ impl Summary {
         }
     }
 
+    /// Note a read error at `location` (its record is counted by [`Summary::add`] as well).
+    pub fn add_read_error(&mut self, location: &Location) {
+        self.read_errors += 1;
+        if self.read_error_places.len() < MAX_READ_ERROR_PLACES {
+            self.read_error_places.push(location.to_string());
+        }
+    }
+
     /// Close the request plan; call once when every record is counted.
     pub fn finish(&mut self, input_bytes: u64, elapsed_seconds: f64) {
         self.plan.close();
@@ -253,6 +272,7 @@ impl Summary {
             "skipped": self.skipped,
             "invalid": self.invalid,
             "invalid_unrouted": self.invalid_unrouted,
+            "read_errors": self.read_errors,
             "actions": actions,
             "mode": self.plan.mode.name(),
             "requests": {
@@ -313,6 +333,20 @@ impl Summary {
                 out,
                 "  {} invalid before routing (unreadable or no usable type/event)",
                 self.invalid_unrouted
+            );
+        }
+        if self.read_errors > 0 {
+            let more = if self.read_errors > self.read_error_places.len() as u64 {
+                ", ..."
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {} read error{} (at {}{more}): the rest of that input was not read",
+                self.read_errors,
+                if self.read_errors == 1 { "" } else { "s" },
+                self.read_error_places.join(", ")
             );
         }
         if options.request_estimate {

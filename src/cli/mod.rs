@@ -15,7 +15,7 @@ pub mod settings;
 use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
 use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};
 
-/// Replay Segment-spec analytics events (NDJSON or CSV, gzip too) into Customer.io.
+/// Replay Segment-spec analytics events (NDJSON, JSON arrays or CSV; gzip, zstd) into Customer.io.
 #[derive(Debug, Parser)]
 #[command(name = "cio-replay", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
@@ -65,9 +65,15 @@ impl Command {
 /// Where records come from and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Input files (`.ndjson`, `.jsonl`, `.json`, `.csv`, each optionally `.gz`); `-` or none for stdin.
+    /// Input files or folders (`.ndjson`, `.jsonl`, `.json`, `.csv`, each optionally `.gz` or `.zst`;
+    /// gzip and zstd are also found by content); a folder is read recursively in path order;
+    /// `-` or none for stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Also read the files (or folders) listed in FILE, one path a line (`-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub files_from: Option<PathBuf>,
 
     /// Input format, overriding the file extension (needed for stdin, which defaults to ndjson).
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -76,7 +82,11 @@ pub struct InputArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputFormatArg {
+    /// One JSON object per line.
     Ndjson,
+    /// One JSON array of objects, or NDJSON (told by the first byte that is not whitespace).
+    Json,
+    /// A header of dotted paths, one event per row.
     Csv,
 }
 

@@ -52,14 +52,15 @@ impl MappingSettings {
         })
     }
 
-    /// The pipeline settings for `input` mapped with these settings.
-    pub fn pipeline(&self, input: &InputArgs) -> PipelineSettings {
-        PipelineSettings {
-            files: input.files.clone(),
+    /// The pipeline settings for `input` mapped with these settings: folders and `--files-from`
+    /// expanded into the list of files (a usage error when one names nothing).
+    pub fn pipeline(&self, input: &InputArgs) -> Result<PipelineSettings> {
+        Ok(PipelineSettings {
+            files: crate::input::expand(&input.files, input.files_from.as_deref())?,
             format: input.input_format.map(Into::into),
             mapping: self.mapping.clone(),
             strict: self.strict,
-        }
+        })
     }
 }
 
@@ -211,6 +212,7 @@ pub fn send_run_settings(
         match args.input.input_format {
             None => "by extension",
             Some(InputFormatArg::Ndjson) => "ndjson",
+            Some(InputFormatArg::Json) => "json",
             Some(InputFormatArg::Csv) => "csv",
         },
     );
@@ -275,6 +277,7 @@ impl From<crate::cli::InputFormatArg> for crate::input::InputFormat {
     fn from(arg: crate::cli::InputFormatArg) -> Self {
         match arg {
             crate::cli::InputFormatArg::Ndjson => Self::Ndjson,
+            crate::cli::InputFormatArg::Json => Self::Json,
             crate::cli::InputFormatArg::Csv => Self::Csv,
         }
     }

@@ -21,7 +21,7 @@ pub fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     let delivery = crate::cli::settings::estimate_delivery(&args, settings.mode)?;
     let window = crate::cli::settings::window(&args.mapping)?;
-    let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
+    let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path).map_err(|e| {

@@ -32,7 +32,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     target.preflight(&transport)?;
 
     // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
-    let pipeline_settings = mapping.pipeline(&args.input);
+    let pipeline_settings = mapping.pipeline(&args.input)?;
+    // The files as read (folders and --files-from expanded): what the checkpoint fingerprints.
+    let files = pipeline_settings.files.clone();
     let window = settings::window(&args.mapping)?;
     let now = crate::safety::now_unix();
     let allow_recent = args.allow_recent || target.is_sandbox();
@@ -66,7 +68,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let session = Session::start(
         d.checkpoint.as_deref(),
         d.resume,
-        &args.input.files,
+        &files,
         run_settings,
         &dead_letter_path,
     )?;
@@ -106,6 +108,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         })
         .map(|(item, (op_bytes, keys), observation)| {
             summary.add_with_keys(&item.outcome, op_bytes, &keys);
+            // A read error cut an input short: said on stderr at once, not only dead-lettered.
+            if let (true, Err(error)) = (item.record.is_read_error(), &item.record.event) {
+                summary.add_read_error(&item.record.location);
+                crate::messages::record!("{}: {error}", item.record.location);
+            }
             if let Some(observation) = observation {
                 safety.add(&item.record.location, item.record.input, observation);
             }

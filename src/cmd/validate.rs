@@ -21,7 +21,7 @@ const ASSUMED_RATE: f64 = 100.0;
 pub fn run(args: ValidateArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     let window = crate::cli::settings::window(&args.mapping)?;
-    let pipeline = Pipeline::open(settings.pipeline(&args.input))?.with_window(window.clone());
+    let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
     let started = Instant::now();

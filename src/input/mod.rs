@@ -1,10 +1,14 @@
-//! Reading records: files or stdin, NDJSON or CSV, gzip by extension. Every record carries its
-//! location from here to the dead-letter file.
+//! Reading records: files, folders or stdin, NDJSON, JSON arrays or CSV, gzip or zstd by content.
+//! Every record carries its location from here to the dead-letter file.
 //!
-//! - [`open`]: check every input up front (missing, directory, unreadable, unknown format, bad CSV
-//!   header are usage errors), then open each lazily; `.gz` by extension; byte counting.
+//! - [`open`]: check every input up front (missing, unreadable, unknown format, bad CSV header are
+//!   usage errors), then open each lazily; byte counting.
+//! - `walk`: folders walked (sorted, known extensions, no hidden entries) and `--files-from` lists
+//!   read into the list of files.
+//! - `compression`: gzip and zstd told by their magic bytes; decoding errors name their offsets.
 //! - [`ndjson`]: one JSON object per line; blank lines ignored; a UTF-8 BOM and CRLF tolerated;
 //!   invalid UTF-8, malformed JSON, non-objects and lines above [`MAX_LINE_BYTES`] are invalid records.
+//! - `json_array`: one top-level array of objects, split element by element in flat memory.
 //! - [`csv`]: dotted-path headers with `:number` / `:bool` / `:json` suffixes; a record above
 //!   [`MAX_LINE_BYTES`] is an invalid record, found in flat memory by `csv_records`.
 //! - [`value`]: the JSON parser, building objects at their exact size.
@@ -15,13 +19,17 @@
 //! event out of it verbatim). A line `{"dead_letter": {...}, "raw": "<text>"}` (written for a record
 //! that could not be read) is read as if `<text>` were the line, so a fixed `raw` is picked up too.
 
+pub(crate) mod compression;
 pub mod csv;
 pub(crate) mod csv_records;
+pub(crate) mod json_array;
 pub mod ndjson;
 pub mod open;
 pub mod value;
+pub(crate) mod walk;
 
 pub use open::{Inputs, Progress};
+pub use walk::expand;
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,7 +39,11 @@ use serde_json::Value;
 /// How an input file is read, when its extension does not say (or to override it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
+    /// One JSON object per line.
     Ndjson,
+    /// JSON: one top-level array of objects when the first byte that is not whitespace is `[`,
+    /// else NDJSON (what `.json` files are).
+    Json,
     Csv,
 }
 
@@ -63,6 +75,13 @@ pub struct Record {
     pub original: String,
     /// The parsed event, or why it could not be read.
     pub event: Result<Value, InputError>,
+}
+
+impl Record {
+    /// Whether this record stands for a read error that cut its input short.
+    pub fn is_read_error(&self) -> bool {
+        matches!(self.event, Err(InputError::Io { .. }))
+    }
 }
 
 /// A record as read, its JSON not yet parsed: parsing is the costliest step of a record, so the
@@ -168,12 +187,19 @@ pub enum InputError {
         "line is {bytes} bytes, above the {limit}-byte limit for one record; shorten or split it"
     )]
     TooLong { bytes: usize, limit: usize },
+    #[error("array element is not an object but {found}; each element must be one event object")]
+    ElementNotAnObject { found: &'static str },
+    #[error(
+        "array element is {bytes} bytes (without whitespace), above the {limit}-byte limit for one record; shorten or split it"
+    )]
+    ElementTooLong { bytes: usize, limit: usize },
     #[error("CSV: {message}")]
     Csv { message: String },
     /// A CSV cell that does not parse as its column's type.
     #[error("{message}")]
     Cell { column: String, message: String },
-    /// Reading failed (I/O or gzip); the rest of that input is not read.
+    /// Reading failed (I/O, decompression, or a JSON array that cannot be split any further); the
+    /// rest of that input is not read.
     #[error(
         "read error: {message}; the rest of this input was not read, fix or re-export the file"
     )]

@@ -1,6 +1,8 @@
 //! Checking and opening inputs: every input is checked before any record is read (missing files,
 //! directories, unreadable files, unknown formats and bad CSV headers are usage errors), then each is
-//! opened in turn, gzip by extension, with the raw bytes read counted for progress bars.
+//! opened in turn, decompressed by its content (gzip, zstd), with the raw bytes read counted for
+//! progress bars. The format comes from `--input-format` or the extension (a compression extension
+//! stripped first); `.json` and `--input-format json` look at the first byte for an array.
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
@@ -9,10 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
-use flate2::read::MultiGzDecoder;
 
 use super::InputFormat;
+use super::compression::{self, Stream};
 use super::csv::CsvReader;
+use super::json_array::{self, JsonArrayReader};
 use super::ndjson::NdjsonReader;
 use super::{InputError, Location, Record, Unparsed};
 use crate::exit::usage;
@@ -22,7 +25,7 @@ const BUFFER_BYTES: usize = 64 * 1024;
 /// How far reading has got, for progress bars.
 #[derive(Debug, Clone)]
 pub struct Progress {
-    /// Total size of the inputs in bytes (as stored, so compressed for `.gz`), when every input is
+    /// Total size of the inputs in bytes (as stored, so compressed when compressed), when every input is
     /// a regular file; `None` when stdin is among them.
     pub total_bytes: Option<u64>,
     /// Bytes read so far (as stored), updated as reading goes.
@@ -36,14 +39,12 @@ struct Spec {
     /// `None` for stdin.
     path: Option<PathBuf>,
     format: InputFormat,
-    gzip: bool,
 }
-
-type Stream = Box<dyn Read + Send>;
 
 /// An open input, producing records.
 enum Source {
     Ndjson(NdjsonReader<BufReader<Stream>>),
+    JsonArray(JsonArrayReader<BufReader<Stream>>),
     Csv(CsvReader<Stream>),
 }
 
@@ -51,6 +52,7 @@ impl Source {
     fn next_record(&mut self) -> Option<Unparsed> {
         match self {
             Source::Ndjson(reader) => reader.next_record(),
+            Source::JsonArray(reader) => reader.next_record(),
             Source::Csv(reader) => reader.next_record().map(Unparsed::read),
         }
     }
@@ -95,7 +97,6 @@ impl Inputs {
                     name: Arc::from("-"),
                     path: None,
                     format: format.unwrap_or(InputFormat::Ndjson),
-                    gzip: false,
                 });
                 continue;
             }
@@ -141,25 +142,33 @@ impl Inputs {
                 File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?,
             ),
         };
+        let stored_read = Arc::new(AtomicU64::new(0));
         let counted = Counting {
             inner: raw,
             counter: self.progress.bytes_read.clone(),
+            own: stored_read.clone(),
         };
-        let stream: Stream = if spec.gzip {
-            Box::new(MultiGzDecoder::new(BufReader::with_capacity(
-                BUFFER_BYTES,
-                counted,
-            )))
-        } else {
-            Box::new(counted)
-        };
-        match spec.format {
-            InputFormat::Ndjson => Ok(Source::Ndjson(NdjsonReader::new(
+        let (_, stream) = compression::decoded(Box::new(counted), stored_read)
+            .map_err(|e| format!("cannot read {}: {e}", spec.name))?;
+        let ndjson = |stream: Stream| {
+            Source::Ndjson(NdjsonReader::new(
                 BufReader::with_capacity(BUFFER_BYTES, stream),
                 spec.name.clone(),
                 i,
                 self.max_line_bytes,
-            ))),
+            ))
+        };
+        match spec.format {
+            InputFormat::Ndjson => Ok(ndjson(stream)),
+            InputFormat::Json => match json_array::sniff(stream) {
+                (true, stream) => Ok(Source::JsonArray(JsonArrayReader::new(
+                    BufReader::with_capacity(BUFFER_BYTES, stream),
+                    spec.name.clone(),
+                    i,
+                    self.max_line_bytes,
+                ))),
+                (false, stream) => Ok(ndjson(stream)),
+            },
             InputFormat::Csv => {
                 let stream = skip_bom(BufReader::with_capacity(BUFFER_BYTES, stream));
                 CsvReader::new(stream, spec.name.clone(), i, self.max_line_bytes)
@@ -229,33 +238,36 @@ fn check_file(path: &Path, format: Option<InputFormat>) -> Result<(Spec, u64)> {
         )));
     }
     File::open(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
-    let name = path.to_string_lossy().to_lowercase();
-    let (stem, gzip) = match name.strip_suffix(".gz") {
-        Some(stem) => (stem, true),
-        None => (name.as_str(), false),
-    };
-    let by_extension = if stem.ends_with(".csv") {
-        Some(InputFormat::Csv)
-    } else if [".ndjson", ".jsonl", ".json"]
-        .iter()
-        .any(|e| stem.ends_with(e))
-    {
-        Some(InputFormat::Ndjson)
-    } else {
-        None
-    };
+    let by_extension = format_by_name(&path.to_string_lossy());
     let Some(format) = format.or(by_extension) else {
         return Err(usage(format!(
-            "cannot tell the format of {shown} from its extension (.ndjson, .jsonl, .json, .csv, each optionally .gz); use --input-format"
+            "cannot tell the format of {shown} from its extension (.ndjson, .jsonl, .json, .csv, each optionally .gz, .zst); use --input-format (compression is found by content)"
         )));
     };
     let spec = Spec {
         name: Arc::from(path.to_string_lossy().as_ref()),
         path: Some(path.to_path_buf()),
         format,
-        gzip,
     };
     Ok((spec, meta.len()))
+}
+
+/// The format a file name says (case-insensitive; `.gz`, `.zst` or `.zstd` stripped first), if any.
+pub(crate) fn format_by_name(name: &str) -> Option<InputFormat> {
+    let name = name.to_lowercase();
+    let stem = [".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(&name);
+    if stem.ends_with(".csv") {
+        Some(InputFormat::Csv)
+    } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") {
+        Some(InputFormat::Ndjson)
+    } else if stem.ends_with(".json") {
+        Some(InputFormat::Json)
+    } else {
+        None
+    }
 }
 
 /// Drop a leading UTF-8 byte-order mark.
@@ -279,16 +291,39 @@ fn skip_bom(mut reader: impl Read + Send + 'static) -> Stream {
     Box::new(Cursor::new(prefix).chain(reader))
 }
 
-/// Counts the bytes read through it.
+/// Counts the bytes read through it: for the whole run (`counter`) and for this input (`own`).
 struct Counting<R> {
     inner: R,
     counter: Arc<AtomicU64>,
+    own: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        self.own.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_name() {
+        for (name, format) in [
+            ("a.ndjson", Some(InputFormat::Ndjson)),
+            ("a.JSONL.gz", Some(InputFormat::Ndjson)),
+            ("a.json", Some(InputFormat::Json)),
+            ("a.json.zst", Some(InputFormat::Json)),
+            ("a.csv.zstd", Some(InputFormat::Csv)),
+            ("dir.csv/part-00000", None),
+            ("part-00000.gz", None),
+            ("a.zst", None),
+        ] {
+            assert_eq!(format_by_name(name), format, "{name}");
+        }
     }
 }

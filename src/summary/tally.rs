@@ -18,6 +18,8 @@ pub struct Tally {
     /// The mapped operation's entity-key hashes (`send::lanes::key_hashes`), for the estimate.
     keys: Vec<u64>,
     observation: Option<Observation>,
+    /// The record is a read error that cut its input short.
+    read_error: bool,
 }
 
 impl Tally {
@@ -25,6 +27,7 @@ impl Tally {
     /// already (else it is measured).
     pub fn new(item: Item, op_bytes: Option<usize>) -> Tally {
         let observation = Observation::of(&item);
+        let read_error = item.record.is_read_error();
         let (outcome, op_bytes, keys) = match item.outcome {
             Outcome::Mapped(op) => {
                 let bytes = op_bytes.unwrap_or_else(|| op.json_len());
@@ -40,12 +43,16 @@ impl Tally {
             op_bytes,
             keys,
             observation,
+            read_error,
         }
     }
 
     /// Count it in the summary and the safety checks.
     pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
         summary.add_with_keys(&self.outcome, self.op_bytes, &self.keys);
+        if self.read_error {
+            summary.add_read_error(&self.location);
+        }
         if let Some(observation) = self.observation {
             safety.add(&self.location, self.input, observation);
         }

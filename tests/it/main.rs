@@ -10,6 +10,7 @@ mod gdpr;
 mod generated;
 mod hostile;
 mod input;
+mod input_formats;
 mod layout;
 mod lock;
 mod net_faults;
