@@ -1,5 +1,6 @@
-//! Reading lists of people: files or stdin; plain text, CSV or NDJSON, chosen by extension
-//! (`.gz` too); one entry at a time with its `FILE:LINE`.
+//! Reading lists of people: files or stdin; plain text, CSV or NDJSON, chosen by extension;
+//! gzip or zstd told by content through the event reader's own decoder
+//! ([`crate::input::compression`]); one entry at a time with its `FILE:LINE`.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
@@ -7,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::resolve::{Field, Resolved, resolve, resolve_object};
@@ -55,7 +55,6 @@ pub struct ListSource {
     /// The path as given, or `-`.
     pub name: Arc<str>,
     pub format: ListFormat,
-    gzip: bool,
     origin: Origin,
 }
 
@@ -96,7 +95,6 @@ pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List
             out.push(ListSource {
                 name,
                 format: format.unwrap_or(ListFormat::Text),
-                gzip: false,
                 origin: Origin::Stdin(bytes.into()),
             });
             continue;
@@ -106,11 +104,10 @@ pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List
         if meta.is_dir() {
             bail!("{name}: is a directory, not a list file");
         }
-        let (by_extension, gzip) = format_of(path);
+        let (by_extension, _compressed) = format_of(path);
         out.push(ListSource {
             name,
             format: format.unwrap_or(by_extension),
-            gzip,
             origin: Origin::File(path.clone()),
         });
     }
@@ -118,27 +115,30 @@ pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List
 }
 
 /// The format an extension names (`.csv`, `.ndjson`/`.jsonl`/`.json`, anything else is text), and
-/// whether a `.gz` wraps it.
+/// whether the name says it is compressed (`.gz`, `.zst`, `.zstd`; the content decides when read).
 pub fn format_of(path: &Path) -> (ListFormat, bool) {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let (stem, gzip) = match name.strip_suffix(".gz") {
+    let stripped = [".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix));
+    let (stem, compressed) = match stripped {
         Some(stem) => (stem.to_string(), true),
-        None => (name, false),
+        None => (name.clone(), false),
     };
     let format = match stem.rsplit_once('.').map(|(_, ext)| ext) {
         Some("csv") => ListFormat::Csv,
         Some("ndjson" | "jsonl" | "json") => ListFormat::Ndjson,
         _ => ListFormat::Text,
     };
-    (format, gzip)
+    (format, compressed)
 }
 
 impl ListSource {
-    /// The raw bytes, as stored (still compressed for `.gz`).
-    fn raw(&self) -> Result<Box<dyn Read>> {
+    /// The raw bytes, as stored (still compressed).
+    fn raw(&self) -> Result<Box<dyn Read + Send>> {
         Ok(match &self.origin {
             Origin::File(path) => Box::new(
                 File::open(path).with_context(|| format!("{}: cannot open the list", self.name))?,
@@ -167,15 +167,10 @@ impl ListSource {
     }
 
     fn reader(&self) -> Result<Box<dyn BufRead>> {
-        let raw = self.raw()?;
-        Ok(if self.gzip {
-            Box::new(BufReader::with_capacity(
-                64 * 1024,
-                MultiGzDecoder::new(raw),
-            ))
-        } else {
-            Box::new(BufReader::with_capacity(64 * 1024, raw))
-        })
+        let stored_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (_, decoded) = crate::input::compression::decoded(self.raw()?, stored_read)
+            .with_context(|| format!("{}: reading the list", self.name))?;
+        Ok(Box::new(BufReader::with_capacity(64 * 1024, decoded)))
     }
 
     /// The entries of this list, in order. `input` is its 0-based position on the command line.

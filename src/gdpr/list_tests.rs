@@ -79,6 +79,19 @@ fn gzip_lists_are_read() {
 }
 
 #[test]
+fn compressed_lists_are_told_by_content() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"u1\nu2\n").expect("gz");
+    let gzip = write(dir.path(), "people", &gz.finish().expect("gz"));
+    let zst = zstd::encode_all(&b"a@example.org\n"[..], 3).expect("zstd");
+    let zst = write(dir.path(), "l.txt.zst", &zst);
+    assert_eq!(format_of(&zst), (ListFormat::Text, true));
+    assert_eq!(read(&[gzip], None, None), ["1: id=u1", "2: id=u2"]);
+    assert_eq!(read(&[zst], None, None), ["1: email=a@example.org"]);
+}
+
+#[test]
 fn csv_columns_multiline_cells_and_ragged_rows() {
     let dir = tempfile::tempdir().expect("dir");
     let path = write(
