@@ -117,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (no progress, no summary on standard error)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (no progress, no summary on standard error)')
             [CompletionResult]::new('--allow-recent', '--allow-recent', [CompletionResultType]::ParameterName, 'Send even when events fall within the last 72 hours (they can trigger campaigns) or have no timestamp at all')
+            [CompletionResult]::new('--dead-letter-append', '--dead-letter-append', [CompletionResultType]::ParameterName, 'Without --checkpoint, add to a dead-letter file that already holds records (refused otherwise, so that one file holds one run''s rejects)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

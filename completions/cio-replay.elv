@@ -111,6 +111,7 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand -q 'Print nothing but errors (no progress, no summary on standard error)'
             cand --quiet 'Print nothing but errors (no progress, no summary on standard error)'
             cand --allow-recent 'Send even when events fall within the last 72 hours (they can trigger campaigns) or have no timestamp at all'
+            cand --dead-letter-append 'Without --checkpoint, add to a dead-letter file that already holds records (refused otherwise, so that one file holds one run''s rejects)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

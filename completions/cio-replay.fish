@@ -125,6 +125,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l resume -d
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l sandbox -d 'Start the local sandbox in-process on a free loopback port and send to it (no account needed)'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l allow-recent -d 'Send even when events fall within the last 72 hours (they can trigger campaigns) or have no timestamp at all'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l dead-letter-append -d 'Without --checkpoint, add to a dead-letter file that already holds records (refused otherwise, so that one file holds one run\'s rejects)'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -s V -l version -d 'Print version'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l list-format -d 'Format of the list, overriding the extension (`.txt`, `.csv`, `.ndjson`)' -r -f -a "text\t''

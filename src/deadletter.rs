@@ -23,6 +23,23 @@ pub fn default_path(files: &[PathBuf]) -> PathBuf {
     }
 }
 
+/// Without a checkpoint, a dead-letter file that already holds lines is never appended to
+/// silently: its lines would mix with this run's, and replaying it would replay both. Refused
+/// (exit 2) unless `append` (`--dead-letter-append`).
+pub fn check_fresh(path: &Path, append: bool) -> anyhow::Result<()> {
+    if append {
+        return Ok(());
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > 0 => Err(crate::exit::usage(format!(
+            "the dead-letter file {} already holds records from an earlier run: move it away, \
+             name another with --dead-letter FILE, or give --dead-letter-append to add to it",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Writes dead letters; the file is created at the first one, and every line is written whole.
 #[derive(Debug)]
 pub struct DeadLetter {

@@ -302,6 +302,11 @@ pub struct SendArgs {
     /// timestamp at all.
     #[arg(long)]
     pub allow_recent: bool,
+
+    /// Without --checkpoint, add to a dead-letter file that already holds records (refused
+    /// otherwise, so that one file holds one run's rejects).
+    #[arg(long)]
+    pub dead_letter_append: bool,
 }
 
 #[derive(Debug, Args)]

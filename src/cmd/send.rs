@@ -59,6 +59,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         .dead_letter
         .clone()
         .unwrap_or_else(|| deadletter::default_path(&args.input.files));
+    if d.checkpoint.is_none() {
+        deadletter::check_fresh(&dead_letter_path, args.dead_letter_append)?;
+    }
     // --checkpoint / --resume: refusals come here, before anything is sent.
     let run_settings = match &d.checkpoint {
         None => Default::default(),

@@ -2,7 +2,6 @@
 //! name and on stdin), truncated compressed inputs reported as counted read errors, JSON arrays
 //! streamed element by element, folders walked and `--files-from` lists.
 
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -496,7 +496,13 @@ fn https_is_verified_against_the_ca_bundle_when_given_and_the_system_store_other
                 "--allow-recent",
             ])
             .args(["--progress", "never", "--dead-letter", "dead.ndjson"])
-            .args(["--retries", "0", "--concurrency", "1"])
+            .args([
+                "--dead-letter-append",
+                "--retries",
+                "0",
+                "--concurrency",
+                "1",
+            ])
             .args(extra)
             .output()
             .expect("runs")

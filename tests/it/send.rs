@@ -440,3 +440,41 @@ fn send_sandbox_needs_no_account() {
     assert!(stderr.contains("38 accepted"), "{stderr}");
     assert!(stderr.contains("sandbox workspace"), "{stderr}");
 }
+
+#[test]
+fn a_dead_letter_file_with_records_is_not_appended_to_without_asking() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    write_lines(&dir.path().join("in.ndjson"), [track("u", 1)]);
+    std::fs::write(
+        dir.path().join("in.ndjson.rejected.ndjson"),
+        "{\"old\":1}\n",
+    )
+    .expect("write");
+    let run = |extra: &[&str]| {
+        common::cio()
+            .current_dir(dir.path())
+            .env("CIO_SITE_ID", common::send::SITE)
+            .env("CIO_API_KEY", KEY)
+            .args([
+                "send",
+                "in.ndjson",
+                "--endpoint",
+                &sb.url(),
+                "--allow-recent",
+            ])
+            .args(["--progress", "never"])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let out = run(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("in.ndjson.rejected.ndjson"), "{stderr}");
+    assert!(stderr.contains("--dead-letter-append"), "{stderr}");
+    assert_eq!(sb.state()["requests"]["total"], 0, "nothing sent");
+    let out = run(&["--dead-letter-append"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(sb.state()["requests"]["total"], 1);
+}

@@ -18,7 +18,8 @@ pub fn sandbox_with_key(mut config: SandboxConfig, key: &str) -> Sandbox {
 }
 
 /// Run `send` in `dir` against `sb` with the key in the environment, no progress, `--allow-recent`,
-/// the report in `report.json` and dead letters in `dead.ndjson`; `args` add inputs and flags.
+/// the report in `report.json` and dead letters in `dead.ndjson` (appended to: several runs share
+/// a folder); `args` add inputs and flags.
 pub fn send(sb: &Sandbox, dir: &Path, key: &str, args: &[&str]) -> Output {
     super::cio()
         .current_dir(dir)
@@ -33,6 +34,7 @@ pub fn send(sb: &Sandbox, dir: &Path, key: &str, args: &[&str]) -> Output {
             "never",
         ])
         .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
+        .arg("--dead-letter-append")
         .args(args)
         .output()
         .expect("runs")
