@@ -110,6 +110,8 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the final summary as JSON to FILE')
             [CompletionResult]::new('--ca-bundle', '--ca-bundle', [CompletionResultType]::ParameterName, 'Trust only the certificate authorities in FILE (PEM) instead of the operating system''s store, e.g. the CA of a network that inspects TLS')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show progress bars on standard error: `auto` only when it is a terminal')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'A canary: send only the first N records (of those not settled yet), then stop with the summary; with --checkpoint, a later --resume without --limit sends the rest')
+            [CompletionResult]::new('--max-invalid', '--max-invalid', [CompletionResultType]::ParameterName, 'An error budget, a count or a percentage of the records (`10`, `0.5%`): the pre-scan refuses to send (exit 2) when more records than that are invalid, and during the send, invalid plus rejected records over it stop the run as Ctrl-C does (exit 5, resumable)')
             [CompletionResult]::new('--no-convert-timestamps', '--no-convert-timestamps', [CompletionResultType]::ParameterName, 'Do not convert ISO-8601 strings in attributes to Unix seconds')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Treat skipped records as invalid')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue an interrupted run from its checkpoint')

@@ -469,7 +469,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__send)
-            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --dead-letter-append --help --version"
+            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --dead-letter-append --limit --max-invalid --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +569,14 @@ _cio__replay() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-invalid)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -104,6 +104,8 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand --report 'Write the final summary as JSON to FILE'
             cand --ca-bundle 'Trust only the certificate authorities in FILE (PEM) instead of the operating system''s store, e.g. the CA of a network that inspects TLS'
             cand --progress 'Show progress bars on standard error: `auto` only when it is a terminal'
+            cand --limit 'A canary: send only the first N records (of those not settled yet), then stop with the summary; with --checkpoint, a later --resume without --limit sends the rest'
+            cand --max-invalid 'An error budget, a count or a percentage of the records (`10`, `0.5%`): the pre-scan refuses to send (exit 2) when more records than that are invalid, and during the send, invalid plus rejected records over it stop the run as Ctrl-C does (exit 5, resumable)'
             cand --no-convert-timestamps 'Do not convert ISO-8601 strings in attributes to Unix seconds'
             cand --strict 'Treat skipped records as invalid'
             cand --resume 'Continue an interrupted run from its checkpoint'

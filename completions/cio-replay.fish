@@ -119,6 +119,8 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l ca-bundle
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l progress -d 'Show progress bars on standard error: `auto` only when it is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l limit -d 'A canary: send only the first N records (of those not settled yet), then stop with the summary; with --checkpoint, a later --resume without --limit sends the rest' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l max-invalid -d 'An error budget, a count or a percentage of the records (`10`, `0.5%`): the pre-scan refuses to send (exit 2) when more records than that are invalid, and during the send, invalid plus rejected records over it stop the run as Ctrl-C does (exit 5, resumable)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l strict -d 'Treat skipped records as invalid'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l resume -d 'Continue an interrupted run from its checkpoint'

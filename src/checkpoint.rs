@@ -25,7 +25,7 @@ pub use fingerprint::{Fingerprint, HEAD_BYTES};
 pub use journal::{Journal, Kind, Release};
 pub use session::Session;
 pub use settings::RunSettings;
-pub use sink::RecordSink;
+pub use sink::{Budget, RecordSink};
 
 /// What the `format` field of every checkpoint file says.
 pub const FORMAT: &str = "cio-replay checkpoint";

@@ -20,6 +20,9 @@ pub enum Exit {
     /// could not be written. Requests in flight settled, the last valid checkpoint stays;
     /// resumable once the file can be written again.
     LocalError,
+    /// Stopped because invalid plus rejected records went over `--max-invalid` during the send:
+    /// requests in flight settled, the checkpoint stays; resumable once the input is fixed.
+    OverBudget,
 }
 
 impl Exit {
@@ -32,6 +35,7 @@ impl Exit {
             Exit::Auth => 3,
             Exit::Interrupted => 130,
             Exit::LocalError => 4,
+            Exit::OverBudget => 5,
         }
     }
 

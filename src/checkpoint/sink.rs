@@ -9,8 +9,54 @@ use anyhow::Result;
 
 use super::Session;
 use crate::deadletter::DeadLetter;
+use crate::send::budget::ErrorBudget;
 use crate::send::report::SendProgress;
-use crate::send::{DeliveryReport, DeliveryStats, Hooks, Ledger, Settlement};
+use crate::send::{DeliveryReport, DeliveryStats, Hooks, Ledger, Settled, Settlement};
+
+/// Without a pre-scan's total, a percentage budget is applied once this many records settled.
+const PERCENT_BUDGET_MIN_RECORDS: u64 = 100;
+
+/// The `--max-invalid` budget as the send applies it.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub budget: ErrorBudget,
+    /// The input's records, when a pre-scan counted them.
+    pub total: Option<u64>,
+    /// Invalid and rejected records settled so far.
+    pub bad: u64,
+    pub settled: u64,
+    pub exceeded: bool,
+}
+
+impl Budget {
+    pub fn new(budget: ErrorBudget, total: Option<u64>) -> Budget {
+        Budget {
+            budget,
+            total,
+            bad: 0,
+            settled: 0,
+            exceeded: false,
+        }
+    }
+
+    /// Count one settled record; true when this one takes the run over the budget.
+    fn count(&mut self, bad: bool) -> bool {
+        self.settled += 1;
+        self.bad += u64::from(bad);
+        let total = match (self.total, self.budget) {
+            (Some(total), _) => total,
+            (None, ErrorBudget::Percent(_)) if self.settled < PERCENT_BUDGET_MIN_RECORDS => {
+                return false;
+            }
+            (None, _) => self.settled,
+        };
+        if !self.exceeded && self.budget.exceeded(self.bad, total) {
+            self.exceeded = true;
+            return true;
+        }
+        false
+    }
+}
 
 /// The [`Hooks`] of a send.
 pub struct RecordSink {
@@ -21,6 +67,8 @@ pub struct RecordSink {
     /// The first error writing a dead letter or the checkpoint.
     error: Option<anyhow::Error>,
     stop: Arc<AtomicBool>,
+    /// `--max-invalid`: over it, the run stops as on Ctrl-C.
+    pub budget: Option<Budget>,
 }
 
 impl RecordSink {
@@ -36,6 +84,7 @@ impl RecordSink {
             progress,
             error: None,
             stop,
+            budget: None,
         }
     }
 
@@ -75,6 +124,15 @@ impl RecordSink {
 
 impl Hooks for RecordSink {
     fn on_record(&mut self, settlement: &Settlement) {
+        if let Some(budget) = self.budget.as_mut() {
+            let bad = matches!(
+                settlement.result,
+                Settled::Invalid { .. } | Settled::Rejected { .. }
+            );
+            if budget.count(bad) {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
         let result = match self.session.as_mut() {
             Some(session) => session.on_record(settlement),
             None => self.dead_letter.record(settlement),

@@ -307,6 +307,17 @@ pub struct SendArgs {
     /// otherwise, so that one file holds one run's rejects).
     #[arg(long)]
     pub dead_letter_append: bool,
+
+    /// A canary: send only the first N records (of those not settled yet), then stop with the
+    /// summary; with --checkpoint, a later --resume without --limit sends the rest.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+
+    /// An error budget, a count or a percentage of the records (`10`, `0.5%`): the pre-scan
+    /// refuses to send (exit 2) when more records than that are invalid, and during the send,
+    /// invalid plus rejected records over it stop the run as Ctrl-C does (exit 5, resumable).
+    #[arg(long, value_name = "N|P%")]
+    pub max_invalid: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,13 +1,14 @@
 //! `cio-replay send`: check settings and credentials, pre-scan for campaign risk, then read, map
 //! and deliver every record, writing dead letters, progress and the final summary.
 
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Result;
 
 use super::job::{self, Target};
-use crate::checkpoint::{RecordSink, Session, lock};
+use crate::checkpoint::{Budget, RecordSink, Session, lock};
 use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
@@ -16,6 +17,8 @@ use crate::mapping::Outcome;
 use crate::messages::say;
 use crate::pipeline::Pipeline;
 use crate::safety::Observation;
+use crate::safety::gate::pre_scan;
+use crate::send::budget::ErrorBudget;
 use crate::send::report::{SendProgress, delivery_text};
 use crate::send::{deliver, lanes};
 use crate::summary::{RequestPlan, Summary, TextOptions, run_report};
@@ -38,7 +41,13 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let window = settings::window(&args.mapping)?;
     let now = crate::safety::now_unix();
     let allow_recent = args.allow_recent || target.is_sandbox();
-    crate::safety::gate::check_before_send(&pipeline_settings, &window, allow_recent, now)?;
+    let budget = args
+        .max_invalid
+        .as_deref()
+        .map(ErrorBudget::parse)
+        .transpose()
+        .map_err(usage)?;
+    let scan = pre_scan(&pipeline_settings, &window, allow_recent, budget, now)?;
     let mut safety = crate::safety::Analyzer::new(now).with_window(&window);
     let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
 
@@ -84,6 +93,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         progress,
         stop.clone(),
     );
+    sink.budget = budget.map(|b| Budget::new(b, scan.scanned.then_some(scan.records)));
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
     let mut summary = Summary::new(RequestPlan::new(&delivery), d.rate);
@@ -101,13 +111,20 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         }
         (item, (op_bytes, keys), observation)
     });
-    // Records an earlier run settled are neither sent nor counted again.
+    // Records an earlier run settled are neither sent nor counted again; --limit takes the first
+    // N of the others (the record after them is read to learn that there is more, and dropped).
+    let (limit, mut taken, limited) = (args.limit.unwrap_or(u64::MAX), 0u64, Cell::new(false));
     let items = measured
         .filter(|(item, ..)| {
             let (input, index) = (item.record.input, item.record.index);
             settled_before
                 .as_ref()
                 .is_none_or(|cp| !cp.is_settled(input, index))
+        })
+        .take_while(|_| {
+            taken += 1;
+            limited.set(taken > limit);
+            !limited.get()
         })
         .map(|(item, (op_bytes, keys), observation)| {
             summary.add_with_keys(&item.outcome, op_bytes, &keys);
@@ -121,7 +138,10 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             }
             item
         });
-    let report = deliver(items, &delivery, &transport, &mut sink, &stop)?;
+    let mut report = deliver(items, &delivery, &transport, &mut sink, &stop)?;
+    if limited.get() {
+        report.limit_reached = args.limit;
+    }
     // A local error (a file that could not be written) stopped the run like a Ctrl-C: the
     // summary still comes, the exit says why.
     let local_error = sink.finish(&report);
@@ -156,6 +176,18 @@ pub fn run(args: SendArgs) -> Result<Exit> {
              de-duplicate by id)"
         };
         return Err(Fatal::new(Exit::LocalError, format!("stopped: {err:#}; {resume}")).into());
+    }
+    if let Some(budget) = sink.budget.filter(|b| b.exceeded && !report.is_complete()) {
+        let resume = if sink.session.is_some() {
+            "fix the input and run the same command with --resume"
+        } else {
+            "fix the input and run it again (events de-duplicate by id)"
+        };
+        let message = format!(
+            "stopped: {} invalid or rejected records, over --max-invalid {}; {resume}",
+            budget.bad, budget.budget
+        );
+        return Err(Fatal::new(Exit::OverBudget, message).into());
     }
     let exit = report.exit()?;
     Ok(sink.session.as_ref().map_or(exit, |s| s.job_exit(exit)))

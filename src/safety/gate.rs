@@ -1,13 +1,26 @@
 //! The check `send` runs before it sends anything: a pre-scan of the whole input that refuses to
-//! start (exit 2) when events could trigger campaigns, unless `--allow-recent`.
+//! start (exit 2) when events could trigger campaigns (unless `--allow-recent`), when an input
+//! cannot be read to its end, or when invalid records are over `--max-invalid`.
 
 use std::path::Path;
 
 use anyhow::Result;
 
 use super::{Analyzer, Observation, Window};
-use crate::exit::{Exit, Fatal};
+use crate::exit::{Exit, Fatal, usage};
+use crate::mapping::Outcome;
 use crate::pipeline::{Pipeline, PipelineSettings};
+use crate::send::budget::ErrorBudget;
+
+/// What the pre-scan found, for the send that follows.
+#[derive(Debug, Default)]
+pub struct PreScan {
+    /// Records in the input (zero when there was no pre-scan).
+    pub records: u64,
+    pub invalid: u64,
+    /// Whether the input was pre-scanned at all.
+    pub scanned: bool,
+}
 
 /// Whether the inputs include standard input (no files, or `-`).
 pub fn reads_stdin(settings: &PipelineSettings) -> bool {
@@ -53,6 +66,82 @@ pub fn check_before_send(
         Some(message) => Err(Fatal::new(Exit::Usage, message).into()),
         None => Ok(Some(analyzer)),
     }
+}
+
+/// The pre-scan of `send`: the campaign checks unless `allow_recent`, and, whenever it runs (not
+/// with `allow_recent` and no `budget`), a refusal when an input cannot be read to its end (a
+/// truncated or corrupt file: its place and offsets) or when invalid records are over `budget`.
+pub fn pre_scan(
+    settings: &PipelineSettings,
+    window: &Window,
+    allow_recent: bool,
+    budget: Option<ErrorBudget>,
+    now: i64,
+) -> Result<PreScan> {
+    if allow_recent && budget.is_none() {
+        return Ok(PreScan::default());
+    }
+    if reads_stdin(settings) {
+        if !allow_recent {
+            return Err(Fatal::new(Exit::Usage, STDIN_REFUSAL).into());
+        }
+        // Standard input can be read once: the budget is applied during the send only.
+        return Ok(PreScan::default());
+    }
+    let mut analyzer = Analyzer::new(now).with_window(window);
+    let mut scan = PreScan {
+        scanned: true,
+        ..PreScan::default()
+    };
+    let mut first_invalid = None;
+    let items = Pipeline::open(settings.clone())?
+        .with_window(window.clone())
+        .finish_on_workers(|item| {
+            let read_error = match (&item.record.event, item.record.is_read_error()) {
+                (Err(e), true) => Some(e.to_string()),
+                _ => None,
+            };
+            let invalid = matches!(item.outcome, Outcome::Invalid(_));
+            let observation = Observation::of(&item);
+            (
+                item.record.location,
+                item.record.input,
+                observation,
+                invalid,
+                read_error,
+            )
+        });
+    for (location, input, observation, invalid, read_error) in items {
+        scan.records += 1;
+        if let Some(error) = read_error {
+            return Err(usage(format!(
+                "{location}: {error}: this input cannot be read to its end (truncated or corrupt?); \
+                 refusing to send any of it. Nothing was sent."
+            )));
+        }
+        if invalid {
+            scan.invalid += 1;
+            first_invalid.get_or_insert_with(|| location.to_string());
+        }
+        if let Some(observation) = observation {
+            analyzer.add(&location, input, observation);
+        }
+    }
+    if let Some(budget) = budget
+        && budget.exceeded(scan.invalid, scan.records)
+    {
+        return Err(usage(format!(
+            "{} of {} records are invalid (the first at {}), over --max-invalid {budget}: \
+             nothing was sent. `cio-replay validate` lists them.",
+            scan.invalid,
+            scan.records,
+            first_invalid.unwrap_or_default()
+        )));
+    }
+    if !allow_recent && let Some(message) = analyzer.refusal() {
+        return Err(Fatal::new(Exit::Usage, message).into());
+    }
+    Ok(scan)
 }
 
 #[cfg(test)]

@@ -116,6 +116,7 @@ pub fn deliver(
         halted,
         stopped_early,
         read_to_end,
+        limit_reached: None,
         watermarks: state.ledger.watermarks(),
         coverage: state.ledger.coverage(),
     })

@@ -6,6 +6,7 @@
 //! record and how far each input is settled. It never writes files itself.
 
 pub mod batch;
+pub mod budget;
 pub mod credentials;
 mod deliver;
 pub mod lanes;
@@ -276,6 +277,9 @@ pub struct DeliveryReport {
     pub stopped_early: bool,
     /// Reading reached the end of the input.
     pub read_to_end: bool,
+    /// `--limit N` stopped reading after N records with more to come (a canary): not complete,
+    /// but not a failure either when those N all settled.
+    pub limit_reached: Option<u64>,
     /// Final watermarks per input (every record below is settled).
     pub watermarks: Vec<(usize, u64)>,
     /// Final coverage per input read (watermarks and the settled ranges above them).
@@ -285,7 +289,11 @@ pub struct DeliveryReport {
 impl DeliveryReport {
     /// Every record of the input was read and settled, and nothing halted the run.
     pub fn is_complete(&self) -> bool {
-        self.read_to_end && self.stats.unsent == 0 && self.halted.is_none() && !self.stopped_early
+        self.read_to_end
+            && self.limit_reached.is_none()
+            && self.stats.unsent == 0
+            && self.halted.is_none()
+            && !self.stopped_early
     }
 
     /// The exit this delivery ends with: a halt's own code (as an error), 130 when records read
@@ -294,7 +302,11 @@ impl DeliveryReport {
         if let Some(halt) = &self.halted {
             return Err(crate::exit::Fatal::new(halt.exit, halt.message.clone()));
         }
-        if !self.is_complete() {
+        let canary_done = self.limit_reached.is_some()
+            && self.read_to_end
+            && self.stats.unsent == 0
+            && !self.stopped_early;
+        if !self.is_complete() && !canary_done {
             // Stopped (or, should it ever happen, ended) with records read but not settled.
             return Ok(Exit::Interrupted);
         }

@@ -109,6 +109,18 @@ pub fn delivery_text(
             if s.unsent == 1 { "" } else { "s" }
         );
     }
+    if let Some(limit) = report.limit_reached {
+        let then = if resumable {
+            "run the same command with --resume and without --limit to send the rest"
+        } else {
+            "without --checkpoint the rest is sent only by running the whole input again"
+        };
+        let _ = writeln!(
+            out,
+            "  stopped after the first {limit} record{} (--limit): {then}",
+            if limit == 1 { "" } else { "s" }
+        );
+    }
     if let Some((path, n)) = dead_letter.filter(|(_, n)| *n > 0) {
         let _ = writeln!(out, "  {n} dead letters written to {path}");
     }
@@ -138,6 +150,7 @@ pub fn delivery_json(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) 
         "dead_letters": dead_letter.map_or(0, |(_, n)| n),
         "halted": report.halted.as_ref().map(|h| h.message.clone()),
         "interrupted": report.stopped_early,
+        "limit_reached": report.limit_reached,
         "watermarks": report.watermarks.iter().map(|(i, w)| json!({"input": i, "settled_below": w})).collect::<Vec<_>>(),
     })
 }

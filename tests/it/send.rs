@@ -478,3 +478,112 @@ fn a_dead_letter_file_with_records_is_not_appended_to_without_asking() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(sb.state()["requests"]["total"], 1);
 }
+
+#[test]
+fn a_canary_sends_the_first_records_and_a_resume_the_rest_once() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..250).map(|n| track(&format!("u{}", n % 9), n)),
+    );
+    let canary = ["in.ndjson", "--checkpoint", "cp.json", "--batch-size", "10"];
+    let (code, _, stderr) = send(&sb, dir.path(), &[&canary[..], &["--limit", "30"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("stopped after the first 30 records (--limit)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--resume and without --limit"), "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(r["accepted"], 30);
+    assert_eq!(r["limit_reached"], 30);
+    let events = |sb: &Sandbox| sb.state()["events"].clone();
+    assert_eq!(events(&sb)["total"], 30);
+    // The checkpoint is not finished: the resume sends the other 220, none of the first 30 again.
+    let (code, _, stderr) = send(&sb, dir.path(), &[&canary[..], &["--resume"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report(dir.path())["accepted"], 220);
+    assert_eq!(events(&sb)["total"], 250);
+    assert_eq!(events(&sb)["duplicates"], 0);
+    // And the job is done.
+    let (code, _, stderr) = send(&sb, dir.path(), &[&canary[..], &["--resume"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(events(&sb)["total"], 250);
+}
+
+#[test]
+fn the_error_budget_refuses_before_sending_and_stops_a_send_over_it() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let mut lines: Vec<Value> = (0..200).map(|n| track(&format!("u{n}"), n)).collect();
+    for n in (0..200).step_by(20) {
+        lines[n] = json!({"type": "track", "event": "no user"});
+    }
+    write_lines(&dir.path().join("in.ndjson"), lines.clone());
+    // The pre-scan counts 10 invalid of 200: over 5, and over 4%; nothing is sent.
+    for budget in ["5", "4%"] {
+        let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--max-invalid", budget]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("10 of 200 records are invalid"), "{stderr}");
+        assert!(stderr.contains("nothing was sent"), "{stderr}");
+    }
+    assert_eq!(sb.state()["requests"]["total"], 0);
+    // Within the budget, the send goes ahead.
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--max-invalid", "5%"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report(dir.path())["accepted"], 190);
+    // Standard input has no pre-scan: the send stops once it is over the budget (exit 5).
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = common::cio()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", common::send::SITE)
+        .env("CIO_API_KEY", KEY)
+        .args(["send", "-", "--endpoint", &sb.url(), "--allow-recent"])
+        .args([
+            "--progress",
+            "never",
+            "--max-invalid",
+            "3",
+            "--batch-size",
+            "5",
+        ])
+        .args([
+            "--dead-letter",
+            "stdin-dead.ndjson",
+            "--report",
+            "stdin.json",
+        ])
+        .write_stdin(text)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("over --max-invalid 3"), "{stderr}");
+    let stdin_report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("stdin.json")).unwrap())
+            .unwrap();
+    assert!(
+        stdin_report["accepted"].as_u64() < Some(190),
+        "{stdin_report}"
+    );
+}
+
+#[test]
+fn the_pre_scan_refuses_a_truncated_input_with_nothing_sent() {
+    use std::io::Write as _;
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let text: String = (0..2000)
+        .map(|n| format!("{}\n", track(&format!("u{n}"), n)))
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(dir.path().join("in.ndjson.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson.gz", "--max-invalid", "100%"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("in.ndjson.gz:"), "{stderr}");
+    assert!(stderr.contains("cannot be read to its end"), "{stderr}");
+    assert_eq!(sb.state()["requests"]["total"], 0);
+}

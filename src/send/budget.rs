@@ -1,0 +1,71 @@
+//! The error budget of `--max-invalid N` or `--max-invalid P%`: how many bad records (invalid,
+//! and during the send rejected too) a run may meet before it refuses to start or stops.
+
+use std::fmt;
+
+/// A count of records, or a share of the records of the input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ErrorBudget {
+    Count(u64),
+    /// Percent (0 to 100) of the records.
+    Percent(f64),
+}
+
+impl ErrorBudget {
+    /// `N` or `P%`.
+    pub fn parse(text: &str) -> Result<ErrorBudget, String> {
+        let text = text.trim();
+        let bad = || {
+            format!(
+                "--max-invalid {text:?}: give a count (such as 10) or a percentage (such as 0.5%)"
+            )
+        };
+        match text.strip_suffix('%') {
+            Some(p) => match p.trim().parse::<f64>() {
+                Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(ErrorBudget::Percent(p)),
+                _ => Err(bad()),
+            },
+            None => text
+                .parse::<u64>()
+                .map(ErrorBudget::Count)
+                .map_err(|_| bad()),
+        }
+    }
+
+    /// Whether `bad` records of `total` are over the budget.
+    pub fn exceeded(self, bad: u64, total: u64) -> bool {
+        match self {
+            ErrorBudget::Count(n) => bad > n,
+            ErrorBudget::Percent(p) => bad as f64 > total as f64 * p / 100.0,
+        }
+    }
+}
+
+impl fmt::Display for ErrorBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorBudget::Count(n) => write!(f, "{n}"),
+            ErrorBudget::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_percentages() {
+        assert_eq!(ErrorBudget::parse("10"), Ok(ErrorBudget::Count(10)));
+        assert_eq!(ErrorBudget::parse("0.5%"), Ok(ErrorBudget::Percent(0.5)));
+        assert!(ErrorBudget::parse("-1").is_err());
+        assert!(ErrorBudget::parse("101%").is_err());
+        assert!(ErrorBudget::parse("ten").is_err());
+        assert!(!ErrorBudget::Count(2).exceeded(2, 10));
+        assert!(ErrorBudget::Count(2).exceeded(3, 10));
+        assert!(!ErrorBudget::Percent(1.0).exceeded(10, 1000));
+        assert!(ErrorBudget::Percent(1.0).exceeded(11, 1000));
+        assert!(ErrorBudget::Count(0).exceeded(1, 1));
+        assert_eq!(ErrorBudget::Percent(0.5).to_string(), "0.5%");
+    }
+}
