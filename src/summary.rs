@@ -21,6 +21,7 @@
 //! | `estimated_seconds` | `requests.total / rate` |
 //! | `input_bytes` | input bytes read (as stored, so compressed for `.gz`) |
 //! | `elapsed_seconds` | how long this run took |
+//! | `naive_timestamps` | records whose `timestamp` has no zone (read as UTC); counted by `send` |
 
 pub mod listing;
 pub mod run_report;
@@ -158,6 +159,8 @@ pub struct Summary {
     pub rate: f64,
     pub input_bytes: u64,
     pub elapsed_seconds: f64,
+    /// Records whose root `timestamp` names no zone (read as UTC).
+    pub naive_timestamps: u64,
     /// Campaign-trigger warnings, time range and histogram (`safety` in JSON), when analyzed.
     pub safety: Option<crate::safety::Analyzer>,
 }
@@ -176,6 +179,7 @@ impl Summary {
             rate,
             input_bytes: 0,
             elapsed_seconds: 0.0,
+            naive_timestamps: 0,
             safety: None,
         }
     }
@@ -253,6 +257,7 @@ impl Summary {
             "skipped": self.skipped,
             "invalid": self.invalid,
             "invalid_unrouted": self.invalid_unrouted,
+            "naive_timestamps": self.naive_timestamps,
             "actions": actions,
             "mode": self.plan.mode.name(),
             "requests": {
@@ -364,13 +369,21 @@ impl Summary {
             human_bytes(self.input_bytes),
             human_seconds(self.elapsed_seconds)
         );
+        if self.naive_timestamps > 0 {
+            let n = self.naive_timestamps;
+            let _ = writeln!(
+                out,
+                "  warning: {n} record{} with a timestamp without a zone, read as UTC",
+                if n == 1 { "" } else { "s" }
+            );
+        }
         if let Some(analyzer) = &self.safety {
             for line in analyzer
                 .warning_lines()
                 .iter()
                 .chain(&analyzer.picture_lines())
             {
-                let _ = writeln!(out, "{}", sanitize(line));
+                let _ = writeln!(out, "{}", wrap(&sanitize(line), 80));
             }
         }
         out
@@ -450,6 +463,43 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `line` broken at spaces into lines of at most `width` columns (a word longer than that stays
+/// whole), the later ones indented by four spaces.
+fn wrap(line: &str, width: usize) -> String {
+    let words = line.trim_start_matches(' ');
+    let indent = line.len() - words.len();
+    let mut out = " ".repeat(indent);
+    let mut len = indent;
+    let mut first = true;
+    for word in words.split(' ') {
+        let w = word.chars().count();
+        if !first && len + 1 + w > width {
+            out.push_str("\n    ");
+            len = 4;
+        } else if !first {
+            out.push(' ');
+            len += 1;
+        }
+        out.push_str(word);
+        len += w;
+        first = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    #[test]
+    fn long_lines_break_at_spaces_into_80_columns() {
+        let line = format!("  warning: {}", "word ".repeat(40));
+        let wrapped = super::wrap(line.trim_end(), 80);
+        assert!(wrapped.starts_with("  warning: word"));
+        assert!(wrapped.lines().all(|l| l.len() <= 80), "{wrapped}");
+        assert_eq!(wrapped.split_whitespace().count(), 41);
+        assert_eq!(super::wrap("short line", 80), "short line");
+    }
 }
 
 fn human_bytes(bytes: u64) -> String {

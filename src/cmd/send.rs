@@ -13,6 +13,7 @@ use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, Fatal, usage};
 use crate::mapping::Outcome;
+use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
 use crate::pipeline::Pipeline;
 use crate::safety::Observation;
@@ -70,7 +71,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         &dead_letter_path,
     )?;
     let settled_before = session.as_ref().map(|s| s.checkpoint().clone());
-    let show = settings::show_progress(&args.display);
+    let show = settings::progress_display(&args.display);
     let progress = SendProgress::new(show, pipeline.progress());
     let mut sink = RecordSink::new(
         session,
@@ -90,10 +91,15 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             _ => (None, Vec::new()),
         };
         let observation = Observation::of(&item);
+        let naive = item
+            .record
+            .event
+            .as_ref()
+            .is_ok_and(|e| zoneless(&e["timestamp"]));
         if let Ok(event) = &mut item.record.event {
             *event = serde_json::Value::Null;
         }
-        (item, (op_bytes, keys), observation)
+        (item, (op_bytes, keys, naive), observation)
     });
     // Records an earlier run settled are neither sent nor counted again.
     let items = measured
@@ -103,8 +109,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
                 .as_ref()
                 .is_none_or(|cp| !cp.is_settled(input, index))
         })
-        .map(|(item, (op_bytes, keys), observation)| {
+        .map(|(item, (op_bytes, keys, naive), observation)| {
             summary.add_with_keys(&item.outcome, op_bytes, &keys);
+            summary.naive_timestamps += u64::from(naive);
             if let Some(observation) = observation {
                 safety.add(&item.record.location, item.record.input, observation);
             }

@@ -13,6 +13,7 @@ mod input;
 mod layout;
 mod lock;
 mod net_faults;
+mod progress;
 mod read_containers;
 mod resume;
 mod rudder_corpus;
