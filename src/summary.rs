@@ -383,7 +383,7 @@ impl Summary {
                 .iter()
                 .chain(&analyzer.picture_lines())
             {
-                let _ = writeln!(out, "{}", wrap(&sanitize(line), 80));
+                let _ = writeln!(out, "{}", sanitize(line));
             }
         }
         out
@@ -463,43 +463,6 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
-}
-
-/// `line` broken at spaces into lines of at most `width` columns (a word longer than that stays
-/// whole), the later ones indented by four spaces.
-fn wrap(line: &str, width: usize) -> String {
-    let words = line.trim_start_matches(' ');
-    let indent = line.len() - words.len();
-    let mut out = " ".repeat(indent);
-    let mut len = indent;
-    let mut first = true;
-    for word in words.split(' ') {
-        let w = word.chars().count();
-        if !first && len + 1 + w > width {
-            out.push_str("\n    ");
-            len = 4;
-        } else if !first {
-            out.push(' ');
-            len += 1;
-        }
-        out.push_str(word);
-        len += w;
-        first = false;
-    }
-    out
-}
-
-#[cfg(test)]
-mod wrap_tests {
-    #[test]
-    fn long_lines_break_at_spaces_into_80_columns() {
-        let line = format!("  warning: {}", "word ".repeat(40));
-        let wrapped = super::wrap(line.trim_end(), 80);
-        assert!(wrapped.starts_with("  warning: word"));
-        assert!(wrapped.lines().all(|l| l.len() <= 80), "{wrapped}");
-        assert_eq!(wrapped.split_whitespace().count(), 41);
-        assert_eq!(super::wrap("short line", 80), "short line");
-    }
 }
 
 fn human_bytes(bytes: u64) -> String {

@@ -87,7 +87,7 @@ impl Meter {
             return None;
         }
         let left = total.saturating_sub(position) as f64;
-        Some(Duration::from_secs_f64(left * secs / done as f64))
+        Some(Duration::try_from_secs_f64(left * secs / done as f64).unwrap_or(Duration::MAX))
     }
 
     /// The row as of `now`, with the work at `position` (which may be ahead of the last
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn counts_are_exact_when_they_fit() {
         assert_eq!(count(12_345_678, 9), "12345678");
-        assert_eq!(count(1_234_567_890, 9), "1.2G");
+        assert_eq!(count(1_234_567_890, 9), "1234.6M");
         assert_eq!(count(12_345_678, 7), "12.3M");
         assert_eq!(duration(Duration::from_secs(3723)), "1:02:03");
         assert_eq!(duration(Duration::from_secs(123 * 3600 + 240)), "123h04m");

@@ -19,9 +19,10 @@ fn input(dir: &Path, tracks: u64, naive: u64, invalid: u64) {
     for n in 0..tracks {
         let mut e = json!({"type": "track", "userId": format!("u{}", n % 7), "event": "Clicked",
             "properties": {"n": n}, "messageId": format!("m{n}")});
-        if n < naive {
-            e["timestamp"] = json!("2020-01-02T03:04:05");
-        }
+        // One second apart, so that no campaign-safety warning joins the summary.
+        let (h, m, sec) = (n / 3600 % 24, n / 60 % 60, n % 60);
+        let zone = if n < naive { "" } else { "Z" };
+        e["timestamp"] = json!(format!("2020-01-02T{h:02}:{m:02}:{sec:02}{zone}"));
         text.push_str(&format!("{e}\n"));
     }
     for _ in 0..invalid {
