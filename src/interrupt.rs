@@ -83,7 +83,7 @@ fn on_signal() {
             flag.raise();
         }
         crate::messages::record!(
-            "\ncio-replay: stopping: finishing requests in flight, then writing the checkpoint and the summary (Ctrl-C again to quit at once; the last checkpoint stays valid)"
+            "\ncio-replay: stopping: finishing requests in flight, then writing the checkpoint\n  and the summary (Ctrl-C again quits at once; the last checkpoint stays valid)"
         );
     } else {
         crate::messages::record!("\ncio-replay: interrupted again: quitting at once");

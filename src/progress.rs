@@ -1,7 +1,11 @@
 //! The only place that builds progress bars: hidden when standard error is not a terminal, under
-//! `--quiet` or `--progress never`; drawn on standard error otherwise.
+//! `--quiet` or `--progress never`; drawn on standard error otherwise. A long run (`send`, `gdpr`)
+//! whose standard error is not a terminal writes the plain progress line instead ([`line`]).
+
+pub(crate) mod line;
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -24,6 +28,57 @@ pub fn enabled(when: When, quiet: bool) -> bool {
         When::Never => false,
         When::Auto => std::io::stderr().is_terminal(),
     }
+}
+
+/// How a long run shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Display {
+    /// The bar, on a terminal.
+    Bar,
+    /// A plain progress line every so often ([`line::INTERVAL`] unless told otherwise).
+    Lines(Duration),
+    /// Nothing (`--quiet`, `--progress never`).
+    Hidden,
+}
+
+/// How a long run shows progress: nothing under `quiet` or `never`; the bar when standard error
+/// is a terminal; else the progress line every `interval`.
+pub(crate) fn display(when: When, quiet: bool, interval: Duration) -> Display {
+    display_on(when, quiet, interval, std::io::stderr().is_terminal())
+}
+
+fn display_on(when: When, quiet: bool, interval: Duration, terminal: bool) -> Display {
+    match (quiet, when, terminal) {
+        (true, ..) | (_, When::Never, _) => Display::Hidden,
+        (_, _, true) => Display::Bar,
+        (_, _, false) => Display::Lines(interval),
+    }
+}
+
+/// A bar whose second and third lines are the progress line's header and the row (its message):
+/// input bytes of `total`, or a spinner when the total is unknown; hidden when `show` is false.
+pub(crate) fn table_bar(show: bool, total: Option<u64>, unit: BarKind) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let (bar, first) = match (total, unit) {
+        (Some(total), BarKind::Bytes) => (
+            ProgressBar::new(total),
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes}",
+        ),
+        (Some(total), _) => (
+            ProgressBar::new(total),
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len}",
+        ),
+        (None, _) => (ProgressBar::new_spinner(), "{spinner} [{elapsed_precise}]"),
+    };
+    let template = format!("{first}\n{}\n{{msg}}", line::header());
+    let style = ProgressStyle::with_template(&template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+    bar
 }
 
 /// What a bar counts.
@@ -62,4 +117,22 @@ pub fn bar(show: bool, kind: BarKind, total: u64) -> ProgressBar {
     bar.set_style(style);
     bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_when_nobody_watches_the_bar_on_a_terminal_nothing_when_told() {
+        let i = Duration::from_millis(200);
+        assert_eq!(display_on(When::Auto, false, i, false), Display::Lines(i));
+        assert_eq!(display_on(When::Always, false, i, false), Display::Lines(i));
+        assert_eq!(display_on(When::Auto, false, i, true), Display::Bar);
+        assert_eq!(display_on(When::Always, false, i, true), Display::Bar);
+        assert_eq!(display_on(When::Never, false, i, false), Display::Hidden);
+        assert_eq!(display_on(When::Never, false, i, true), Display::Hidden);
+        assert_eq!(display_on(When::Auto, true, i, false), Display::Hidden);
+        assert_eq!(display_on(When::Always, true, i, true), Display::Hidden);
+    }
 }

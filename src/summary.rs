@@ -22,6 +22,7 @@
 //! | `estimated_seconds` | `requests.total / rate` |
 //! | `input_bytes` | input bytes read (as stored, so compressed for `.gz`) |
 //! | `elapsed_seconds` | how long this run took |
+//! | `naive_timestamps` | records whose `timestamp` has no zone (read as UTC); counted by `send` |
 
 pub mod listing;
 pub mod run_report;
@@ -167,6 +168,8 @@ pub struct Summary {
     pub rate: f64,
     pub input_bytes: u64,
     pub elapsed_seconds: f64,
+    /// Records whose root `timestamp` names no zone (read as UTC).
+    pub naive_timestamps: u64,
     /// Campaign-trigger warnings, time range and histogram (`safety` in JSON), when analyzed.
     pub safety: Option<crate::safety::Analyzer>,
 }
@@ -187,6 +190,7 @@ impl Summary {
             rate,
             input_bytes: 0,
             elapsed_seconds: 0.0,
+            naive_timestamps: 0,
             safety: None,
         }
     }
@@ -273,6 +277,7 @@ impl Summary {
             "invalid": self.invalid,
             "invalid_unrouted": self.invalid_unrouted,
             "read_errors": self.read_errors,
+            "naive_timestamps": self.naive_timestamps,
             "actions": actions,
             "mode": self.plan.mode.name(),
             "requests": {
@@ -398,6 +403,14 @@ impl Summary {
             human_bytes(self.input_bytes),
             human_seconds(self.elapsed_seconds)
         );
+        if self.naive_timestamps > 0 {
+            let n = self.naive_timestamps;
+            let _ = writeln!(
+                out,
+                "  warning: {n} record{} with a timestamp without a zone, read as UTC",
+                if n == 1 { "" } else { "s" }
+            );
+        }
         if let Some(analyzer) = &self.safety {
             for line in analyzer
                 .warning_lines()

@@ -1,6 +1,6 @@
 //! Where a send's settled records go while it runs: through the checkpoint's journal (dead
 //! letters in input order, covered by the checkpoint) or straight to the dead-letter file; the
-//! progress bar; and the first local write error, which stops the run as a Ctrl-C does.
+//! progress bar and the first invalid or rejected records; and the first local write error, which stops the run as a Ctrl-C does.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,8 +9,9 @@ use anyhow::Result;
 
 use super::Session;
 use crate::deadletter::DeadLetter;
+use crate::messages::say;
 use crate::send::budget::ErrorBudget;
-use crate::send::report::SendProgress;
+use crate::send::report::{Problems, SendProgress};
 use crate::send::{DeliveryReport, DeliveryStats, Hooks, Ledger, Settled, Settlement};
 
 /// Without a pre-scan's total, a percentage budget is applied once this many records settled.
@@ -64,6 +65,8 @@ pub struct RecordSink {
     pub session: Option<Session>,
     dead_letter: DeadLetter,
     progress: SendProgress,
+    /// The first invalid or rejected records, named as they settle.
+    problems: Problems,
     /// The first error writing a dead letter or the checkpoint.
     error: Option<anyhow::Error>,
     stop: Arc<AtomicBool>,
@@ -82,6 +85,7 @@ impl RecordSink {
             session,
             dead_letter,
             progress,
+            problems: Problems::default(),
             error: None,
             stop,
             budget: None,
@@ -102,6 +106,10 @@ impl RecordSink {
     /// when the job is complete). Returns the local error that stopped the run, if one did.
     pub fn finish(&mut self, report: &DeliveryReport) -> Option<anyhow::Error> {
         self.progress.finish();
+        let (path, _) = self.dead_letters();
+        if let Some(line) = self.problems.more_line(&path) {
+            say!("{line}");
+        }
         let mut error = self.error.take();
         if let Some(session) = self.session.as_mut() {
             let complete = report.is_complete() && error.is_none();
@@ -132,6 +140,9 @@ impl Hooks for RecordSink {
             if budget.count(bad) {
                 self.stop.store(true, Ordering::SeqCst);
             }
+        }
+        if let Some(line) = self.problems.line(settlement) {
+            self.progress.suspend(|| say!("{line}"));
         }
         let result = match self.session.as_mut() {
             Some(session) => session.on_record(settlement),

@@ -253,6 +253,30 @@ pub fn show_progress(display: &crate::cli::DisplayArgs) -> bool {
     crate::progress::enabled(when, display.quiet)
 }
 
+/// The hidden setting of the progress line's interval in milliseconds (for tests; not in `--help`).
+pub(crate) const PROGRESS_INTERVAL_ENV: &str = "CIO_PROGRESS_INTERVAL_MS";
+
+/// How a long run (`send`, `gdpr`) shows progress, from `--progress` and `--quiet`: the bar on a
+/// terminal, else the plain progress line every 30 seconds (`CIO_PROGRESS_INTERVAL_MS`, read
+/// here once, changes that).
+pub(crate) fn progress_display(display: &crate::cli::DisplayArgs) -> crate::progress::Display {
+    use crate::cli::ProgressArg;
+    let when = match display.progress {
+        ProgressArg::Auto => crate::progress::When::Auto,
+        ProgressArg::Always => crate::progress::When::Always,
+        ProgressArg::Never => crate::progress::When::Never,
+    };
+    let interval = std::env::var(PROGRESS_INTERVAL_ENV)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(
+            crate::progress::line::INTERVAL,
+            std::time::Duration::from_millis,
+        );
+    crate::progress::display(when, display.quiet, interval)
+}
+
 impl From<crate::cli::GdprActionArg> for crate::gdpr::GdprAction {
     fn from(arg: crate::cli::GdprActionArg) -> Self {
         match arg {

@@ -14,6 +14,7 @@ use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, Fatal, usage};
 use crate::mapping::Outcome;
+use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
 use crate::pipeline::Pipeline;
 use crate::safety::Observation;
@@ -85,7 +86,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         &dead_letter_path,
     )?;
     let settled_before = session.as_ref().map(|s| s.checkpoint().clone());
-    let show = settings::show_progress(&args.display);
+    let show = settings::progress_display(&args.display);
     let progress = SendProgress::new(show, pipeline.progress());
     let mut sink = RecordSink::new(
         session,
@@ -106,10 +107,15 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             _ => (None, Vec::new()),
         };
         let observation = Observation::of(&item);
+        let naive = item
+            .record
+            .event
+            .as_ref()
+            .is_ok_and(|e| zoneless(&e["timestamp"]));
         if let Ok(event) = &mut item.record.event {
             *event = serde_json::Value::Null;
         }
-        (item, (op_bytes, keys), observation)
+        (item, (op_bytes, keys, naive), observation)
     });
     // Records an earlier run settled are neither sent nor counted again; --limit takes the first
     // N of the others (the record after them is read to learn that there is more, and dropped).
@@ -126,8 +132,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             limited.set(taken > limit);
             !limited.get()
         })
-        .map(|(item, (op_bytes, keys), observation)| {
+        .map(|(item, (op_bytes, keys, naive), observation)| {
             summary.add_with_keys(&item.outcome, op_bytes, &keys);
+            summary.naive_timestamps += u64::from(naive);
             // A read error cut an input short: said on stderr at once, not only dead-lettered.
             if let (true, Err(error)) = (item.record.is_read_error(), &item.record.event) {
                 summary.add_read_error(&item.record.location);

@@ -97,6 +97,19 @@ pub fn parse_root(value: &Value) -> Result<Option<RootTime>, TimestampError> {
     }))
 }
 
+/// Whether a root `timestamp` is an ISO date or date-time without a zone (which is read as UTC).
+pub fn is_zoneless(value: &Value) -> bool {
+    let Value::String(s) = value else {
+        return false;
+    };
+    if digit_string(s).is_some() || iso_root(s).is_none() {
+        return false;
+    }
+    // Past the date (`YYYY-MM-DD`), a zone is `Z`/`z` or a signed offset.
+    let time = s.get(10..).unwrap_or("");
+    !(time.ends_with(['Z', 'z']) || time.contains(['+', '-']))
+}
+
 /// Seconds (floored) of a number, with milliseconds detected above 10^11.
 fn from_number(n: &Number) -> (i128, bool) {
     let threshold = MILLISECONDS_THRESHOLD as i128;
@@ -344,6 +357,26 @@ pub fn created_at_number(v: Value) -> Value {
             }
         }
         _ => v,
+    }
+}
+
+#[cfg(test)]
+mod zoneless_tests {
+    use super::is_zoneless;
+    use serde_json::json;
+
+    #[test]
+    fn zoneless_is_an_iso_time_without_z_or_offset() {
+        assert!(is_zoneless(&json!("2020-01-02T03:04:05")));
+        assert!(is_zoneless(&json!("2020-01-02 03:04")));
+        assert!(is_zoneless(&json!("2020-01-02")));
+        assert!(!is_zoneless(&json!("2020-01-02T03:04:05Z")));
+        assert!(!is_zoneless(&json!("2020-01-02T03:04:05.5-05:00")));
+        assert!(!is_zoneless(&json!("2020-01-02T03:04:05+0100")));
+        assert!(!is_zoneless(&json!("1577934245")));
+        assert!(!is_zoneless(&json!(1577934245)));
+        assert!(!is_zoneless(&json!("Thu, 02 Jan 2020 03:04:05 +0000")));
+        assert!(!is_zoneless(&json!("soon")));
     }
 }
 

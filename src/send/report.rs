@@ -3,40 +3,71 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
-use super::{DeliveryReport, DeliveryStats};
+use super::{DeliveryReport, DeliveryStats, Settled, Settlement};
 use crate::input::Progress;
-use crate::progress::{BarKind, bar};
+use crate::progress::line::{Counts, Meter, Periodic};
+use crate::progress::{BarKind, Display, table_bar};
 
-/// The send progress bar: input bytes read (with ETA) and a message with the delivery counts.
+/// The send progress: on a terminal a bar of input bytes read over the progress line's header
+/// and row; when nobody watches, the plain progress line every interval; or nothing.
 pub struct SendProgress {
     bar: ProgressBar,
     input: Progress,
-    started: Instant,
+    meter: Arc<Mutex<Meter>>,
+    lines: Option<Periodic>,
     last: Option<Instant>,
 }
 
 impl SendProgress {
-    pub fn new(show: bool, input: Progress) -> SendProgress {
-        let bar = match input.total_bytes {
-            Some(total) => bar(show, BarKind::Bytes, total),
-            None => bar(show, BarKind::Spinner, 0),
+    pub(crate) fn new(display: Display, input: Progress) -> SendProgress {
+        let bar = table_bar(display == Display::Bar, input.total_bytes, BarKind::Bytes);
+        let meter = Meter::new(input.total_bytes);
+        bar.set_message(meter.row(0, Instant::now()));
+        let meter = Arc::new(Mutex::new(meter));
+        let lines = match display {
+            Display::Lines(interval) => {
+                let read = Arc::clone(&input.bytes_read);
+                Some(Periodic::start(interval, Arc::clone(&meter), move || {
+                    read.load(Ordering::Relaxed)
+                }))
+            }
+            _ => None,
         };
         SendProgress {
             bar,
             input,
-            started: Instant::now(),
+            meter,
+            lines,
             last: None,
         }
     }
 
-    /// Redraw (at most ten times a second).
+    /// Take the counts; redraw the bar (at most ten times a second).
     pub fn update(&mut self, stats: &DeliveryStats) {
         let now = Instant::now();
+        let position = self.input.bytes_read.load(Ordering::Relaxed);
+        let counts = Counts {
+            read: stats.records,
+            accepted: stats.accepted,
+            rejected: stats.rejected + stats.invalid,
+            failed: stats.failed,
+            requests: stats.requests,
+            retries: stats.retries,
+            throttled: stats.throttled,
+        };
+        let row = match self.meter.lock() {
+            Ok(mut meter) => {
+                meter.set(counts, position, now);
+                meter.row(position, now)
+            }
+            Err(_) => return,
+        };
         if self
             .last
             .is_some_and(|t| now - t < Duration::from_millis(100))
@@ -44,23 +75,79 @@ impl SendProgress {
             return;
         }
         self.last = Some(now);
-        self.bar
-            .set_position(self.input.bytes_read.load(Ordering::Relaxed));
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        self.bar.set_message(format!(
-            "{} records · {} accepted · {} rejected · {} failed · {:.0} req/s · {} retries",
-            stats.records,
-            stats.accepted,
-            stats.rejected + stats.invalid,
-            stats.failed,
-            stats.requests as f64 / secs,
-            stats.retries
-        ));
+        self.bar.set_position(position);
+        self.bar.set_message(row);
     }
 
-    pub fn finish(&self) {
-        self.bar.finish_and_clear();
+    /// Run `f` (which writes lines on standard error) with the bar out of the way.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
     }
+
+    pub fn finish(&mut self) {
+        self.bar.finish_and_clear();
+        if let Some(mut lines) = self.lines.take() {
+            lines.finish();
+        }
+    }
+}
+
+/// How many invalid or rejected records `send` names as they settle.
+pub(crate) const SHOWN_PROBLEMS: u64 = 10;
+
+/// The first [`SHOWN_PROBLEMS`] invalid or rejected records, as `FILE:LINE: reason` lines on
+/// standard error (hidden by `--quiet`), and the count of the others.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    shown: u64,
+    more: u64,
+}
+
+impl Problems {
+    /// The line to print for `settlement`, if it is among the first problems (counted otherwise).
+    pub(crate) fn line(&mut self, settlement: &Settlement) -> Option<String> {
+        let what = match &settlement.result {
+            Settled::Invalid { reason } => reason.clone(),
+            Settled::Rejected { status, reason } => match status {
+                Some(s) => format!("rejected ({s}): {reason}"),
+                None => format!("rejected: {reason}"),
+            },
+            _ => return None,
+        };
+        if self.shown >= SHOWN_PROBLEMS {
+            self.more += 1;
+            return None;
+        }
+        self.shown += 1;
+        Some(terminal_safe(&format!(
+            "{}: {what}",
+            settlement.record.location
+        )))
+    }
+
+    /// "and N more in FILE" when more problems settled than were shown.
+    pub(crate) fn more_line(&self, dead_letter: &str) -> Option<String> {
+        (self.more > 0).then(|| {
+            format!(
+                "and {} more invalid or rejected record{} in {dead_letter}",
+                self.more,
+                if self.more == 1 { "" } else { "s" }
+            )
+        })
+    }
+}
+
+/// Control characters (escapes, carriage returns) of untrusted text shown as `\u{..}`.
+fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The delivery lines of the human summary.
@@ -75,16 +162,22 @@ pub fn delivery_text(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  sent: {} accepted, {} rejected, {} failed ({} operations, {} skipped, {} invalid)",
-        s.accepted, s.rejected, s.failed, s.operations, s.skipped, s.invalid
+        "  sent: {} accepted, {} rejected, {} failed",
+        s.accepted, s.rejected, s.failed
     );
     let _ = writeln!(
         out,
-        "  {} requests ({} retries, {} throttled by 429) in {:.1} s: {:.0} operations/s, {:.1} requests/s",
-        s.requests,
-        s.retries,
-        s.throttled,
-        secs,
+        "    ({} operations, {} skipped, {} invalid)",
+        s.operations, s.skipped, s.invalid
+    );
+    let _ = writeln!(
+        out,
+        "  {} requests ({} retries, {} throttled by 429) in {:.1} s",
+        s.requests, s.retries, s.throttled, secs,
+    );
+    let _ = writeln!(
+        out,
+        "  {:.0} operations/s, {:.1} requests/s",
         s.accepted as f64 / secs,
         s.requests as f64 / secs
     );
@@ -104,7 +197,7 @@ pub fn delivery_text(
         };
         let _ = writeln!(
             out,
-            "  {} record{} read but not sent (the run stopped before they settled): {then}",
+            "  {} record{} read but not sent (the run stopped before they settled):\n    {then}",
             s.unsent,
             if s.unsent == 1 { "" } else { "s" }
         );

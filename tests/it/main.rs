@@ -14,6 +14,7 @@ mod input_formats;
 mod layout;
 mod lock;
 mod net_faults;
+mod progress;
 mod read_containers;
 mod resume;
 mod rudder_corpus;
