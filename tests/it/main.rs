@@ -24,3 +24,4 @@ mod send;
 mod send_faults;
 mod stops;
 mod validate;
+mod verify;
