@@ -8,7 +8,7 @@ use std::collections::BinaryHeap;
 use super::key::PersonKey;
 
 /// The seed `--seed` defaults to: the same sample every run.
-pub(crate) const DEFAULT_SEED: u64 = 0x5eed_c10;
+pub(crate) const DEFAULT_SEED: u64 = 0x5eed;
 
 /// What admitting a person did.
 #[derive(Debug, PartialEq, Eq)]
