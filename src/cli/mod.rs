@@ -372,7 +372,7 @@ pub struct VerifyArgs {
 
     /// App API base URL, overriding the region's host (https://api.customer.io or
     /// https://api-eu.customer.io); plain http only to a loopback host, such as a sandbox.
-    #[arg(long, env = "CIO_APP_ENDPOINT", value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub app_endpoint: Option<String>,
 
     /// Read the App API key from FILE (first line). Otherwise env CIO_APP_API_KEY is used. Not
