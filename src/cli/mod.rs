@@ -48,8 +48,8 @@ pub enum Command {
     /// identify attribute (as sent, timestamps converted), merges, deletions and suppressions (the
     /// person must be absent), devices added and deleted. Values are compared as Customer.io stores
     /// them (strings: 5 matches "5"); attributes Customer.io sets itself are not compared, nor are
-    /// events. Without --sample every person's expected state is held in memory (about 1 KB per
-    /// person with a few attributes: 1,000,000 people need about a gigabyte); --sample N holds N.
+    /// events. Without --sample every person's expected state is held in memory (about 2 KB per
+    /// person with four attributes: 1,000,000 people need about 2 GB); --sample N holds N.
     /// Exit 0 when everyone matches, 1 when there are differences, 2 for usage errors, 3 when
     /// the App API refuses the key, 4 when it cannot be read (after the retries).
     Verify(VerifyArgs),
