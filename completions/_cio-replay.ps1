@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             [CompletionResult]::new('dry-run', 'dry-run', [CompletionResultType]::ParameterValue, 'Map every record to the exact operation it would send, as NDJSON. Sends nothing')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Map and send to the Track API, sequentially or in rate-limited batches')
             [CompletionResult]::new('gdpr', 'gdpr', [CompletionResultType]::ParameterValue, 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Read the people the input touches back through the App API and compare them with the state the input says they should be in; one NDJSON line per difference')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Serve a local stand-in for the Customer.io Track API (and the App API''s people reads) on loopback')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of the program, or of one COMMAND')
@@ -160,6 +161,35 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cio-replay;verify' {
+            [CompletionResult]::new('--files-from', '--files-from', [CompletionResultType]::ParameterName, 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Customer.io account region (decides the Track API host)')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Track API base URL, overriding the region''s host (for example a sandbox)')
+            [CompletionResult]::new('--mapping', '--mapping', [CompletionResultType]::ParameterName, 'TOML file renaming or adding trigger event names per action, or switching actions off')
+            [CompletionResult]::new('--event-id', '--event-id', [CompletionResultType]::ParameterName, 'How event ids (de-duplication) are made for track, page and screen operations')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, '`batch` packs operations into /api/v2/batch; `sequential` sends one per /api/v2/entity request')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only replay events at or after this time (RFC 3339 or a date); earlier ones are skipped')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only replay events before this time (RFC 3339 or a date); later ones are skipped')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show progress bars on standard error: `auto` only when it is a terminal')
+            [CompletionResult]::new('--app-endpoint', '--app-endpoint', [CompletionResultType]::ParameterName, 'App API base URL, overriding the region''s host (https://api.customer.io or https://api-eu.customer.io); plain http only to a loopback host, such as a sandbox')
+            [CompletionResult]::new('--app-api-key-file', '--app-api-key-file', [CompletionResultType]::ParameterName, 'Read the App API key from FILE (first line). Otherwise env CIO_APP_API_KEY is used. Not the Track API key')
+            [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Check a deterministic sample of N people (chosen by --seed) instead of everyone, holding only their expected state in memory')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the --sample choice: the same seed and input give the same people')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the counts and the first differences as JSON to FILE')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of an App API request after a 429, 5xx or network error (0 means none)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds before one App API request attempt times out')
+            [CompletionResult]::new('--ca-bundle', '--ca-bundle', [CompletionResultType]::ParameterName, 'Trust only the certificate authorities in FILE (PEM) instead of the operating system''s store')
+            [CompletionResult]::new('--no-convert-timestamps', '--no-convert-timestamps', [CompletionResultType]::ParameterName, 'Do not convert ISO-8601 strings in attributes to Unix seconds')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Treat skipped records as invalid')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (no progress, no summary on standard error)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (no progress, no summary on standard error)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cio-replay;sandbox' {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 (0 chooses a free one)')
             [CompletionResult]::new('--site-id', '--site-id', [CompletionResultType]::ParameterName, 'Site id the sandbox accepts (Basic-auth user name); default env CIO_SITE_ID or `sandbox`')
@@ -195,6 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             [CompletionResult]::new('dry-run', 'dry-run', [CompletionResultType]::ParameterValue, 'Map every record to the exact operation it would send, as NDJSON. Sends nothing')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Map and send to the Track API, sequentially or in rate-limited batches')
             [CompletionResult]::new('gdpr', 'gdpr', [CompletionResultType]::ParameterValue, 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Read the people the input touches back through the App API and compare them with the state the input says they should be in; one NDJSON line per difference')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Serve a local stand-in for the Customer.io Track API (and the App API''s people reads) on loopback')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of the program, or of one COMMAND')
@@ -211,6 +242,9 @@ Register-ArgumentCompleter -Native -CommandName 'cio-replay' -ScriptBlock {
             break
         }
         'cio-replay;help;gdpr' {
+            break
+        }
+        'cio-replay;help;verify' {
             break
         }
         'cio-replay;help;sandbox' {

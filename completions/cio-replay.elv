@@ -26,6 +26,7 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand dry-run 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
             cand send 'Map and send to the Track API, sequentially or in rate-limited batches'
             cand gdpr 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
+            cand verify 'Read the people the input touches back through the App API and compare them with the state the input says they should be in; one NDJSON line per difference'
             cand sandbox 'Serve a local stand-in for the Customer.io Track API (and the App API''s people reads) on loopback'
             cand completions 'Print shell completions for SHELL'
             cand man 'Print the man page (roff) of the program, or of one COMMAND'
@@ -152,6 +153,34 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'cio-replay;verify'= {
+            cand --files-from 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)'
+            cand --input-format 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)'
+            cand --region 'Customer.io account region (decides the Track API host)'
+            cand --endpoint 'Track API base URL, overriding the region''s host (for example a sandbox)'
+            cand --mapping 'TOML file renaming or adding trigger event names per action, or switching actions off'
+            cand --event-id 'How event ids (de-duplication) are made for track, page and screen operations'
+            cand --mode '`batch` packs operations into /api/v2/batch; `sequential` sends one per /api/v2/entity request'
+            cand --since 'Only replay events at or after this time (RFC 3339 or a date); earlier ones are skipped'
+            cand --until 'Only replay events before this time (RFC 3339 or a date); later ones are skipped'
+            cand --progress 'Show progress bars on standard error: `auto` only when it is a terminal'
+            cand --app-endpoint 'App API base URL, overriding the region''s host (https://api.customer.io or https://api-eu.customer.io); plain http only to a loopback host, such as a sandbox'
+            cand --app-api-key-file 'Read the App API key from FILE (first line). Otherwise env CIO_APP_API_KEY is used. Not the Track API key'
+            cand --sample 'Check a deterministic sample of N people (chosen by --seed) instead of everyone, holding only their expected state in memory'
+            cand --seed 'Seed of the --sample choice: the same seed and input give the same people'
+            cand --report 'Write the counts and the first differences as JSON to FILE'
+            cand --retries 'Retries of an App API request after a 429, 5xx or network error (0 means none)'
+            cand --timeout 'Seconds before one App API request attempt times out'
+            cand --ca-bundle 'Trust only the certificate authorities in FILE (PEM) instead of the operating system''s store'
+            cand --no-convert-timestamps 'Do not convert ISO-8601 strings in attributes to Unix seconds'
+            cand --strict 'Treat skipped records as invalid'
+            cand -q 'Print nothing but errors (no progress, no summary on standard error)'
+            cand --quiet 'Print nothing but errors (no progress, no summary on standard error)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'cio-replay;sandbox'= {
             cand --port 'Port on 127.0.0.1 (0 chooses a free one)'
             cand --site-id 'Site id the sandbox accepts (Basic-auth user name); default env CIO_SITE_ID or `sandbox`'
@@ -184,6 +213,7 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
             cand dry-run 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
             cand send 'Map and send to the Track API, sequentially or in rate-limited batches'
             cand gdpr 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
+            cand verify 'Read the people the input touches back through the App API and compare them with the state the input says they should be in; one NDJSON line per difference'
             cand sandbox 'Serve a local stand-in for the Customer.io Track API (and the App API''s people reads) on loopback'
             cand completions 'Print shell completions for SHELL'
             cand man 'Print the man page (roff) of the program, or of one COMMAND'
@@ -196,6 +226,8 @@ set edit:completion:arg-completer[cio-replay] = {|@words|
         &'cio-replay;help;send'= {
         }
         &'cio-replay;help;gdpr'= {
+        }
+        &'cio-replay;help;verify'= {
         }
         &'cio-replay;help;sandbox'= {
         }

@@ -30,6 +30,7 @@ complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "validate" -d 
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "dry-run" -d 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "send" -d 'Map and send to the Track API, sequentially or in rate-limited batches'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "gdpr" -d 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
+complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "verify" -d 'Read the people the input touches back through the App API and compare them with the state the input says they should be in; one NDJSON line per difference'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API (and the App API\'s people reads) on loopback'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "completions" -d 'Print shell completions for SHELL'
 complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "man" -d 'Print the man page (roff) of the program, or of one COMMAND'
@@ -164,6 +165,37 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l sandbox -
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -s h -l help -d 'Print help'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -s V -l version -d 'Print version'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
+json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
+csv\t'A header of dotted paths, one event per row'"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
+eu\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l mapping -d 'TOML file renaming or adding trigger event names per action, or switching actions off' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l event-id -d 'How event ids (de-duplication) are made for track, page and screen operations' -r -f -a "ulid\t'A ULID: the messageId when it is one, else derived deterministically from the record'
+message-id\t'The messageId as it is (what Segment\'s destination sends)'
+none\t'No event id'"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l mode -d '`batch` packs operations into /api/v2/batch; `sequential` sends one per /api/v2/entity request' -r -f -a "batch\t''
+sequential\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l since -d 'Only replay events at or after this time (RFC 3339 or a date); earlier ones are skipped' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l until -d 'Only replay events before this time (RFC 3339 or a date); later ones are skipped' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l progress -d 'Show progress bars on standard error: `auto` only when it is a terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l app-endpoint -d 'App API base URL, overriding the region\'s host (https://api.customer.io or https://api-eu.customer.io); plain http only to a loopback host, such as a sandbox' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l app-api-key-file -d 'Read the App API key from FILE (first line). Otherwise env CIO_APP_API_KEY is used. Not the Track API key' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l sample -d 'Check a deterministic sample of N people (chosen by --seed) instead of everyone, holding only their expected state in memory' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l seed -d 'Seed of the --sample choice: the same seed and input give the same people' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l report -d 'Write the counts and the first differences as JSON to FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l retries -d 'Retries of an App API request after a 429, 5xx or network error (0 means none)' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l timeout -d 'Seconds before one App API request attempt times out' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l ca-bundle -d 'Trust only the certificate authorities in FILE (PEM) instead of the operating system\'s store' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l strict -d 'Treat skipped records as invalid'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 chooses a free one)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l site-id -d 'Site id the sandbox accepts (Basic-auth user name); default env CIO_SITE_ID or `sandbox`' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand sandbox" -l api-key -d 'API key the sandbox accepts; default env CIO_API_KEY or `sandbox-key`' -r
@@ -180,11 +212,12 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand completions" -s h 
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand man" -s h -l help -d 'Print help'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand man" -s V -l version -d 'Print version'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "validate" -d 'Read, parse and validate every record and route it; print one line per problem. Sends nothing'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "dry-run" -d 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "send" -d 'Map and send to the Track API, sequentially or in rate-limited batches'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "gdpr" -d 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API (and the App API\'s people reads) on loopback'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "completions" -d 'Print shell completions for SHELL'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "man" -d 'Print the man page (roff) of the program, or of one COMMAND'
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "validate" -d 'Read, parse and validate every record and route it; print one line per problem. Sends nothing'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "dry-run" -d 'Map every record to the exact operation it would send, as NDJSON. Sends nothing'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "send" -d 'Map and send to the Track API, sequentially or in rate-limited batches'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "gdpr" -d 'Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "verify" -d 'Read the people the input touches back through the App API and compare them with the state the input says they should be in; one NDJSON line per difference'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "sandbox" -d 'Serve a local stand-in for the Customer.io Track API (and the App API\'s people reads) on loopback'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "completions" -d 'Print shell completions for SHELL'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "man" -d 'Print the man page (roff) of the program, or of one COMMAND'
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand help; and not __fish_seen_subcommand_from validate dry-run send gdpr verify sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

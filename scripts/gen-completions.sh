@@ -19,7 +19,7 @@ out=completions
 mkdir -p "$out"
 
 # The pages must not depend on the caller's environment.
-run() { env -u CIO_SITE_ID -u CIO_API_KEY -u CIO_REGION -u CIO_ENDPOINT "$bin" "$@"; }
+run() { env -u CIO_SITE_ID -u CIO_API_KEY -u CIO_APP_API_KEY -u CIO_REGION -u CIO_ENDPOINT "$bin" "$@"; }
 
 run completions bash > "$out/cio-replay.bash"
 run completions zsh > "$out/_cio-replay"

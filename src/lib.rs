@@ -22,3 +22,4 @@ pub mod secret;
 pub mod send;
 pub mod summary;
 pub mod track;
+pub mod verify;

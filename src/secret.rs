@@ -61,6 +61,24 @@ impl Redactor {
                 forms.push(engine.encode(text).trim_end_matches('=').to_string());
             }
         }
+        Redactor::of_forms(forms)
+    }
+
+    /// The redactor for `Authorization: Bearer <key>` (the App API key): the key itself and its
+    /// base64, padded or not, in both alphabets.
+    pub(crate) fn for_bearer(key: &Secret) -> Redactor {
+        let key = key.expose();
+        let mut forms: Vec<String> = vec![key.to_string()];
+        for engine in [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE,
+        ] {
+            forms.push(engine.encode(key).trim_end_matches('=').to_string());
+        }
+        Redactor::of_forms(forms)
+    }
+
+    fn of_forms(mut forms: Vec<String>) -> Redactor {
         forms.retain(|f| !f.is_empty());
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
         forms.dedup();
@@ -139,6 +157,15 @@ mod tests {
         );
         assert_eq!(r.redact("nothing here".into()), "nothing here");
         assert!(!format!("{r:?}").contains("secret"));
+    }
+
+    #[test]
+    fn a_bearer_key_and_its_base64_are_redacted() {
+        let r = Redactor::for_bearer(&Secret::new("app-k3y"));
+        let b64 = base64::engine::general_purpose::STANDARD.encode("app-k3y");
+        let out = r.redact(format!("Bearer app-k3y / {b64}"));
+        // The unpadded form matches the padded one too (its `==` stays).
+        assert_eq!(out, "Bearer (redacted) / (redacted)==");
     }
 
     #[test]

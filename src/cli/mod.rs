@@ -41,6 +41,18 @@ pub enum Command {
     Send(SendArgs),
     /// Delete, suppress or unsuppress a list of people (ids or emails), with a confirmation gate.
     Gdpr(GdprArgs),
+    /// Read the people the input touches back through the App API and compare them with the
+    /// state the input says they should be in; one NDJSON line per difference.
+    ///
+    /// One streaming pass computes each person's expected final state: the last value of every
+    /// identify attribute (as sent, timestamps converted), merges, deletions and suppressions (the
+    /// person must be absent), devices added and deleted. Values are compared as Customer.io stores
+    /// them (strings: 5 matches "5"); attributes Customer.io sets itself are not compared, nor are
+    /// events. Without --sample every person's expected state is held in memory (about 2 KB per
+    /// person with four attributes: 1,000,000 people need about 2 GB); --sample N holds N.
+    /// Exit 0 when everyone matches, 1 when there are differences, 2 for usage errors, 3 when
+    /// the App API refuses the key, 4 when it cannot be read (after the retries).
+    Verify(VerifyArgs),
     /// Serve a local stand-in for the Customer.io Track API (and the App API's people reads) on loopback.
     Sandbox(SandboxArgs),
     /// Print shell completions for SHELL.
@@ -57,6 +69,7 @@ impl Command {
             Command::DryRun(a) => a.display.quiet,
             Command::Send(a) => a.display.quiet,
             Command::Gdpr(a) => a.display.quiet,
+            Command::Verify(a) => a.display.quiet,
             Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) => false,
         }
     }
@@ -372,6 +385,51 @@ pub struct GdprArgs {
     pub delivery: DeliveryArgs,
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+
+    /// App API base URL, overriding the region's host (https://api.customer.io or
+    /// https://api-eu.customer.io); plain http only to a loopback host, such as a sandbox.
+    #[arg(long, value_name = "URL")]
+    pub app_endpoint: Option<String>,
+
+    /// Read the App API key from FILE (first line). Otherwise env CIO_APP_API_KEY is used. Not
+    /// the Track API key.
+    #[arg(long, value_name = "FILE")]
+    pub app_api_key_file: Option<PathBuf>,
+
+    /// Check a deterministic sample of N people (chosen by --seed) instead of everyone, holding
+    /// only their expected state in memory.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+
+    /// Seed of the --sample choice: the same seed and input give the same people.
+    #[arg(long, default_value_t = crate::verify::sample::DEFAULT_SEED, value_name = "N")]
+    pub seed: u64,
+
+    /// Write the counts and the first differences as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Retries of an App API request after a 429, 5xx or network error (0 means none).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub retries: u32,
+
+    /// Seconds before one App API request attempt times out.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Trust only the certificate authorities in FILE (PEM) instead of the operating system's store.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

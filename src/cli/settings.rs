@@ -307,6 +307,34 @@ impl From<crate::cli::InputFormatArg> for crate::input::InputFormat {
     }
 }
 
+/// The checked `verify` flags besides the inputs, the mapping and the App API's URL and key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VerifyFlags {
+    pub settings: crate::verify::VerifySettings,
+    /// The per-attempt timeout.
+    pub timeout: Duration,
+}
+
+/// `--sample` (at least 1), `--seed`, `--timeout` and the progress bars of `verify`.
+pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> Result<VerifyFlags> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(usage(format!(
+            "--timeout {}: must be a number of seconds between 0 and 3600",
+            args.timeout
+        )));
+    }
+    if args.sample == Some(0) {
+        return Err(usage("--sample 0: check at least one person"));
+    }
+    Ok(VerifyFlags {
+        settings: crate::verify::VerifySettings {
+            sample: args.sample.map(|n| (n, args.seed)),
+            progress: show_progress(&args.display),
+        },
+        timeout: Duration::from_secs_f64(args.timeout),
+    })
+}
+
 /// The `gdpr` flags that do not go together: refused before anything is read.
 pub fn check_gdpr_flags(args: &crate::cli::GdprArgs) -> Result<()> {
     let d = &args.delivery;

@@ -58,7 +58,7 @@ fn exit_status_section() -> String {
         ),
         (
             Exit::Partial,
-            "Finished, but some records were invalid or rejected (see the dead\\-letter file or the listing).",
+            "Finished, but some records were invalid or rejected (see the dead\\-letter file or the listing); for verify, differences were found.",
         ),
         (
             Exit::Usage,
@@ -74,7 +74,7 @@ fn exit_status_section() -> String {
         ),
         (
             Exit::LocalError,
-            "Stopped by a local error after sending began (a dead\\-letter, receipt or checkpoint file could not be written); the last checkpoint stays valid, resumable.",
+            "Stopped by a local error after sending began (a dead\\-letter, receipt or checkpoint file could not be written); the last checkpoint stays valid, resumable. For verify: the App API could not be read after the retries.",
         ),
     ];
     let mut section = String::from(".SH \"EXIT STATUS\"\n");
@@ -95,7 +95,7 @@ Track API site id (as \\fB\\-\\-site\\-id\\fR).
 Track API key (or \\fB\\-\\-api\\-key\\-file\\fR); never printed, logged or written anywhere.
 .TP
 \\fBCIO_APP_API_KEY\\fR
-App API key the sandbox accepts (as \\fB\\-\\-app\\-api\\-key\\fR); never printed or logged.
+App API key verify reads with (or \\fB\\-\\-app\\-api\\-key\\-file\\fR), and the one the sandbox accepts (as \\fB\\-\\-app\\-api\\-key\\fR); never printed or logged.
 .TP
 \\fBCIO_REGION\\fR
 Account region, \\fBus\\fR or \\fBeu\\fR (as \\fB\\-\\-region\\fR).

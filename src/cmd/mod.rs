@@ -8,6 +8,7 @@ pub mod man;
 pub mod sandbox;
 pub mod send;
 pub mod validate;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -22,6 +23,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::DryRun(args) => dry_run::run(args),
         Command::Send(args) => send::run(args),
         Command::Gdpr(args) => gdpr::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),

@@ -164,6 +164,39 @@ pub(crate) fn read_ca_bundle(path: &Path) -> Result<Vec<Certificate<'static>>, E
     Ok(certs)
 }
 
+/// The one way this program builds an HTTP client, for the Track API and the App API alike: to
+/// the checked `base` URL, through the environment's proxy where [`proxy_for`] allows one,
+/// trusting the operating system's store or only `ca_bundle`, no redirects, statuses as replies,
+/// `timeout` per attempt, a pool of `connections` (+2) and the caching resolver.
+pub(crate) fn agent(
+    base: &str,
+    timeout: Duration,
+    connections: usize,
+    ca_bundle: Option<&Path>,
+) -> Result<ureq::Agent, EndpointError> {
+    let proxy = proxy_for(base, Proxy::try_from_env())?;
+    let roots = match ca_bundle {
+        Some(path) => RootCerts::new_with_certs(&read_ca_bundle(path)?),
+        None => RootCerts::PlatformVerifier,
+    };
+    let config = ureq::Agent::config_builder()
+        .proxy(proxy)
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .user_agent(concat!("cio-replay/", env!("CARGO_PKG_VERSION")))
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(timeout))
+        .max_idle_connections_per_host(connections.max(1) + 2)
+        .build();
+    Ok(ureq::Agent::with_parts(
+        config,
+        DefaultConnector::new(),
+        CachingResolver::default(),
+    ))
+}
+
 /// The real transport: one `ureq::Agent` (keep-alive pool) for the whole run.
 pub struct HttpTransport {
     agent: ureq::Agent,
@@ -198,30 +231,11 @@ impl HttpTransport {
         ca_bundle: Option<&Path>,
     ) -> Result<HttpTransport, EndpointError> {
         let base = check_base_url(base_url)?;
-        let proxy = proxy_for(&base, Proxy::try_from_env())?;
-        let roots = match ca_bundle {
-            Some(path) => RootCerts::new_with_certs(&read_ca_bundle(path)?),
-            None => RootCerts::PlatformVerifier,
-        };
-        let config = ureq::Agent::config_builder()
-            .proxy(proxy)
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .user_agent(concat!("cio-replay/", env!("CARGO_PKG_VERSION")))
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(timeout))
-            .max_idle_connections_per_host(concurrency.max(1) + 2)
-            .build();
+        let agent = agent(&base, timeout, concurrency, ca_bundle)?;
         let token =
             base64::engine::general_purpose::STANDARD.encode(format!("{site_id}:{}", key.expose()));
         Ok(HttpTransport {
-            agent: ureq::Agent::with_parts(
-                config,
-                DefaultConnector::new(),
-                CachingResolver::default(),
-            ),
+            agent,
             base,
             authorization: Secret::new(format!("Basic {token}")),
             redactor: Redactor::for_basic_auth(site_id, key),
@@ -358,7 +372,7 @@ impl Resolver for CachingResolver {
     }
 }
 
-fn classify_error(err: ureq::Error) -> TransportError {
+pub(crate) fn classify_error(err: ureq::Error) -> TransportError {
     match err {
         ureq::Error::Timeout(t) => TransportError::Timeout(t.to_string()),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {

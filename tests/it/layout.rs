@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "checkpoint",
     "safety",
     "summary",
+    "verify",
     "gdpr",
     "interrupt",
     "cli",

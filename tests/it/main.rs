@@ -26,3 +26,4 @@ mod send;
 mod send_faults;
 mod stops;
 mod validate;
+mod verify;
