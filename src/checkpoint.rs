@@ -24,7 +24,7 @@ pub(crate) use fingerprint::hex;
 pub use fingerprint::{Fingerprint, HEAD_BYTES};
 pub use journal::{Journal, Kind, Release};
 pub use session::Session;
-pub use settings::RunSettings;
+pub use settings::{RunSettings, site_id_hash};
 pub use sink::{Budget, RecordSink};
 
 /// What the `format` field of every checkpoint file says.

@@ -25,8 +25,10 @@
 //! | `naive_timestamps` | records whose `timestamp` has no zone (read as UTC); counted by `send` |
 
 pub mod listing;
+pub mod reasons;
 pub mod run_report;
 mod tally;
+pub use reasons::Reasons;
 pub use tally::Tally;
 
 use std::borrow::Cow;
@@ -172,6 +174,9 @@ pub struct Summary {
     pub naive_timestamps: u64,
     /// Campaign-trigger warnings, time range and histogram (`safety` in JSON), when analyzed.
     pub safety: Option<crate::safety::Analyzer>,
+    /// Why records were skipped, and invalid: counts and first places.
+    pub skipped_reasons: Reasons,
+    pub invalid_reasons: Reasons,
 }
 
 impl Summary {
@@ -192,6 +197,8 @@ impl Summary {
             elapsed_seconds: 0.0,
             naive_timestamps: 0,
             safety: None,
+            skipped_reasons: Reasons::default(),
+            invalid_reasons: Reasons::default(),
         }
     }
 
@@ -203,6 +210,15 @@ impl Summary {
             _ => Vec::new(),
         };
         self.add_with_keys(outcome, op_bytes, &keys);
+    }
+
+    /// Note why the record at `location` was skipped or is invalid (nothing for a mapped one).
+    pub fn note_reason(&mut self, outcome: &Outcome, location: &Location) {
+        match outcome {
+            Outcome::Mapped(_) => {}
+            Outcome::Skipped { reason, .. } => self.skipped_reasons.add(reason, location),
+            Outcome::Invalid(invalid) => self.invalid_reasons.add(&invalid.to_string(), location),
+        }
     }
 
     /// [`Summary::add`] with the mapped operation's entity-key hashes ([`lanes::key_hashes`])
@@ -278,6 +294,8 @@ impl Summary {
             "invalid_unrouted": self.invalid_unrouted,
             "read_errors": self.read_errors,
             "naive_timestamps": self.naive_timestamps,
+            "skipped_reasons": self.skipped_reasons.to_json(),
+            "invalid_reasons": self.invalid_reasons.to_json(),
             "actions": actions,
             "mode": self.plan.mode.name(),
             "requests": {
@@ -424,9 +442,15 @@ impl Summary {
     }
 
     /// Write the JSON summary to `path`.
+    /// Write the JSON summary to `path`, or to standard output for `-`.
     pub fn write_json(&self, path: &std::path::Path) -> io::Result<()> {
         let mut text = serde_json::to_string_pretty(&self.to_json())?;
         text.push('\n');
+        if path.as_os_str() == "-" {
+            use std::io::Write as _;
+            let mut out = io::stdout().lock();
+            return out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        }
         std::fs::write(path, text)
     }
 }

@@ -14,6 +14,11 @@ use super::fingerprint::hex;
 #[serde(transparent)]
 pub struct RunSettings(pub BTreeMap<String, String>);
 
+/// The first 16 hex digits of SHA-256 of a site id: what checkpoints and reports keep of it.
+pub fn site_id_hash(site_id: &str) -> String {
+    hex(&Sha256::digest(site_id.as_bytes()))[..16].to_owned()
+}
+
 impl RunSettings {
     /// Add or replace one setting.
     pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
@@ -24,9 +29,7 @@ impl RunSettings {
     /// Record a hash of the site id (flag or environment) under `site_id_sha256`: enough to notice
     /// a switch of workspace, never the id itself. The one place this hash is computed.
     pub fn set_site_id(&mut self, site_id: Option<&str>) -> &mut Self {
-        let hash = site_id.map_or(String::new(), |id| {
-            hex(&Sha256::digest(id.as_bytes()))[..16].to_owned()
-        });
+        let hash = site_id.map_or(String::new(), site_id_hash);
         self.set("site_id_sha256", hash)
     }
 

@@ -19,6 +19,12 @@ const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
 pub fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
+    if args.output.is_none() && args.summary_json.as_deref() == Some(std::path::Path::new("-")) {
+        return Err(usage(
+            "--summary-json - writes to standard output, where the listing goes: give --output FILE \
+             for the listing",
+        ));
+    }
     let delivery = crate::cli::settings::estimate_delivery(&args, settings.mode)?;
     let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());

@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::job::{self, Target};
-use crate::checkpoint::{Budget, RecordSink, Session, lock};
+use crate::checkpoint::{Budget, RecordSink, Session, lock, site_id_hash};
 use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
-use crate::exit::{Exit, Fatal, usage};
+use crate::exit::{Exit, Fatal, exit_for_error, usage};
 use crate::mapping::Outcome;
 use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
@@ -21,8 +21,9 @@ use crate::safety::Observation;
 use crate::safety::gate::pre_scan;
 use crate::send::budget::ErrorBudget;
 use crate::send::report::{SendProgress, delivery_text};
-use crate::send::{deliver, lanes};
-use crate::summary::{RequestPlan, Summary, TextOptions, run_report};
+use crate::send::{DeliveryReport, deliver, lanes};
+use crate::summary::run_report::{self, RunFacts, Status};
+use crate::summary::{RequestPlan, Summary, TextOptions};
 
 pub fn run(args: SendArgs) -> Result<Exit> {
     let mapping = MappingSettings::from_args(&args.mapping)?;
@@ -97,6 +98,8 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     sink.budget = budget.map(|b| Budget::new(b, scan.scanned.then_some(scan.records)));
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let mut records_by_input = vec![0u64; files.len().max(1)];
     let mut summary = Summary::new(RequestPlan::new(&delivery), d.rate);
     // The operation's size, its entities and what the safety checks need are taken on the
     // pipeline's workers, and the parsed event is freed there: the sender needs the record's
@@ -134,7 +137,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         })
         .map(|(item, (op_bytes, keys, naive), observation)| {
             summary.add_with_keys(&item.outcome, op_bytes, &keys);
+            summary.note_reason(&item.outcome, &item.record.location);
             summary.naive_timestamps += u64::from(naive);
+            if let Some(n) = records_by_input.get_mut(item.record.input) {
+                *n += 1;
+            }
             // A read error cut an input short: said on stderr at once, not only dead-lettered.
             if let (true, Err(error)) = (item.record.is_read_error(), &item.record.event) {
                 summary.add_read_error(&item.record.location);
@@ -170,10 +177,30 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         say!("{}", session.text());
     }
     target.say_sandbox_state();
+    let outcome = ending(local_error, &sink, &report);
     if let Some(path) = &d.report {
+        let facts = RunFacts {
+            started_at,
+            status: status_of(&outcome, &report),
+            exit_code: outcome.as_ref().map_or_else(exit_for_error, |e| *e).code(),
+            inputs: files.iter().cloned().zip(records_by_input).collect(),
+            endpoint: crate::track::url::authority(&target.base_url).to_string(),
+            region: target.region.clone(),
+            site_id_hash: site_id_hash(&target.creds.site_id),
+        };
         let checkpoint = sink.session.as_ref().map(Session::json);
-        run_report::write(path, &summary, &report, dead, checkpoint)?;
+        run_report::write(path, &facts, &summary, &report, dead, checkpoint)?;
     }
+    outcome
+}
+
+/// How the send ends: a local error (exit 4), the error budget (exit 5), a halt's own code, or
+/// the delivery's exit as the checkpointed job sees it.
+fn ending(
+    local_error: Option<anyhow::Error>,
+    sink: &RecordSink,
+    report: &DeliveryReport,
+) -> Result<Exit> {
     if let Some(err) = local_error {
         let resume = if sink.session.is_some() {
             "the checkpoint covers what was settled before it; fix that and run the same command \
@@ -198,4 +225,15 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     }
     let exit = report.exit()?;
     Ok(sink.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
+}
+
+/// The report's `status` of a send that ends with `outcome`.
+fn status_of(outcome: &Result<Exit>, report: &DeliveryReport) -> Status {
+    match outcome {
+        Err(e) if exit_for_error(e) == Exit::LocalError => Status::Failed,
+        Err(_) => Status::Halted,
+        Ok(_) if report.limit_reached.is_some() => Status::Halted,
+        Ok(Exit::Interrupted) => Status::Interrupted,
+        Ok(_) => Status::Complete,
+    }
 }

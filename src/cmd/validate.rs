@@ -23,7 +23,14 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
     let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
-    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    // With `--summary-json -` standard output is the summary's: the problem lines go to stderr.
+    let json_to_stdout = args.summary_json.as_deref() == Some(std::path::Path::new("-"));
+    let sink: Box<dyn Write> = if json_to_stdout {
+        Box::new(io::stderr())
+    } else {
+        Box::new(io::stdout())
+    };
+    let mut out = BufWriter::with_capacity(64 * 1024, sink);
     let started = Instant::now();
     let plan = RequestPlan::new(&DeliverySettings::defaults(settings.mode));
     let mut summary = Summary::new(plan, ASSUMED_RATE);

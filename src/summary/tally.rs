@@ -50,6 +50,7 @@ impl Tally {
     /// Count it in the summary and the safety checks.
     pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
         summary.add_with_keys(&self.outcome, self.op_bytes, &self.keys);
+        summary.note_reason(&self.outcome, &self.location);
         if self.read_error {
             summary.add_read_error(&self.location);
         }

@@ -498,6 +498,8 @@ fn a_canary_sends_the_first_records_and_a_resume_the_rest_once() {
     let r = report(dir.path());
     assert_eq!(r["accepted"], 30);
     assert_eq!(r["limit_reached"], 30);
+    assert_eq!(r["status"], "halted");
+    assert_eq!(r["exit_code"], 0);
     let events = |sb: &Sandbox| sb.state()["events"].clone();
     assert_eq!(events(&sb)["total"], 30);
     // The checkpoint is not finished: the resume sends the other 220, none of the first 30 again.
@@ -586,4 +588,59 @@ fn the_pre_scan_refuses_a_truncated_input_with_nothing_sent() {
     assert!(stderr.contains("in.ndjson.gz:"), "{stderr}");
     assert!(stderr.contains("cannot be read to its end"), "{stderr}");
     assert_eq!(sb.state()["requests"]["total"], 0);
+}
+
+#[test]
+fn the_report_says_what_ran_where_and_how_it_ended() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let mut lines: Vec<Value> = (0..20).map(|n| track(&format!("u{n}"), n)).collect();
+    lines[3] = json!({"type": "track", "event": "no user"});
+    lines[7] = json!({"type": "track", "event": "no user either"});
+    write_lines(&dir.path().join("in.ndjson"), lines);
+    let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson"]);
+    assert_eq!(code, 1, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(r["report_version"], 1);
+    assert_eq!(r["tool_version"], env!("CARGO_PKG_VERSION"));
+    for at in ["started_at", "finished_at"] {
+        let text = r[at].as_str().expect(at);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+            "{at}: {text}"
+        );
+    }
+    assert!(r["elapsed_seconds"].as_f64().is_some());
+    assert_eq!(r["status"], "complete");
+    assert_eq!(r["exit_code"], 1);
+    assert_eq!(r["inputs"][0]["path"], "in.ndjson");
+    assert_eq!(r["inputs"][0]["records"], 20);
+    assert!(r["inputs"][0]["size"].as_u64() > Some(0));
+    assert_eq!(
+        r["inputs"][0]["fingerprint"].as_str().map(str::len),
+        Some(64)
+    );
+    let url = sb.url();
+    let host = url.trim_start_matches("http://");
+    assert_eq!(r["endpoint"], host);
+    assert_eq!(r["region"], "custom endpoint");
+    let hash = r["site_id_sha256"].as_str().expect("hash");
+    assert_eq!(hash.len(), 16);
+    assert!(!hash.contains(common::send::SITE));
+    let reasons = r["invalid_reasons"].as_object().expect("reasons");
+    let total: u64 = reasons
+        .values()
+        .map(|v| v["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(total, 2, "{reasons:?}");
+    let first: Vec<&str> = reasons
+        .values()
+        .flat_map(|v| v["first"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        first.contains(&"in.ndjson:4") && first.contains(&"in.ndjson:8"),
+        "{first:?}"
+    );
+    assert!(r["skipped_reasons"].is_object());
 }

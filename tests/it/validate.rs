@@ -97,3 +97,15 @@ fn summary_json_and_missing_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.ndjson"));
 }
+
+#[test]
+fn summary_json_dash_writes_to_standard_output() {
+    let out = cio()
+        .args(["validate", "--progress", "never", "--summary-json", "-"])
+        .arg(crate_path("fixtures/sample.ndjson"))
+        .output()
+        .expect("runs");
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the summary JSON on stdout");
+    assert!(json["records"].as_u64() > Some(0), "{json}");
+}
