@@ -30,6 +30,7 @@ impl StopFlag {
     }
 
     /// Whether a stop was asked for.
+    #[cfg(test)]
     pub fn is_raised(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }

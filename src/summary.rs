@@ -202,16 +202,6 @@ impl Summary {
         }
     }
 
-    /// Count one record's outcome; `op_bytes` is the operation's compact JSON size when known
-    /// (measured here otherwise). A mapped operation's entities are read from its body.
-    pub fn add(&mut self, outcome: &Outcome, op_bytes: Option<usize>) {
-        let keys = match outcome {
-            Outcome::Mapped(op) => lanes::key_hashes(&op.body),
-            _ => Vec::new(),
-        };
-        self.add_with_keys(outcome, op_bytes, &keys);
-    }
-
     /// Note why the record at `location` was skipped or is invalid (nothing for a mapped one).
     pub fn note_reason(&mut self, outcome: &Outcome, location: &Location) {
         match outcome {
@@ -221,7 +211,8 @@ impl Summary {
         }
     }
 
-    /// [`Summary::add`] with the mapped operation's entity-key hashes ([`lanes::key_hashes`])
+    /// Count one record's outcome; `op_bytes` is the operation's compact JSON size when known
+    /// (measured here otherwise), `keys` its entity-key hashes ([`lanes::key_hashes`])
     /// taken where its body was still at hand.
     pub(crate) fn add_with_keys(
         &mut self,
@@ -252,7 +243,7 @@ impl Summary {
         }
     }
 
-    /// Note a read error at `location` (its record is counted by [`Summary::add`] as well).
+    /// Note a read error at `location` (its record is counted by [`Summary::add_with_keys`] as well).
     pub fn add_read_error(&mut self, location: &Location) {
         self.read_errors += 1;
         if self.read_error_places.len() < MAX_READ_ERROR_PLACES {

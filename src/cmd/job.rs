@@ -115,14 +115,14 @@ impl Target {
             Verdict::Refused(status) => Err(Fatal::new(
                 Exit::Auth,
                 format!(
-                    "Customer.io refused the credentials of site id {site} ({status}): check the                      site id and the Track API key; nothing was sent"
+                    "Customer.io refused the credentials of site id {site} ({status}): check the site id and the Track API key; nothing was sent"
                 ),
             )
             .into()),
             // The in-process sandbox holds no workspace of the user's: its region is not theirs.
             Verdict::OtherRegion { .. } if self.is_sandbox() => Ok(()),
             Verdict::OtherRegion { actual, expected } => Err(usage(format!(
-                "the workspace of site id {site} is in the {} region, but this run sends to the {}                  region ({}): Customer.io would answer 200 and store nothing. Run it again with                  --region {}{}; nothing was sent",
+                "the workspace of site id {site} is in the {} region, but this run sends to the {} region ({}): Customer.io would answer 200 and store nothing. Run it again with --region {}{}; nothing was sent",
                 actual.name().to_uppercase(),
                 expected.name().to_uppercase(),
                 self.base_url,

@@ -32,10 +32,21 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
     let delivery = settings::delivery(mapping.mode, d)?;
     let target = settings::target(d, mapping.region, args.mapping.endpoint.as_deref())?;
+    // A report left by an earlier run must not outlive this one's early refusal.
+    if let Some(path) = &d.report {
+        let _ = std::fs::remove_file(path);
+    }
     let target = Target::open(target)?;
     let transport = target.transport(delivery.lanes())?;
     target.preflight(&transport)?;
 
+    let dead_letter_path = d
+        .dead_letter
+        .clone()
+        .unwrap_or_else(|| deadletter::default_path(&args.input.files));
+    if d.checkpoint.is_none() {
+        deadletter::check_fresh(&dead_letter_path, args.dead_letter_append)?;
+    }
     // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
     let pipeline_settings = mapping.pipeline(&args.input)?;
     // The files as read (folders and --files-from expanded): what the checkpoint fingerprints.
@@ -66,13 +77,6 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     );
 
     let stop = job::stop_flag()?;
-    let dead_letter_path = d
-        .dead_letter
-        .clone()
-        .unwrap_or_else(|| deadletter::default_path(&args.input.files));
-    if d.checkpoint.is_none() {
-        deadletter::check_fresh(&dead_letter_path, args.dead_letter_append)?;
-    }
     // --checkpoint / --resume: refusals come here, before anything is sent.
     let run_settings = match &d.checkpoint {
         None => Default::default(),
@@ -156,6 +160,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     if limited.get() {
         report.limit_reached = args.limit;
     }
+    report.cut_short = summary.read_errors > 0;
     // A local error (a file that could not be written) stopped the run like a Ctrl-C: the
     // summary still comes, the exit says why.
     let local_error = sink.finish(&report);
@@ -183,7 +188,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             started_at,
             status: status_of(&outcome, &report),
             exit_code: outcome.as_ref().map_or_else(exit_for_error, |e| *e).code(),
-            inputs: files.iter().cloned().zip(records_by_input).collect(),
+            inputs: if files.is_empty() {
+                vec![(std::path::PathBuf::from("-"), records_by_input[0])]
+            } else {
+                files.iter().cloned().zip(records_by_input).collect()
+            },
             endpoint: crate::track::url::authority(&target.base_url).to_string(),
             region: target.region.clone(),
             site_id_hash: site_id_hash(&target.creds.site_id),
@@ -211,9 +220,13 @@ fn ending(
         };
         return Err(Fatal::new(Exit::LocalError, format!("stopped: {err:#}; {resume}")).into());
     }
-    if let Some(budget) = sink.budget.filter(|b| b.exceeded && !report.is_complete()) {
-        let resume = if sink.session.is_some() {
-            "fix the input and run the same command with --resume"
+    if let Some(budget) = sink.budget.filter(|b| b.exceeded) {
+        let resume = if report.is_complete() {
+            "every record read was settled: fix the dead-lettered records and send the dead-letter \
+             file"
+        } else if sink.session.is_some() {
+            "fix the dead-lettered records and send the dead-letter file; the same command with \
+             --resume sends the rest (the budget counts each run's own records)"
         } else {
             "fix the input and run it again (events de-duplicate by id)"
         };
@@ -232,8 +245,8 @@ fn status_of(outcome: &Result<Exit>, report: &DeliveryReport) -> Status {
     match outcome {
         Err(e) if exit_for_error(e) == Exit::LocalError => Status::Failed,
         Err(_) => Status::Halted,
-        Ok(_) if report.limit_reached.is_some() => Status::Halted,
         Ok(Exit::Interrupted) => Status::Interrupted,
+        Ok(_) if report.limit_reached.is_some() || report.cut_short => Status::Halted,
         Ok(_) => Status::Complete,
     }
 }

@@ -74,12 +74,9 @@ impl Seen {
         self.first.get(&key(person)).map(|first| *first == at)
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.first.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.first.is_empty()
     }
 }
 

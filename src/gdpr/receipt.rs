@@ -255,10 +255,6 @@ impl Receipt {
         &self.path
     }
 
-    pub fn counts(&self) -> Counts {
-        self.counts
-    }
-
     /// Replace the counts the trailer will show (a checkpointed job's whole-job counts).
     pub fn set_counts(&mut self, counts: Counts) {
         self.counts = counts;

@@ -40,6 +40,7 @@ pub const STDIN_REFUSAL: &str = "refusing to send from standard input without --
 /// counts and the first locations when any event is within the last 72 hours or has no timestamp.
 /// Standard input cannot be read twice, so it is refused without `allow_recent`. On success the
 /// analyzer of the pre-scan is returned (its numbers describe what the send will send).
+#[cfg(test)]
 pub fn check_before_send(
     settings: &PipelineSettings,
     window: &Window,

@@ -115,11 +115,6 @@ impl Histogram {
         }
     }
 
-    /// Whether nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
-    }
-
     fn grain_key(&self, ymd: (i64, i64, i64)) -> i64 {
         match self.grain {
             Grain::Day => Unit::Day.key(ymd),

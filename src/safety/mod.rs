@@ -20,8 +20,8 @@ use crate::mapping::timestamp::parse_root;
 use crate::pipeline::Item;
 use crate::track::{Action, Operation};
 
-pub use crate::mapping::window::{RecordTime, Window, WindowError, format_time, record_time};
-pub use family::{FAMILIES, Family, can_trigger_campaign};
+pub use crate::mapping::window::{RecordTime, Window, format_time, record_time};
+pub use family::{Family, can_trigger_campaign};
 pub use histogram::{Histogram, Table};
 pub use warnings::{Tally, Warning};
 
@@ -163,14 +163,8 @@ impl Analyzer {
         self
     }
 
-    /// Look at one item: only mapped records count (they are what would be sent).
-    pub fn observe_item(&mut self, item: &Item) {
-        if let Some(observation) = Observation::of(item) {
-            self.add(&item.record.location, item.record.input, observation);
-        }
-    }
-
     /// Look at one mapped operation, its record's location, input index and root time.
+    #[cfg(test)]
     pub fn observe(&mut self, location: &Location, input: usize, op: &Operation, time: RecordTime) {
         self.add(location, input, Observation::new(op, time));
     }

@@ -117,6 +117,7 @@ pub fn deliver(
         stopped_early,
         read_to_end,
         limit_reached: None,
+        cut_short: false,
         watermarks: state.ledger.watermarks(),
         coverage: state.ledger.coverage(),
     })

@@ -280,6 +280,9 @@ pub struct DeliveryReport {
     /// `--limit N` stopped reading after N records with more to come (a canary): not complete,
     /// but not a failure either when those N all settled.
     pub limit_reached: Option<u64>,
+    /// An input could not be read to its end (a read error cut it short): the records after the
+    /// cut were never read, so the job is not complete, though everything read settled.
+    pub cut_short: bool,
     /// Final watermarks per input (every record below is settled).
     pub watermarks: Vec<(usize, u64)>,
     /// Final coverage per input read (watermarks and the settled ranges above them).
@@ -291,6 +294,7 @@ impl DeliveryReport {
     pub fn is_complete(&self) -> bool {
         self.read_to_end
             && self.limit_reached.is_none()
+            && !self.cut_short
             && self.stats.unsent == 0
             && self.halted.is_none()
             && !self.stopped_early
@@ -302,7 +306,8 @@ impl DeliveryReport {
         if let Some(halt) = &self.halted {
             return Err(crate::exit::Fatal::new(halt.exit, halt.message.clone()));
         }
-        let canary_done = self.limit_reached.is_some()
+        // A canary, or an input cut short: everything read settled, the rest is for later.
+        let canary_done = (self.limit_reached.is_some() || self.cut_short)
             && self.read_to_end
             && self.stats.unsent == 0
             && !self.stopped_early;

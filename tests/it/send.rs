@@ -644,3 +644,38 @@ fn the_report_says_what_ran_where_and_how_it_ended() {
     );
     assert!(r["skipped_reasons"].is_object());
 }
+
+#[test]
+fn an_input_cut_short_leaves_the_job_unfinished_without_a_pre_scan() {
+    use std::io::Write as _;
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let text: String = (0..2000)
+        .map(|n| format!("{}\n", track(&format!("u{n}"), n)))
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(dir.path().join("in.ndjson.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    // --allow-recent (the harness's) and no --max-invalid: no pre-scan, the send meets the cut.
+    let (code, _, stderr) = send(
+        &sb,
+        dir.path(),
+        &["in.ndjson.gz", "--checkpoint", "cp.json"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let r = report(dir.path());
+    assert_eq!(r["status"], "halted", "{r}");
+    let checkpoint: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cp.json")).unwrap())
+            .unwrap();
+    assert_eq!(checkpoint["finished"], false, "{checkpoint}");
+    // A complete run of an intact input does mark it finished (the field this test reads).
+    std::fs::write(dir.path().join("ok.ndjson"), &text).unwrap();
+    let (code, _, stderr) = send(&sb, dir.path(), &["ok.ndjson", "--checkpoint", "ok.json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let done: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ok.json")).unwrap())
+            .unwrap();
+    assert_eq!(done["finished"], true, "{done}");
+}
