@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 
+use crate::exit::{Exit, Fatal};
+
 use super::Session;
 use crate::deadletter::DeadLetter;
 use crate::messages::say;
@@ -127,6 +129,46 @@ impl RecordSink {
             .as_ref()
             .map_or(self.dead_letter.written(), Session::dead_letters);
         (self.dead_letter.path().display().to_string(), written)
+    }
+}
+
+impl RecordSink {
+    /// How the send ends: a local error (exit 4), the error budget (exit 5), a halt's own code, or
+    /// the delivery's exit as the checkpointed job sees it.
+    pub fn outcome(
+        &self,
+        local_error: Option<anyhow::Error>,
+        report: &DeliveryReport,
+    ) -> Result<Exit> {
+        let sink = self;
+        if let Some(err) = local_error {
+            let resume = if sink.session.is_some() {
+                "the checkpoint covers what was settled before it; fix that and run the same command \
+                 with --resume"
+            } else {
+                "without --checkpoint a stopped run cannot be resumed: fix that and run it again (events \
+                 de-duplicate by id)"
+            };
+            return Err(Fatal::new(Exit::LocalError, format!("stopped: {err:#}; {resume}")).into());
+        }
+        if let Some(budget) = sink.budget.filter(|b| b.exceeded) {
+            let resume = if report.is_complete() {
+                "every record read was settled: fix the dead-lettered records and send the dead-letter \
+                 file"
+            } else if sink.session.is_some() {
+                "fix the dead-lettered records and send the dead-letter file; the same command with \
+                 --resume sends the rest (the budget counts each run's own records)"
+            } else {
+                "fix the input and run it again (events de-duplicate by id)"
+            };
+            let message = format!(
+                "stopped: {} invalid or rejected records, over --max-invalid {}; {resume}",
+                budget.bad, budget.budget
+            );
+            return Err(Fatal::new(Exit::OverBudget, message).into());
+        }
+        let exit = report.exit()?;
+        Ok(sink.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::checkpoint::{Budget, RecordSink, Session, lock, site_id_hash};
 use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
-use crate::exit::{Exit, Fatal, exit_for_error, usage};
+use crate::exit::{Exit, exit_for_error, usage};
 use crate::mapping::Outcome;
 use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
@@ -21,7 +21,7 @@ use crate::safety::Observation;
 use crate::safety::gate::pre_scan;
 use crate::send::budget::ErrorBudget;
 use crate::send::report::{SendProgress, delivery_text};
-use crate::send::{DeliveryReport, deliver, lanes};
+use crate::send::{deliver, lanes};
 use crate::summary::run_report::{self, RunFacts, Status};
 use crate::summary::{RequestPlan, Summary, TextOptions};
 
@@ -182,11 +182,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         say!("{}", session.text());
     }
     target.say_sandbox_state();
-    let outcome = ending(local_error, &sink, &report);
+    let outcome = sink.outcome(local_error, &report);
     if let Some(path) = &d.report {
         let facts = RunFacts {
             started_at,
-            status: status_of(&outcome, &report),
+            status: Status::of(&outcome, &report),
             exit_code: outcome.as_ref().map_or_else(exit_for_error, |e| *e).code(),
             inputs: if files.is_empty() {
                 vec![(std::path::PathBuf::from("-"), records_by_input[0])]
@@ -201,52 +201,4 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         run_report::write(path, &facts, &summary, &report, dead, checkpoint)?;
     }
     outcome
-}
-
-/// How the send ends: a local error (exit 4), the error budget (exit 5), a halt's own code, or
-/// the delivery's exit as the checkpointed job sees it.
-fn ending(
-    local_error: Option<anyhow::Error>,
-    sink: &RecordSink,
-    report: &DeliveryReport,
-) -> Result<Exit> {
-    if let Some(err) = local_error {
-        let resume = if sink.session.is_some() {
-            "the checkpoint covers what was settled before it; fix that and run the same command \
-             with --resume"
-        } else {
-            "without --checkpoint a stopped run cannot be resumed: fix that and run it again (events \
-             de-duplicate by id)"
-        };
-        return Err(Fatal::new(Exit::LocalError, format!("stopped: {err:#}; {resume}")).into());
-    }
-    if let Some(budget) = sink.budget.filter(|b| b.exceeded) {
-        let resume = if report.is_complete() {
-            "every record read was settled: fix the dead-lettered records and send the dead-letter \
-             file"
-        } else if sink.session.is_some() {
-            "fix the dead-lettered records and send the dead-letter file; the same command with \
-             --resume sends the rest (the budget counts each run's own records)"
-        } else {
-            "fix the input and run it again (events de-duplicate by id)"
-        };
-        let message = format!(
-            "stopped: {} invalid or rejected records, over --max-invalid {}; {resume}",
-            budget.bad, budget.budget
-        );
-        return Err(Fatal::new(Exit::OverBudget, message).into());
-    }
-    let exit = report.exit()?;
-    Ok(sink.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
-}
-
-/// The report's `status` of a send that ends with `outcome`.
-fn status_of(outcome: &Result<Exit>, report: &DeliveryReport) -> Status {
-    match outcome {
-        Err(e) if exit_for_error(e) == Exit::LocalError => Status::Failed,
-        Err(_) => Status::Halted,
-        Ok(Exit::Interrupted) => Status::Interrupted,
-        Ok(_) if report.limit_reached.is_some() || report.cut_short => Status::Halted,
-        Ok(_) => Status::Complete,
-    }
 }

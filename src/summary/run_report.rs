@@ -9,6 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Summary;
+use crate::exit::{Exit, exit_for_error};
 use crate::send::DeliveryReport;
 use crate::send::report::{delivery_json, merge};
 
@@ -29,6 +30,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// The `status` of a send that ends with `outcome`.
+    pub fn of(outcome: &anyhow::Result<Exit>, report: &DeliveryReport) -> Status {
+        match outcome {
+            Err(e) if exit_for_error(e) == Exit::LocalError => Status::Failed,
+            Err(_) => Status::Halted,
+            Ok(Exit::Interrupted) => Status::Interrupted,
+            Ok(_) if report.limit_reached.is_some() || report.cut_short => Status::Halted,
+            Ok(_) => Status::Complete,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Complete => "complete",
