@@ -37,6 +37,15 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     let sources = list::sources(&args.files, list_format).map_err(|e| usage(format!("{e:#}")))?;
     let (sha256, list_bytes) = list::digest(&sources).map_err(|e| usage(format!("{e:#}")))?;
     let column = args.column.as_deref();
+    // Only a CSV list has columns: a --column that a list would ignore is refused.
+    if let (Some(c), Some(list)) = (column, sources.iter().find(|s| s.format != ListFormat::Csv)) {
+        return Err(usage(format!(
+            "--column {c}: {} is a {} list, which has no columns (only CSV lists do): drop \
+             --column, or give the list as CSV (--list-format csv)",
+            list.name,
+            list.format.name()
+        )));
+    }
 
     // First pass: check, fold, count; a dry run prints its listing as it goes.
     let scan = if args.dry_run {

@@ -975,3 +975,27 @@ fn the_preflight_refuses_a_wrong_key_or_the_other_region_before_anyone_is_asked(
     assert!(stderr.contains("--region eu"), "{stderr}");
     assert_eq!(requests(&eu), 0);
 }
+
+#[test]
+fn a_column_on_a_list_without_columns_is_refused() {
+    let dir = common::tempdir();
+    let list = dir.path().join("forget.txt");
+    std::fs::write(&list, "u1\nu2\n").expect("list");
+    let out = common::cio()
+        .args([
+            "gdpr",
+            "--progress",
+            "never",
+            "delete",
+            "--dry-run",
+            "--column",
+            "email",
+        ])
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("forget.txt is a text list"), "{stderr}");
+    assert!(stderr.contains("only CSV lists"), "{stderr}");
+}
