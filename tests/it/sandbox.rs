@@ -6,6 +6,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use base64::Engine;
+
+use crate::common::wire::{self, Got, parse};
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
 use serde_json::{Value, json};
 
@@ -26,62 +28,8 @@ fn basic(user: &str, key: &str) -> String {
     format!("Basic {token}")
 }
 
-/// A reply as seen on the wire.
-#[derive(Debug)]
-struct Got {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Got {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One request on a fresh connection (`Connection: close`), read to the end.
 fn raw(sandbox: &Sandbox, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> Got {
-    let mut stream = TcpStream::connect(addr(sandbox)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(auth) = auth {
-        head.push_str(&format!("Authorization: {auth}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).expect("read reply");
-    parse(&reply).expect("an HTTP reply")
-}
-
-fn parse(reply: &[u8]) -> Option<Got> {
-    let text = String::from_utf8_lossy(reply);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Some(Got {
-        status,
-        headers,
-        body: body.to_string(),
-    })
+    wire::raw(&sandbox.url(), method, path, auth, body)
 }
 
 fn auth() -> String {

@@ -3,9 +3,9 @@
 //! the Track credentials kept apart; the 10-a-second limit; `--workspace-region` on the command.
 
 use crate::common;
+use crate::common::wire::{Got, raw};
 
-use std::io::{BufRead, Read, Write};
-use std::net::TcpStream;
+use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,64 +16,6 @@ use cio_replay::track::Region;
 use serde_json::{Value, json};
 
 const APP_KEY: &str = "sandbox-app-key";
-
-/// A reply as seen on the wire.
-#[derive(Debug)]
-struct Got {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Got {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One request on a fresh connection to `base` (`http://127.0.0.1:PORT`), read to the end.
-fn raw(base: &str, method: &str, target: &str, auth: Option<&str>, body: &[u8]) -> Got {
-    let mut stream = TcpStream::connect(base.trim_start_matches("http://")).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(auth) = auth {
-        head.push_str(&format!("Authorization: {auth}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).expect("read reply");
-    let text = String::from_utf8_lossy(&reply);
-    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP reply");
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Got {
-        status,
-        headers,
-        body: body.to_string(),
-    }
-}
 
 fn basic(user: &str, key: &str) -> String {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}"));

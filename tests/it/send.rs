@@ -571,18 +571,24 @@ fn the_error_budget_refuses_before_sending_and_stops_a_send_over_it() {
     );
 }
 
-#[test]
-fn the_pre_scan_refuses_a_truncated_input_with_nothing_sent() {
+/// 2000 track records, gzipped and cut in the middle of the stream, at `path`; returns the text.
+fn truncated_gzip(path: &Path) -> String {
     use std::io::Write as _;
-    let sb = sandbox();
-    let dir = common::tempdir();
     let text: String = (0..2000)
         .map(|n| format!("{}\n", track(&format!("u{n}"), n)))
         .collect();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(text.as_bytes()).unwrap();
     let bytes = gz.finish().unwrap();
-    std::fs::write(dir.path().join("in.ndjson.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
+    text
+}
+
+#[test]
+fn the_pre_scan_refuses_a_truncated_input_with_nothing_sent() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    truncated_gzip(&dir.path().join("in.ndjson.gz"));
     let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson.gz", "--max-invalid", "100%"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("in.ndjson.gz:"), "{stderr}");
@@ -647,16 +653,9 @@ fn the_report_says_what_ran_where_and_how_it_ended() {
 
 #[test]
 fn an_input_cut_short_leaves_the_job_unfinished_without_a_pre_scan() {
-    use std::io::Write as _;
     let sb = sandbox();
     let dir = common::tempdir();
-    let text: String = (0..2000)
-        .map(|n| format!("{}\n", track(&format!("u{n}"), n)))
-        .collect();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).unwrap();
-    let bytes = gz.finish().unwrap();
-    std::fs::write(dir.path().join("in.ndjson.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    let text = truncated_gzip(&dir.path().join("in.ndjson.gz"));
     // --allow-recent (the harness's) and no --max-invalid: no pre-scan, the send meets the cut.
     let (code, _, stderr) = send(
         &sb,

@@ -70,6 +70,7 @@ pub fn tempdir() -> tempfile::TempDir {
 pub mod proxy;
 pub mod send;
 pub mod tls;
+pub mod wire;
 
 /// Wait for `child`, reading its piped stderr, killing it and failing after `hang`; the test fails
 /// too when the child panicked. (exit status, stderr).
