@@ -122,17 +122,6 @@ impl RecordSink {
         error
     }
 
-    /// The dead-letter file and how many records it holds from this job.
-    pub fn dead_letters(&self) -> (String, u64) {
-        let written = self
-            .session
-            .as_ref()
-            .map_or(self.dead_letter.written(), Session::dead_letters);
-        (self.dead_letter.path().display().to_string(), written)
-    }
-}
-
-impl RecordSink {
     /// How the send ends: a local error (exit 4), the error budget (exit 5), a halt's own code, or
     /// the delivery's exit as the checkpointed job sees it.
     pub fn outcome(
@@ -140,9 +129,8 @@ impl RecordSink {
         local_error: Option<anyhow::Error>,
         report: &DeliveryReport,
     ) -> Result<Exit> {
-        let sink = self;
         if let Some(err) = local_error {
-            let resume = if sink.session.is_some() {
+            let resume = if self.session.is_some() {
                 "the checkpoint covers what was settled before it; fix that and run the same command \
                  with --resume"
             } else {
@@ -151,11 +139,11 @@ impl RecordSink {
             };
             return Err(Fatal::new(Exit::LocalError, format!("stopped: {err:#}; {resume}")).into());
         }
-        if let Some(budget) = sink.budget.filter(|b| b.exceeded) {
+        if let Some(budget) = self.budget.filter(|b| b.exceeded) {
             let resume = if report.is_complete() {
                 "every record read was settled: fix the dead-lettered records and send the dead-letter \
                  file"
-            } else if sink.session.is_some() {
+            } else if self.session.is_some() {
                 "fix the dead-lettered records and send the dead-letter file; the same command with \
                  --resume sends the rest (the budget counts each run's own records)"
             } else {
@@ -168,7 +156,16 @@ impl RecordSink {
             return Err(Fatal::new(Exit::OverBudget, message).into());
         }
         let exit = report.exit()?;
-        Ok(sink.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
+        Ok(self.session.as_ref().map_or(exit, |s| s.job_exit(exit)))
+    }
+
+    /// The dead-letter file and how many records it holds from this job.
+    pub fn dead_letters(&self) -> (String, u64) {
+        let written = self
+            .session
+            .as_ref()
+            .map_or(self.dead_letter.written(), Session::dead_letters);
+        (self.dead_letter.path().display().to_string(), written)
     }
 }
 

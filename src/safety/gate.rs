@@ -20,6 +20,8 @@ pub struct PreScan {
     pub invalid: u64,
     /// Whether the input was pre-scanned at all.
     pub scanned: bool,
+    /// The campaign checks' analyzer, when they ran (not with `--allow-recent`).
+    pub analyzer: Option<Analyzer>,
 }
 
 /// Whether the inputs include standard input (no files, or `-`).
@@ -34,12 +36,8 @@ pub const STDIN_REFUSAL: &str = "refusing to send from standard input without --
      file and pass the file, or check it with `cio-replay dry-run` and pass --allow-recent. \
      Nothing was sent.";
 
-/// Before `send`: with `allow_recent`, nothing to check (`Ok(None)`). Otherwise read and map the
-/// whole input once (streaming, nothing sent; the cost of one extra pass, like `dry-run` without
-/// its listing), apply `window`, and refuse with a [`Fatal`] usage error (exit 2) that names the
-/// counts and the first locations when any event is within the last 72 hours or has no timestamp.
-/// Standard input cannot be read twice, so it is refused without `allow_recent`. On success the
-/// analyzer of the pre-scan is returned (its numbers describe what the send will send).
+/// The campaign checks alone, as the unit tests below exercise them: [`pre_scan`] without a
+/// budget, returning its analyzer (`None` with `allow_recent`).
 #[cfg(test)]
 pub fn check_before_send(
     settings: &PipelineSettings,
@@ -47,26 +45,7 @@ pub fn check_before_send(
     allow_recent: bool,
     now: i64,
 ) -> Result<Option<Analyzer>> {
-    if allow_recent {
-        return Ok(None);
-    }
-    if reads_stdin(settings) {
-        return Err(Fatal::new(Exit::Usage, STDIN_REFUSAL).into());
-    }
-    let mut analyzer = Analyzer::new(now).with_window(window);
-    // Only what the checks need leaves the workers.
-    let observations = Pipeline::open(settings.clone())?
-        .with_window(window.clone())
-        .finish_on_workers(|item| {
-            Observation::of(&item).map(|o| (item.record.location, item.record.input, o))
-        });
-    for (location, input, observation) in observations.flatten() {
-        analyzer.add(&location, input, observation);
-    }
-    match analyzer.refusal() {
-        Some(message) => Err(Fatal::new(Exit::Usage, message).into()),
-        None => Ok(Some(analyzer)),
-    }
+    pre_scan(settings, window, allow_recent, None, now).map(|scan| scan.analyzer)
 }
 
 /// The pre-scan of `send`: the campaign checks unless `allow_recent`, and, whenever it runs (not
@@ -139,8 +118,11 @@ pub fn pre_scan(
             first_invalid.unwrap_or_default()
         )));
     }
-    if !allow_recent && let Some(message) = analyzer.refusal() {
-        return Err(Fatal::new(Exit::Usage, message).into());
+    if !allow_recent {
+        if let Some(message) = analyzer.refusal() {
+            return Err(Fatal::new(Exit::Usage, message).into());
+        }
+        scan.analyzer = Some(analyzer);
     }
     Ok(scan)
 }

@@ -42,6 +42,14 @@ pub enum KeySource {
     Env,
 }
 
+/// The key in a key file: its first line, trimmed; `None` when that is empty. The one reader of
+/// key files (the Track key's `--api-key-file`, the App key's `--app-api-key-file`).
+pub(crate) fn key_from_file(path: &Path) -> std::io::Result<Option<String>> {
+    let text = std::fs::read_to_string(path)?;
+    let first = text.lines().next().unwrap_or("").trim();
+    Ok((!first.is_empty()).then(|| first.to_string()))
+}
+
 /// Resolve credentials. `env_key` is the value of `CIO_API_KEY`. Precedence: `--api-key-file`,
 /// then `--api-key`, then the environment. Returns the source so the caller can warn about the
 /// flag.
@@ -57,15 +65,13 @@ pub fn resolve(
         .ok_or(CredentialError::NoSiteId)?
         .to_string();
     let (key, source) = if let Some(path) = key_file {
-        let text = std::fs::read_to_string(path).map_err(|source| CredentialError::KeyFile {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let first = text.lines().next().unwrap_or("").trim().to_string();
-        if first.is_empty() {
-            return Err(CredentialError::EmptyKey("--api-key-file"));
-        }
-        (first, KeySource::File)
+        let key = key_from_file(path)
+            .map_err(|source| CredentialError::KeyFile {
+                path: path.display().to_string(),
+                source,
+            })?
+            .ok_or(CredentialError::EmptyKey("--api-key-file"))?;
+        (key, KeySource::File)
     } else if let Some(flag) = key_flag {
         let key = flag.trim().to_string();
         if key.is_empty() {

@@ -34,7 +34,13 @@ impl Reasons {
         } else {
             OTHER
         };
-        let entry = self.by_reason.entry(key.to_owned()).or_default();
+        // A reason met before is found without allocating its name again.
+        if !self.by_reason.contains_key(key) {
+            self.by_reason.insert(key.to_owned(), Reason::default());
+        }
+        let Some(entry) = self.by_reason.get_mut(key) else {
+            return;
+        };
         entry.count += 1;
         if entry.first.len() < FIRST_PLACES {
             entry.first.push(location.to_string());

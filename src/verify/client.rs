@@ -49,15 +49,13 @@ pub(crate) enum KeyError {
 /// The App API key: the first line of `file` when given, else `env` (`CIO_APP_API_KEY`).
 pub(crate) fn app_key(file: Option<&Path>, env: Option<String>) -> Result<Secret, KeyError> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::File {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let first = text.lines().next().unwrap_or("").trim();
-        if first.is_empty() {
-            return Err(KeyError::Empty("--app-api-key-file"));
-        }
-        return Ok(Secret::new(first));
+        let key = crate::send::credentials::key_from_file(path)
+            .map_err(|source| KeyError::File {
+                path: path.display().to_string(),
+                source,
+            })?
+            .ok_or(KeyError::Empty("--app-api-key-file"))?;
+        return Ok(Secret::new(key));
     }
     match env.map(|k| k.trim().to_string()) {
         Some(key) if !key.is_empty() => Ok(Secret::new(key)),

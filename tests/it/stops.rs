@@ -33,10 +33,8 @@ fn input(dir: &Path, n: u64) {
 
 /// `cio-replay send in.ndjson` against `sb` in `dir`, as a child process (stderr piped).
 fn spawn_send(sb: &Sandbox, dir: &Path, args: &[&str]) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("cio-replay"))
+    common::process()
         .current_dir(dir)
-        .env_remove("CIO_REGION")
-        .env_remove("CIO_ENDPOINT")
         .env("CIO_SITE_ID", common::send::SITE)
         .env("CIO_API_KEY", KEY)
         .args([
