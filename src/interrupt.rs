@@ -41,10 +41,41 @@ impl StopFlag {
     }
 }
 
+/// What the run is doing, and so what the first Ctrl-C says it will do before it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stopping {
+    /// Sending; `checkpoint`: the run keeps one (`--checkpoint`).
+    Send { checkpoint: bool },
+    /// `gdpr` sending; `checkpoint`: the job keeps one besides its receipt.
+    Gdpr { checkpoint: bool },
+}
+
+impl Stopping {
+    /// The lines the first Ctrl-C writes (each at most 80 columns with the `cio-replay: ` prefix).
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Stopping::Send { checkpoint: true } => {
+                "stopping: finishing requests in flight, then writing the checkpoint\n  and the summary (Ctrl-C again quits at once; the last checkpoint stays valid)"
+            }
+            Stopping::Send { checkpoint: false } => {
+                "stopping: finishing requests in flight, then the summary (Ctrl-C\n  again quits at once). Without --checkpoint, what was sent is not recorded\n  anywhere: the summary counts the records read but not sent"
+            }
+            Stopping::Gdpr { checkpoint: true } => {
+                "stopping: finishing requests in flight, then writing the checkpoint,\n  the receipt and the summary (Ctrl-C again quits at once; the last\n  checkpoint stays valid)"
+            }
+            Stopping::Gdpr { checkpoint: false } => {
+                "stopping: finishing requests in flight, then writing the receipt and\n  the summary (Ctrl-C again quits at once, leaving the receipt unfinished)"
+            }
+        }
+    }
+}
+
 struct Handler {
     /// The flag the current run watches; replaced by each `install` (one handler per process).
     flag: std::sync::Mutex<StopFlag>,
     signals: AtomicU32,
+    /// What the first signal says; set by `install`.
+    stopping: std::sync::Mutex<Stopping>,
 }
 
 static HANDLER: OnceLock<Handler> = OnceLock::new();
@@ -52,7 +83,8 @@ static HANDLER: OnceLock<Handler> = OnceLock::new();
 /// Watch for Ctrl-C on behalf of a run: returns the flag that the first signal raises. The
 /// process-wide handler is installed on the first call; later calls (more runs in one process,
 /// as in tests) get a fresh flag and a reset count.
-pub fn install() -> anyhow::Result<StopFlag> {
+/// `what`: what the run does, which the first signal says.
+pub fn install(what: Stopping) -> anyhow::Result<StopFlag> {
     let flag = StopFlag::new();
     let mut first_install = false;
     let handler = HANDLER.get_or_init(|| {
@@ -60,6 +92,7 @@ pub fn install() -> anyhow::Result<StopFlag> {
         Handler {
             flag: std::sync::Mutex::new(flag.clone()),
             signals: AtomicU32::new(0),
+            stopping: std::sync::Mutex::new(what),
         }
     });
     if first_install {
@@ -70,6 +103,9 @@ pub fn install() -> anyhow::Result<StopFlag> {
             *current = flag.clone();
         }
         handler.signals.store(0, Ordering::SeqCst);
+        if let Ok(mut current) = handler.stopping.lock() {
+            *current = what;
+        }
     }
     Ok(flag)
 }
@@ -83,9 +119,11 @@ fn on_signal() {
         if let Ok(flag) = handler.flag.lock() {
             flag.raise();
         }
-        crate::messages::record!(
-            "\ncio-replay: stopping: finishing requests in flight, then writing the checkpoint\n  and the summary (Ctrl-C again quits at once; the last checkpoint stays valid)"
-        );
+        let what = handler
+            .stopping
+            .lock()
+            .map_or(Stopping::Send { checkpoint: false }, |s| *s);
+        crate::messages::record!("\ncio-replay: {}", what.text());
     } else {
         crate::messages::record!("\ncio-replay: interrupted again: quitting at once");
         std::process::exit(i32::from(Exit::Interrupted.code()));
@@ -108,8 +146,8 @@ mod tests {
 
     #[test]
     fn install_twice_gives_a_fresh_flag_and_the_signal_raises_the_latest() {
-        let first = install().unwrap();
-        let second = install().unwrap();
+        let first = install(Stopping::Send { checkpoint: true }).unwrap();
+        let second = install(Stopping::Send { checkpoint: true }).unwrap();
         on_signal();
         assert!(second.is_raised());
         assert!(
@@ -117,7 +155,28 @@ mod tests {
             "the earlier run's flag is no longer watched"
         );
         // Reset for any later test in this process.
-        let third = install().unwrap();
+        let third = install(Stopping::Send { checkpoint: true }).unwrap();
         assert!(!third.is_raised());
+    }
+
+    #[test]
+    fn every_stop_message_fits_80_columns() {
+        let all = [
+            Stopping::Send { checkpoint: true },
+            Stopping::Send { checkpoint: false },
+            Stopping::Gdpr { checkpoint: true },
+            Stopping::Gdpr { checkpoint: false },
+        ];
+        for what in all {
+            let text = format!("cio-replay: {}", what.text());
+            for line in text.lines() {
+                assert!(line.chars().count() <= 80, "{line:?}");
+            }
+        }
+        assert!(
+            !Stopping::Send { checkpoint: false }
+                .text()
+                .contains("checkpoint stays")
+        );
     }
 }

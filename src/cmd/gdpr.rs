@@ -21,6 +21,7 @@ use crate::gdpr::list::ListFormat;
 use crate::gdpr::resume::{self, JobSettings, Plan};
 use crate::gdpr::run::{self, Lists, Run};
 use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
+use crate::interrupt::Stopping;
 
 pub fn run(args: GdprArgs) -> Result<Exit> {
     let action = GdprAction::from(args.action);
@@ -130,7 +131,9 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
     }
 
     // Send.
-    let stop = job::stop_flag()?;
+    let stop = job::stop_flag(Stopping::Gdpr {
+        checkpoint: d.checkpoint.is_some(),
+    })?;
     let lists = Lists {
         action,
         sources: &sources,

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::settings::TargetSettings;
 use crate::exit::{Exit, Fatal, usage};
+use crate::interrupt::Stopping;
 use crate::messages::{record, say, warning};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
@@ -149,7 +150,8 @@ impl Target {
     }
 }
 
-/// Ctrl-C and SIGTERM from here on stop the run cleanly (requests in flight settle).
-pub(crate) fn stop_flag() -> Result<Arc<AtomicBool>> {
-    Ok(crate::interrupt::install()?.as_atomic())
+/// Ctrl-C and SIGTERM from here on stop the run cleanly (requests in flight settle); the first
+/// one says what `what` does before the run ends.
+pub(crate) fn stop_flag(what: Stopping) -> Result<Arc<AtomicBool>> {
+    Ok(crate::interrupt::install(what)?.as_atomic())
 }

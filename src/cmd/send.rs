@@ -13,6 +13,7 @@ use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, exit_for_error, usage};
+use crate::interrupt::Stopping;
 use crate::mapping::Outcome;
 use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
@@ -76,7 +77,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         if lanes == 1 { "" } else { "s" }
     );
 
-    let stop = job::stop_flag()?;
+    let stop = job::stop_flag(Stopping::Send {
+        checkpoint: d.checkpoint.is_some(),
+    })?;
     // --checkpoint / --resume: refusals come here, before anything is sent.
     let run_settings = match &d.checkpoint {
         None => Default::default(),

@@ -116,6 +116,7 @@ fn a_ctrl_c_while_the_last_batch_waits_out_a_retry_after_is_not_a_finish() {
             && stderr.contains("run the same command with --resume"),
         "{stderr}"
     );
+    assert!(stderr.contains("then writing the checkpoint"), "{stderr}");
     let cp = read_json(&dir.path().join("cp.json"));
     assert_eq!(cp["finished"], false, "{cp}");
     assert_eq!(cp["inputs"][0]["watermark"], 0, "{cp}");
@@ -130,7 +131,9 @@ fn a_ctrl_c_while_the_last_batch_waits_out_a_retry_after_is_not_a_finish() {
     assert_eq!(read_json(&dir.path().join("cp.json"))["finished"], true);
 }
 
-/// The same stop without a checkpoint: exit 130 (before: 0), and no advice to `--resume`.
+/// The same stop without a checkpoint: exit 130 (before: 0), and no advice to `--resume`; the
+/// stop message promises no checkpoint (before: "then writing the checkpoint") and says that
+/// nothing records what was sent.
 #[test]
 fn without_a_checkpoint_a_stop_near_the_end_exits_130_and_does_not_suggest_resume() {
     let sb = sandbox();
@@ -145,6 +148,13 @@ fn without_a_checkpoint_a_stop_near_the_end_exits_130_and_does_not_suggest_resum
     assert_eq!(code, 130, "{stderr}");
     assert!(stderr.contains("5 records read but not sent"), "{stderr}");
     assert!(!stderr.contains("--resume"), "{stderr}");
+    assert!(!stderr.contains("checkpoint stays valid"), "{stderr}");
+    assert!(!stderr.contains("writing the checkpoint"), "{stderr}");
+    assert!(
+        stderr.contains("stopping: finishing requests in flight, then the summary")
+            && stderr.contains("not recorded"),
+        "{stderr}"
+    );
     assert_eq!(
         read_json(&dir.path().join("report.json"))["interrupted"],
         true
@@ -182,6 +192,7 @@ fn a_gdpr_job_stopped_near_the_end_is_interrupted_and_resumes() {
     signal(&child, "INT");
     let (code, stderr) = finish(child);
     assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("the receipt and the summary"), "{stderr}");
     let receipt = std::fs::read_to_string(dir.path().join("receipt.csv")).expect("receipt");
     assert!(receipt.contains("# status,interrupted"), "{receipt}");
     assert_eq!(read_json(&dir.path().join("job.json"))["finished"], false);
