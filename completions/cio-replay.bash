@@ -187,7 +187,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__gdpr)
-            opts="-q -h -V --list-format --column --dry-run --yes --receipt --region --endpoint --mode --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --help --version delete suppress unsuppress"
+            opts="-q -h -V --list-format --column --dry-run --yes --receipt --region --endpoint --mode --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --help --version delete suppress unsuppress"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -254,10 +254,6 @@ _cio__replay() {
                     return 0
                     ;;
                 --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --dead-letter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -489,7 +485,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__send)
-            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --dead-letter --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --dead-letter-append --limit --max-invalid --help --version"
+            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --dead-letter --dead-letter-append --limit --max-invalid --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,10 +567,6 @@ _cio__replay() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --dead-letter)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --checkpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -589,6 +581,10 @@ _cio__replay() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --dead-letter)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)

@@ -113,13 +113,13 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l batch-siz
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l linger -d 'Milliseconds a lane waits for more operations before it sends a batch that is not full' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l retries -d 'Retries of a request after a 408, 429, 5xx or network error (0 means none)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l timeout -d 'Seconds before one request attempt times out' -r
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l checkpoint -d 'Keep a checkpoint in FILE so that an interrupted run can be resumed' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l report -d 'Write the final summary as JSON to FILE' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l ca-bundle -d 'Trust only the certificate authorities in FILE (PEM) instead of the operating system\'s store, e.g. the CA of a network that inspects TLS' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l progress -d 'Show progress bars on standard error: `auto` only when it is a terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l limit -d 'A canary: send only the first N records (of those not settled yet), then stop with the summary; with --checkpoint, a later --resume without --limit sends the rest' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l max-invalid -d 'An error budget, a count or a percentage of the records (`10`, `0.5%`): the pre-scan refuses to send (exit 2) when more records than that are invalid, and during the send, invalid plus rejected records over it stop the run as Ctrl-C does (exit 5, resumable)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
@@ -151,7 +151,6 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l batch-siz
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l linger -d 'Milliseconds a lane waits for more operations before it sends a batch that is not full' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l retries -d 'Retries of a request after a 408, 429, 5xx or network error (0 means none)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l timeout -d 'Seconds before one request attempt times out' -r
-complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l checkpoint -d 'Keep a checkpoint in FILE so that an interrupted run can be resumed' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l report -d 'Write the final summary as JSON to FILE' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -l ca-bundle -d 'Trust only the certificate authorities in FILE (PEM) instead of the operating system\'s store, e.g. the CA of a network that inspects TLS' -r -F

@@ -275,10 +275,6 @@ pub struct DeliveryArgs {
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub timeout: f64,
 
-    /// Where invalid and rejected records go (default `<first input>.rejected.ndjson`).
-    #[arg(long, value_name = "FILE")]
-    pub dead_letter: Option<PathBuf>,
-
     /// Keep a checkpoint in FILE so that an interrupted run can be resumed.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
@@ -315,6 +311,10 @@ pub struct SendArgs {
     /// timestamp at all.
     #[arg(long)]
     pub allow_recent: bool,
+
+    /// Where invalid and rejected records go (default `<first input>.rejected.ndjson`).
+    #[arg(long, value_name = "FILE")]
+    pub dead_letter: Option<PathBuf>,
 
     /// Without --checkpoint, add to a dead-letter file that already holds records (refused
     /// otherwise, so that one file holds one run's rejects).

@@ -338,11 +338,6 @@ pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> Result<VerifyFlags> {
 /// The `gdpr` flags that do not go together: refused before anything is read.
 pub fn check_gdpr_flags(args: &crate::cli::GdprArgs) -> Result<()> {
     let d = &args.delivery;
-    if d.dead_letter.is_some() {
-        return Err(usage(
-            "gdpr does not write a dead-letter file: rejected and failed people are rows of the receipt (--receipt FILE)",
-        ));
-    }
     if args.dry_run && (d.report.is_some() || d.checkpoint.is_some()) {
         return Err(usage(
             "--dry-run sends nothing: --report and --checkpoint belong to real runs (the dry run's record is its listing on standard output)",

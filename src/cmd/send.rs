@@ -41,7 +41,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let transport = target.transport(delivery.lanes())?;
     target.preflight(&transport)?;
 
-    let dead_letter_path = d
+    let dead_letter_path = args
         .dead_letter
         .clone()
         .unwrap_or_else(|| deadletter::default_path(&args.input.files));

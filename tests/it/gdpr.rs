@@ -410,6 +410,43 @@ fn dry_run_lists_every_person_and_needs_no_credentials() {
     assert!(stderr.contains("dry run: nothing was sent"), "{stderr}");
 }
 
+/// `gdpr` has no `--dead-letter` (before: its help listed the flag, and every use was refused):
+/// not in its help, an unknown argument when given; `send` keeps it.
+#[test]
+fn gdpr_has_no_dead_letter_flag_and_send_keeps_it() {
+    let help = common::cio()
+        .args(["gdpr", "--help"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.status.success() && text.contains("--receipt"),
+        "{text}"
+    );
+    assert!(!text.contains("--dead-letter"), "{text}");
+    let out = common::cio()
+        .args([
+            "gdpr",
+            "delete",
+            "--dry-run",
+            "--dead-letter",
+            "d.ndjson",
+            "-",
+        ])
+        .write_stdin("u-1\n")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--dead-letter"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing listed: {stderr}");
+    let help = common::cio()
+        .args(["send", "--help"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--dead-letter <FILE>"));
+}
+
 #[test]
 fn a_csv_without_a_usable_column_is_a_usage_error() {
     let dir = common::tempdir();
