@@ -137,7 +137,7 @@ impl Session {
         let t = self.journal.totals();
         let _ = writeln!(
             out,
-            "  whole job so far: {} records: {} accepted, {} skipped, {} dead-lettered\n    to {path} ({} invalid, {} rejected, {} failed)",
+            "  whole job so far (all runs of this checkpoint): {} records:\n    {} accepted, {} skipped, {} dead-lettered\n    to {path} ({} invalid, {} rejected, {} failed)",
             t.read,
             t.accepted,
             t.skipped,

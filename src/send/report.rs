@@ -151,7 +151,8 @@ fn terminal_safe(text: &str) -> String {
 }
 
 /// The delivery lines of the human summary.
-/// `resumable`: the run keeps a checkpoint (only then is `--resume` suggested).
+/// `resumable`: the run keeps a checkpoint (only then is `--resume` suggested, and the counts are
+/// labelled as this run's, beside the checkpoint's whole-job line).
 pub fn delivery_text(
     report: &DeliveryReport,
     dead_letter: Option<(&str, u64)>,
@@ -160,10 +161,15 @@ pub fn delivery_text(
     let s = &report.stats;
     let secs = report.elapsed.as_secs_f64().max(0.001);
     let mut out = String::new();
+    // With a checkpoint the job may span runs: these counts are this run's, the session's
+    // "whole job so far" line all runs'.
     let _ = writeln!(
         out,
-        "  sent: {} accepted, {} rejected, {} failed",
-        s.accepted, s.rejected, s.failed
+        "  {}: {} accepted, {} rejected, {} failed",
+        if resumable { "this run sent" } else { "sent" },
+        s.accepted,
+        s.rejected,
+        s.failed
     );
     let _ = writeln!(
         out,

@@ -506,6 +506,15 @@ fn a_canary_sends_the_first_records_and_a_resume_the_rest_once() {
     let (code, _, stderr) = send(&sb, dir.path(), &[&canary[..], &["--resume"]].concat());
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report(dir.path())["accepted"], 220);
+    // Which count is this run's and which all runs' is said (before: "sent: 220 accepted" beside
+    // "whole job so far: 250 records" without a word).
+    assert!(stderr.contains("this run sent: 220 accepted"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "whole job so far (all runs of this checkpoint): 250 records:\n    250 accepted"
+        ),
+        "{stderr}"
+    );
     assert_eq!(events(&sb)["total"], 250);
     assert_eq!(events(&sb)["duplicates"], 0);
     // And the job is done.
