@@ -181,9 +181,13 @@ impl Workspace {
             self.blocked_ops,
             self.ignored_ops,
         ));
+        out.push_str(OPERATIONS_LEGEND);
         out
     }
 }
+
+/// What the three operation counts mean (Customer.io answers 2xx to all three).
+pub(crate) const OPERATIONS_LEGEND: &str = "  (applied: changed the workspace; blocked: addressed a suppressed person and\n  was dropped; ignored: had nothing to apply to, e.g. a delete of nobody or an\n  event for an unknown cio_id; all three were accepted with 2xx)\n";
 
 fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }

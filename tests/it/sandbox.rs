@@ -493,6 +493,18 @@ fn the_workspace_after_a_fixed_script_is_exactly_right() {
         summary.contains("2 people, 1 object, 1 relationship, 1 device"),
         "{summary}"
     );
+    // Each of the three operation counts is explained (before: the bare words).
+    assert!(summary.contains("operations applied"), "{summary}");
+    for word in [
+        "applied: changed the workspace",
+        "blocked: addressed a suppressed person",
+        "ignored: had nothing to apply to",
+    ] {
+        assert!(summary.contains(word), "{word}: {summary}");
+    }
+    let legend = summary.lines().filter(|l| l.starts_with("  "));
+    assert!(legend.clone().count() >= 3, "{summary}");
+    assert!(legend.clone().all(|l| l.chars().count() <= 80), "{summary}");
 
     // Deleting the object removes its relationships.
     let del = json!({"type":"object","action":"delete","identifiers":{"object_type_id":"1","object_id":"acme"}});
