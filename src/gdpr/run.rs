@@ -224,6 +224,19 @@ pub fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Resu
     })
 }
 
+/// Said once after the counts: Customer.io answers 2xx to a delete or a suppression of a person
+/// it does not have, so an accepted row is no proof that the person was there.
+fn accepted_note(action: GdprAction) -> Option<&'static str> {
+    match action {
+        GdprAction::Delete | GdprAction::Suppress => Some(
+            "note: Customer.io accepts deletes and suppressions of people it does not have,\n  \
+             so \"accepted\" does not prove the person existed; for proof of what the\n  \
+             workspace holds, read people back with `cio-replay verify` (App API)",
+        ),
+        GdprAction::Unsuppress => None,
+    }
+}
+
 impl Sent {
     /// Say how the run went (`people`: the lists' distinct people).
     pub fn say(&self, action: GdprAction, people: u64, checkpointed: bool) {
@@ -241,6 +254,9 @@ impl Sent {
             self.elapsed_seconds
         );
         say!("receipt: {} ({})", self.receipt.display(), self.ending);
+        if let (Some(note), true) = (accepted_note(action), c.accepted > 0) {
+            say!("{note}");
+        }
         if !self.complete && checkpointed {
             say!("not finished: run the same command with --resume to continue the job");
         }

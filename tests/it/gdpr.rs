@@ -412,6 +412,42 @@ fn dry_run_lists_every_person_and_needs_no_credentials() {
 
 /// `gdpr` has no `--dead-letter` (before: its help listed the flag, and every use was refused):
 /// not in its help, an unknown argument when given; `send` keeps it.
+/// A delete of a person the workspace does not have is accepted, as Customer.io does it; the
+/// summary says so once (before: a bare "accepted"), pointing to `verify`.
+#[test]
+fn deleting_someone_unknown_is_accepted_with_a_note_that_it_proves_nothing() {
+    let sb = sandbox();
+    identify(&sb, &[json!({"id": "known"})]);
+    let dir = common::tempdir();
+    std::fs::write(dir.path().join("l.txt"), "known\nnever-seen\n").expect("list");
+    let out = gdpr(&sb)
+        .current_dir(dir.path())
+        .args(["delete", "--yes", "l.txt", "--receipt", "r.csv"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (rows, _) = receipt(&dir.path().join("r.csv"));
+    assert!(rows.iter().all(|r| r["outcome"] == "accepted"), "{rows:?}");
+    assert_eq!(
+        stderr
+            .matches("accepts deletes and suppressions of people it does not have")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("does not prove the person existed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cio-replay verify"), "{stderr}");
+    let note = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("note: Customer.io"))
+        .take(3);
+    assert!(note.clone().all(|l| l.chars().count() <= 80), "{stderr}");
+}
+
 #[test]
 fn gdpr_has_no_dead_letter_flag_and_send_keeps_it() {
     let help = common::cio()
