@@ -16,6 +16,7 @@ mod lock;
 mod net_faults;
 mod progress;
 mod read_containers;
+mod readme;
 mod resume;
 mod rudder_corpus;
 mod rudder_mapping;
