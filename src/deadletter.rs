@@ -1,11 +1,14 @@
 //! The dead-letter file: one NDJSON line per invalid or rejected record, the original event plus
 //! where it came from and why, in a shape `send` reads back directly.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use base64::Engine as _;
 use serde_json::value::RawValue;
 
 use crate::send::{RecordInfo, Settlement};
@@ -96,7 +99,9 @@ impl DeadLetter {
     }
 }
 
-/// One dead-letter line (with its newline).
+/// One dead-letter line (with its newline): `{"dead_letter": {...}, X}` where X is `"event": {...}`
+/// (the record parsed: its text verbatim), `"raw": "<text>"` (it did not), or `"raw_base64":
+/// "<its bytes>"` (it was not UTF-8). A record read back from a dead letter is not nested.
 pub fn line(
     record: &RecordInfo,
     status: Option<u16>,
@@ -104,47 +109,67 @@ pub fn line(
     stage: &str,
     action: Option<&str>,
 ) -> String {
-    let header = serde_json::json!({
-        "source": record.location.to_string(),
-        "status": status,
-        "reason": reason,
-        "stage": stage,
-        "action": action,
-    });
-    let event = if record.parsed {
-        original_event(&record.original)
-    } else {
-        None
-    };
-    match event {
+    let back = read_back(&record.original);
+    let mut header = serde_json::Map::new();
+    header.insert("source".into(), record.location.to_string().into());
+    header.insert("status".into(), status.into());
+    header.insert("reason".into(), reason.into());
+    header.insert("stage".into(), stage.into());
+    header.insert("action".into(), action.into());
+    let header = serde_json::Value::Object(header);
+    if let Some(bytes) = &record.bytes {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        return format!("{{\"dead_letter\":{header},\"raw_base64\":\"{encoded}\"}}\n");
+    }
+    let text = back.map_or(Cow::Borrowed(record.original.as_str()), |b| b.text);
+    match record.parsed.then(|| event_text(&text)).flatten() {
         Some(raw) => format!("{{\"dead_letter\":{header},\"event\":{raw}}}\n"),
         None => {
-            let raw = serde_json::Value::String(record.original.clone());
+            let raw = serde_json::Value::String(text.into_owned());
             format!("{{\"dead_letter\":{header},\"raw\":{raw}}}\n")
         }
     }
 }
 
-/// The event to write back: the original text verbatim (number spellings kept), or when the record
-/// was itself a dead letter read back, the event inside it (no nesting).
-fn original_event(original: &str) -> Option<&str> {
-    #[derive(serde::Deserialize)]
-    struct Wrapped<'a> {
-        #[serde(borrow)]
-        dead_letter: Option<&'a RawValue>,
-        #[serde(borrow)]
-        event: Option<&'a RawValue>,
-    }
+/// The event's text, verbatim (number spellings kept), when it is JSON on one line.
+fn event_text(text: &str) -> Option<&str> {
+    let raw: &RawValue = serde_json::from_str(text.trim()).ok()?;
+    let raw = raw.get();
+    (!raw.contains(['\n', '\r'])).then_some(raw)
+}
+
+/// A record read back from a dead-letter line (the shapes `input` unwraps): the line it stands for.
+struct ReadBack<'a> {
+    text: Cow<'a, str>,
+}
+
+fn read_back(original: &str) -> Option<ReadBack<'_>> {
     let trimmed = original.trim();
-    let raw: &RawValue = serde_json::from_str(trimmed).ok()?;
-    if let Ok(Wrapped {
-        dead_letter: Some(_),
-        event: Some(inner),
-    }) = serde_json::from_str::<Wrapped>(raw.get())
-    {
-        return Some(inner.get());
+    if !trimmed.starts_with('{') || !trimmed.contains("\"dead_letter\"") {
+        return None;
     }
-    Some(raw.get())
+    let map: HashMap<String, &RawValue> = serde_json::from_str(trimmed).ok()?;
+    if map.len() != 2 {
+        return None;
+    }
+    if !map.get("dead_letter")?.get().starts_with('{') {
+        return None;
+    }
+    let text = if let Some(event) = map.get("event") {
+        if !event.get().starts_with('{') {
+            return None;
+        }
+        Cow::Borrowed(event.get())
+    } else if let Some(raw) = map.get("raw") {
+        Cow::Owned(serde_json::from_str::<String>(raw.get()).ok()?)
+    } else {
+        let encoded: String = serde_json::from_str(map.get("raw_base64")?.get()).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    Some(ReadBack { text })
 }
 
 #[cfg(test)]
@@ -162,6 +187,7 @@ mod tests {
             index: 11,
             original: original.into(),
             parsed,
+            bytes: None,
         }
     }
 
@@ -202,6 +228,32 @@ mod tests {
         let first = line(&info(r#"{"a":1.0}"#, true), None, "x", "invalid", None);
         let again = line(&info(first.trim(), true), Some(400), "y", "rejected", None);
         assert!(again.ends_with(",\"event\":{\"a\":1.0}}\n"), "{again}");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_kept_exactly_in_base64() {
+        use base64::Engine as _;
+        let bytes: &[u8] = b"{\"a\":\"\xff\xfe\"}";
+        let mut record = info(&String::from_utf8_lossy(bytes), false);
+        record.bytes = Some(bytes.into());
+        let l = line(&record, None, "not valid UTF-8", "invalid", None);
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        let encoded = v["raw_base64"].as_str().unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        assert_eq!(decoded, bytes);
+        assert!(v.get("raw").is_none() && !l.contains('\u{fffd}'), "{l}");
+        assert!(v["dead_letter"].get("first_source").is_none(), "{l}");
+
+        // Dead-lettered again after being read back: the same bytes.
+        let mut again = info(l.trim(), false);
+        again.location.file = "f.ndjson.rejected.ndjson".into();
+        again.bytes = Some(bytes.into());
+        let l2 = line(&again, None, "not valid UTF-8", "invalid", None);
+        let v2: serde_json::Value = serde_json::from_str(&l2).unwrap();
+        assert_eq!(v2["raw_base64"], encoded);
+        assert_eq!(v2["dead_letter"]["source"], "f.ndjson.rejected.ndjson:12");
     }
 
     #[test]

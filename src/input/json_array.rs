@@ -265,6 +265,7 @@ impl<R: BufRead> JsonArrayReader<R> {
                 original: String::from_utf8_lossy(&self.buf).into_owned(),
                 event: Err(InputError::InvalidUtf8 {
                     offset: e.valid_up_to(),
+                    bytes: Arc::from(self.buf.as_slice()),
                 }),
             })),
         }

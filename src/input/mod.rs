@@ -15,9 +15,12 @@
 //!
 //! Dead-letter read-back: an NDJSON line shaped `{"dead_letter": {...}, "event": {...}}` (what `send`
 //! writes for invalid and rejected records) is read as its `event`, so a fixed dead-letter file can be
-//! sent again directly; the record's `original` stays the whole line (the dead-letter writer takes the
-//! event out of it verbatim). A line `{"dead_letter": {...}, "raw": "<text>"}` (written for a record
-//! that could not be read) is read as if `<text>` were the line, so a fixed `raw` is picked up too.
+//! sent again directly. A line `{"dead_letter": {...}, "raw": "<text>"}` (written for a record
+//! that could not be read) is read as if `<text>` were the line, so a fixed `raw` is picked up too;
+//! one `{"dead_letter": {...}, "raw_base64": "<base64>"}` (a line that was not UTF-8) as if the
+//! decoded bytes were the line: still not UTF-8, it is the same invalid record again, never a
+//! U+FFFD replacement. In all three the record's `original` stays the whole dead-letter line: the
+//! dead-letter writer takes the event (or text, or bytes) out of it, and its first `source`.
 
 pub(crate) mod compression;
 pub mod csv;
@@ -34,6 +37,7 @@ pub use walk::expand;
 use std::fmt;
 use std::sync::Arc;
 
+use base64::Engine as _;
 use serde_json::Value;
 
 /// How an input file is read, when its extension does not say (or to override it).
@@ -71,7 +75,8 @@ pub struct Record {
     /// 0-based number of the record within its input (blank lines are not records).
     pub index: u64,
     /// The original text: the NDJSON line (without BOM and line ending), or for CSV the typed event
-    /// as compact JSON. For a line that is not UTF-8, a lossy rendering.
+    /// as compact JSON. For a line that is not UTF-8, a lossy rendering (its exact bytes are in
+    /// the [`InputError::InvalidUtf8`]).
     pub original: String,
     /// The parsed event, or why it could not be read.
     pub event: Result<Value, InputError>,
@@ -149,14 +154,29 @@ impl Unparsed {
 
 /// An NDJSON line's original text and event. A dead letter read back keeps the whole line as its
 /// original: the dead-letter writer takes the event out of it verbatim. One whose record was
-/// unreadable carries the original text in `raw`, which is read as the line it was.
+/// unreadable carries the original text in `raw` (or its bytes in `raw_base64`), which is read as
+/// the line it was.
 fn parse_line(text: String) -> (String, Result<Value, InputError>) {
     match parse_event(&text) {
-        Ok(event) if event.get("dead_letter").is_some() => match dead_letter_raw(&event) {
-            Some(raw) => {
-                let raw = raw.to_owned();
-                let event = parse_event(&raw);
-                (raw, event)
+        Ok(event) if event.get("dead_letter").is_some() => match dead_letter_line(&event) {
+            Some(DeadLine::Raw(raw)) => {
+                let event = parse_event(raw);
+                (text, event)
+            }
+            Some(DeadLine::Base64(encoded)) => {
+                let event = match base64::engine::general_purpose::STANDARD.decode(encoded) {
+                    Ok(bytes) => match String::from_utf8(bytes) {
+                        Ok(line) => parse_event(&line),
+                        Err(e) => Err(InputError::InvalidUtf8 {
+                            offset: e.utf8_error().valid_up_to(),
+                            bytes: Arc::from(e.into_bytes()),
+                        }),
+                    },
+                    Err(e) => Err(InputError::DeadLetter {
+                        message: format!("raw_base64 is not base64 ({e})"),
+                    }),
+                };
+                (text, event)
             }
             None => (text, Ok(unwrap_dead_letter(event))),
         },
@@ -164,21 +184,35 @@ fn parse_line(text: String) -> (String, Result<Value, InputError>) {
     }
 }
 
-/// The `raw` text of a dead letter written for an unreadable record
-/// (`{"dead_letter": {...}, "raw": "<the line>"}`).
-fn dead_letter_raw(event: &Value) -> Option<&str> {
+/// The line a dead letter written for an unreadable record stands for.
+enum DeadLine<'a> {
+    /// `{"dead_letter": {...}, "raw": "<the line>"}`
+    Raw(&'a str),
+    /// `{"dead_letter": {...}, "raw_base64": "<the line's bytes>"}` (a line that was not UTF-8)
+    Base64(&'a str),
+}
+
+fn dead_letter_line(event: &Value) -> Option<DeadLine<'_>> {
     let map = event.as_object()?;
-    if map.len() == 2 && map.get("dead_letter")?.is_object() {
-        return map.get("raw")?.as_str();
+    if map.len() != 2 || !map.get("dead_letter")?.is_object() {
+        return None;
     }
-    None
+    match (map.get("raw"), map.get("raw_base64")) {
+        (Some(Value::String(raw)), None) => Some(DeadLine::Raw(raw)),
+        (None, Some(Value::String(encoded))) => Some(DeadLine::Base64(encoded)),
+        _ => None,
+    }
 }
 
 /// Why a record could not be read as an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
+    /// `bytes`: the line (or array element) exactly as read, for its dead letter.
     #[error("not valid UTF-8 at byte {offset}: re-encode the file as UTF-8")]
-    InvalidUtf8 { offset: usize },
+    InvalidUtf8 { offset: usize, bytes: Arc<[u8]> },
+    /// A dead-letter line read back whose record cannot be recovered from it.
+    #[error("dead letter: {message}; fix the line or remove it")]
+    DeadLetter { message: String },
     #[error("malformed JSON: {message}; fix the line or remove it")]
     Json { message: String },
     #[error("a record must be a JSON object, not {found}; put one event object on each line")]

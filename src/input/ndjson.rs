@@ -157,6 +157,7 @@ impl<R: BufRead> NdjsonReader<R> {
                 let original = String::from_utf8_lossy(text).into_owned();
                 let error = InputError::InvalidUtf8 {
                     offset: e.valid_up_to(),
+                    bytes: Arc::from(text),
                 };
                 Some(self.record(original, Err(error)))
             }
@@ -216,7 +217,11 @@ mod tests {
     fn invalid_utf8_and_long_lines_are_records() {
         let records = read(b"{\"a\":\"\xff\"}\n{\"long\":\"0123456789\"}\n{}\n", 10);
         assert_eq!(records.len(), 3);
-        assert_eq!(records[0].event, Err(InputError::InvalidUtf8 { offset: 6 }));
+        let bytes: Arc<[u8]> = Arc::from(&b"{\"a\":\"\xff\"}"[..]);
+        assert_eq!(
+            records[0].event,
+            Err(InputError::InvalidUtf8 { offset: 6, bytes })
+        );
         assert!(matches!(
             records[1].event,
             Err(InputError::TooLong { bytes: 21, .. })
@@ -236,12 +241,43 @@ mod tests {
             records[0].event.as_ref().ok(),
             Some(&serde_json::json!({"type": "track"}))
         );
-        assert_eq!(records[1].original, r#"{"type":"page"}"#);
+        // The whole dead-letter line stays the original (its first source is in it).
+        assert_eq!(records[1].original, raw);
         assert_eq!(
             records[1].event.as_ref().ok(),
             Some(&serde_json::json!({"type": "page"}))
         );
-        assert_eq!(records[2].original, "{oops");
+        assert_eq!(records[2].original, bad);
         assert!(matches!(records[2].event, Err(InputError::Json { .. })));
+    }
+
+    #[test]
+    fn a_base64_dead_letter_is_read_as_its_bytes() {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let bytes: &[u8] = b"{\"type\":\"track\",\"event\":\"caf\xe9\"}";
+        let fixed = br#"{"type":"track","event":"x"}"#;
+        let text = format!(
+            "{{\"dead_letter\":{{\"source\":\"a:1\"}},\"raw_base64\":\"{}\"}}\n\
+             {{\"dead_letter\":{{\"source\":\"a:2\"}},\"raw_base64\":\"{}\"}}\n\
+             {{\"dead_letter\":{{\"source\":\"a:3\"}},\"raw_base64\":\"%%\"}}\n",
+            b64(bytes),
+            b64(fixed)
+        );
+        let records = read(text.as_bytes(), 1000);
+        // Still not UTF-8: the same error, with exactly the bytes, never a U+FFFD replacement.
+        let error = InputError::InvalidUtf8 {
+            offset: 28,
+            bytes: Arc::from(bytes),
+        };
+        assert_eq!(records[0].event, Err(error));
+        assert_eq!(
+            records[1].event.as_ref().ok(),
+            Some(&serde_json::json!({"type": "track", "event": "x"}))
+        );
+        assert!(matches!(
+            records[2].event,
+            Err(InputError::DeadLetter { .. })
+        ));
     }
 }

@@ -145,6 +145,9 @@ pub struct RecordInfo {
     pub original: String,
     /// Whether `original` parsed as JSON (then it is written verbatim as the dead letter's event).
     pub parsed: bool,
+    /// The record's exact bytes when they are not UTF-8 (`original` is then a lossy rendering):
+    /// the dead letter keeps these.
+    pub bytes: Option<std::sync::Arc<[u8]>>,
 }
 
 impl RecordInfo {
@@ -155,6 +158,7 @@ impl RecordInfo {
             index: record.index,
             original: record.original.clone(),
             parsed: record.event.is_ok(),
+            bytes: exact_bytes(record),
         }
     }
 
@@ -162,11 +166,20 @@ impl RecordInfo {
     pub fn take(record: Record) -> RecordInfo {
         RecordInfo {
             parsed: record.event.is_ok(),
+            bytes: exact_bytes(&record),
             location: record.location,
             input: record.input,
             index: record.index,
             original: record.original,
         }
+    }
+}
+
+/// The bytes of a record that was not UTF-8.
+fn exact_bytes(record: &Record) -> Option<std::sync::Arc<[u8]>> {
+    match &record.event {
+        Err(crate::input::InputError::InvalidUtf8 { bytes, .. }) => Some(bytes.clone()),
+        _ => None,
     }
 }
 

@@ -5,6 +5,7 @@
 mod common;
 mod conformance;
 mod csv_limit;
+mod dead_letters;
 mod dry_run;
 mod gdpr;
 mod generated;
