@@ -101,7 +101,8 @@ impl DeadLetter {
 
 /// One dead-letter line (with its newline): `{"dead_letter": {...}, X}` where X is `"event": {...}`
 /// (the record parsed: its text verbatim), `"raw": "<text>"` (it did not), or `"raw_base64":
-/// "<its bytes>"` (it was not UTF-8). A record read back from a dead letter is not nested.
+/// "<its bytes>"` (it was not UTF-8). A record read back from a dead letter keeps the `source` of
+/// the very first input as `first_source`, and is not nested.
 pub fn line(
     record: &RecordInfo,
     status: Option<u16>,
@@ -112,6 +113,9 @@ pub fn line(
     let back = read_back(&record.original);
     let mut header = serde_json::Map::new();
     header.insert("source".into(), record.location.to_string().into());
+    if let Some(first) = back.as_ref().and_then(|b| b.first_source.clone()) {
+        header.insert("first_source".into(), first.into());
+    }
     header.insert("status".into(), status.into());
     header.insert("reason".into(), reason.into());
     header.insert("stage".into(), stage.into());
@@ -138,12 +142,19 @@ fn event_text(text: &str) -> Option<&str> {
     (!raw.contains(['\n', '\r'])).then_some(raw)
 }
 
-/// A record read back from a dead-letter line (the shapes `input` unwraps): the line it stands for.
+/// A record read back from a dead-letter line (the shapes `input` unwraps): where it first came
+/// from, and the line it stands for.
 struct ReadBack<'a> {
+    first_source: Option<String>,
     text: Cow<'a, str>,
 }
 
 fn read_back(original: &str) -> Option<ReadBack<'_>> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        source: Option<String>,
+        first_source: Option<String>,
+    }
     let trimmed = original.trim();
     if !trimmed.starts_with('{') || !trimmed.contains("\"dead_letter\"") {
         return None;
@@ -152,9 +163,8 @@ fn read_back(original: &str) -> Option<ReadBack<'_>> {
     if map.len() != 2 {
         return None;
     }
-    if !map.get("dead_letter")?.get().starts_with('{') {
-        return None;
-    }
+    let header: Header = serde_json::from_str(map.get("dead_letter")?.get()).ok()?;
+    let first_source = header.first_source.or(header.source);
     let text = if let Some(event) = map.get("event") {
         if !event.get().starts_with('{') {
             return None;
@@ -169,7 +179,7 @@ fn read_back(original: &str) -> Option<ReadBack<'_>> {
             .ok()?;
         Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
     };
-    Some(ReadBack { text })
+    Some(ReadBack { first_source, text })
 }
 
 #[cfg(test)]
@@ -246,7 +256,7 @@ mod tests {
         assert!(v.get("raw").is_none() && !l.contains('\u{fffd}'), "{l}");
         assert!(v["dead_letter"].get("first_source").is_none(), "{l}");
 
-        // Dead-lettered again after being read back: the same bytes.
+        // Dead-lettered again after being read back: the same bytes, the first source kept.
         let mut again = info(l.trim(), false);
         again.location.file = "f.ndjson.rejected.ndjson".into();
         again.bytes = Some(bytes.into());
@@ -254,6 +264,44 @@ mod tests {
         let v2: serde_json::Value = serde_json::from_str(&l2).unwrap();
         assert_eq!(v2["raw_base64"], encoded);
         assert_eq!(v2["dead_letter"]["source"], "f.ndjson.rejected.ndjson:12");
+        assert_eq!(v2["dead_letter"]["first_source"], "f.ndjson:12");
+    }
+
+    #[test]
+    fn a_dead_letter_of_a_dead_letter_keeps_the_first_source() {
+        let first = line(&info(r#"{"a":1.0}"#, true), None, "x", "invalid", None);
+        let mut second = info(first.trim(), true);
+        second.location.file = "d1.ndjson".into();
+        second.location.line = 3;
+        let second = line(&second, Some(400), "y", "rejected", None);
+        let mut third = info(second.trim(), true);
+        third.location.file = "d2.ndjson".into();
+        third.location.line = 1;
+        let third = line(&third, Some(400), "z", "rejected", None);
+        assert!(
+            third.starts_with(
+                "{\"dead_letter\":{\"source\":\"d2.ndjson:1\",\"first_source\":\"f.ndjson:12\","
+            ),
+            "{third}"
+        );
+        assert!(third.ends_with(",\"event\":{\"a\":1.0}}\n"), "{third}");
+        // A raw (unparsable) one too, and one whose raw was fixed and then rejected.
+        let raw = line(&info("{oops", false), None, "malformed", "invalid", None);
+        let mut again = info(raw.trim(), false);
+        again.location.file = "d1.ndjson".into();
+        let again = line(&again, None, "malformed", "invalid", None);
+        assert!(
+            again.contains("\"first_source\":\"f.ndjson:12\""),
+            "{again}"
+        );
+        assert!(again.ends_with(",\"raw\":\"{oops\"}\n"), "{again}");
+        let fixed = raw.replace("{oops", "{\\\"b\\\":2}");
+        let fixed = line(&info(fixed.trim(), true), Some(400), "y", "rejected", None);
+        assert!(fixed.ends_with(",\"event\":{\"b\":2}}\n"), "{fixed}");
+        assert!(
+            fixed.contains("\"first_source\":\"f.ndjson:12\""),
+            "{fixed}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Dead letters you can trust (issue 15.7): a line that is not UTF-8 keeps its exact bytes
-//! (`raw_base64`), and read back it is the same invalid record (never a U+FFFD replacement sent).
+//! (`raw_base64`), read back it is the same invalid record (never a U+FFFD replacement sent), and
+//! a dead letter of a dead letter keeps the first file and line it came from (`first_source`).
 
 use crate::common;
 
@@ -99,4 +100,41 @@ fn a_line_that_is_not_utf8_keeps_its_exact_bytes_and_reads_back_as_the_same_erro
     let again = lines(&dir.path().join("dead2.ndjson"));
     assert_eq!(again[0]["raw_base64"], encoded, "the same bytes again");
     assert_eq!(again[0]["dead_letter"]["source"], "dead.ndjson:1");
+    assert_eq!(again[0]["dead_letter"]["first_source"], "in.ndjson:2");
+}
+
+/// Before: a dead letter of a dead letter named only the dead-letter file's line, and the input
+/// the record first came from was lost after one round. Now `source` is where it was read this
+/// time and `first_source` the first input's `FILE:LINE`, through any number of rounds.
+#[test]
+fn a_dead_letter_of_a_dead_letter_keeps_the_first_file_and_line() {
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let text = format!(
+        "{}\n{{\"type\":\"track\",\"userId\":\"u\"}}\n{{oops\n",
+        track(1)
+    );
+    std::fs::write(dir.path().join("in.ndjson"), text).expect("input");
+    let mut from = "in.ndjson".to_string();
+    for round in 1..=3 {
+        let dead = format!("dead{round}.ndjson");
+        let (code, stderr) = send(&sb, dir.path(), &from, &dead);
+        assert_eq!(code, Some(1), "{stderr}");
+        let lines = lines(&dir.path().join(&dead));
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let header = |i: usize| &lines[i]["dead_letter"];
+        assert!(lines[0].get("event").is_some() && lines[1].get("raw").is_some());
+        assert_eq!(lines[1]["raw"], "{oops", "not nested");
+        assert_eq!(
+            header(0)["source"],
+            format!("{from}:{}", if round == 1 { 2 } else { 1 })
+        );
+        if round == 1 {
+            assert!(header(0).get("first_source").is_none(), "{lines:?}");
+        } else {
+            assert_eq!(header(0)["first_source"], "in.ndjson:2", "{lines:?}");
+            assert_eq!(header(1)["first_source"], "in.ndjson:3", "{lines:?}");
+        }
+        from = dead;
+    }
 }
