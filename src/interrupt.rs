@@ -44,6 +44,8 @@ impl StopFlag {
 /// What the run is doing, and so what the first Ctrl-C says it will do before it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stopping {
+    /// `send`'s pre-scan: nothing has been sent, nothing will be.
+    PreScan,
     /// Sending; `checkpoint`: the run keeps one (`--checkpoint`).
     Send { checkpoint: bool },
     /// `gdpr` sending; `checkpoint`: the job keeps one besides its receipt.
@@ -54,6 +56,9 @@ impl Stopping {
     /// The lines the first Ctrl-C writes (each at most 80 columns with the `cio-replay: ` prefix).
     pub(crate) fn text(self) -> &'static str {
         match self {
+            Stopping::PreScan => {
+                "stopping the pre-scan: nothing was sent, and nothing will be\n  (Ctrl-C again quits at once)"
+            }
             Stopping::Send { checkpoint: true } => {
                 "stopping: finishing requests in flight, then writing the checkpoint\n  and the summary (Ctrl-C again quits at once; the last checkpoint stays valid)"
             }
@@ -70,11 +75,19 @@ impl Stopping {
     }
 }
 
+/// From now on the first Ctrl-C says what `now` does (the run moved on from its pre-scan to
+/// sending). A no-op before [`install`].
+pub(crate) fn stopping(now: Stopping) {
+    if let Some(Ok(mut current)) = HANDLER.get().map(|h| h.stopping.lock()) {
+        *current = now;
+    }
+}
+
 struct Handler {
     /// The flag the current run watches; replaced by each `install` (one handler per process).
     flag: std::sync::Mutex<StopFlag>,
     signals: AtomicU32,
-    /// What the first signal says; set by `install`.
+    /// What the first signal says; set by `install` and [`stopping`].
     stopping: std::sync::Mutex<Stopping>,
 }
 
@@ -162,6 +175,7 @@ mod tests {
     #[test]
     fn every_stop_message_fits_80_columns() {
         let all = [
+            Stopping::PreScan,
             Stopping::Send { checkpoint: true },
             Stopping::Send { checkpoint: false },
             Stopping::Gdpr { checkpoint: true },

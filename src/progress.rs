@@ -3,6 +3,7 @@
 //! whose standard error is not a terminal writes the plain progress line instead ([`line`]).
 
 pub(crate) mod line;
+pub(crate) mod scan;
 
 use std::io::IsTerminal;
 use std::time::Duration;

@@ -13,16 +13,16 @@ use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
 use crate::exit::{Exit, exit_for_error, usage};
-use crate::interrupt::Stopping;
+use crate::interrupt::{self, Stopping};
 use crate::mapping::Outcome;
 use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
 use crate::pipeline::Pipeline;
 use crate::safety::Observation;
-use crate::safety::gate::pre_scan;
+use crate::safety::gate::{Look, pre_scan};
 use crate::send::budget::ErrorBudget;
 use crate::send::report::{SendProgress, delivery_text};
-use crate::send::{deliver, lanes};
+use crate::send::{DeliveryReport, deliver, lanes};
 use crate::summary::run_report::{self, RunFacts, Status};
 use crate::summary::{RequestPlan, Summary, TextOptions};
 
@@ -37,6 +37,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     if let Some(path) = &d.report {
         let _ = std::fs::remove_file(path);
     }
+    let started_at = chrono::Utc::now();
     let target = Target::open(target)?;
     let transport = target.transport(delivery.lanes())?;
     target.preflight(&transport)?;
@@ -61,7 +62,35 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         .map(ErrorBudget::parse)
         .transpose()
         .map_err(usage)?;
-    let scan = pre_scan(&pipeline_settings, &window, allow_recent, budget, now)?;
+    // From here a Ctrl-C stops the run: during the pre-scan with nothing sent.
+    let stop = job::stop_flag(Stopping::PreScan)?;
+    let look = Look {
+        stop: &stop,
+        display: settings::progress_display(&args.display),
+    };
+    let scan = match pre_scan(&pipeline_settings, &window, allow_recent, budget, now, look) {
+        Err(e) if exit_for_error(&e) == Exit::Interrupted => {
+            if let Some(path) = &d.report {
+                let facts = RunFacts {
+                    started_at,
+                    status: Status::Interrupted,
+                    exit_code: Exit::Interrupted.code(),
+                    inputs: files.iter().map(|f| (f.clone(), 0)).collect(),
+                    endpoint: crate::track::url::authority(&target.base_url).to_string(),
+                    region: target.region.clone(),
+                    site_id_hash: site_id_hash(&target.creds.site_id),
+                };
+                let summary = Summary::new(RequestPlan::new(&delivery), d.rate);
+                let report = DeliveryReport::nothing_sent(true);
+                run_report::write(path, &facts, &summary, &report, None, None)?;
+            }
+            return Err(e);
+        }
+        scan => scan?,
+    };
+    interrupt::stopping(Stopping::Send {
+        checkpoint: d.checkpoint.is_some(),
+    });
     let mut safety = crate::safety::Analyzer::new(now).with_window(&window);
     let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
 
@@ -77,9 +106,6 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         if lanes == 1 { "" } else { "s" }
     );
 
-    let stop = job::stop_flag(Stopping::Send {
-        checkpoint: d.checkpoint.is_some(),
-    })?;
     // --checkpoint / --resume: refusals come here, before anything is sent.
     let run_settings = match &d.checkpoint {
         None => Default::default(),
@@ -105,7 +131,6 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     sink.budget = budget.map(|b| Budget::new(b, scan.scanned.then_some(scan.records)));
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
-    let started_at = chrono::Utc::now();
     let mut records_by_input = vec![0u64; files.len().max(1)];
     let mut summary = Summary::new(RequestPlan::new(&delivery), d.rate);
     // The operation's size, its entities and what the safety checks need are taken on the

@@ -188,21 +188,34 @@ impl Periodic {
         meter: Arc<Mutex<Meter>>,
         position: impl Fn() -> u64 + Send + 'static,
     ) -> Periodic {
+        let mut first = true;
+        Periodic::every(interval, move || {
+            let row = match meter.lock() {
+                Ok(m) => m.row(position(), Instant::now()),
+                Err(_) => return None,
+            };
+            if first {
+                first = false;
+                return Some(format!("{}\n{row}", header()));
+            }
+            Some(row)
+        })
+    }
+
+    /// Write what `row()` says every `interval` (until it says `None`, or [`Periodic::finish`]).
+    pub(crate) fn every(
+        interval: Duration,
+        mut row: impl FnMut() -> Option<String> + Send + 'static,
+    ) -> Periodic {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("progress-line".into())
             .spawn(move || {
-                let mut first = true;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    let row = match meter.lock() {
-                        Ok(m) => m.row(position(), Instant::now()),
-                        Err(_) => return,
-                    };
-                    if first {
-                        crate::messages::record!("{}", header());
-                        first = false;
+                    match row() {
+                        Some(text) => crate::messages::record!("{text}"),
+                        None => return,
                     }
-                    crate::messages::record!("{row}");
                 }
             })
             .ok();

@@ -3,6 +3,7 @@
 //! cannot be read to its end, or when invalid records are over `--max-invalid`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 
@@ -10,6 +11,8 @@ use super::{Analyzer, Observation, Window};
 use crate::exit::{Exit, Fatal, usage};
 use crate::mapping::Outcome;
 use crate::pipeline::{Pipeline, PipelineSettings};
+use crate::progress::Display;
+use crate::progress::scan::ScanProgress;
 use crate::send::budget::ErrorBudget;
 
 /// What the pre-scan found, for the send that follows.
@@ -45,18 +48,33 @@ pub fn check_before_send(
     allow_recent: bool,
     now: i64,
 ) -> Result<Option<Analyzer>> {
-    pre_scan(settings, window, allow_recent, None, now).map(|scan| scan.analyzer)
+    let stop = AtomicBool::new(false);
+    let look = Look {
+        stop: &stop,
+        display: Display::Hidden,
+    };
+    pre_scan(settings, window, allow_recent, None, now, look).map(|scan| scan.analyzer)
+}
+
+/// What the pre-scan watches besides the input: the stop flag (Ctrl-C) and how its progress shows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Look<'a> {
+    pub(crate) stop: &'a AtomicBool,
+    pub(crate) display: Display,
 }
 
 /// The pre-scan of `send`: the campaign checks unless `allow_recent`, and, whenever it runs (not
 /// with `allow_recent` and no `budget`), a refusal when an input cannot be read to its end (a
 /// truncated or corrupt file: its place and offsets) or when invalid records are over `budget`.
+/// Its progress shows as `look.display` says; a raised `look.stop` ends it at the next record
+/// with [`Exit::Interrupted`] (nothing was sent).
 pub fn pre_scan(
     settings: &PipelineSettings,
     window: &Window,
     allow_recent: bool,
     budget: Option<ErrorBudget>,
     now: i64,
+    look: Look<'_>,
 ) -> Result<PreScan> {
     if allow_recent && budget.is_none() {
         return Ok(PreScan::default());
@@ -74,24 +92,36 @@ pub fn pre_scan(
         ..PreScan::default()
     };
     let mut first_invalid = None;
-    let items = Pipeline::open(settings.clone())?
-        .with_window(window.clone())
-        .finish_on_workers(|item| {
-            let read_error = match (&item.record.event, item.record.is_read_error()) {
-                (Err(e), true) => Some(e.to_string()),
-                _ => None,
-            };
-            let invalid = matches!(item.outcome, Outcome::Invalid(_));
-            let observation = Observation::of(&item);
-            (
-                item.record.location,
-                item.record.input,
-                observation,
-                invalid,
-                read_error,
-            )
-        });
+    let pipeline = Pipeline::open(settings.clone())?.with_window(window.clone());
+    let mut progress = ScanProgress::new("pre-scan", look.display, pipeline.progress());
+    let items = pipeline.finish_on_workers(|item| {
+        let read_error = match (&item.record.event, item.record.is_read_error()) {
+            (Err(e), true) => Some(e.to_string()),
+            _ => None,
+        };
+        let invalid = matches!(item.outcome, Outcome::Invalid(_));
+        let observation = Observation::of(&item);
+        (
+            item.record.location,
+            item.record.input,
+            observation,
+            invalid,
+            read_error,
+        )
+    });
     for (location, input, observation, invalid, read_error) in items {
+        if look.stop.load(Ordering::SeqCst) {
+            progress.finish();
+            return Err(Fatal::new(
+                Exit::Interrupted,
+                format!(
+                    "the pre-scan was interrupted after {}: nothing was sent",
+                    progress.so_far()
+                ),
+            )
+            .into());
+        }
+        progress.tick();
         scan.records += 1;
         if let Some(error) = read_error {
             return Err(usage(format!(
@@ -107,6 +137,7 @@ pub fn pre_scan(
             analyzer.add(&location, input, observation);
         }
     }
+    progress.finish();
     if let Some(budget) = budget
         && budget.exceeded(scan.invalid, scan.records)
     {

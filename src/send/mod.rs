@@ -303,6 +303,21 @@ pub struct DeliveryReport {
 }
 
 impl DeliveryReport {
+    /// The report of a delivery that never began (the run stopped before sending anything).
+    pub(crate) fn nothing_sent(stopped_early: bool) -> DeliveryReport {
+        DeliveryReport {
+            stats: DeliveryStats::default(),
+            elapsed: Duration::ZERO,
+            halted: None,
+            stopped_early,
+            read_to_end: false,
+            limit_reached: None,
+            cut_short: false,
+            watermarks: Vec::new(),
+            coverage: Vec::new(),
+        }
+    }
+
     /// Every record of the input was read and settled, and nothing halted the run.
     pub fn is_complete(&self) -> bool {
         self.read_to_end

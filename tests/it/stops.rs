@@ -356,3 +356,92 @@ fn one_stuck_person_neither_stalls_the_job_nor_makes_a_kill_resend_what_settled(
     // the watermark alone it would be every operation applied after the stuck record.
     assert!(resent <= 2 * 50 + 20 * 50, "re-sent {resent}");
 }
+
+/// Ctrl-C during the pre-scan of a large input (before: the pre-scan showed nothing and read on
+/// to its end): the pre-scan shows its plain progress row when nobody watches, stops at once,
+/// says that nothing was sent, exits 130, and the report says `interrupted` with nothing sent.
+#[test]
+fn a_ctrl_c_during_the_pre_scan_stops_it_with_nothing_sent() {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+
+    let sb = sandbox();
+    let dir = common::tempdir();
+    let records = 250_000u64;
+    let pad = "x".repeat(100);
+    let mut text = String::with_capacity(200 * records as usize);
+    for i in 0..records {
+        text.push_str(&format!(
+            "{{\"type\":\"track\",\"userId\":\"u{}\",\"event\":\"E\",\"properties\":{{\"pad\":\"{pad}\"}},\"timestamp\":\"2023-01-01T00:00:00Z\",\"messageId\":\"m{i}\"}}\n",
+            i % 100
+        ));
+    }
+    std::fs::write(dir.path().join("in.ndjson"), text).expect("input");
+    let mut child = common::process()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", common::send::SITE)
+        .env("CIO_API_KEY", KEY)
+        .env("CIO_PROGRESS_INTERVAL_MS", "20")
+        .args(["send", "in.ndjson", "--endpoint", &sb.url()])
+        .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("send starts");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("piped stderr");
+    let reader = {
+        let seen = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut seen = seen.lock().expect("lock");
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+        })
+    };
+    let text = || seen.lock().expect("lock").clone();
+    wait_for("the pre-scan's first progress row", || {
+        text().contains("pre-scan: ")
+    });
+    signal(&child, "INT");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(started.elapsed() < HANG, "the send hung: {}", text());
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    reader.join().expect("reader");
+    let stderr = text();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("stopping the pre-scan: nothing was sent"),
+        "{stderr}"
+    );
+    let last = stderr
+        .lines()
+        .find(|l| l.contains("the pre-scan was interrupted after "))
+        .unwrap_or_else(|| panic!("the ending: {stderr}"));
+    assert!(last.ends_with("nothing was sent"), "{last}");
+    // It stopped before the end of the input, not after reading all of it.
+    let read: u64 = last
+        .split("interrupted after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count: {last}"));
+    assert!(read < records, "{last}");
+    assert!(
+        !stderr.contains("cio-replay send: to"),
+        "no sending began: {stderr}"
+    );
+    assert_eq!(common::operations(&sb), 0, "no track request: {stderr}");
+    let report = read_json(&dir.path().join("report.json"));
+    assert_eq!(report["status"], "interrupted", "{report}");
+    assert_eq!(report["exit_code"], 130, "{report}");
+    assert_eq!(report["accepted"], 0, "{report}");
+    assert_eq!(report["requests_sent"], 0, "{report}");
+}
