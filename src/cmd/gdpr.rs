@@ -148,7 +148,7 @@ pub fn run(args: GdprArgs) -> Result<Exit> {
         delivery: &delivery,
         transport: &transport,
         stop: &stop,
-        show_progress: settings::show_progress(&args.display),
+        display: settings::progress_display(&args.display),
         to_send,
         checkpoint: d.checkpoint.as_deref(),
         report: d.report.as_deref(),

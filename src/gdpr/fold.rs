@@ -116,6 +116,8 @@ pub struct Scan {
     pub malformed: u64,
     pub warnings: u64,
     pub seen: Seen,
+    /// Entries (not blank or comments) of each list, in order.
+    pub entries_by_list: Vec<u64>,
 }
 
 /// Read every list once: fold duplicates, count, and tell `on` about each entry.
@@ -126,6 +128,7 @@ pub fn scan(
 ) -> Result<Scan> {
     let mut scan = Scan::default();
     for (input, source) in sources.iter().enumerate() {
+        scan.entries_by_list.push(0);
         for entry in source.entries(input, column)? {
             let Entry {
                 input,
@@ -136,6 +139,9 @@ pub fn scan(
                 Resolved::Blank => scan.blank += 1,
                 Resolved::Malformed(why) => {
                     scan.entries += 1;
+                    if let Some(n) = scan.entries_by_list.last_mut() {
+                        *n += 1;
+                    }
                     scan.malformed += 1;
                     on(Noted::Malformed {
                         location: &location,
@@ -144,6 +150,9 @@ pub fn scan(
                 }
                 Resolved::Person(person, warning) => {
                     scan.entries += 1;
+                    if let Some(n) = scan.entries_by_list.last_mut() {
+                        *n += 1;
+                    }
                     match scan.seen.insert(&person, input, location.line) {
                         Some((first_input, first_line)) => {
                             scan.duplicates += 1;

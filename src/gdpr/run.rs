@@ -22,9 +22,13 @@ use super::report::{self, CheckpointFacts};
 use super::resume::Job;
 use super::settle::{Book, BookHooks, Sink};
 use super::show::plural;
-use crate::exit::{Exit, Fatal, usage};
+use crate::checkpoint::site_id_hash;
+use crate::exit::{Exit, Fatal, exit_for_error, usage};
 use crate::messages::{say, warning};
+use crate::progress::Display;
+use crate::send::report::merge;
 use crate::send::{DeliveryReport, DeliverySettings, Transport, deliver};
+use crate::summary::run_report::{RunFacts, Status};
 
 /// The lists as the first pass found them, and where they go.
 pub struct Lists<'a> {
@@ -44,7 +48,7 @@ pub struct Run<'a> {
     pub delivery: &'a DeliverySettings,
     pub transport: &'a dyn Transport,
     pub stop: &'a Arc<AtomicBool>,
-    pub show_progress: bool,
+    pub display: Display,
     /// People still to send (the progress bar's length).
     pub to_send: u64,
     pub checkpoint: Option<&'a Path>,
@@ -80,12 +84,7 @@ pub fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Resu
     };
     let book = Rc::new(RefCell::new(Book::new(sink, lists.action)));
     let stop = run.stop;
-    let mut hooks = BookHooks::new(
-        Rc::clone(&book),
-        run.show_progress,
-        run.to_send,
-        Arc::clone(stop),
-    );
+    let mut hooks = BookHooks::new(Rc::clone(&book), run.display, run.to_send, Arc::clone(stop));
     let changed = Cell::new(0u64);
     let read_error: RefCell<Option<anyhow::Error>> = RefCell::new(None);
     let clock = Instant::now();
@@ -114,7 +113,7 @@ pub fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Resu
         }
     });
     let report = deliver(&mut items, run.delivery, run.transport, &mut hooks, stop)?;
-    hooks.bar.finish_and_clear();
+    hooks.finish_progress();
     drop(hooks);
     let ending = if let Some(halt) = &report.halted {
         format!("stopped: {}", halt.message)
@@ -193,26 +192,7 @@ pub fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Resu
         // Only now, with the trailer on disk: a crash before this resumes and rewrites it.
         end.mark_finished()?;
     }
-    if let Some(path) = run.report {
-        let facts = checkpoint_facts.zip(run.checkpoint);
-        let facts = facts.map(|((resumed, earlier), path)| CheckpointFacts {
-            path,
-            resumed,
-            finished: complete,
-            earlier,
-        });
-        let value = report::json(
-            &trailer,
-            lists.scan,
-            &counts,
-            &receipt_path,
-            &lists.workspace.region,
-            &report.stats,
-            facts.as_ref(),
-        );
-        report::write(path, &value)?;
-    }
-    Ok(Sent {
+    let sent = Sent {
         report,
         counts,
         receipt: receipt_path,
@@ -221,7 +201,44 @@ pub fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Resu
         changed: changed.get(),
         read_error: read_error.into_inner(),
         elapsed_seconds: clock.elapsed().as_secs_f64(),
-    })
+    };
+
+    if let Some(path) = run.report {
+        let facts = checkpoint_facts.zip(run.checkpoint);
+        let facts = facts.map(|((resumed, earlier), path)| CheckpointFacts {
+            path,
+            resumed,
+            finished: complete,
+            earlier,
+        });
+        let mut value = report::json(
+            &trailer,
+            lists.scan,
+            &sent.counts,
+            &sent.receipt,
+            &lists.workspace.region,
+            &sent.report.stats,
+            facts.as_ref(),
+        );
+        let outcome = sent.outcome();
+        let run_facts = RunFacts {
+            started_at: lists.started,
+            status: Status::of(&outcome, &sent.report),
+            exit_code: outcome.as_ref().map_or_else(exit_for_error, |e| *e).code(),
+            inputs: lists
+                .sources
+                .iter()
+                .zip(&lists.scan.entries_by_list)
+                .map(|(source, entries)| (PathBuf::from(&*source.name), *entries))
+                .collect(),
+            endpoint: lists.workspace.host.clone(),
+            region: lists.workspace.region.clone(),
+            site_id_hash: site_id_hash(&lists.workspace.site_id),
+        };
+        merge(&mut value, run_facts.to_json(trailer.finished));
+        report::write(path, &value)?;
+    }
+    Ok(sent)
 }
 
 /// Said once after the counts: Customer.io answers 2xx to a delete or a suppression of a person
@@ -290,6 +307,23 @@ impl Sent {
         if let Some(e) = self.read_error {
             return Err(e);
         }
+        Ok(self.counted_exit())
+    }
+
+    /// How the job ends, as [`Sent::exit`] will say (for the report, without its warning).
+    fn outcome(&self) -> Result<Exit> {
+        if let Some(halt) = &self.report.halted {
+            return Err(Fatal::new(halt.exit, halt.message.clone()).into());
+        }
+        if let Some(e) = &self.read_error {
+            return Err(Fatal::new(exit_for_error(e), format!("{e:#}")).into());
+        }
+        Ok(self.counted_exit())
+    }
+
+    /// The exit of a job that was not stopped by a halt or a read error.
+    fn counted_exit(&self) -> Exit {
+        let changed = self.changed;
         let c = &self.counts;
         let exit = if c.invalid + c.rejected + c.failed > 0 || changed > 0 {
             Exit::Partial
@@ -297,10 +331,10 @@ impl Sent {
             Exit::Success
         };
         // A stop after everyone was settled changed nothing: the job is complete.
-        Ok(if self.report.stopped_early {
+        if self.report.stopped_early {
             Exit::Interrupted.worst(exit)
         } else {
             exit
-        })
+        }
     }
 }

@@ -6,6 +6,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -17,7 +20,8 @@ use crate::checkpoint::{Checkpoint, Journal, Kind};
 use crate::input::{Location, Record};
 use crate::mapping::{Invalid, Outcome};
 use crate::pipeline::Item;
-use crate::progress::{BarKind, bar};
+use crate::progress::line::{Counts as RowCounts, Meter, Periodic};
+use crate::progress::{BarKind, Display, bar};
 use crate::send::{DeliveryStats, Hooks, Settled, Settlement};
 
 /// A record handed to the sender: a person, or an unusable entry (settled at once as invalid).
@@ -360,24 +364,51 @@ impl JobEnd {
     }
 }
 
-/// The sender's hooks: receipt rows as people settle, and the progress bar.
+/// The sender's hooks: receipt rows as people settle, and the progress: the bar on a terminal, the
+/// plain progress line every interval when nobody watches (as `send`'s), or nothing.
 pub struct BookHooks {
     pub book: Rc<RefCell<Book>>,
     pub bar: indicatif::ProgressBar,
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    meter: Arc<Mutex<Meter>>,
+    /// People settled this run (the progress line's position).
+    settled: Arc<AtomicU64>,
+    lines: Option<Periodic>,
 }
 
 impl BookHooks {
     pub fn new(
         book: Rc<RefCell<Book>>,
-        show: bool,
+        display: Display,
         people: u64,
         stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> BookHooks {
+        let meter = Arc::new(Mutex::new(Meter::new(Some(people))));
+        let settled = Arc::new(AtomicU64::new(0));
+        let lines = match display {
+            Display::Lines(interval) => {
+                let settled = Arc::clone(&settled);
+                Some(Periodic::start(interval, Arc::clone(&meter), move || {
+                    settled.load(Ordering::Relaxed)
+                }))
+            }
+            _ => None,
+        };
         BookHooks {
             book,
-            bar: bar(show, BarKind::Items, people),
+            bar: bar(display == Display::Bar, BarKind::Items, people),
             stop,
+            meter,
+            settled,
+            lines,
+        }
+    }
+
+    /// Remove the bar and stop the progress line (before the summary).
+    pub fn finish_progress(&mut self) {
+        self.bar.finish_and_clear();
+        if let Some(mut lines) = self.lines.take() {
+            lines.finish();
         }
     }
 
@@ -406,8 +437,21 @@ impl Hooks for BookHooks {
     }
 
     fn on_tick(&mut self, stats: &DeliveryStats) {
-        self.bar
-            .set_position(stats.accepted + stats.rejected + stats.failed);
+        let settled = stats.accepted + stats.rejected + stats.failed;
+        self.settled.store(settled, Ordering::Relaxed);
+        if let Ok(mut meter) = self.meter.lock() {
+            let counts = RowCounts {
+                read: stats.records,
+                accepted: stats.accepted,
+                rejected: stats.rejected + stats.invalid,
+                failed: stats.failed,
+                requests: stats.requests,
+                retries: stats.retries,
+                throttled: stats.throttled,
+            };
+            meter.set(counts, settled, Instant::now());
+        }
+        self.bar.set_position(settled);
         self.bar.set_message(format!(
             "{} accepted, {} rejected, {} failed, {} retries",
             stats.accepted, stats.rejected, stats.failed, stats.retries

@@ -68,7 +68,8 @@ pub struct RunFacts {
 }
 
 impl RunFacts {
-    fn to_json(&self, finished_at: DateTime<Utc>) -> Value {
+    /// The report's run fields (`report_version` ... `site_id_sha256`), finished at `finished_at`.
+    pub(crate) fn to_json(&self, finished_at: DateTime<Utc>) -> Value {
         let inputs: Vec<Value> = self
             .inputs
             .iter()

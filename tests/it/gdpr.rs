@@ -1072,3 +1072,79 @@ fn a_column_on_a_list_without_columns_is_refused() {
     assert!(stderr.contains("forget.txt is a text list"), "{stderr}");
     assert!(stderr.contains("only CSV lists"), "{stderr}");
 }
+
+/// `gdpr --report` has the fields `send`'s report has (before: no report_version, times, exit
+/// code, inputs, endpoint or site-id hash), and with standard error to a file `gdpr` writes the
+/// plain progress line every interval as `send` does (before: nothing).
+#[test]
+fn the_gdpr_report_has_the_run_fields_and_an_unwatched_run_logs_progress_rows() {
+    let sb = Sandbox::start(SandboxConfig {
+        site_id: SITE.into(),
+        api_key: Secret::new(KEY),
+        latency: Duration::from_millis(40),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts");
+    let dir = common::tempdir();
+    let list: String = (0..24).map(|i| format!("p-{i}\n")).collect();
+    std::fs::write(dir.path().join("l.txt"), format!("# comment\n{list}")).expect("list");
+    let log = std::fs::File::create(dir.path().join("stderr.log")).expect("log");
+    let status = common::process()
+        .current_dir(dir.path())
+        .env("CIO_SITE_ID", SITE)
+        .env("CIO_API_KEY", KEY)
+        .env("CIO_PROGRESS_INTERVAL_MS", "50")
+        .args(["gdpr", "--endpoint", &sb.url(), "delete", "--yes", "l.txt"])
+        .args(["--concurrency", "1", "--batch-size", "2", "--rate", "0"])
+        .args(["--receipt", "r.csv", "--report", "report.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .status()
+        .expect("runs");
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.log")).expect("log");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    // The header once, then rows of nine cells: elapsed, read, accepted, ... ETA.
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.trim_start().starts_with("elapsed") && l.contains("throttled"))
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let rows: Vec<&str> = stderr
+        .lines()
+        .filter(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            cells.len() == 9 && cells[0].matches(':').count() == 2
+        })
+        .collect();
+    assert!(!rows.is_empty(), "{stderr}");
+    assert!(rows.iter().all(|r| r.chars().count() <= 80), "{rows:?}");
+
+    let report = json_file(&dir.path().join("report.json"));
+    assert_eq!(report["report_version"], 1, "{report}");
+    assert_eq!(report["tool_version"], env!("CARGO_PKG_VERSION"));
+    for field in ["started_at", "finished_at"] {
+        let at = report[field].as_str().expect(field);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(at).is_ok(),
+            "{field}: {at}"
+        );
+    }
+    assert!(report["elapsed_seconds"].as_f64().expect("elapsed") > 0.0);
+    assert_eq!(report["status"], "complete");
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["inputs"][0]["path"], "l.txt", "{report}");
+    assert_eq!(report["inputs"][0]["records"], 24, "{report}");
+    assert!(report["inputs"][0]["size"].as_u64().is_some_and(|s| s > 0));
+    assert!(report["inputs"][0]["fingerprint"].is_string());
+    let url = sb.url();
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    assert_eq!(report["endpoint"], host, "{report}");
+    assert_eq!(report["region"], "custom endpoint");
+    let hash = report["site_id_sha256"].as_str().expect("hash");
+    assert_eq!(hash.len(), 16);
+    let text = serde_json::to_string(&report).expect("text");
+    assert!(!text.contains(KEY));
+}
