@@ -106,6 +106,11 @@ impl Session {
         Ok(self.journal.finish(complete, coverage)?)
     }
 
+    /// What earlier runs of this checkpoint settled (zero for a fresh run).
+    pub(crate) fn earlier(&self) -> Counters {
+        self.earlier
+    }
+
     /// Dead-letter lines produced by this run.
     pub fn dead_letters(&self) -> u64 {
         self.dead_letters

@@ -42,6 +42,20 @@ impl Budget {
         }
     }
 
+    /// Count what earlier runs of the job settled (`bad` invalid or rejected of `settled`): the
+    /// budget is the whole job's, not this run's.
+    pub(crate) fn with_earlier(mut self, bad: u64, settled: u64) -> Budget {
+        self.bad += bad;
+        self.settled += settled;
+        self
+    }
+
+    /// Whether the records counted so far (earlier runs' included) are over the budget.
+    pub(crate) fn over(&self) -> bool {
+        let total = self.total.unwrap_or(self.settled);
+        self.budget.exceeded(self.bad, total)
+    }
+
     /// Count one settled record; true when this one takes the run over the budget.
     fn count(&mut self, bad: bool) -> bool {
         self.settled += 1;
@@ -145,7 +159,8 @@ impl RecordSink {
                  file"
             } else if self.session.is_some() {
                 "fix the dead-lettered records and send the dead-letter file; the same command with \
-                 --resume sends the rest (the budget counts each run's own records)"
+                 --resume sends the rest (the budget counts the whole job: earlier runs' records too, so \
+                 raise --max-invalid to go on)"
             } else {
                 "fix the input and run it again (events de-duplicate by id)"
             };

@@ -12,7 +12,7 @@ use crate::checkpoint::{Budget, RecordSink, Session, lock, site_id_hash};
 use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
-use crate::exit::{Exit, exit_for_error, usage};
+use crate::exit::{Exit, Fatal, exit_for_error, usage};
 use crate::interrupt::{self, Stopping};
 use crate::mapping::Outcome;
 use crate::mapping::timestamp::is_zoneless as zoneless;
@@ -128,7 +128,28 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         progress,
         stop.clone(),
     );
-    sink.budget = budget.map(|b| Budget::new(b, scan.scanned.then_some(scan.records)));
+    // The budget is the whole job's: what earlier runs of the checkpoint settled counts too.
+    let earlier = sink
+        .session
+        .as_ref()
+        .map(Session::earlier)
+        .unwrap_or_default();
+    sink.budget = budget.map(|b| {
+        Budget::new(b, scan.scanned.then_some(scan.records))
+            .with_earlier(earlier.invalid + earlier.rejected, earlier.read)
+    });
+    if let Some(b) = sink.budget.filter(|b| b.over() && b.bad > 0) {
+        return Err(Fatal::new(
+            Exit::OverBudget,
+            format!(
+                "earlier runs of this checkpoint already dead-lettered {} invalid or rejected \
+                 records, over --max-invalid {} (the budget counts the whole job): nothing was \
+                 sent. Fix them and send the dead-letter file, or raise --max-invalid to go on",
+                b.bad, b.budget
+            ),
+        )
+        .into());
+    }
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
     let mut records_by_input = vec![0u64; files.len().max(1)];

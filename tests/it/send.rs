@@ -523,6 +523,73 @@ fn a_canary_sends_the_first_records_and_a_resume_the_rest_once() {
     assert_eq!(events(&sb)["total"], 250);
 }
 
+/// The budget of a resumed run counts the whole job (before: only this run's records, so a job
+/// could go over `--max-invalid` in slices that each stayed under it): 5 rejected in the canary,
+/// 5 more in the resume, 10 over a budget of 7 stops the resume with exit 5; a further resume,
+/// already over, sends nothing.
+#[test]
+fn the_error_budget_of_a_resumed_run_counts_the_whole_job() {
+    let sb = sandbox();
+    // Bisection finds each record of a user "bad-..." and the sandbox rejects it (400).
+    sb.script(vec![
+        ScriptedReply::status(400).matching("bad-").times(10_000),
+    ]);
+    let dir = common::tempdir();
+    write_lines(
+        &dir.path().join("in.ndjson"),
+        (0..100).map(|n| {
+            let user = if n % 10 == 0 {
+                format!("bad-{n}")
+            } else {
+                format!("u{}", n % 7)
+            };
+            track(&user, n)
+        }),
+    );
+    let job = ["in.ndjson", "--checkpoint", "cp.json", "--max-invalid", "7"];
+    let flags = ["--batch-size", "10", "--concurrency", "1"];
+    let (code, _, stderr) = send(
+        &sb,
+        dir.path(),
+        &[&job[..], &flags, &["--limit", "50"]].concat(),
+    );
+    assert_eq!(code, 1, "5 rejected, within the budget: {stderr}");
+    assert_eq!(report(dir.path())["rejected"], 5);
+    let (code, _, stderr) = send(&sb, dir.path(), &[&job[..], &flags, &["--resume"]].concat());
+    assert_eq!(code, 5, "5 + 5 rejected over 7: {stderr}");
+    assert!(
+        stderr.contains("the budget counts the whole job"),
+        "{stderr}"
+    );
+    let requests = common::requests(&sb);
+    let (code, _, stderr) = send(&sb, dir.path(), &[&job[..], &flags, &["--resume"]].concat());
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("earlier runs of this checkpoint already"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert!(
+        common::requests(&sb) <= requests + 1,
+        "at most the preflight"
+    );
+    // With room for the whole job's records, the resume goes on.
+    let room = [
+        "in.ndjson",
+        "--checkpoint",
+        "cp.json",
+        "--max-invalid",
+        "20",
+    ];
+    let (code, _, stderr) = send(
+        &sb,
+        dir.path(),
+        &[&room[..], &flags, &["--resume"]].concat(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(sb.state()["events"]["unique"], 90, "every good record once");
+}
+
 #[test]
 fn the_error_budget_refuses_before_sending_and_stops_a_send_over_it() {
     let sb = sandbox();
