@@ -105,7 +105,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__dry__subcmd__run)
-            opts="-q -o -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --output --summary-json --rate --batch-size --batch-bytes --concurrency --help --version"
+            opts="-q -o -h -V --files-from --input-format --transform --transform-file --preset --print-transform --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --output --summary-json --rate --batch-size --batch-bytes --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,6 +117,18 @@ _cio__replay() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --transform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transform-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -W "mixpanel amplitude" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -485,7 +497,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__send)
-            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --dead-letter --dead-letter-append --limit --max-invalid --help --version"
+            opts="-q -h -V --files-from --input-format --transform --transform-file --preset --print-transform --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --site-id --api-key-file --api-key --rate --concurrency --batch-bytes --batch-size --linger --retries --timeout --checkpoint --resume --report --ca-bundle --sandbox --progress --quiet --allow-recent --dead-letter --dead-letter-append --limit --max-invalid --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +509,18 @@ _cio__replay() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --transform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transform-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -W "mixpanel amplitude" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -603,7 +627,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__validate)
-            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --summary-json --help --version"
+            opts="-q -h -V --files-from --input-format --transform --transform-file --preset --print-transform --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --summary-json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -615,6 +639,18 @@ _cio__replay() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --transform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transform-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -W "mixpanel amplitude" -- "${cur}"))
                     return 0
                     ;;
                 --region)
@@ -661,7 +697,7 @@ _cio__replay() {
             return 0
             ;;
         cio__replay__subcmd__verify)
-            opts="-q -h -V --files-from --input-format --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --app-endpoint --app-api-key-file --sample --seed --report --retries --timeout --ca-bundle --help --version"
+            opts="-q -h -V --files-from --input-format --transform --transform-file --preset --print-transform --region --endpoint --mapping --no-convert-timestamps --event-id --strict --mode --since --until --progress --quiet --app-endpoint --app-api-key-file --sample --seed --report --retries --timeout --ca-bundle --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,6 +709,18 @@ _cio__replay() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --transform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transform-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -W "mixpanel amplitude" -- "${cur}"))
                     return 0
                     ;;
                 --region)

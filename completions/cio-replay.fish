@@ -39,6 +39,10 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l files
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
 csv\t'A header of dotted paths, one event per row'"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l transform-file -d 'Read the --transform program from FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
+amplitude\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
@@ -54,6 +58,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l progr
 always\t''
 never\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l summary-json -d 'Write the summary as JSON to FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l print-transform -d 'Print the --preset\'s jq program and exit, to copy and adapt for --transform-file'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l strict -d 'Treat skipped records as invalid'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
@@ -63,6 +68,10 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l files-
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
 csv\t'A header of dotted paths, one event per row'"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l transform-file -d 'Read the --transform program from FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
+amplitude\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
@@ -83,6 +92,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l rate -
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l batch-size -d 'Operations per batch request assumed for the estimate (as `send --batch-size`)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l batch-bytes -d 'Bytes per batch request assumed for the estimate (as `send --batch-bytes`)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l concurrency -d 'Lanes assumed for the estimate (as `send --concurrency`): each packs its own batches' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l print-transform -d 'Print the --preset\'s jq program and exit, to copy and adapt for --transform-file'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l strict -d 'Treat skipped records as invalid'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'
@@ -92,6 +102,10 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l files-fro
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
 csv\t'A header of dotted paths, one event per row'"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l transform-file -d 'Read the --transform program from FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
+amplitude\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
@@ -122,6 +136,7 @@ never\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l dead-letter -d 'Where invalid and rejected records go (default `<first input>.rejected.ndjson`)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l limit -d 'A canary: send only the first N records (of those not settled yet), then stop with the summary; with --checkpoint, a later --resume without --limit sends the rest' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l max-invalid -d 'An error budget, a count or a percentage of the records (`10`, `0.5%`): the pre-scan refuses to send (exit 2) when more records than that are invalid, and during the send, invalid plus rejected records over it stop the run as Ctrl-C does (exit 5, resumable)' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l print-transform -d 'Print the --preset\'s jq program and exit, to copy and adapt for --transform-file'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l strict -d 'Treat skipped records as invalid'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l resume -d 'Continue an interrupted run from its checkpoint'
@@ -168,6 +183,10 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l files-f
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
 csv\t'A header of dotted paths, one event per row'"
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l transform-file -d 'Read the --transform program from FILE' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
+amplitude\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l region -d 'Customer.io account region (decides the Track API host)' -r -f -a "us\t''
 eu\t''"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l endpoint -d 'Track API base URL, overriding the region\'s host (for example a sandbox)' -r
@@ -190,6 +209,7 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l report 
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l retries -d 'Retries of an App API request after a 429, 5xx or network error (0 means none)' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l timeout -d 'Seconds before one App API request attempt times out' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l ca-bundle -d 'Trust only the certificate authorities in FILE (PEM) instead of the operating system\'s store' -r -F
+complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l print-transform -d 'Print the --preset\'s jq program and exit, to copy and adapt for --transform-file'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l no-convert-timestamps -d 'Do not convert ISO-8601 strings in attributes to Unix seconds'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l strict -d 'Treat skipped records as invalid'
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors (no progress, no summary on standard error)'

@@ -190,6 +190,7 @@ mod tests {
     fn info(original: &str, parsed: bool) -> RecordInfo {
         RecordInfo {
             location: Location {
+                part: None,
                 file: "f.ndjson".into(),
                 line: 12,
             },

@@ -22,4 +22,5 @@ pub mod secret;
 pub mod send;
 pub(crate) mod summary;
 pub mod track;
+pub mod transform;
 pub(crate) mod verify;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::input::InputFormat;
 use crate::input::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record, Unparsed};
 use crate::mapping::{Invalid, MappingConfig, Outcome, map_event_taking};
+use crate::transform::{PART_BITS, Transform};
 
 /// One record and what became of it.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct PipelineSettings {
     pub mapping: MappingConfig,
     /// Treat skipped records as invalid.
     pub strict: bool,
+    /// `--transform` / `--preset`: run on every record before it is mapped.
+    pub transform: Option<Arc<Transform>>,
 }
 
 impl PipelineSettings {
@@ -34,6 +37,7 @@ impl PipelineSettings {
             format: None,
             mapping: MappingConfig::default(),
             strict: false,
+            transform: None,
         }
     }
 }
@@ -49,11 +53,12 @@ pub struct Pipeline {
     progress: Progress,
 }
 
-/// What happens to one record: parse, map, the `--since`/`--until` window, `--strict`.
+/// What happens to one record: parse, transform, map, the `--since`/`--until` window, `--strict`.
 #[derive(Clone)]
 pub(crate) struct Mapper {
     mapping: MappingConfig,
     strict: bool,
+    transform: Option<Arc<Transform>>,
     /// `--since` / `--until` (safety): mapped records outside it become skipped.
     window: crate::mapping::window::Window,
 }
@@ -65,8 +70,10 @@ struct Stage<T> {
 }
 
 impl<T> Stage<T> {
-    fn run(&self, record: Unparsed) -> T {
-        (self.finish)(self.mapper.item(record))
+    /// The finished items of one record (one, or with a transform any number) onto `out`.
+    fn run(&self, record: Unparsed, out: &mut Vec<T>) {
+        self.mapper
+            .items(record, &mut |item| out.push((self.finish)(item)));
     }
 }
 
@@ -95,6 +102,7 @@ impl Pipeline {
             mapper: Mapper {
                 mapping: settings.mapping,
                 strict: settings.strict,
+                transform: settings.transform,
                 window: crate::mapping::window::Window::default(),
             },
             workers: workers(),
@@ -137,7 +145,11 @@ impl Pipeline {
         } else {
             StreamState::Inline(Box::new(self.inputs))
         };
-        Stream { state, stage }
+        Stream {
+            state,
+            stage,
+            pending: Vec::new().into_iter(),
+        }
     }
 }
 
@@ -154,6 +166,8 @@ impl IntoIterator for Pipeline {
 pub struct Stream<T> {
     state: StreamState<T>,
     stage: Arc<Stage<T>>,
+    /// Mapping inline: the items of the last record not yet taken.
+    pending: std::vec::IntoIter<T>,
 }
 
 enum StreamState<T> {
@@ -168,15 +182,92 @@ impl<T: Send + 'static> Iterator for Stream<T> {
     fn next(&mut self) -> Option<T> {
         match &mut self.state {
             StreamState::Running(running) => running.next(),
-            StreamState::Inline(inputs) => Some(self.stage.run(inputs.next_unparsed()?)),
+            StreamState::Inline(inputs) => loop {
+                if let Some(item) = self.pending.next() {
+                    return Some(item);
+                }
+                let mut items = Vec::with_capacity(1);
+                self.stage.run(inputs.next_unparsed()?, &mut items);
+                self.pending = items.into_iter();
+            },
         }
     }
 }
 
 impl Mapper {
-    /// Parse and map one record into its item.
-    pub(crate) fn item(&self, unparsed: Unparsed) -> Item {
+    /// Parse one record, transform it when there is a transform, and `emit` the item of every
+    /// record that makes, in order (no record: one skipped item). With a transform, the `k`-th
+    /// record made of record `n` has the index `n << PART_BITS | k` (see [`crate::transform`]).
+    pub(crate) fn items(&self, unparsed: Unparsed, emit: &mut dyn FnMut(Item)) {
         let mut record = unparsed.parse();
+        let Some(transform) = &self.transform else {
+            return emit(self.item(record));
+        };
+        record.index <<= PART_BITS;
+        let event = match std::mem::replace(&mut record.event, Ok(serde_json::Value::Null)) {
+            Ok(event) => event,
+            Err(error) => {
+                record.event = Err(error);
+                return emit(self.item(record));
+            }
+        };
+        let outcome = match transform.run(event) {
+            Ok(events) if events.is_empty() => Outcome::Skipped {
+                action: None,
+                reason: "the transform produced no record".into(),
+            },
+            Ok(events) => {
+                let several = events.len() > 1;
+                for (k, event) in events.into_iter().enumerate() {
+                    let mut part = Record {
+                        location: record.location.clone(),
+                        input: record.input,
+                        index: record.index | k as u64,
+                        original: record.original.clone(),
+                        event: Ok(event),
+                    };
+                    part.location.part = several.then_some(k as u32 + 1);
+                    emit(self.item(part));
+                }
+                return;
+            }
+            Err(error) => Outcome::Invalid(Invalid {
+                action: None,
+                field: None,
+                message: error.to_string(),
+            }),
+        };
+        let outcome = self.strict_about(outcome);
+        emit(Item { record, outcome });
+    }
+
+    /// Map one parsed record into its item.
+    fn item(&self, record: Record) -> Item {
+        let item = self.mapped(record);
+        match item.outcome {
+            // A record with no `type`, read without a transform: say what would reshape it.
+            Outcome::Invalid(mut invalid)
+                if self.transform.is_none() && invalid.field.as_deref() == Some("type") =>
+            {
+                if let Some(hint) = item
+                    .record
+                    .event
+                    .as_ref()
+                    .ok()
+                    .and_then(crate::transform::hint)
+                {
+                    invalid.message = format!("{}; {hint}", invalid.message);
+                }
+                Item {
+                    record: item.record,
+                    outcome: Outcome::Invalid(invalid),
+                }
+            }
+            _ => item,
+        }
+    }
+
+    fn mapped(&self, mut record: Record) -> Item {
         // The operation takes `properties` / `traits` out of the event (no copy); the record keeps
         // the rest, its `timestamp` included, and its original text.
         let outcome = match &mut record.event {
@@ -189,17 +280,22 @@ impl Mapper {
                 .apply(crate::mapping::window::record_time(event), outcome),
             _ => outcome,
         };
-        let outcome = match outcome {
+        let outcome = self.strict_about(outcome);
+        Item { record, outcome }
+    }
+
+    /// `--strict`: a skipped record is invalid.
+    fn strict_about(&self, outcome: Outcome) -> Outcome {
+        match outcome {
             Outcome::Skipped { action, reason } if self.strict => Outcome::Invalid(Invalid {
-                action: Some(action),
+                action,
                 field: None,
                 message: format!(
                     "skipped ({reason}) and --strict treats skipped records as invalid; fix the record or drop --strict"
                 ),
             }),
             other => other,
-        };
-        Item { record, outcome }
+        }
     }
 }
 

@@ -231,7 +231,9 @@ impl Summary {
             }
             Outcome::Skipped { action, .. } => {
                 self.skipped += 1;
-                self.actions.entry(*action).or_default().skipped += 1;
+                if let Some(action) = action {
+                    self.actions.entry(*action).or_default().skipped += 1;
+                }
             }
             Outcome::Invalid(invalid) => {
                 self.invalid += 1;

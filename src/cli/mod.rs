@@ -73,6 +73,17 @@ impl Command {
             Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) => false,
         }
     }
+
+    /// The input flags of the commands that read records.
+    pub fn input(&self) -> Option<&InputArgs> {
+        match self {
+            Command::Validate(a) => Some(&a.input),
+            Command::DryRun(a) => Some(&a.input),
+            Command::Send(a) => Some(&a.input),
+            Command::Verify(a) => Some(&a.input),
+            _ => None,
+        }
+    }
 }
 
 /// Where records come from and how to read them.
@@ -91,6 +102,25 @@ pub struct InputArgs {
     /// Input format, overriding the file extension (needed for stdin, which defaults to ndjson).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormatArg>,
+
+    /// Reshape every record with this jq program before it is mapped: a record may become no
+    /// record, one or several (a CSV row is the object of its cells). See README, Inputs.
+    #[arg(long, value_name = "JQ", conflicts_with_all = ["transform_file", "preset"])]
+    pub transform: Option<String>,
+
+    /// Read the --transform program from FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub transform_file: Option<PathBuf>,
+
+    /// A transform shipped in the binary for an export: mixpanel (raw event and profile
+    /// export), amplitude (Export API).
+    #[arg(long, value_name = "NAME",
+          value_parser = clap::builder::PossibleValuesParser::new(crate::transform::preset::names()))]
+    pub preset: Option<String>,
+
+    /// Print the --preset's jq program and exit, to copy and adapt for --transform-file.
+    #[arg(long, requires = "preset")]
+    pub print_transform: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,7 @@ use crate::exit::{Exit, Fatal, usage};
 use crate::mapping::{EventIdMode, MappingConfig, Routes};
 use crate::pipeline::PipelineSettings;
 use crate::track::{Mode, Region};
+use crate::transform::Transform;
 
 /// The checked form of [`MappingArgs`].
 #[derive(Debug, Clone)]
@@ -60,8 +61,49 @@ impl MappingSettings {
             format: input.input_format.map(Into::into),
             mapping: self.mapping.clone(),
             strict: self.strict,
+            transform: transform(input)?.map(std::sync::Arc::new),
         })
     }
+}
+
+/// The jq program of `--transform`, `--transform-file` or `--preset`, compiled (a program that
+/// does not compile, or a file that cannot be read, is a usage error: exit 2).
+pub fn transform(input: &InputArgs) -> Result<Option<Transform>> {
+    let Some((text, origin)) = transform_source(input)? else {
+        return Ok(None);
+    };
+    Transform::compile(&text, &origin)
+        .map(Some)
+        .map_err(|e| usage(e.to_string()))
+}
+
+/// The transform's text and where it came from (`None`: no transform).
+fn transform_source(input: &InputArgs) -> Result<Option<(String, String)>> {
+    Ok(Some(
+        match (&input.transform, &input.transform_file, &input.preset) {
+            (Some(text), ..) => (text.clone(), "--transform".to_owned()),
+            (None, Some(path), _) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    usage(format!(
+                        "--transform-file {}: cannot read it: {e}",
+                        path.display()
+                    ))
+                })?;
+                (text, format!("--transform-file {}", path.display()))
+            }
+            (None, None, Some(name)) => match crate::transform::preset::find(name) {
+                Some(preset) => (preset.text.to_owned(), format!("--preset {name}")),
+                None => {
+                    let known: Vec<_> = crate::transform::preset::names().collect();
+                    return Err(usage(format!(
+                        "--preset {name}: no such preset; the presets are {}",
+                        known.join(", ")
+                    )));
+                }
+            },
+            (None, None, None) => return Ok(None),
+        },
+    ))
 }
 
 pub fn region(arg: RegionArg) -> Region {
@@ -215,6 +257,13 @@ pub fn send_run_settings(
             Some(InputFormatArg::Json) => "json",
             Some(InputFormatArg::Csv) => "csv",
         },
+    );
+    // The program itself: resuming with another transform would number other records.
+    s.set(
+        "transform",
+        transform_source(&args.input)
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+            .map_or_else(String::new, |(text, _)| text),
     );
     s.set_mapping_file(m.mapping.as_deref())?;
     let endpoint = if args.delivery.sandbox {

@@ -18,6 +18,13 @@ use crate::exit::Exit;
 /// Run the chosen command.
 pub fn run(command: Command) -> Result<Exit> {
     crate::messages::set_quiet(command.quiet());
+    if let Some(preset) = command
+        .input()
+        .filter(|i| i.print_transform)
+        .and_then(|i| i.preset.as_deref())
+    {
+        return print_transform(preset);
+    }
     match command {
         Command::Validate(args) => validate::run(args),
         Command::DryRun(args) => dry_run::run(args),
@@ -28,4 +35,16 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     }
+}
+
+/// `--preset NAME --print-transform`: the preset's jq program on standard output.
+fn print_transform(name: &str) -> Result<Exit> {
+    use std::io::Write;
+    let preset = crate::transform::preset::find(name)
+        .ok_or_else(|| crate::exit::usage(format!("--preset {name}: no such preset")))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(preset.text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| anyhow::anyhow!("writing the transform: {e}"))?;
+    Ok(Exit::Success)
 }

@@ -43,7 +43,10 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         match &tally.outcome {
             Outcome::Mapped(_) => {}
             Outcome::Skipped { action, reason } => {
-                let text = format!("{location}: skipped: {action}: {reason}");
+                let text = match action {
+                    Some(action) => format!("{location}: skipped: {action}: {reason}"),
+                    None => format!("{location}: skipped: {reason}"),
+                };
                 writeln!(out, "{}", sanitize(&text)).context("writing the problems")?;
             }
             Outcome::Invalid(invalid) => {

@@ -157,6 +157,7 @@ pub fn scan(
                         Some((first_input, first_line)) => {
                             scan.duplicates += 1;
                             let first = Location {
+                                part: None,
                                 file: sources
                                     .get(first_input)
                                     .map_or_else(|| location.file.clone(), |s| s.name.clone()),

@@ -416,6 +416,7 @@ impl Iterator for Entries {
         Some(Ok(Entry {
             input: self.input,
             location: Location {
+                part: None,
                 file: Arc::clone(&self.name),
                 line,
             },

@@ -214,6 +214,7 @@ impl<R: Read> CsvReader<R> {
     fn record(&mut self, line: u64, original: String, event: Result<Value, InputError>) -> Record {
         let record = Record {
             location: Location {
+                part: None,
                 file: self.name.clone(),
                 line,
             },

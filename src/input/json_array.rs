@@ -237,6 +237,7 @@ impl<R: BufRead> JsonArrayReader<R> {
             },
         };
         let location = Location {
+            part: None,
             file: self.name.clone(),
             line: start,
         };
@@ -438,6 +439,7 @@ impl<R: BufRead> JsonArrayReader<R> {
     fn error_at(&mut self, line: u64, error: InputError) -> Unparsed {
         let record = Record {
             location: Location {
+                part: None,
                 file: self.name.clone(),
                 line,
             },

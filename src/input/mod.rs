@@ -51,18 +51,25 @@ pub enum InputFormat {
     Csv,
 }
 
-/// Where a record came from: `FILE:LINE` (for CSV, the line the record starts on).
+/// Where a record came from: `FILE:LINE` (for CSV, the line the record starts on), `FILE:LINE#K`
+/// for the `K`-th of several records a transform made of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Location {
     /// The input's display name (the path as given, or `-` for stdin).
     pub file: Arc<str>,
     /// 1-based line number.
     pub line: u64,
+    /// Which of the records a transform made of this one (1-based), when it made several.
+    pub part: Option<u32>,
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        write!(f, "{}:{}", self.file, self.line)?;
+        match self.part {
+            Some(part) => write!(f, "#{part}"),
+            None => Ok(()),
+        }
     }
 }
 

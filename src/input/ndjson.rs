@@ -171,6 +171,7 @@ impl<R: BufRead> NdjsonReader<R> {
 
     fn location(&self) -> Location {
         Location {
+            part: None,
             file: self.name.clone(),
             line: self.line,
         }

@@ -214,6 +214,7 @@ impl Inputs {
                 Err(message) => {
                     return Some(Unparsed::read(Record {
                         location: Location {
+                            part: None,
                             file: spec.name.clone(),
                             line: 1,
                         },

@@ -72,7 +72,11 @@ impl MappingConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Mapped(Operation),
-    Skipped { action: Action, reason: String },
+    /// `action` is `None` when the record never reached one (a transform made no record of it).
+    Skipped {
+        action: Option<Action>,
+        reason: String,
+    },
     Invalid(Invalid),
 }
 
@@ -138,7 +142,12 @@ pub fn map_event_taking(event: &mut Value, config: &MappingConfig) -> Outcome {
     };
     let action = match config.routes.route(map) {
         Route::To(action) => action,
-        Route::Off { action, reason } => return Outcome::Skipped { action, reason },
+        Route::Off { action, reason } => {
+            return Outcome::Skipped {
+                action: Some(action),
+                reason,
+            };
+        }
         Route::Invalid(invalid) => return Outcome::Invalid(invalid),
     };
     let ev = fields::Ev::new(map, action);
@@ -183,7 +192,10 @@ pub fn map_event_taking(event: &mut Value, config: &MappingConfig) -> Outcome {
                 Err(invalid) => Outcome::Invalid(invalid),
             }
         }
-        Ok(Built::Skip(reason)) => Outcome::Skipped { action, reason },
+        Ok(Built::Skip(reason)) => Outcome::Skipped {
+            action: Some(action),
+            reason,
+        },
         Ok(Built::Track(_) | Built::Identify(_)) => Outcome::Invalid(Invalid::new(
             Some(action),
             None,

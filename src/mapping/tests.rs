@@ -169,7 +169,7 @@ fn switched_off_actions_are_skipped() {
         &config,
     ) {
         Outcome::Skipped { action, reason } => {
-            assert_eq!(action, Action::TrackEvent);
+            assert_eq!(action, Some(Action::TrackEvent));
             assert!(
                 reason.contains("track-event") && reason.contains("mine.toml"),
                 "{reason}"

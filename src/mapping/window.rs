@@ -139,7 +139,7 @@ impl Window {
             Outcome::Mapped(op) => match self.check(time) {
                 Ok(()) => Outcome::Mapped(op),
                 Err(reason) => Outcome::Skipped {
-                    action: op.action,
+                    action: Some(op.action),
                     reason,
                 },
             },
@@ -263,14 +263,14 @@ mod tests {
         let w = Window::from_flags(Some("2024-01-01"), None).unwrap();
         match w.apply(at(0), mapped()) {
             Outcome::Skipped { action, reason } => {
-                assert_eq!(action, Action::TrackEvent);
+                assert_eq!(action, Some(Action::TrackEvent));
                 assert!(reason.contains("before --since"));
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(w.apply(at(1_800_000_000), mapped()), mapped());
         let skipped = Outcome::Skipped {
-            action: Action::CreateUpdatePerson,
+            action: Some(Action::CreateUpdatePerson),
             reason: "anonymous".into(),
         };
         assert_eq!(w.apply(at(0), skipped.clone()), skipped);

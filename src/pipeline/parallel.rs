@@ -106,7 +106,10 @@ fn read(mut inputs: Inputs, chunks: &[SyncSender<Vec<Unparsed>>]) {
 /// A worker thread: parse, map and finish chunks until the reader or the consumer has gone.
 fn work<T>(chunks: &Receiver<Vec<Unparsed>>, results: &SyncSender<Vec<T>>, stage: &Stage<T>) {
     for chunk in chunks {
-        let items = chunk.into_iter().map(|record| stage.run(record)).collect();
+        let mut items = Vec::with_capacity(chunk.len());
+        for record in chunk {
+            stage.run(record, &mut items);
+        }
         if results.send(items).is_err() {
             return;
         }

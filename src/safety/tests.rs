@@ -12,6 +12,7 @@ const DAY: i64 = 86_400;
 
 fn loc(line: u64) -> Location {
     Location {
+        part: None,
         file: Arc::from("in.ndjson"),
         line,
     }
@@ -123,6 +124,7 @@ fn future_and_millisecond_timestamps() {
 fn same_second_per_file_with_more_than_one_record() {
     let mut a = Analyzer::new(NOW);
     let other = Location {
+        part: None,
         file: Arc::from("b.ndjson"),
         line: 1,
     };

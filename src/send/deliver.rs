@@ -162,7 +162,7 @@ impl State {
                 }
                 return Ok(());
             }
-            Outcome::Skipped { action, reason } => (Some(action), Settled::Skipped { reason }),
+            Outcome::Skipped { action, reason } => (action, Settled::Skipped { reason }),
             Outcome::Invalid(invalid) => {
                 let reason = match &invalid.field {
                     Some(f) if !invalid.message.contains(f.as_str()) => {

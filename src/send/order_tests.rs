@@ -125,6 +125,7 @@ fn item(index: u64, action: Action, body: Value) -> Item {
     Item {
         record: Record {
             location: Location {
+                part: None,
                 file: "t.ndjson".into(),
                 line: index + 1,
             },

@@ -18,6 +18,7 @@ fn item(index: u64, action: Action, body: Value) -> Item {
     Item {
         record: Record {
             location: Location {
+                part: None,
                 file: "t.ndjson".into(),
                 line: index + 1,
             },
@@ -306,7 +307,7 @@ fn invalid_and_skipped_records_settle_without_requests() {
     });
     let mut skip = event(2, "p", 1);
     skip.outcome = Outcome::Skipped {
-        action: Action::CreateUpdatePerson,
+        action: Some(Action::CreateUpdatePerson),
         reason: "anonymous".into(),
     };
     let t = RecordingTransport::new();

@@ -30,7 +30,7 @@ impl Listed {
 pub fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> {
     let location = &item.record.location;
     line.extend_from_slice(b"{\"source\":");
-    push_source(line, &location.file, location.line);
+    push_source(line, &location.file, location.line, location.part);
     let mut op_bytes = None;
     match &item.outcome {
         Outcome::Mapped(op) => {
@@ -42,7 +42,9 @@ pub fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> 
             op_bytes = Some(line.len() - before);
         }
         Outcome::Skipped { action, reason } => {
-            push_field(line, b",\"action\":", action.name());
+            if let Some(action) = action {
+                push_field(line, b",\"action\":", action.name());
+            }
             push_field(line, b",\"skipped\":", reason);
         }
         Outcome::Invalid(invalid) => {
@@ -62,8 +64,9 @@ pub fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> 
 }
 
 /// `"FILE:LINE"` as a JSON string, the same text as `Location`'s `Display`.
-fn push_source(line: &mut Vec<u8>, file: &str, number: u64) {
-    // The file name escaped as a JSON string, then its closing quote replaced by `:LINE"`.
+fn push_source(line: &mut Vec<u8>, file: &str, number: u64, part: Option<u32>) {
+    // The file name escaped as a JSON string, then its closing quote replaced by `:LINE"` (or
+    // `:LINE#PART"`).
     push_str(line, file);
     line.pop();
     line.push(b':');
@@ -79,6 +82,9 @@ fn push_source(line: &mut Vec<u8>, file: &str, number: u64) {
         }
     }
     line.extend_from_slice(&digits[at..]);
+    if let Some(part) = part {
+        line.extend_from_slice(format!("#{part}").as_bytes());
+    }
     line.push(b'"');
 }
 
@@ -105,12 +111,12 @@ mod tests {
             ("-", 0),
         ] {
             let mut line = Vec::new();
-            push_source(&mut line, file, number);
+            push_source(&mut line, file, number, None);
             let expected = serde_json::to_vec(&format!("{file}:{number}")).unwrap_or_default();
             assert_eq!(line, expected, "{file}:{number}");
         }
         let mut line = Vec::new();
-        push_source(&mut line, "x", u64::MAX);
-        assert_eq!(line, format!("\"x:{}\"", u64::MAX).into_bytes());
+        push_source(&mut line, "x", u64::MAX, Some(2));
+        assert_eq!(line, format!("\"x:{}#2\"", u64::MAX).into_bytes());
     }
 }

@@ -66,6 +66,7 @@ mod tests {
     #[test]
     fn counts_first_places_and_a_bound() {
         let at = |line| Location {
+            part: None,
             file: Arc::from("in.ndjson"),
             line,
         };

@@ -51,7 +51,7 @@ fn compare(outcome: &Outcome, expect: &Value) -> Result<(), String> {
     }
     if expect.get("skipped").is_some() {
         return match outcome {
-            Outcome::Skipped { action, .. } if Some(action.name()) == want_action => Ok(()),
+            Outcome::Skipped { action, .. } if action.map(|a| a.name()) == want_action => Ok(()),
             other => Err(format!("expected skipped {want_action:?}, got {other:?}")),
         };
     }

@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "track",
     "sandbox",
     "input",
+    "transform",
     "mapping",
     "progress",
     "pipeline",

@@ -27,5 +27,6 @@ mod sandbox_app_api;
 mod send;
 mod send_faults;
 mod stops;
+mod transform;
 mod validate;
 mod verify;

@@ -1,0 +1,31 @@
+//! The transforms shipped in the binary (`--preset NAME`), each a jq program documented in its
+//! own header comment: field table and what it makes of each kind of record.
+
+/// One preset: its name and its jq text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    pub text: &'static str,
+}
+
+/// Every preset, by name.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "mixpanel",
+        text: include_str!("presets/mixpanel.jq"),
+    },
+    Preset {
+        name: "amplitude",
+        text: include_str!("presets/amplitude.jq"),
+    },
+];
+
+/// The preset called `name`.
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The names of the presets (for `--preset`'s possible values).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    PRESETS.iter().map(|p| p.name)
+}
