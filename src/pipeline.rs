@@ -217,17 +217,23 @@ impl Mapper {
                 reason: "the transform produced no record".into(),
             },
             Ok(events) => {
-                let several = events.len() > 1;
+                let (count, several) = (events.len(), events.len() > 1);
                 for (k, event) in events.into_iter().enumerate() {
-                    let mut part = Record {
-                        location: record.location.clone(),
+                    // Every part keeps the record as read (its dead letter); the last takes it.
+                    let original = if k + 1 == count {
+                        std::mem::take(&mut record.original)
+                    } else {
+                        record.original.clone()
+                    };
+                    let mut location = record.location.clone();
+                    location.part = several.then_some(k as u32 + 1);
+                    emit(self.item(Record {
+                        location,
                         input: record.input,
                         index: record.index | k as u64,
-                        original: record.original.clone(),
+                        original,
                         event: Ok(event),
-                    };
-                    part.location.part = several.then_some(k as u32 + 1);
-                    emit(self.item(part));
+                    }));
                 }
                 return;
             }

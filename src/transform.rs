@@ -128,11 +128,6 @@ impl Transform {
         &self.text
     }
 
-    /// Where the program came from (`--transform`, `--preset mixpanel`, a file).
-    pub fn origin(&self) -> &str {
-        &self.origin
-    }
-
     /// Run the program on one record: its results, in order (none at all is a result too).
     pub fn run(&self, event: Value) -> Result<Vec<Value>, TransformError> {
         let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([]));

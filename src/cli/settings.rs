@@ -228,9 +228,11 @@ pub fn estimate_delivery(
 
 /// The settings a resumed `send` must share with the run that wrote its checkpoint (see
 /// [`RunSettings`]): mode, event ids, timestamps, strictness, the time window, the input format,
-/// the mapping file's hash, the endpoint host and a hash of `site_id`. Never the API key.
+/// the mapping file's hash, the transform's text (the one compiled for the run), the endpoint host
+/// and a hash of `site_id`. Never the API key.
 pub fn send_run_settings(
     args: &crate::cli::SendArgs,
+    transform: Option<&Transform>,
     site_id: Option<&str>,
 ) -> std::io::Result<RunSettings> {
     use crate::cli::{EventIdArg, InputFormatArg, RegionArg};
@@ -259,12 +261,7 @@ pub fn send_run_settings(
         },
     );
     // The program itself: resuming with another transform would number other records.
-    s.set(
-        "transform",
-        transform_source(&args.input)
-            .map_err(|e| std::io::Error::other(e.to_string()))?
-            .map_or_else(String::new, |(text, _)| text),
-    );
+    s.set("transform", transform.map_or("", Transform::text));
     s.set_mapping_file(m.mapping.as_deref())?;
     let endpoint = if args.delivery.sandbox {
         "in-process sandbox".to_owned()
@@ -432,13 +429,15 @@ mod tests {
 
     #[test]
     fn settings_name_what_changed_and_never_hold_the_key() {
-        let a = send_run_settings(&send_args(&["--api-key", "sekrit-key"]), Some("site")).unwrap();
+        let a = send_run_settings(&send_args(&["--api-key", "sekrit-key"]), None, Some("site"))
+            .unwrap();
         let text = serde_json::to_string(&a).unwrap();
         assert!(!text.contains("sekrit-key"), "{text}");
         assert!(!text.contains("\"site\""), "{text}");
 
         let b = send_run_settings(
             &send_args(&["--mode", "sequential", "--event-id", "none"]),
+            None,
             Some("other"),
         )
         .unwrap();
@@ -453,6 +452,7 @@ mod tests {
         // Delivery tuning may change between runs.
         let c = send_run_settings(
             &send_args(&["--rate", "5", "--concurrency", "1"]),
+            None,
             Some("site"),
         )
         .unwrap();
@@ -465,13 +465,13 @@ mod tests {
         let path = dir.path().join("m.toml");
         std::fs::write(&path, "[track-event]\n").unwrap();
         let p = path.to_str().unwrap();
-        let a = send_run_settings(&send_args(&["--mapping", p]), None).unwrap();
+        let a = send_run_settings(&send_args(&["--mapping", p]), None, None).unwrap();
         std::fs::write(&path, "[track-event]\nenabled = false\n").unwrap();
-        let b = send_run_settings(&send_args(&["--mapping", p]), None).unwrap();
+        let b = send_run_settings(&send_args(&["--mapping", p]), None, None).unwrap();
         let diff = a.differences(&b);
         assert_eq!(diff.len(), 1, "{diff:?}");
         assert!(diff[0].starts_with("mapping was"), "{diff:?}");
-        let missing = send_run_settings(&send_args(&["--mapping", "/nope.toml"]), None);
+        let missing = send_run_settings(&send_args(&["--mapping", "/nope.toml"]), None, None);
         assert!(missing.unwrap_err().to_string().contains("/nope.toml"));
     }
 }

@@ -92,6 +92,7 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         checkpoint: d.checkpoint.is_some(),
     });
     let mut safety = crate::safety::Analyzer::new(now).with_window(&window);
+    let transform = pipeline_settings.transform.clone();
     let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
 
     let rate = match delivery.rate {
@@ -109,8 +110,10 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     // --checkpoint / --resume: refusals come here, before anything is sent.
     let run_settings = match &d.checkpoint {
         None => Default::default(),
-        Some(_) => settings::send_run_settings(&args, Some(&target.creds.site_id))
-            .map_err(|e| usage(e.to_string()))?,
+        Some(_) => {
+            settings::send_run_settings(&args, transform.as_deref(), Some(&target.creds.site_id))
+                .map_err(|e| usage(e.to_string()))?
+        }
     };
     let session = Session::start(
         d.checkpoint.as_deref(),
