@@ -116,7 +116,7 @@ _cio__replay() {
                     return 0
                     ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv parquet" -- "${cur}"))
                     return 0
                     ;;
                 --transform)
@@ -508,7 +508,7 @@ _cio__replay() {
                     return 0
                     ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv parquet" -- "${cur}"))
                     return 0
                     ;;
                 --transform)
@@ -638,7 +638,7 @@ _cio__replay() {
                     return 0
                     ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv parquet" -- "${cur}"))
                     return 0
                     ;;
                 --transform)
@@ -708,7 +708,7 @@ _cio__replay() {
                     return 0
                     ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv parquet" -- "${cur}"))
                     return 0
                     ;;
                 --transform)

@@ -38,7 +38,8 @@ complete -c cio-replay -n "__fish_cio_replay_needs_command" -f -a "help" -d 'Pri
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
-csv\t'A header of dotted paths, one event per row'"
+csv\t'A header of dotted paths, one event per row'
+parquet\t'Parquet (a file, not stdin): each row an object of its columns'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l transform-file -d 'Read the --transform program from FILE' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
@@ -67,7 +68,8 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand validate" -s V -l 
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
-csv\t'A header of dotted paths, one event per row'"
+csv\t'A header of dotted paths, one event per row'
+parquet\t'Parquet (a file, not stdin): each row an object of its columns'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l transform-file -d 'Read the --transform program from FILE' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
@@ -101,7 +103,8 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand dry-run" -s V -l v
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
-csv\t'A header of dotted paths, one event per row'"
+csv\t'A header of dotted paths, one event per row'
+parquet\t'Parquet (a file, not stdin): each row an object of its columns'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l transform-file -d 'Read the --transform program from FILE' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand send" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''
@@ -182,7 +185,8 @@ complete -c cio-replay -n "__fish_cio_replay_using_subcommand gdpr" -s V -l vers
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l files-from -d 'Also read the files (or folders) listed in FILE, one path a line (`-`: standard input)' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l input-format -d 'Input format, overriding the file extension (needed for stdin, which defaults to ndjson)' -r -f -a "ndjson\t'One JSON object per line'
 json\t'One JSON array of objects, or NDJSON (told by the first byte that is not whitespace)'
-csv\t'A header of dotted paths, one event per row'"
+csv\t'A header of dotted paths, one event per row'
+parquet\t'Parquet (a file, not stdin): each row an object of its columns'"
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l transform -d 'Reshape every record with this jq program before it is mapped: a record may become no record, one or several (a CSV row is the object of its cells). See README, Inputs' -r
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l transform-file -d 'Read the --transform program from FILE' -r -F
 complete -c cio-replay -n "__fish_cio_replay_using_subcommand verify" -l preset -d 'A transform shipped in the binary for an export: mixpanel (raw event and profile export), amplitude (Export API)' -r -f -a "mixpanel\t''

@@ -344,7 +344,7 @@ impl Ticker {
     /// Count one record; redraws now and then.
     pub fn tick(&mut self) {
         self.records += 1;
-        if self.records % 256 == 0 {
+        if self.records.is_multiple_of(256) {
             self.update();
         }
     }

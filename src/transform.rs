@@ -166,6 +166,18 @@ const SEGMENT_FIELDS: &[&str] = &[
     "previousId",
 ];
 
+/// The snake_case columns of a Segment warehouse table (`tracks`, `identifies`, ...), which a
+/// CSV or Parquet unload of one has instead of Segment's camelCase fields.
+const WAREHOUSE_COLUMNS: &[&str] = &[
+    "user_id",
+    "anonymous_id",
+    "message_id",
+    "original_timestamp",
+    "received_at",
+    "sent_at",
+    "uuid_ts",
+];
+
 /// For a record without a `type`, read without a transform: what it looks like, and the flag that
 /// reshapes it (`None` when it looks like a Segment event that only lacks its type).
 pub fn hint(event: &Value) -> Option<String> {
@@ -180,12 +192,21 @@ pub fn hint(event: &Value) -> Option<String> {
     if mixpanel {
         return Some("it looks like a Mixpanel export: add --preset mixpanel".into());
     }
-    if map.keys().any(|k| SEGMENT_FIELDS.contains(&k.as_str())) {
-        return None;
-    }
     let mut names: Vec<&str> = map.keys().map(String::as_str).take(4).collect();
     if map.len() > 4 {
         names.push("…");
+    }
+    if map.keys().any(|k| SEGMENT_FIELDS.contains(&k.as_str())) {
+        // Some Segment names, but Segment's warehouse columns beside them and no `type`.
+        let warehouse = !map.contains_key("type")
+            && map.keys().any(|k| WAREHOUSE_COLUMNS.contains(&k.as_str()));
+        return warehouse.then(|| {
+            format!(
+                "its columns ({}) look like a Segment warehouse table: reshape the rows with \
+                 --transform (see README, Inputs)",
+                names.join(", ")
+            )
+        });
     }
     Some(format!(
         "none of its fields ({}) is a Segment field: reshape the records with --transform or \

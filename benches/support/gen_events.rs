@@ -360,10 +360,10 @@ impl Generator {
             base.extend(fields);
         }
         let mut context = self.context(mobile);
-        if matches!(kind, Kind::DeviceUpdate | Kind::DeviceDelete) {
-            if let Some(device) = context.get_mut("device").and_then(Value::as_object_mut) {
-                device.insert("token".into(), Value::String(self.hex(64)));
-            }
+        if matches!(kind, Kind::DeviceUpdate | Kind::DeviceDelete)
+            && let Some(device) = context.get_mut("device").and_then(Value::as_object_mut)
+        {
+            device.insert("token".into(), Value::String(self.hex(64)));
         }
         base.insert("context".into(), context);
         Value::Object(base)

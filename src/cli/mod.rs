@@ -89,9 +89,9 @@ impl Command {
 /// Where records come from and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Input files or folders (`.ndjson`, `.jsonl`, `.json`, `.csv`, each optionally `.gz` or `.zst`;
-    /// gzip and zstd are also found by content); a folder is read recursively in path order;
-    /// `-` or none for stdin.
+    /// Input files or folders (`.ndjson`, `.jsonl`, `.json`, `.csv`, each optionally `.gz` or `.zst`
+    /// (gzip and zstd are also found by content), and `.parquet`); a folder is read recursively in
+    /// path order; `-` or none for stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -131,6 +131,8 @@ pub enum InputFormatArg {
     Json,
     /// A header of dotted paths, one event per row.
     Csv,
+    /// Parquet (a file, not stdin): each row an object of its columns.
+    Parquet,
 }
 
 /// How records become operations.

@@ -258,6 +258,7 @@ pub fn send_run_settings(
             Some(InputFormatArg::Ndjson) => "ndjson",
             Some(InputFormatArg::Json) => "json",
             Some(InputFormatArg::Csv) => "csv",
+            Some(InputFormatArg::Parquet) => "parquet",
         },
     );
     // The program itself: resuming with another transform would number other records.
@@ -349,6 +350,7 @@ impl From<crate::cli::InputFormatArg> for crate::input::InputFormat {
             crate::cli::InputFormatArg::Ndjson => Self::Ndjson,
             crate::cli::InputFormatArg::Json => Self::Json,
             crate::cli::InputFormatArg::Csv => Self::Csv,
+            crate::cli::InputFormatArg::Parquet => Self::Parquet,
         }
     }
 }

@@ -71,14 +71,14 @@ pub fn check_path(path: &Path) -> Result<()> {
         );
     }
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        if !parent.is_dir() {
-            anyhow::bail!(
-                "receipt {}: folder {} does not exist",
-                path.display(),
-                parent.display()
-            );
-        }
+    if let Some(parent) = parent
+        && !parent.is_dir()
+    {
+        anyhow::bail!(
+            "receipt {}: folder {} does not exist",
+            path.display(),
+            parent.display()
+        );
     }
     Ok(())
 }

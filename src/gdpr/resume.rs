@@ -82,15 +82,15 @@ impl Job {
         }
         let checkpoint = Checkpoint::load(path).map_err(|e| usage(e.to_string()))?;
         let receipt = PathBuf::from(&checkpoint.dead_letter.path);
-        if let Some(given) = receipt_flag {
-            if given != receipt {
-                return Err(usage(format!(
-                    "--receipt {}: checkpoint {} belongs to the job whose receipt is {}: resume without --receipt, or with that one",
-                    given.display(),
-                    path.display(),
-                    receipt.display()
-                )));
-            }
+        if let Some(given) = receipt_flag
+            && given != receipt
+        {
+            return Err(usage(format!(
+                "--receipt {}: checkpoint {} belongs to the job whose receipt is {}: resume without --receipt, or with that one",
+                given.display(),
+                path.display(),
+                receipt.display()
+            )));
         }
         checkpoint
             .check_resumable(path, &settings, &fingerprints)

@@ -28,6 +28,7 @@ pub(crate) mod csv_records;
 pub(crate) mod json_array;
 pub mod ndjson;
 pub mod open;
+pub(crate) mod parquet;
 pub mod value;
 pub(crate) mod walk;
 
@@ -49,6 +50,8 @@ pub enum InputFormat {
     /// else NDJSON (what `.json` files are).
     Json,
     Csv,
+    /// Parquet (a file, not stdin): each row one record.
+    Parquet,
 }
 
 /// Where a record came from: `FILE:LINE` (for CSV, the line the record starts on), `FILE:LINE#K`
@@ -112,6 +115,8 @@ enum Body {
     Line(String),
     /// Already read (CSV records) or not readable.
     Read(String, Result<Value, InputError>),
+    /// A Parquet row, still to be made an event and written as text.
+    Row(Box<parquet::ParquetRow>),
 }
 
 impl Unparsed {
@@ -135,11 +140,28 @@ impl Unparsed {
         }
     }
 
+    /// A Parquet row: the worker that parses it makes it an event and its text (a text above
+    /// the row's byte limit makes it an invalid record).
+    pub(crate) fn row(
+        location: Location,
+        input: usize,
+        index: u64,
+        row: parquet::ParquetRow,
+    ) -> Unparsed {
+        Unparsed {
+            location,
+            input,
+            index,
+            body: Body::Row(Box::new(row)),
+        }
+    }
+
     /// The length of the text still to parse (0 when read already): what a chunk of records holds.
     pub fn text_len(&self) -> usize {
         match &self.body {
             Body::Line(text) => text.len(),
             Body::Read(original, _) => original.len(),
+            Body::Row(row) => row.text_len(),
         }
     }
 
@@ -148,6 +170,29 @@ impl Unparsed {
         let (original, event) = match self.body {
             Body::Read(original, event) => (original, event),
             Body::Line(text) => parse_line(text),
+            Body::Row(row) => {
+                let max_bytes = row.max_bytes();
+                let event = row.into_event();
+                let original = event.to_string();
+                match original.len() > max_bytes {
+                    true => {
+                        let bytes = original.len();
+                        let mut prefix = original;
+                        let mut cut = max_bytes.min(csv_records::PREFIX_BYTES);
+                        while !prefix.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        prefix.truncate(cut);
+                        prefix.push('…');
+                        let error = InputError::RowTooLong {
+                            bytes,
+                            limit: max_bytes,
+                        };
+                        (prefix, Err(error))
+                    }
+                    false => (original, Ok(event)),
+                }
+            }
         };
         Record {
             location: self.location,
@@ -234,6 +279,10 @@ pub enum InputError {
         "array element is {bytes} bytes (without whitespace), above the {limit}-byte limit for one record; shorten or split it"
     )]
     ElementTooLong { bytes: usize, limit: usize },
+    #[error(
+        "row is {bytes} bytes as JSON, above the {limit}-byte limit for one record; shorten its cells"
+    )]
+    RowTooLong { bytes: usize, limit: usize },
     #[error("CSV: {message}")]
     Csv { message: String },
     /// A CSV cell that does not parse as its column's type.

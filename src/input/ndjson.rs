@@ -137,10 +137,10 @@ impl<R: BufRead> NdjsonReader<R> {
         if let Some(rest) = text.strip_suffix(b"\r") {
             text = rest;
         }
-        if self.line == 1 {
-            if let Some(rest) = text.strip_prefix(BOM) {
-                text = rest;
-            }
+        if self.line == 1
+            && let Some(rest) = text.strip_prefix(BOM)
+        {
+            text = rest;
         }
         if text.iter().all(u8::is_ascii_whitespace) {
             return None;

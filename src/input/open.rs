@@ -17,6 +17,7 @@ use super::compression::{self, Stream};
 use super::csv::CsvReader;
 use super::json_array::{self, JsonArrayReader};
 use super::ndjson::NdjsonReader;
+use super::parquet::{self, ParquetReader};
 use super::{InputError, Location, Record, Unparsed};
 use crate::exit::usage;
 
@@ -46,6 +47,7 @@ enum Source {
     Ndjson(NdjsonReader<BufReader<Stream>>),
     JsonArray(JsonArrayReader<BufReader<Stream>>),
     Csv(CsvReader<Stream>),
+    Parquet(Box<ParquetReader>),
 }
 
 impl Source {
@@ -54,6 +56,7 @@ impl Source {
             Source::Ndjson(reader) => reader.next_record(),
             Source::JsonArray(reader) => reader.next_record(),
             Source::Csv(reader) => reader.next_record().map(Unparsed::read),
+            Source::Parquet(reader) => reader.next_record(),
         }
     }
 }
@@ -92,6 +95,11 @@ impl Inputs {
                     return Err(usage("standard input (`-`) is given more than once"));
                 }
                 stdin_seen = true;
+                if format == Some(InputFormat::Parquet) {
+                    return Err(usage(
+                        "Parquet cannot be read from standard input (the reader needs its footer first); give the file's path",
+                    ));
+                }
                 total = None;
                 specs.push(Spec {
                     name: Arc::from("-"),
@@ -136,6 +144,16 @@ impl Inputs {
 
     /// Open input `i` as a record source; the error names the input.
     fn source(&self, i: usize, spec: &Spec) -> std::result::Result<Source, String> {
+        if let (InputFormat::Parquet, Some(path)) = (spec.format, &spec.path) {
+            let reader = ParquetReader::open(
+                path,
+                spec.name.clone(),
+                i,
+                self.max_line_bytes,
+                self.progress.bytes_read.clone(),
+            )?;
+            return Ok(Source::Parquet(Box::new(reader)));
+        }
         let raw: Stream = match &spec.path {
             None => Box::new(io::stdin()),
             Some(path) => Box::new(
@@ -169,6 +187,11 @@ impl Inputs {
                 ))),
                 (false, stream) => Ok(ndjson(stream)),
             },
+            // Read from its path above; stdin was refused when the inputs were checked.
+            InputFormat::Parquet => Err(format!(
+                "{}: Parquet cannot be read from standard input",
+                spec.name
+            )),
             InputFormat::Csv => {
                 let stream = skip_bom(BufReader::with_capacity(BUFFER_BYTES, stream));
                 CsvReader::new(stream, spec.name.clone(), i, self.max_line_bytes)
@@ -242,9 +265,17 @@ fn check_file(path: &Path, format: Option<InputFormat>) -> Result<(Spec, u64)> {
     let by_extension = format_by_name(&path.to_string_lossy());
     let Some(format) = format.or(by_extension) else {
         return Err(usage(format!(
-            "cannot tell the format of {shown} from its extension (.ndjson, .jsonl, .json, .csv, each optionally .gz, .zst); use --input-format (compression is found by content)"
+            "cannot tell the format of {shown} from its extension (.ndjson, .jsonl, .json, .csv, each optionally .gz, .zst, or .parquet); use --input-format (compression is found by content)"
         )));
     };
+    if format == InputFormat::Parquet {
+        if compression_suffix(&path.to_string_lossy()).is_some() {
+            return Err(usage(format!(
+                "{shown}: a compressed Parquet file cannot be read (Parquet compresses its pages itself); decompress it first"
+            )));
+        }
+        parquet::check(path).map_err(usage)?;
+    }
     let spec = Spec {
         name: Arc::from(path.to_string_lossy().as_ref()),
         path: Some(path.to_path_buf()),
@@ -256,11 +287,11 @@ fn check_file(path: &Path, format: Option<InputFormat>) -> Result<(Spec, u64)> {
 /// The format a file name says (case-insensitive; `.gz`, `.zst` or `.zstd` stripped first), if any.
 pub(crate) fn format_by_name(name: &str) -> Option<InputFormat> {
     let name = name.to_lowercase();
-    let stem = [".gz", ".zst", ".zstd"]
-        .iter()
-        .find_map(|suffix| name.strip_suffix(suffix))
-        .unwrap_or(&name);
-    if stem.ends_with(".csv") {
+    let stem =
+        compression_suffix(&name).map_or(&name[..], |suffix| &name[..name.len() - suffix.len()]);
+    if stem.ends_with(".parquet") || stem.ends_with(".parq") {
+        Some(InputFormat::Parquet)
+    } else if stem.ends_with(".csv") {
         Some(InputFormat::Csv)
     } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") {
         Some(InputFormat::Ndjson)
@@ -269,6 +300,13 @@ pub(crate) fn format_by_name(name: &str) -> Option<InputFormat> {
     } else {
         None
     }
+}
+
+/// The compression extension a (lower-cased) file name ends with, if any.
+fn compression_suffix(name: &str) -> Option<&'static str> {
+    [".gz", ".zst", ".zstd"]
+        .into_iter()
+        .find(|suffix| name.to_lowercase().ends_with(suffix))
 }
 
 /// Drop a leading UTF-8 byte-order mark.
@@ -323,6 +361,9 @@ mod tests {
             ("dir.csv/part-00000", None),
             ("part-00000.gz", None),
             ("a.zst", None),
+            ("part-00000-1f.snappy.parquet", Some(InputFormat::Parquet)),
+            ("UNLOAD.PARQUET", Some(InputFormat::Parquet)),
+            ("a.parquet.gz", Some(InputFormat::Parquet)),
         ] {
             assert_eq!(format_by_name(name), format, "{name}");
         }

@@ -48,7 +48,7 @@ pub fn expand(files: &[PathBuf], files_from: Option<&Path>) -> Result<Vec<PathBu
             let found = walk(&path)?;
             if found.is_empty() {
                 return Err(usage(format!(
-                    "{} holds no event files (.ndjson, .jsonl, .json or .csv, each optionally .gz, .zst); give a folder with event files, or the files",
+                    "{} holds no event files (.ndjson, .jsonl, .json or .csv, each optionally .gz, .zst, or .parquet); give a folder with event files, or the files",
                     path.display()
                 )));
             }

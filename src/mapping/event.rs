@@ -32,10 +32,8 @@ fn place_anonymous_id(
             .get_or_insert_with(Map::new)
             .insert("anonymous_id".to_owned(), Value::String(anon.to_owned()));
     }
-    if identified_anonymously {
-        if let Some(attrs) = attributes.as_mut() {
-            attrs.shift_remove("anonymous_id");
-        }
+    if identified_anonymously && let Some(attrs) = attributes.as_mut() {
+        attrs.shift_remove("anonymous_id");
     }
 }
 

@@ -53,7 +53,7 @@ impl ScanProgress {
     /// Count one record read; redraw the bar now and then.
     pub(crate) fn tick(&self) {
         let n = self.records.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % REDRAW_EVERY == 0 {
+        if n.is_multiple_of(REDRAW_EVERY) {
             self.redraw(n);
         }
     }

@@ -112,10 +112,10 @@ impl Api {
                 Body::TooLarge => &[],
             };
             let scripted = self.lock().faults.next_scripted(body);
-            if let Some(scripted) = scripted {
-                if let Some(reply) = scripted_reply(scripted, &request) {
-                    return reply;
-                }
+            if let Some(scripted) = scripted
+                && let Some(reply) = scripted_reply(scripted, &request)
+            {
+                return reply;
             }
         }
         if route != Route::Metrics && !self.authorized(&request) {

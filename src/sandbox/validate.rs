@@ -255,13 +255,14 @@ fn check_device(device: Option<&Value>, action: &str, out: &mut Vec<Problem>) {
             None => out.push(Problem::required("device.platform")),
         }
         check_timestamp(device.get("last_used"), "device.last_used", out);
-        if let Some(attrs) = device.get("attributes") {
-            if !attrs.is_object() && !attrs.is_null() {
-                out.push(Problem::invalid(
-                    "device.attributes",
-                    "device attributes must be an object",
-                ));
-            }
+        if let Some(attrs) = device.get("attributes")
+            && !attrs.is_object()
+            && !attrs.is_null()
+        {
+            out.push(Problem::invalid(
+                "device.attributes",
+                "device attributes must be an object",
+            ));
         }
     }
 }

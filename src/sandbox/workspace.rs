@@ -293,11 +293,11 @@ impl Workspace {
             },
         };
         self.events_total += 1;
-        if let Some(id) = op.get("id").and_then(Value::as_str) {
-            if !self.event_ids.insert(id) {
-                self.events_duplicates += 1;
-                return Outcome::Applied;
-            }
+        if let Some(id) = op.get("id").and_then(Value::as_str)
+            && !self.event_ids.insert(id)
+        {
+            self.events_duplicates += 1;
+            return Outcome::Applied;
         }
         let (kind, name) = (self.names.intern(action), self.names.intern(name));
         let events = match target {
@@ -326,12 +326,11 @@ impl Workspace {
         let Some(key) = self.find_or_create(ident) else {
             return Outcome::Ignored;
         };
-        if let Some(previous) = self.device_owner.insert(token.clone(), key) {
-            if previous != key {
-                if let Some(person) = self.people.get_mut(&previous) {
-                    person.devices.remove(&token);
-                }
-            }
+        if let Some(previous) = self.device_owner.insert(token.clone(), key)
+            && previous != key
+            && let Some(person) = self.people.get_mut(&previous)
+        {
+            person.devices.remove(&token);
         }
         if let Some(person) = self.people.get_mut(&key) {
             let stored_at = self.now;

@@ -194,10 +194,10 @@ impl State {
         hooks: &mut dyn Hooks,
         shared: &Shared<'_>,
     ) -> anyhow::Result<()> {
-        if !lanes.pump()? {
-            if let Ok(batch) = out_rx.recv_timeout(Duration::from_millis(5)) {
-                self.apply(batch, hooks, shared);
-            }
+        if !lanes.pump()?
+            && let Ok(batch) = out_rx.recv_timeout(Duration::from_millis(5))
+        {
+            self.apply(batch, hooks, shared);
         }
         self.drain(out_rx, hooks, shared);
         Ok(())

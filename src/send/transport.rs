@@ -460,10 +460,10 @@ impl Transport for RecordingTransport {
         if let Some(answer) = queued {
             return answer;
         }
-        if let Some(f) = &self.responder {
-            if let Some(answer) = f(endpoint, body) {
-                return answer;
-            }
+        if let Some(f) = &self.responder
+            && let Some(answer) = f(endpoint, body)
+        {
+            return answer;
         }
         Ok(Reply::new(200, "{}"))
     }

@@ -167,10 +167,10 @@ fn sibling_modules_form_no_cycle() {
                     cycles.push(format!("{}: {start} is on a cycle", dir.join("::")));
                     break;
                 }
-                if seen.insert(m) {
-                    if let Some(next) = graph.get(m) {
-                        stack.extend(next.iter());
-                    }
+                if seen.insert(m)
+                    && let Some(next) = graph.get(m)
+                {
+                    stack.extend(next.iter());
                 }
             }
         }

@@ -15,6 +15,7 @@ mod input_formats;
 mod layout;
 mod lock;
 mod net_faults;
+mod parquet;
 mod progress;
 mod read_containers;
 mod readme;

@@ -79,7 +79,7 @@ fn too_wide(text: &str) -> Vec<String> {
 
 fn bar_rows(piece: &str) -> bool {
     let chars: Vec<char> = piece.chars().collect();
-    chars.len() % 80 == 0
+    chars.len().is_multiple_of(80)
         && chars.chunks(80).all(|row| {
             let row: String = row.iter().collect();
             let t = row.trim();

@@ -25,12 +25,12 @@ fn commands(titles: &[&str]) -> Vec<String> {
             inside = titles.contains(&title);
             continue;
         }
-        if inside {
-            if let Some(cmd) = line.strip_prefix("    ") {
-                if !cmd.trim_start().starts_with('#') && !cmd.trim().is_empty() {
-                    out.push(cmd.trim().to_string());
-                }
-            }
+        if inside
+            && let Some(cmd) = line.strip_prefix("    ")
+            && !cmd.trim_start().starts_with('#')
+            && !cmd.trim().is_empty()
+        {
+            out.push(cmd.trim().to_string());
         }
     }
     out

@@ -78,10 +78,10 @@ fn answer(mut conn: TcpStream, seen: &Mutex<Vec<String>>) {
             _ => break,
         }
     }
-    if !head.is_empty() {
-        if let Ok(mut s) = seen.lock() {
-            s.push(String::from_utf8_lossy(&head).into_owned());
-        }
+    if !head.is_empty()
+        && let Ok(mut s) = seen.lock()
+    {
+        s.push(String::from_utf8_lossy(&head).into_owned());
     }
     let _ = conn
         .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

@@ -45,3 +45,26 @@ pub fn report(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("report.json")).expect("report written");
     serde_json::from_str(&text).expect("report is JSON")
 }
+
+/// Start `send` in `dir` against `sb` as a child process, for the tests that stop it: the key in
+/// the environment, no progress, `--allow-recent`; standard output dropped, standard error piped
+/// (read it with [`super::wait_child`]); `args` add inputs and flags.
+pub fn spawn(sb: &Sandbox, dir: &Path, key: &str, args: &[&str]) -> std::process::Child {
+    super::process()
+        .current_dir(dir)
+        .env("CIO_SITE_ID", SITE)
+        .env("CIO_API_KEY", key)
+        .args([
+            "send",
+            "--endpoint",
+            &sb.url(),
+            "--allow-recent",
+            "--progress",
+            "never",
+        ])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("send starts")
+}

@@ -1,0 +1,385 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::data_type::{
+    BoolType, ByteArray, ByteArrayType, DoubleType, FixedLenByteArray, FixedLenByteArrayType,
+    FloatType, Int32Type, Int64Type, Int96, Int96Type,
+};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use serde_json::{Value, json};
+
+use crate::input::{InputError, InputFormat, Inputs, MAX_LINE_BYTES};
+
+/// One column chunk to write: values (nulls left out) and, for optional or repeated columns, levels.
+struct Column {
+    values: Values,
+    def: Option<Vec<i16>>,
+    rep: Option<Vec<i16>>,
+}
+
+enum Values {
+    Bool(Vec<bool>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    I96(Vec<Int96>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Bytes(Vec<ByteArray>),
+    Fixed(Vec<FixedLenByteArray>),
+}
+
+fn col(values: Values, def: &[i16]) -> Column {
+    Column {
+        values,
+        def: Some(def.to_vec()),
+        rep: None,
+    }
+}
+
+fn repeated(values: Values, def: &[i16], rep: &[i16]) -> Column {
+    Column {
+        values,
+        def: Some(def.to_vec()),
+        rep: Some(rep.to_vec()),
+    }
+}
+
+fn text(values: &[&str]) -> Values {
+    Values::Bytes(values.iter().map(|v| ByteArray::from(*v)).collect())
+}
+
+/// Write a Parquet file: one row group per entry of `groups`, each a column chunk per column.
+fn write(path: &Path, schema: &str, compression: Compression, groups: Vec<Vec<Column>>) {
+    let schema = Arc::new(parse_message_type(schema).unwrap());
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(compression)
+            .build(),
+    );
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = SerializedFileWriter::new(file, schema, props).unwrap();
+    for columns in groups {
+        let mut group = writer.next_row_group().unwrap();
+        for column in columns {
+            let mut chunk = group.next_column().unwrap().unwrap();
+            let (def, rep) = (column.def.as_deref(), column.rep.as_deref());
+            match &column.values {
+                Values::Bool(v) => chunk.typed::<BoolType>().write_batch(v, def, rep),
+                Values::I32(v) => chunk.typed::<Int32Type>().write_batch(v, def, rep),
+                Values::I64(v) => chunk.typed::<Int64Type>().write_batch(v, def, rep),
+                Values::I96(v) => chunk.typed::<Int96Type>().write_batch(v, def, rep),
+                Values::F32(v) => chunk.typed::<FloatType>().write_batch(v, def, rep),
+                Values::F64(v) => chunk.typed::<DoubleType>().write_batch(v, def, rep),
+                Values::Bytes(v) => chunk.typed::<ByteArrayType>().write_batch(v, def, rep),
+                Values::Fixed(v) => chunk
+                    .typed::<FixedLenByteArrayType>()
+                    .write_batch(v, def, rep),
+            }
+            .unwrap();
+            chunk.close().unwrap();
+        }
+        assert!(group.next_column().unwrap().is_none(), "a column left out");
+        group.close().unwrap();
+    }
+    writer.close().unwrap();
+}
+
+fn read_all(path: &Path) -> Vec<crate::input::Record> {
+    Inputs::open(&[path.to_path_buf()], None, MAX_LINE_BYTES)
+        .unwrap()
+        .collect()
+}
+
+fn events(path: &Path) -> Vec<Value> {
+    read_all(path)
+        .into_iter()
+        .map(|record| record.event.unwrap())
+        .collect()
+}
+
+const TYPES: &str = "message unload {
+  required binary type (UTF8);
+  optional binary user_id (UTF8);
+  optional int64 at_ms (TIMESTAMP_MILLIS);
+  optional int64 at_us (TIMESTAMP_MICROS);
+  optional int64 at_ns (TIMESTAMP(NANOS,true));
+  optional int96 at_legacy;
+  optional int64 big;
+  optional int32 small (INT_8);
+  optional int32 cents (DECIMAL(9,2));
+  optional fixed_len_byte_array(16) wide (DECIMAL(38,0));
+  optional int32 day (DATE);
+  optional float ratio;
+  optional double score;
+  optional binary props (JSON);
+  optional binary raw;
+  optional group context { optional binary ip (UTF8); optional boolean active; }
+  optional group tags (LIST) { repeated group list { optional binary element (UTF8); } }
+  optional group attrs (MAP) { repeated group key_value { required binary key (UTF8); optional int64 value; } }
+}";
+
+/// 2024-05-01T12:34:56.789Z as INT96: nanoseconds of the day, then the Julian day.
+fn legacy_time() -> Int96 {
+    let nanos: u64 = (12 * 3600 + 34 * 60 + 56) * 1_000_000_000 + 789_000_000;
+    let mut value = Int96::new();
+    value.set_data(nanos as u32, (nanos >> 32) as u32, 2_440_588 + 19_844);
+    value
+}
+
+fn types_file(path: &Path, compression: Compression) {
+    let wide = 10i128.pow(30).to_be_bytes().to_vec();
+    let columns = vec![
+        col(text(&["track", "identify"]), &[1, 1]),
+        col(text(&["u1"]), &[1, 0]),
+        col(Values::I64(vec![1_714_566_896_123]), &[1, 0]),
+        col(Values::I64(vec![1_714_566_896_123_456]), &[1, 0]),
+        col(Values::I64(vec![1_714_566_896_123_456_789]), &[1, 0]),
+        col(Values::I96(vec![legacy_time()]), &[1, 0]),
+        col(Values::I64(vec![9_007_199_254_740_993]), &[1, 0]),
+        col(Values::I32(vec![-5]), &[1, 0]),
+        col(Values::I32(vec![12345, -7]), &[1, 1]),
+        col(Values::Fixed(vec![FixedLenByteArray::from(wide)]), &[1, 0]),
+        col(Values::I32(vec![19_844]), &[1, 0]),
+        col(Values::F32(vec![0.1]), &[1, 0]),
+        col(Values::F64(vec![2.5, f64::NAN]), &[1, 1]),
+        col(text(&[r#"{"plan":"pro","seats":3}"#, "not json"]), &[1, 1]),
+        col(
+            Values::Bytes(vec![
+                ByteArray::from("plain"),
+                ByteArray::from(vec![0xFF, 0xFE]),
+            ]),
+            &[1, 1],
+        ),
+        col(text(&["1.2.3.4"]), &[2, 1]),
+        col(Values::Bool(vec![true, false]), &[2, 2]),
+        repeated(text(&["a", "b"]), &[3, 2, 3, 1], &[0, 1, 1, 0]),
+        repeated(text(&["x", "y"]), &[2, 2, 0], &[0, 1, 0]),
+        repeated(Values::I64(vec![1]), &[3, 2, 0], &[0, 1, 0]),
+    ];
+    write(path, TYPES, compression, vec![columns]);
+}
+
+#[test]
+fn rows_become_objects_typed_by_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("types.parquet");
+    types_file(&path, Compression::SNAPPY);
+    let events = events(&path);
+    assert_eq!(
+        events[0],
+        json!({
+            "type": "track",
+            "user_id": "u1",
+            "at_ms": "2024-05-01T12:34:56.123Z",
+            "at_us": "2024-05-01T12:34:56.123456Z",
+            "at_ns": "2024-05-01T12:34:56.123456789Z",
+            "at_legacy": "2024-05-01T12:34:56.789Z",
+            "big": 9_007_199_254_740_993u64,
+            "small": -5,
+            "cents": 123.45,
+            "wide": 1e30,
+            "day": "2024-05-01",
+            "ratio": 0.1,
+            "score": 2.5,
+            "props": {"plan": "pro", "seats": 3},
+            "raw": "plain",
+            "context": {"ip": "1.2.3.4", "active": true},
+            "tags": ["a", null, "b"],
+            "attrs": {"x": 1, "y": null},
+        })
+    );
+    // Null columns are left out; NaN is null; a JSON column that does not parse stays text;
+    // bytes that are not UTF-8 are base64; an empty list stays a list.
+    assert_eq!(
+        events[1],
+        json!({
+            "type": "identify",
+            "cents": -0.07,
+            "score": null,
+            "props": "not json",
+            "raw": "//4=",
+            "context": {"active": false},
+            "tags": [],
+        })
+    );
+}
+
+#[test]
+fn every_codec_reads_and_rows_are_located_across_row_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, codec) in [
+        ("plain", Compression::UNCOMPRESSED),
+        ("snappy", Compression::SNAPPY),
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+        ("zstd", Compression::ZSTD(ZstdLevel::default())),
+    ] {
+        let path = dir.path().join(format!("{name}.parquet"));
+        let schema = "message m { required binary type (UTF8); required int64 n; }";
+        let group = |from: i64, to: i64| {
+            let n: Vec<i64> = (from..to).collect();
+            let types: Vec<&str> = n.iter().map(|_| "track").collect();
+            vec![
+                Column {
+                    values: text(&types),
+                    def: None,
+                    rep: None,
+                },
+                Column {
+                    values: Values::I64(n),
+                    def: None,
+                    rep: None,
+                },
+            ]
+        };
+        write(&path, schema, codec, vec![group(0, 3), group(3, 5)]);
+        let records = read_all(&path);
+        let seen: Vec<(String, u64, Value)> = records
+            .into_iter()
+            .map(|r| {
+                (
+                    r.location.to_string(),
+                    r.index,
+                    r.event.unwrap()["n"].clone(),
+                )
+            })
+            .collect();
+        let file = path.display().to_string();
+        let want: Vec<(String, u64, Value)> = (0..5u64)
+            .map(|i| (format!("{file}:{}", i + 1), i, json!(i)))
+            .collect();
+        assert_eq!(seen, want, "{name}");
+    }
+}
+
+#[test]
+fn the_original_is_the_rows_compact_json_and_a_huge_row_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.parquet");
+    let long = "x".repeat(5000);
+    let schema = "message m { required binary type (UTF8); required binary note (UTF8); }";
+    let columns = vec![
+        Column {
+            values: text(&["track", "track"]),
+            def: None,
+            rep: None,
+        },
+        Column {
+            values: text(&["short", &long]),
+            def: None,
+            rep: None,
+        },
+    ];
+    write(&path, schema, Compression::SNAPPY, vec![columns]);
+    let records: Vec<_> = Inputs::open(std::slice::from_ref(&path), None, 4096)
+        .unwrap()
+        .collect();
+    assert_eq!(records[0].original, r#"{"type":"track","note":"short"}"#);
+    match &records[1].event {
+        Err(InputError::RowTooLong { bytes, limit }) => {
+            assert_eq!((*bytes, *limit), (5000 + 26, 4096));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(records[1].original.ends_with('…'));
+    assert!(records[1].original.len() <= crate::input::csv_records::PREFIX_BYTES + 3);
+}
+
+#[test]
+fn files_that_cannot_be_read_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |path: &Path, format: Option<InputFormat>| match Inputs::open(
+        &[path.to_path_buf()],
+        format,
+        MAX_LINE_BYTES,
+    ) {
+        Ok(_) => panic!("{} opened", path.display()),
+        Err(e) => format!("{e:#}"),
+    };
+    let not_parquet = dir.path().join("events.parquet");
+    std::fs::write(&not_parquet, "{\"type\":\"track\"}\n").unwrap();
+    assert!(
+        open(&not_parquet, None).contains("is not a readable Parquet file"),
+        "{}",
+        open(&not_parquet, None)
+    );
+
+    let zipped = dir.path().join("unload.parquet.gz");
+    std::fs::write(&zipped, b"\x1f\x8b\x08\x00").unwrap();
+    assert!(open(&zipped, None).contains("decompress it first"));
+
+    let stdin = Path::new("-");
+    assert!(open(stdin, Some(InputFormat::Parquet)).contains("standard input"));
+
+    // A column the row API cannot convert (INTERVAL) would make it panic: refused, named.
+    let interval = dir.path().join("interval.parquet");
+    let schema = "message m { required fixed_len_byte_array(12) wait (INTERVAL); }";
+    let columns = vec![Column {
+        values: Values::Fixed(vec![FixedLenByteArray::from(vec![0u8; 12])]),
+        def: None,
+        rep: None,
+    }];
+    write(&interval, schema, Compression::SNAPPY, vec![columns]);
+    let message = open(&interval, None);
+    assert!(
+        message.contains("column `wait`") && message.contains("INTERVAL"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_corrupt_page_is_one_read_error_at_its_row_and_ends_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.parquet");
+    let schema = "message m { required binary type (UTF8); required int64 n; }";
+    let group = |from: i64, to: i64| {
+        let n: Vec<i64> = (from..to).collect();
+        let types: Vec<&str> = n.iter().map(|_| "track").collect();
+        vec![
+            Column {
+                values: text(&types),
+                def: None,
+                rep: None,
+            },
+            Column {
+                values: Values::I64(n),
+                def: None,
+                rep: None,
+            },
+        ]
+    };
+    write(
+        &path,
+        schema,
+        Compression::SNAPPY,
+        vec![group(0, 1000), group(1000, 2000)],
+    );
+    // Overwrite the second row group's pages (the footer, which locates them, stays whole).
+    let mut bytes = std::fs::read(&path).unwrap();
+    let reader = super::open_reader(&path).unwrap();
+    let second = parquet::file::reader::FileReader::metadata(&reader).row_group(1);
+    let (start, _) = second.column(0).byte_range();
+    let start = usize::try_from(start).unwrap();
+    for byte in &mut bytes[start..start + 64] {
+        *byte = 0xA5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+
+    let records = read_all(&path);
+    assert_eq!(records.len(), 1001, "1000 rows, then the error");
+    assert!(records[..1000].iter().all(|r| r.event.is_ok()));
+    let last = &records[1000];
+    assert!(last.is_read_error(), "{:?}", last.event);
+    assert_eq!(last.location.line, 1001);
+    assert!(
+        last.event
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("Parquet row 1001"),
+        "{:?}",
+        last.event
+    );
+}
