@@ -69,19 +69,26 @@ impl MappingSettings {
 /// The jq program of `--transform`, `--transform-file` or `--preset`, compiled (a program that
 /// does not compile, or a file that cannot be read, is a usage error: exit 2).
 pub fn transform(input: &InputArgs) -> Result<Option<Transform>> {
-    let Some((text, origin)) = transform_source(input)? else {
-        return Ok(None);
+    let compiled = match transform_source(input)? {
+        None => return Ok(None),
+        Some(Source::Preset(preset)) => Transform::preset(preset),
+        Some(Source::Text(text, origin)) => Transform::compile(&text, &origin),
     };
-    Transform::compile(&text, &origin)
-        .map(Some)
-        .map_err(|e| usage(e.to_string()))
+    compiled.map(Some).map_err(|e| usage(e.to_string()))
+}
+
+/// Where a transform comes from.
+enum Source {
+    /// A program's text, and the flag that gave it.
+    Text(String, String),
+    Preset(&'static crate::transform::preset::Preset),
 }
 
 /// The transform's text and where it came from (`None`: no transform).
-fn transform_source(input: &InputArgs) -> Result<Option<(String, String)>> {
+fn transform_source(input: &InputArgs) -> Result<Option<Source>> {
     Ok(Some(
         match (&input.transform, &input.transform_file, &input.preset) {
-            (Some(text), ..) => (text.clone(), "--transform".to_owned()),
+            (Some(text), ..) => Source::Text(text.clone(), "--transform".to_owned()),
             (None, Some(path), _) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     usage(format!(
@@ -89,10 +96,10 @@ fn transform_source(input: &InputArgs) -> Result<Option<(String, String)>> {
                         path.display()
                     ))
                 })?;
-                (text, format!("--transform-file {}", path.display()))
+                Source::Text(text, format!("--transform-file {}", path.display()))
             }
             (None, None, Some(name)) => match crate::transform::preset::find(name) {
-                Some(preset) => (preset.text.to_owned(), format!("--preset {name}")),
+                Some(preset) => Source::Preset(preset),
                 None => {
                     let known: Vec<_> = crate::transform::preset::names().collect();
                     return Err(usage(format!(

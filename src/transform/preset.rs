@@ -1,11 +1,12 @@
 //! The transforms shipped in the binary (`--preset NAME`), each a jq program documented in its
 //! own header comment: field table and what it makes of each kind of record.
 
-/// One preset: its name and its jq text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One preset: its name, its jq text, and the same program in Rust (`transform::native`).
+#[derive(Debug, Clone, Copy)]
 pub struct Preset {
     pub name: &'static str,
     pub text: &'static str,
+    pub(crate) native: super::native::Native,
 }
 
 /// Every preset, by name.
@@ -13,10 +14,12 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "mixpanel",
         text: include_str!("presets/mixpanel.jq"),
+        native: super::native::mixpanel,
     },
     Preset {
         name: "amplitude",
         text: include_str!("presets/amplitude.jq"),
+        native: super::native::amplitude,
     },
 ];
 
