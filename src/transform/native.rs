@@ -111,7 +111,7 @@ pub(crate) fn mixpanel(event: Value) -> Result<Vec<Value>, Value> {
     };
     let anonymous_id = || {
         or(p.get("$device_id"), || {
-            device.map_or(Value::Null, |id| Value::from(id))
+            device.map_or(Value::Null, Value::from)
         })
     };
     let kind = record.get("event");
