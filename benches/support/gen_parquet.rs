@@ -32,7 +32,8 @@ struct Args {
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     group_rows: u64,
     /// The table the rows are written as: warehouse (snake_case columns, for
-    /// fixtures/exports/tracks.jq) or segment (Segment-spec events, mapped with no transform).
+    /// fixtures/exports/tracks.jq), segment (Segment-spec events with groups, mapped with no
+    /// transform) or flat (Segment-spec columns, properties and context as JSON text).
     #[arg(long, value_enum, default_value_t = ShapeArg::Warehouse)]
     shape: ShapeArg,
     /// Page compression.
@@ -47,6 +48,7 @@ struct Args {
 enum ShapeArg {
     Warehouse,
     Segment,
+    Flat,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -70,6 +72,7 @@ fn main() -> Result<()> {
     let shape = match args.shape {
         ShapeArg::Warehouse => parquet_unload::Shape::Warehouse,
         ShapeArg::Segment => parquet_unload::Shape::Segment,
+        ShapeArg::Flat => parquet_unload::Shape::Flat,
     };
     parquet_unload::write_tracks(
         BufWriter::new(file),

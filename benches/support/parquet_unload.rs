@@ -9,7 +9,8 @@
 //!
 //! [`Shape::Segment`]: the same rows as Segment-spec track events (`type`, `event`, `userId`,
 //! `anonymousId`, `messageId`, `timestamp`, a `properties` group and a `context` group), which
-//! map with no transform: what measures the reader alone.
+//! map with no transform. [`Shape::Flat`]: the Segment-spec columns with `properties` and
+//! `context` as JSON text (`JSON` columns, as a warehouse unloads a VARIANT), no group at all.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -28,7 +29,20 @@ pub enum Shape {
     Warehouse,
     /// Segment-spec track events, mapped as they are.
     Segment,
+    /// Segment-spec track events in flat columns, `properties` and `context` JSON text.
+    Flat,
 }
+
+const FLAT: &str = "message events {
+  required binary type (UTF8);
+  required binary event (UTF8);
+  optional binary userId (UTF8);
+  optional binary anonymousId (UTF8);
+  required binary messageId (UTF8);
+  required int64 timestamp (TIMESTAMP_MICROS);
+  required binary properties (JSON);
+  required binary context (JSON);
+}";
 
 const SEGMENT: &str = "message events {
   required binary type (UTF8);
@@ -60,6 +74,8 @@ enum Key {
     Revenue,
     Quantity,
     Tags,
+    PropertiesJson,
+    ContextJson,
 }
 
 const WAREHOUSE_ORDER: [Key; 10] = [
@@ -87,6 +103,17 @@ const SEGMENT_ORDER: [Key; 11] = [
     Key::Quantity,
     Key::Tags,
     Key::ContextIp,
+];
+
+const FLAT_ORDER: [Key; 8] = [
+    Key::Type,
+    Key::Event,
+    Key::UserId,
+    Key::AnonymousId,
+    Key::Id,
+    Key::Timestamp,
+    Key::PropertiesJson,
+    Key::ContextJson,
 ];
 
 const WAREHOUSE: &str = "message tracks {
@@ -129,6 +156,8 @@ struct Columns {
     revenue: (Vec<i64>, Vec<i16>),
     quantity: (Vec<i64>, Vec<i16>),
     tags: (Vec<ByteArray>, Vec<i16>, Vec<i16>),
+    properties_json: Vec<ByteArray>,
+    context_json: Vec<ByteArray>,
 }
 
 fn text(value: String) -> ByteArray {
@@ -156,6 +185,7 @@ impl Columns {
             .push(ByteArray::from(EVENTS[rng.usize(..EVENTS.len())]));
         self.timestamp.push(START_MICROS + rng.i64(0..SPAN_MICROS));
         let ip = format!("10.{}.{}.{}", rng.u8(..), rng.u8(..), rng.u8(1..255));
+        self.context_json.push(text(format!(r#"{{"ip":"{ip}"}}"#)));
         self.context_ip.0.push(text(ip));
         self.context_ip.1.push(1);
         if rng.u8(..3) == 0 {
@@ -176,13 +206,28 @@ impl Columns {
             self.tags.1.push(1);
             self.tags.2.push(0);
         }
+        let mut tags = Vec::with_capacity(count);
         for i in 0..count {
-            self.tags
-                .0
-                .push(ByteArray::from(TAGS[rng.usize(..TAGS.len())]));
+            let tag = TAGS[rng.usize(..TAGS.len())];
+            tags.push(format!("\"{tag}\""));
+            self.tags.0.push(ByteArray::from(tag));
             self.tags.1.push(3);
             self.tags.2.push(if i == 0 { 0 } else { 1 });
         }
+        // The same properties as JSON text, in the Segment shape's order.
+        let plan = match self.plan.1.last() {
+            Some(1) => self.plan.0.last().and_then(|p| p.as_utf8().ok()),
+            _ => None,
+        };
+        let plan = plan.map(|p| format!(r#""plan":"{p}","#)).unwrap_or_default();
+        let revenue = self.revenue.0.last().copied().unwrap_or(0);
+        let quantity = self.quantity.0.last().copied().unwrap_or(0);
+        self.properties_json.push(text(format!(
+            r#"{{{plan}"revenue":{}.{:02},"quantity":{quantity},"tags":[{}]}}"#,
+            revenue / 100,
+            revenue % 100,
+            tags.join(",")
+        )));
     }
 }
 
@@ -199,6 +244,7 @@ pub fn write_tracks<W: Write + Send>(
     let (schema, order) = match shape {
         Shape::Warehouse => (WAREHOUSE, &WAREHOUSE_ORDER[..]),
         Shape::Segment => (SEGMENT, &SEGMENT_ORDER[..]),
+        Shape::Flat => (FLAT, &FLAT_ORDER[..]),
     };
     let schema = Arc::new(parse_message_type(schema)?);
     let props = Arc::new(
@@ -248,6 +294,16 @@ pub fn write_tracks<W: Write + Send>(
                     chunk
                         .typed::<Int64Type>()
                         .write_batch(&c.quantity.0, Some(&c.quantity.1), None)
+                }
+                Key::PropertiesJson => {
+                    chunk
+                        .typed::<ByteArrayType>()
+                        .write_batch(&c.properties_json, None, None)
+                }
+                Key::ContextJson => {
+                    chunk
+                        .typed::<ByteArrayType>()
+                        .write_batch(&c.context_json, None, None)
                 }
                 Key::Tags => chunk.typed::<ByteArrayType>().write_batch(
                     &c.tags.0,

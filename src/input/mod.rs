@@ -172,7 +172,16 @@ impl Unparsed {
             Body::Line(text) => parse_line(text),
             Body::Row(row) => {
                 let max_bytes = row.max_bytes();
-                let event = row.into_event();
+                let event = match row.into_event() {
+                    Ok(event) => event,
+                    Err(error) => return self::Record {
+                        location: self.location,
+                        input: self.input,
+                        index: self.index,
+                        original: String::new(),
+                        event: Err(error),
+                    },
+                };
                 let original = event.to_string();
                 match original.len() > max_bytes {
                     true => {

@@ -126,8 +126,7 @@ fn readable(physical: PhysicalType, converted: ConvertedType) -> bool {
 
 /// Rows of one Parquet file as records.
 pub(crate) struct ParquetReader {
-    rows: RowIter<'static>,
-    schema: TypePtr,
+    rows: Rows,
     name: Arc<str>,
     input: usize,
     max_bytes: usize,
@@ -142,6 +141,21 @@ pub(crate) struct ParquetReader {
     done: bool,
 }
 
+/// How a file's rows are read.
+enum Rows {
+    /// Nested files: the row API, and the schema that types its values.
+    Tree(RowIter<'static>, TypePtr),
+    /// Flat files: the column readers.
+    Flat(flat::FlatRows),
+}
+
+/// What the reader got of the next row.
+enum Got {
+    Row(RowKind),
+    End,
+    Error(String),
+}
+
 impl ParquetReader {
     /// Open `path` (checked already) as input `input`.
     pub(crate) fn open(
@@ -151,6 +165,18 @@ impl ParquetReader {
         max_bytes: usize,
         bytes_read: Arc<AtomicU64>,
     ) -> Result<ParquetReader, String> {
+        Self::open_as(path, name, input, max_bytes, bytes_read, true)
+    }
+
+    /// [`ParquetReader::open`], reading a flat file with the column readers when `flat`.
+    fn open_as(
+        path: &Path,
+        name: Arc<str>,
+        input: usize,
+        max_bytes: usize,
+        bytes_read: Arc<AtomicU64>,
+        flat: bool,
+    ) -> Result<ParquetReader, String> {
         let size = std::fs::metadata(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?
             .len();
@@ -158,10 +184,18 @@ impl ParquetReader {
         let metadata = reader.metadata().file_metadata();
         let schema = metadata.schema_descr().root_schema_ptr();
         let total = u64::try_from(metadata.num_rows()).unwrap_or(0);
-        let rows = RowIter::from_file_into(Box::new(reader)).with_batch_size(ROW_BATCH);
+        let columns = flat
+            .then(|| flat::Columns::of(metadata.schema_descr()))
+            .flatten();
+        let rows = match columns {
+            Some(columns) => Rows::Flat(flat::FlatRows::new(reader, columns)),
+            None => Rows::Tree(
+                RowIter::from_file_into(Box::new(reader)).with_batch_size(ROW_BATCH),
+                schema,
+            ),
+        };
         Ok(ParquetReader {
             rows,
-            schema,
             name,
             input,
             max_bytes,
@@ -179,7 +213,7 @@ impl ParquetReader {
         if self.done {
             return None;
         }
-        let next = panic::catch_unwind(AssertUnwindSafe(|| self.rows.next()));
+        let next = panic::catch_unwind(AssertUnwindSafe(|| self.next_row()));
         let index = self.read;
         let location = Location {
             file: self.name.clone(),
@@ -187,23 +221,22 @@ impl ParquetReader {
             part: None,
         };
         let message = match next {
-            Ok(Some(Ok(row))) => {
+            Ok(Got::Row(kind)) => {
                 self.read += 1;
                 self.count_progress();
                 let row = ParquetRow {
-                    row,
-                    schema: self.schema.clone(),
+                    kind,
                     max_bytes: self.max_bytes,
                 };
                 return Some(Unparsed::row(location, self.input, index, row));
             }
-            Ok(None) => {
+            Ok(Got::End) => {
                 self.done = true;
                 self.bytes_read
                     .fetch_add(self.size.saturating_sub(self.counted), Ordering::Relaxed);
                 return None;
             }
-            Ok(Some(Err(e))) => format!("Parquet row {}: {e}", index + 1),
+            Ok(Got::Error(e)) => format!("Parquet row {}: {e}", index + 1),
             Err(cause) => format!(
                 "Parquet row {}: the reader failed ({}), the file may be corrupt",
                 index + 1,
@@ -218,6 +251,21 @@ impl ParquetReader {
             original: String::new(),
             event: Err(InputError::Io { message }),
         }))
+    }
+
+    fn next_row(&mut self) -> Got {
+        match &mut self.rows {
+            Rows::Tree(rows, schema) => match rows.next() {
+                Some(Ok(row)) => Got::Row(RowKind::Tree(row, schema.clone())),
+                Some(Err(e)) => Got::Error(e.to_string()),
+                None => Got::End,
+            },
+            Rows::Flat(rows) => match rows.next_row() {
+                Ok(Some(cells)) => Got::Row(RowKind::Flat(cells, rows.columns().clone())),
+                Ok(None) => Got::End,
+                Err(e) => Got::Error(e.to_string()),
+            },
+        }
     }
 
     /// Share the file's size out to the progress counter as rows are read.
@@ -240,15 +288,33 @@ impl ParquetReader {
 /// pages is the reader thread's work, building objects the workers'.
 #[derive(Debug)]
 pub(crate) struct ParquetRow {
-    row: Row,
-    schema: TypePtr,
+    kind: RowKind,
     max_bytes: usize,
 }
 
+#[derive(Debug)]
+enum RowKind {
+    /// From the row API, with the schema that types it.
+    Tree(Row, TypePtr),
+    /// From the column readers.
+    Flat(Vec<flat::Cell>, Arc<flat::Columns>),
+}
+
 impl ParquetRow {
-    /// The row as a JSON object, typed by the file's schema.
-    pub(crate) fn into_event(self) -> Value {
-        row_object(self.row, Some(&self.schema))
+    /// The row as a JSON object, typed by the file's schema; a cell that does not convert (text
+    /// that is not UTF-8) makes it invalid.
+    pub(crate) fn into_event(self) -> Result<Value, InputError> {
+        match self.kind {
+            RowKind::Tree(row, schema) => Ok(row_object(row, Some(&schema))),
+            RowKind::Flat(cells, columns) => {
+                columns
+                    .object(cells)
+                    .map_err(|(column, message)| InputError::Cell {
+                        message: format!("column {column}: {message}"),
+                        column,
+                    })
+            }
+        }
     }
 
     /// The most bytes its text may have.
@@ -258,7 +324,10 @@ impl ParquetRow {
 
     /// About the size of its text (chunks of records are sized by it; it need not be exact).
     pub(crate) fn text_len(&self) -> usize {
-        32 * self.row.len()
+        match &self.kind {
+            RowKind::Tree(row, _) => 32 * row.len(),
+            RowKind::Flat(cells, _) => 32 * cells.len(),
+        }
     }
 }
 
@@ -323,7 +392,7 @@ fn field_value(field: Field, ty: Option<&Type>) -> Value {
         Field::Double(f) => double(f),
         Field::Decimal(d) => decimal(&d),
         Field::Str(text) => match ty.is_some_and(is_json) {
-            true => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            true => super::value::from_str(&text).unwrap_or(Value::String(text)),
             false => Value::String(text),
         },
         Field::Bytes(bytes) => match std::str::from_utf8(bytes.data()) {
@@ -500,5 +569,6 @@ fn decimal(d: &Decimal) -> Value {
     double(text.parse().unwrap_or(f64::NAN))
 }
 
+mod flat;
 #[cfg(test)]
 mod tests;

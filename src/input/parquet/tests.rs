@@ -383,3 +383,93 @@ fn a_corrupt_page_is_one_read_error_at_its_row_and_ends_the_file() {
         last.event
     );
 }
+
+/// The column readers make of a flat file what the row API makes of it: every type, nulls,
+/// several row groups and batches.
+#[test]
+fn flat_files_read_by_column_equal_the_row_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flat.parquet");
+    let schema = "message flat {
+      required binary type (UTF8);
+      optional binary user_id (UTF8);
+      optional int64 at_ms (TIMESTAMP_MILLIS);
+      optional int64 at_us (TIMESTAMP_MICROS);
+      optional int64 at_ns (TIMESTAMP(NANOS,true));
+      optional int96 at_legacy;
+      optional int64 big;
+      optional int32 small (INT_8);
+      optional int32 cents (DECIMAL(9,2));
+      optional fixed_len_byte_array(16) wide (DECIMAL(38,0));
+      optional int32 day (DATE);
+      optional float ratio;
+      optional double score;
+      optional binary props (JSON);
+      optional binary raw;
+      optional boolean active;
+    }";
+    // 2,500 rows a group (three batches), two groups; every other value null.
+    let group = |from: usize| {
+        let n = 2500;
+        let every: Vec<i16> = (0..n).map(|i| i16::from((from + i) % 2 == 0)).collect();
+        let present = every.iter().filter(|&&d| d == 1).count();
+        let texts: Vec<String> = (0..present).map(|i| format!("u{}", from + i)).collect();
+        let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let i64s: Vec<i64> = (0..present as i64).map(|i| 1_714_566_896_123 + i).collect();
+        let i32s: Vec<i32> = (0..present as i32).map(|i| i - 100).collect();
+        let types: Vec<&str> = (0..n).map(|_| "track").collect();
+        vec![
+            Column {
+                values: text(&types),
+                def: None,
+                rep: None,
+            },
+            col(text(&text_refs), &every),
+            col(Values::I64(i64s.clone()), &every),
+            col(Values::I64(i64s.iter().map(|v| v * 1000).collect()), &every),
+            col(Values::I64(i64s.iter().map(|v| v * 1_000_000).collect()), &every),
+            col(Values::I96(vec![legacy_time(); present]), &every),
+            col(Values::I64(i64s.iter().map(|v| v << 10).collect()), &every),
+            col(Values::I32(i32s.iter().map(|v| v % 100).collect()), &every),
+            col(Values::I32(i32s.clone()), &every),
+            col(
+                Values::Fixed(
+                    i32s.iter()
+                        .map(|v| FixedLenByteArray::from(i128::from(*v).to_be_bytes().to_vec()))
+                        .collect(),
+                ),
+                &every,
+            ),
+            col(Values::I32(i32s.iter().map(|v| v + 19_000).collect()), &every),
+            col(Values::F32(i32s.iter().map(|v| *v as f32 / 10.0).collect()), &every),
+            col(Values::F64(i32s.iter().map(|v| f64::from(*v) / 3.0).collect()), &every),
+            col(text(&vec![r#"{"a":[1,{"b":null}]}"#; present]), &every),
+            col(Values::Bytes(vec![ByteArray::from(vec![0xFF, b'a']); present]), &every),
+            col(Values::Bool((0..present).map(|i| i % 3 == 0).collect()), &every),
+        ]
+    };
+    write(
+        &path,
+        schema,
+        Compression::SNAPPY,
+        vec![group(0), group(2500)],
+    );
+    let read = |flat: bool| -> Vec<(String, String)> {
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut reader =
+            super::ParquetReader::open_as(&path, "flat.parquet".into(), 0, MAX_LINE_BYTES, counter, flat)
+                .unwrap();
+        assert_eq!(matches!(reader.rows, super::Rows::Flat(_)), flat);
+        std::iter::from_fn(|| reader.next_record())
+            .map(|unparsed| {
+                let record = unparsed.parse();
+                (record.location.to_string(), record.original)
+            })
+            .collect()
+    };
+    let by_column = read(true);
+    assert_eq!(by_column.len(), 5000);
+    assert_eq!(by_column, read(false));
+    assert!(by_column[0].1.contains(r#""props":{"a":[1,{"b":null}]}"#), "{}", by_column[0].1);
+    assert!(!by_column[1].1.contains("user_id"), "{}", by_column[1].1);
+}
