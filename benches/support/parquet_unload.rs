@@ -219,7 +219,9 @@ impl Columns {
             Some(1) => self.plan.0.last().and_then(|p| p.as_utf8().ok()),
             _ => None,
         };
-        let plan = plan.map(|p| format!(r#""plan":"{p}","#)).unwrap_or_default();
+        let plan = plan
+            .map(|p| format!(r#""plan":"{p}","#))
+            .unwrap_or_default();
         let revenue = self.revenue.0.last().copied().unwrap_or(0);
         let quantity = self.quantity.0.last().copied().unwrap_or(0);
         self.properties_json.push(text(format!(

@@ -174,13 +174,15 @@ impl Unparsed {
                 let max_bytes = row.max_bytes();
                 let event = match row.into_event() {
                     Ok(event) => event,
-                    Err(error) => return self::Record {
-                        location: self.location,
-                        input: self.input,
-                        index: self.index,
-                        original: String::new(),
-                        event: Err(error),
-                    },
+                    Err(error) => {
+                        return self::Record {
+                            location: self.location,
+                            input: self.input,
+                            index: self.index,
+                            original: String::new(),
+                            event: Err(error),
+                        };
+                    }
                 };
                 let original = event.to_string();
                 match original.len() > max_bytes {

@@ -86,8 +86,8 @@ fn the_fixture_unload_maps_under_its_transform() {
     );
 }
 
-/// Segment-spec columns, `properties` and `context` as groups: mapped as they are, and the same
-/// operations as the warehouse table under its transform.
+/// Segment-spec columns, `properties` and `context` as groups (or as JSON text in a flat file):
+/// mapped as they are, and the same operations as the warehouse table under its transform.
 #[test]
 fn segment_shaped_rows_map_with_no_transform() {
     let dir = common::tempdir();
@@ -117,7 +117,16 @@ fn segment_shaped_rows_map_with_no_transform() {
             .map(|l| l["operation"].clone())
             .collect()
     };
+    unload_as(
+        parquet_unload::Shape::Flat,
+        &dir.path().join("flat.parquet"),
+        50,
+        9,
+        20,
+    );
     let segment = operations(&["events.parquet"]);
+    // Flat columns with JSON text (read by the column readers): the very same operations.
+    assert_eq!(operations(&["flat.parquet"]), segment);
     let warehouse = operations(&["tracks.parquet", "--transform-file", &exports("tracks.jq")]);
     assert_eq!(segment.len(), 50);
     // The transform writes properties in another order, which object equality ignores.

@@ -411,7 +411,9 @@ fn flat_files_read_by_column_equal_the_row_api() {
     // 2,500 rows a group (three batches), two groups; every other value null.
     let group = |from: usize| {
         let n = 2500;
-        let every: Vec<i16> = (0..n).map(|i| i16::from((from + i) % 2 == 0)).collect();
+        let every: Vec<i16> = (0..n)
+            .map(|i| i16::from((from + i).is_multiple_of(2)))
+            .collect();
         let present = every.iter().filter(|&&d| d == 1).count();
         let texts: Vec<String> = (0..present).map(|i| format!("u{}", from + i)).collect();
         let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -427,7 +429,10 @@ fn flat_files_read_by_column_equal_the_row_api() {
             col(text(&text_refs), &every),
             col(Values::I64(i64s.clone()), &every),
             col(Values::I64(i64s.iter().map(|v| v * 1000).collect()), &every),
-            col(Values::I64(i64s.iter().map(|v| v * 1_000_000).collect()), &every),
+            col(
+                Values::I64(i64s.iter().map(|v| v * 1_000_000).collect()),
+                &every,
+            ),
             col(Values::I96(vec![legacy_time(); present]), &every),
             col(Values::I64(i64s.iter().map(|v| v << 10).collect()), &every),
             col(Values::I32(i32s.iter().map(|v| v % 100).collect()), &every),
@@ -440,12 +445,27 @@ fn flat_files_read_by_column_equal_the_row_api() {
                 ),
                 &every,
             ),
-            col(Values::I32(i32s.iter().map(|v| v + 19_000).collect()), &every),
-            col(Values::F32(i32s.iter().map(|v| *v as f32 / 10.0).collect()), &every),
-            col(Values::F64(i32s.iter().map(|v| f64::from(*v) / 3.0).collect()), &every),
+            col(
+                Values::I32(i32s.iter().map(|v| v + 19_000).collect()),
+                &every,
+            ),
+            col(
+                Values::F32(i32s.iter().map(|v| *v as f32 / 10.0).collect()),
+                &every,
+            ),
+            col(
+                Values::F64(i32s.iter().map(|v| f64::from(*v) / 3.0).collect()),
+                &every,
+            ),
             col(text(&vec![r#"{"a":[1,{"b":null}]}"#; present]), &every),
-            col(Values::Bytes(vec![ByteArray::from(vec![0xFF, b'a']); present]), &every),
-            col(Values::Bool((0..present).map(|i| i % 3 == 0).collect()), &every),
+            col(
+                Values::Bytes(vec![ByteArray::from(vec![0xFF, b'a']); present]),
+                &every,
+            ),
+            col(
+                Values::Bool((0..present).map(|i| i.is_multiple_of(3)).collect()),
+                &every,
+            ),
         ]
     };
     write(
@@ -456,9 +476,15 @@ fn flat_files_read_by_column_equal_the_row_api() {
     );
     let read = |flat: bool| -> Vec<(String, String)> {
         let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let mut reader =
-            super::ParquetReader::open_as(&path, "flat.parquet".into(), 0, MAX_LINE_BYTES, counter, flat)
-                .unwrap();
+        let mut reader = super::ParquetReader::open_as(
+            &path,
+            "flat.parquet".into(),
+            0,
+            MAX_LINE_BYTES,
+            counter,
+            flat,
+        )
+        .unwrap();
         assert_eq!(matches!(reader.rows, super::Rows::Flat(_)), flat);
         std::iter::from_fn(|| reader.next_record())
             .map(|unparsed| {
@@ -470,6 +496,10 @@ fn flat_files_read_by_column_equal_the_row_api() {
     let by_column = read(true);
     assert_eq!(by_column.len(), 5000);
     assert_eq!(by_column, read(false));
-    assert!(by_column[0].1.contains(r#""props":{"a":[1,{"b":null}]}"#), "{}", by_column[0].1);
+    assert!(
+        by_column[0].1.contains(r#""props":{"a":[1,{"b":null}]}"#),
+        "{}",
+        by_column[0].1
+    );
     assert!(!by_column[1].1.contains("user_id"), "{}", by_column[1].1);
 }
