@@ -29,6 +29,7 @@ pub mod reasons;
 pub mod run_report;
 mod tally;
 pub use reasons::Reasons;
+pub(crate) use tally::Measure;
 pub use tally::Tally;
 
 use std::borrow::Cow;

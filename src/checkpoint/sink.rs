@@ -108,6 +108,33 @@ impl RecordSink {
         }
     }
 
+    /// Apply `--max-invalid` (`total`: the input's records, when a pre-scan counted them) to the
+    /// whole job: what earlier runs of the checkpoint settled counts too. A job already over it
+    /// is refused before anything is sent (exit 5).
+    pub fn set_budget(&mut self, budget: Option<ErrorBudget>, total: Option<u64>) -> Result<()> {
+        let earlier = self
+            .session
+            .as_ref()
+            .map(Session::earlier)
+            .unwrap_or_default();
+        self.budget = budget.map(|b| {
+            Budget::new(b, total).with_earlier(earlier.invalid + earlier.rejected, earlier.read)
+        });
+        match self.budget.filter(|b| b.over() && b.bad > 0) {
+            None => Ok(()),
+            Some(b) => Err(Fatal::new(
+                Exit::OverBudget,
+                format!(
+                    "earlier runs of this checkpoint already dead-lettered {} invalid or rejected \
+                     records, over --max-invalid {} (the budget counts the whole job): nothing was \
+                     sent. Fix them and send the dead-letter file, or raise --max-invalid to go on",
+                    b.bad, b.budget
+                ),
+            )
+            .into()),
+        }
+    }
+
     /// Keep the first local error and stop the run as a Ctrl-C would.
     fn check(&mut self, result: Result<()>) {
         if let Err(e) = result

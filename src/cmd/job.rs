@@ -14,6 +14,7 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::send::HttpTransport;
 use crate::send::credentials::{self, Credentials, KeySource};
+use crate::summary::run_report::{RunFacts, Status};
 use crate::track::region_check::{self, Verdict};
 
 /// Where the preflight asks the workspace's region (track-api.md §1.1).
@@ -138,6 +139,26 @@ impl Target {
                 warning!("could not check the workspace's region ({why}); going on");
                 Ok(())
             }
+        }
+    }
+
+    /// The `--report` facts of a run to this target that started at `started_at`, ended as
+    /// `status` with `exit`, and read `inputs` (each with the records this run read from it).
+    pub fn facts(
+        &self,
+        started_at: chrono::DateTime<chrono::Utc>,
+        status: Status,
+        exit: Exit,
+        inputs: Vec<(std::path::PathBuf, u64)>,
+    ) -> RunFacts {
+        RunFacts {
+            started_at,
+            status,
+            exit_code: exit.code(),
+            inputs,
+            endpoint: crate::track::url::authority(&self.base_url).to_string(),
+            region: self.region.clone(),
+            site_id_hash: crate::checkpoint::site_id_hash(&self.creds.site_id),
         }
     }
 

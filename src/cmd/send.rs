@@ -8,23 +8,20 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::job::{self, Target};
-use crate::checkpoint::{Budget, RecordSink, Session, lock, site_id_hash};
+use crate::checkpoint::{RecordSink, Session, lock};
 use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::deadletter::{self, DeadLetter};
-use crate::exit::{Exit, Fatal, exit_for_error, usage};
+use crate::exit::{Exit, exit_for_error, usage};
 use crate::interrupt::{self, Stopping};
-use crate::mapping::Outcome;
-use crate::mapping::timestamp::is_zoneless as zoneless;
 use crate::messages::say;
 use crate::pipeline::Pipeline;
-use crate::safety::Observation;
 use crate::safety::gate::{Look, pre_scan};
 use crate::send::budget::ErrorBudget;
 use crate::send::report::{SendProgress, delivery_text};
-use crate::send::{DeliveryReport, deliver, lanes};
-use crate::summary::run_report::{self, RunFacts, Status};
-use crate::summary::{RequestPlan, Summary, TextOptions};
+use crate::send::{DeliveryReport, deliver};
+use crate::summary::run_report::{self, Status};
+use crate::summary::{Measure, RequestPlan, Summary, TextOptions};
 
 pub fn run(args: SendArgs) -> Result<Exit> {
     let mapping = MappingSettings::from_args(&args.mapping)?;
@@ -71,15 +68,9 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     let scan = match pre_scan(&pipeline_settings, &window, allow_recent, budget, now, look) {
         Err(e) if exit_for_error(&e) == Exit::Interrupted => {
             if let Some(path) = &d.report {
-                let facts = RunFacts {
-                    started_at,
-                    status: Status::Interrupted,
-                    exit_code: Exit::Interrupted.code(),
-                    inputs: files.iter().map(|f| (f.clone(), 0)).collect(),
-                    endpoint: crate::track::url::authority(&target.base_url).to_string(),
-                    region: target.region.clone(),
-                    site_id_hash: site_id_hash(&target.creds.site_id),
-                };
+                let inputs = files.iter().map(|f| (f.clone(), 0)).collect();
+                let facts =
+                    target.facts(started_at, Status::Interrupted, Exit::Interrupted, inputs);
                 let summary = Summary::new(RequestPlan::new(&delivery), d.rate);
                 let report = DeliveryReport::nothing_sent(true);
                 run_report::write(path, &facts, &summary, &report, None, None)?;
@@ -131,50 +122,15 @@ pub fn run(args: SendArgs) -> Result<Exit> {
         progress,
         stop.clone(),
     );
-    // The budget is the whole job's: what earlier runs of the checkpoint settled counts too.
-    let earlier = sink
-        .session
-        .as_ref()
-        .map(Session::earlier)
-        .unwrap_or_default();
-    sink.budget = budget.map(|b| {
-        Budget::new(b, scan.scanned.then_some(scan.records))
-            .with_earlier(earlier.invalid + earlier.rejected, earlier.read)
-    });
-    if let Some(b) = sink.budget.filter(|b| b.over() && b.bad > 0) {
-        return Err(Fatal::new(
-            Exit::OverBudget,
-            format!(
-                "earlier runs of this checkpoint already dead-lettered {} invalid or rejected \
-                 records, over --max-invalid {} (the budget counts the whole job): nothing was \
-                 sent. Fix them and send the dead-letter file, or raise --max-invalid to go on",
-                b.bad, b.budget
-            ),
-        )
-        .into());
-    }
+    sink.set_budget(budget, scan.scanned.then_some(scan.records))?;
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
     let mut records_by_input = vec![0u64; files.len().max(1)];
     let mut summary = Summary::new(RequestPlan::new(&delivery), d.rate);
-    // The operation's size, its entities and what the safety checks need are taken on the
-    // pipeline's workers, and the parsed event is freed there: the sender needs the record's
-    // text, its place and whether it parsed, not the event.
+    // What is counted of each record is taken on the pipeline's workers (summary::Measure).
     let measured = pipeline.finish_on_workers(|mut item| {
-        let (op_bytes, keys) = match &item.outcome {
-            Outcome::Mapped(op) => (Some(op.json_len()), lanes::key_hashes(&op.body)),
-            _ => (None, Vec::new()),
-        };
-        let observation = Observation::of(&item);
-        let naive = item
-            .record
-            .event
-            .as_ref()
-            .is_ok_and(|e| zoneless(&e["timestamp"]));
-        if let Ok(event) = &mut item.record.event {
-            *event = serde_json::Value::Null;
-        }
-        (item, (op_bytes, keys, naive), observation)
+        let measure = Measure::take(&mut item);
+        (item, measure)
     });
     // Records an earlier run settled are neither sent nor counted again; --limit takes the first
     // N of the others (the record after them is read to learn that there is more, and dropped).
@@ -191,21 +147,11 @@ pub fn run(args: SendArgs) -> Result<Exit> {
             limited.set(taken > limit);
             !limited.get()
         })
-        .map(|(item, (op_bytes, keys, naive), observation)| {
-            summary.add_with_keys(&item.outcome, op_bytes, &keys);
-            summary.note_reason(&item.outcome, &item.record.location);
-            summary.naive_timestamps += u64::from(naive);
+        .map(|(item, measure)| {
             if let Some(n) = records_by_input.get_mut(item.record.input) {
                 *n += 1;
             }
-            // A read error cut an input short: said on stderr at once, not only dead-lettered.
-            if let (true, Err(error)) = (item.record.is_read_error(), &item.record.event) {
-                summary.add_read_error(&item.record.location);
-                crate::messages::record!("{}: {error}", item.record.location);
-            }
-            if let Some(observation) = observation {
-                safety.add(&item.record.location, item.record.input, observation);
-            }
+            measure.count_sent(&item, &mut summary, &mut safety);
             item
         });
     let mut report = deliver(items, &delivery, &transport, &mut sink, &stop)?;
@@ -236,19 +182,13 @@ pub fn run(args: SendArgs) -> Result<Exit> {
     target.say_sandbox_state();
     let outcome = sink.outcome(local_error, &report);
     if let Some(path) = &d.report {
-        let facts = RunFacts {
-            started_at,
-            status: Status::of(&outcome, &report),
-            exit_code: outcome.as_ref().map_or_else(exit_for_error, |e| *e).code(),
-            inputs: if files.is_empty() {
-                vec![(std::path::PathBuf::from("-"), records_by_input[0])]
-            } else {
-                files.iter().cloned().zip(records_by_input).collect()
-            },
-            endpoint: crate::track::url::authority(&target.base_url).to_string(),
-            region: target.region.clone(),
-            site_id_hash: site_id_hash(&target.creds.site_id),
+        let inputs = if files.is_empty() {
+            vec![(std::path::PathBuf::from("-"), records_by_input[0])]
+        } else {
+            files.iter().cloned().zip(records_by_input).collect()
         };
+        let exit = outcome.as_ref().map_or_else(exit_for_error, |e| *e);
+        let facts = target.facts(started_at, Status::of(&outcome, &report), exit, inputs);
         let checkpoint = sink.session.as_ref().map(Session::json);
         run_report::write(path, &facts, &summary, &report, dead, checkpoint)?;
     }

@@ -1,5 +1,6 @@
-//! What the counting commands (validate, dry-run) keep of a record: small, made on the worker that
-//! mapped it, so the event and the operation body are freed there and the consumer only counts.
+//! What the commands count of a record, made on the worker that mapped it: validate and dry-run
+//! keep only that ([`Tally`]: the event and the operation body are freed there); `send` keeps the
+//! item to deliver it and its [`Measure`] beside it.
 
 use super::Summary;
 use crate::input::Location;
@@ -12,14 +13,81 @@ use crate::safety::{Analyzer, Observation};
 pub struct Tally {
     pub location: Location,
     pub input: usize,
-    /// The outcome; a mapped operation's body is left out (`op_bytes` is its size).
+    /// The outcome; a mapped operation's body is left out (the measure has its size).
     pub outcome: Outcome,
-    pub op_bytes: Option<usize>,
+    measure: Measure,
+}
+
+/// What is counted of a record besides its outcome and place.
+#[derive(Debug)]
+pub(crate) struct Measure {
+    op_bytes: Option<usize>,
     /// The mapped operation's entity-key hashes (`send::lanes::key_hashes`), for the estimate.
     keys: Vec<u64>,
     observation: Option<Observation>,
     /// The record is a read error that cut its input short.
     read_error: bool,
+    /// Its `timestamp` has no zone (measured by `send` only).
+    naive: bool,
+}
+
+impl Measure {
+    /// What `send` counts of `item`, taken on the worker that mapped it; the parsed event is
+    /// freed there too (the sender needs the record's text, place and whether it parsed).
+    pub(crate) fn take(item: &mut Item) -> Measure {
+        let (op_bytes, keys) = match &item.outcome {
+            Outcome::Mapped(op) => (
+                Some(op.json_len()),
+                crate::send::lanes::key_hashes(&op.body),
+            ),
+            _ => (None, Vec::new()),
+        };
+        let naive = item
+            .record
+            .event
+            .as_ref()
+            .is_ok_and(|e| crate::mapping::timestamp::is_zoneless(&e["timestamp"]));
+        let measure = Measure {
+            op_bytes,
+            keys,
+            observation: Observation::of(item),
+            read_error: item.record.is_read_error(),
+            naive,
+        };
+        if let Ok(event) = &mut item.record.event {
+            *event = serde_json::Value::Null;
+        }
+        measure
+    }
+
+    /// Count `item` (measured by [`Measure::take`]) in the summary and the safety checks; a
+    /// read error is also said on standard error at once, not only dead-lettered.
+    pub(crate) fn count_sent(self, item: &Item, summary: &mut Summary, safety: &mut Analyzer) {
+        let location = &item.record.location;
+        if let (true, Err(error)) = (self.read_error, &item.record.event) {
+            crate::messages::record!("{location}: {error}");
+        }
+        self.count(&item.outcome, location, item.record.input, summary, safety);
+    }
+
+    fn count(
+        &self,
+        outcome: &Outcome,
+        location: &Location,
+        input: usize,
+        summary: &mut Summary,
+        safety: &mut Analyzer,
+    ) {
+        summary.add_with_keys(outcome, self.op_bytes, &self.keys);
+        summary.note_reason(outcome, location);
+        summary.naive_timestamps += u64::from(self.naive);
+        if self.read_error {
+            summary.add_read_error(location);
+        }
+        if let Some(observation) = self.observation {
+            safety.add(location, input, observation);
+        }
+    }
 }
 
 impl Tally {
@@ -40,22 +108,19 @@ impl Tally {
             location: item.record.location,
             input: item.record.input,
             outcome,
-            op_bytes,
-            keys,
-            observation,
-            read_error,
+            measure: Measure {
+                op_bytes,
+                keys,
+                observation,
+                read_error,
+                naive: false,
+            },
         }
     }
 
     /// Count it in the summary and the safety checks.
     pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
-        summary.add_with_keys(&self.outcome, self.op_bytes, &self.keys);
-        summary.note_reason(&self.outcome, &self.location);
-        if self.read_error {
-            summary.add_read_error(&self.location);
-        }
-        if let Some(observation) = self.observation {
-            safety.add(&self.location, self.input, observation);
-        }
+        self.measure
+            .count(&self.outcome, &self.location, self.input, summary, safety);
     }
 }
