@@ -33,28 +33,12 @@ fn input(dir: &Path, n: u64) {
 
 /// `cio-replay send in.ndjson` against `sb` in `dir`, as a child process (stderr piped).
 fn spawn_send(sb: &Sandbox, dir: &Path, args: &[&str]) -> Child {
-    common::process()
-        .current_dir(dir)
-        .env("CIO_SITE_ID", common::send::SITE)
-        .env("CIO_API_KEY", KEY)
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &sb.url(),
-            "--allow-recent",
-        ])
-        .args(["--progress", "never", "--report", "report.json"])
-        .args(if args.contains(&"--dead-letter") {
-            &[][..]
-        } else {
-            &["--dead-letter", "dead.ndjson"][..]
-        })
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("send starts")
+    let mut all = vec!["in.ndjson", "--report", "report.json"];
+    if !args.contains(&"--dead-letter") {
+        all.extend(["--dead-letter", "dead.ndjson"]);
+    }
+    all.extend(args);
+    common::send::spawn(sb, dir, KEY, &all)
 }
 
 /// Wait for `child` (guarded against hangs); (exit code, stderr).

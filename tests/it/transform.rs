@@ -4,7 +4,6 @@
 
 use crate::common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cio_replay::sandbox::SandboxConfig;
@@ -313,39 +312,25 @@ fn a_killed_transformed_send_resumes_with_nothing_lost() {
         .collect();
     std::fs::write(dir.path().join("in.ndjson"), text).expect("write");
     let args = |resume: bool| {
-        let mut cmd = common::process();
-        cmd.current_dir(dir.path())
-            .env("CIO_SITE_ID", common::send::SITE)
-            .env("CIO_API_KEY", KEY)
-            .args([
-                "send",
-                "in.ndjson",
-                "--endpoint",
-                &sb.url(),
-                "--allow-recent",
-            ])
-            .args([
-                "--progress",
-                "never",
-                "--preset",
-                "amplitude",
-                "--checkpoint",
-                "cp.json",
-            ])
-            .args([
-                "--batch-size",
-                "20",
-                "--rate",
-                if resume { "1000" } else { "40" },
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        let mut args = vec![
+            "in.ndjson",
+            "--preset",
+            "amplitude",
+            "--checkpoint",
+            "cp.json",
+        ];
+        args.extend([
+            "--batch-size",
+            "20",
+            "--rate",
+            if resume { "1000" } else { "40" },
+        ]);
         if resume {
-            cmd.arg("--resume");
+            args.push("--resume");
         }
-        cmd
+        args
     };
-    let mut child = args(false).spawn().expect("send starts");
+    let mut child = common::send::spawn(&sb, dir.path(), KEY, &args(false));
     let cp_path = dir.path().join("cp.json");
     let started = Instant::now();
     while sb.state()["operations"]["applied"].as_u64().unwrap_or(0) < 600 || !cp_path.exists() {
@@ -357,7 +342,7 @@ fn a_killed_transformed_send_resumes_with_nothing_lost() {
     let applied = sb.state()["operations"]["applied"].as_u64().unwrap_or(0);
     assert!(applied < 2 * n, "killed before the end: {applied}");
     let (status, stderr) = common::wait_child(
-        args(true).spawn().expect("resume starts"),
+        common::send::spawn(&sb, dir.path(), KEY, &args(true)),
         Duration::from_secs(120),
     );
     assert_eq!(status.code(), Some(0), "{stderr}");
