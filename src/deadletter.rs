@@ -15,7 +15,7 @@ use crate::send::{RecordInfo, Settlement};
 
 /// The default dead-letter path: `<first input>.rejected.ndjson`, or `cio-replay.rejected.ndjson`
 /// for standard input.
-pub fn default_path(files: &[PathBuf]) -> PathBuf {
+pub(crate) fn default_path(files: &[PathBuf]) -> PathBuf {
     match files.first() {
         Some(f) if f.as_os_str() != "-" => {
             let mut name = f.as_os_str().to_owned();
@@ -29,7 +29,7 @@ pub fn default_path(files: &[PathBuf]) -> PathBuf {
 /// Without a checkpoint, a dead-letter file that already holds lines is never appended to
 /// silently: its lines would mix with this run's, and replaying it would replay both. Refused
 /// (exit 2) unless `append` (`--dead-letter-append`).
-pub fn check_fresh(path: &Path, append: bool) -> anyhow::Result<()> {
+pub(crate) fn check_fresh(path: &Path, append: bool) -> anyhow::Result<()> {
     if append {
         return Ok(());
     }
@@ -103,7 +103,7 @@ impl DeadLetter {
 /// (the record parsed: its text verbatim), `"raw": "<text>"` (it did not), or `"raw_base64":
 /// "<its bytes>"` (it was not UTF-8). A record read back from a dead letter keeps the `source` of
 /// the very first input as `first_source`, and is not nested.
-pub fn line(
+pub(crate) fn line(
     record: &RecordInfo,
     status: Option<u16>,
     reason: &str,

@@ -16,27 +16,27 @@ use crate::exit::Exit;
 
 /// The shared stop flag: set by the first Ctrl-C; the reader and the sender poll it.
 #[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
+pub(crate) struct StopFlag(Arc<AtomicBool>);
 
 impl StopFlag {
     /// A flag nobody has raised.
-    pub fn new() -> StopFlag {
+    pub(crate) fn new() -> StopFlag {
         StopFlag::default()
     }
 
     /// Ask the run to stop (what the first Ctrl-C does; tests call it directly).
-    pub fn raise(&self) {
+    pub(crate) fn raise(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 
     /// Whether a stop was asked for.
     #[cfg(test)]
-    pub fn is_raised(&self) -> bool {
+    pub(crate) fn is_raised(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
 
     /// The underlying atomic, for code that wants an `Arc<AtomicBool>`.
-    pub fn as_atomic(&self) -> Arc<AtomicBool> {
+    pub(crate) fn as_atomic(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.0)
     }
 }
@@ -97,7 +97,7 @@ static HANDLER: OnceLock<Handler> = OnceLock::new();
 /// process-wide handler is installed on the first call; later calls (more runs in one process,
 /// as in tests) get a fresh flag and a reset count.
 /// `what`: what the run does, which the first signal says.
-pub fn install(what: Stopping) -> anyhow::Result<StopFlag> {
+pub(crate) fn install(what: Stopping) -> anyhow::Result<StopFlag> {
     let flag = StopFlag::new();
     let mut first_install = false;
     let handler = HANDLER.get_or_init(|| {

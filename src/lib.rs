@@ -4,6 +4,7 @@
 //! `send` delivers them, `sandbox` is the Track API seen from the other side. `cmd` holds one module
 //! per subcommand; `main.rs` only parses the command line and turns the result into an exit code.
 
+#![warn(unreachable_pub)]
 pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
@@ -22,5 +23,5 @@ pub mod secret;
 pub mod send;
 pub(crate) mod summary;
 pub mod track;
-pub mod transform;
+pub(crate) mod transform;
 pub(crate) mod verify;

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// When bars draw (`--progress`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum When {
+pub(crate) enum When {
     /// Only when standard error is a terminal.
     Auto,
     Always,
@@ -20,7 +20,7 @@ pub enum When {
 }
 
 /// Whether bars should draw: never under `quiet`, else as `when` says of standard error.
-pub fn enabled(when: When, quiet: bool) -> bool {
+pub(crate) fn enabled(when: When, quiet: bool) -> bool {
     if quiet {
         return false;
     }
@@ -84,7 +84,7 @@ pub(crate) fn table_bar(show: bool, total: Option<u64>, unit: BarKind) -> Progre
 
 /// What a bar counts.
 #[derive(Debug, Clone, Copy)]
-pub enum BarKind {
+pub(crate) enum BarKind {
     /// Bytes of input read, of a known total (with ETA).
     Bytes,
     /// A count of items (operations, people), of a known total.
@@ -94,7 +94,7 @@ pub enum BarKind {
 }
 
 /// Build a bar of `kind` with `total` (ignored for spinners); hidden when `show` is false.
-pub fn bar(show: bool, kind: BarKind, total: u64) -> ProgressBar {
+pub(crate) fn bar(show: bool, kind: BarKind, total: u64) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }

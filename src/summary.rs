@@ -24,13 +24,13 @@
 //! | `elapsed_seconds` | how long this run took |
 //! | `naive_timestamps` | records whose `timestamp` has no zone (read as UTC); counted by `send` |
 
-pub mod listing;
-pub mod reasons;
-pub mod run_report;
+pub(crate) mod listing;
+pub(crate) mod reasons;
+pub(crate) mod run_report;
 mod tally;
-pub use reasons::Reasons;
+pub(crate) use reasons::Reasons;
 pub(crate) use tally::Measure;
-pub use tally::Tally;
+pub(crate) use tally::Tally;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ const MAX_READ_ERROR_PLACES: usize = 5;
 
 /// Records by outcome for one action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub mapped: u64,
     pub skipped: u64,
     pub invalid: u64,
@@ -71,7 +71,7 @@ pub struct Counts {
 /// sent early by `--linger` and that nothing is retried or split (see the README, "The request
 /// estimate").
 #[derive(Debug, Clone)]
-pub struct RequestPlan {
+pub(crate) struct RequestPlan {
     pub mode: Mode,
     pub limits: BatchLimits,
     pub batch_requests: u64,
@@ -87,7 +87,7 @@ pub struct RequestPlan {
 impl RequestPlan {
     /// The plan of a send with these settings (lanes, mode and batch limits; the rate does not
     /// change the requests).
-    pub fn new(settings: &DeliverySettings) -> RequestPlan {
+    pub(crate) fn new(settings: &DeliverySettings) -> RequestPlan {
         RequestPlan {
             mode: settings.mode,
             limits: settings.limits,
@@ -101,13 +101,13 @@ impl RequestPlan {
     }
 
     /// Lanes the plan packs for (`--concurrency`; one in sequential mode).
-    pub fn lanes(&self) -> usize {
+    pub(crate) fn lanes(&self) -> usize {
         self.lanes.len()
     }
 
     /// Add one operation of `bytes` compact JSON bytes going to `endpoint`, touching the entities
     /// `keys` ([`lanes::key_hashes`]).
-    pub fn add(&mut self, endpoint: Endpoint, bytes: usize, keys: &[u64]) {
+    pub(crate) fn add(&mut self, endpoint: Endpoint, bytes: usize, keys: &[u64]) {
         let n = self.lanes.len();
         let lane = match (n, keys.first()) {
             (1, _) | (_, None) => 0,
@@ -139,7 +139,7 @@ impl RequestPlan {
     }
 
     /// Close every lane's open batch (call once at the end).
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         for packer in &mut self.lanes {
             if let Some(body) = packer.close() {
                 self.batch_requests += 1;
@@ -148,14 +148,14 @@ impl RequestPlan {
         }
     }
 
-    pub fn total_requests(&self) -> u64 {
+    pub(crate) fn total_requests(&self) -> u64 {
         self.batch_requests + self.entity_requests + self.metrics_requests
     }
 }
 
 /// The numbers of one validate or dry-run.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub records: u64,
     pub mapped: u64,
     pub skipped: u64,
@@ -181,7 +181,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(plan: RequestPlan, rate: f64) -> Summary {
+    pub(crate) fn new(plan: RequestPlan, rate: f64) -> Summary {
         Summary {
             records: 0,
             mapped: 0,
@@ -204,7 +204,7 @@ impl Summary {
     }
 
     /// Note why the record at `location` was skipped or is invalid (nothing for a mapped one).
-    pub fn note_reason(&mut self, outcome: &Outcome, location: &Location) {
+    pub(crate) fn note_reason(&mut self, outcome: &Outcome, location: &Location) {
         match outcome {
             Outcome::Mapped(_) => {}
             Outcome::Skipped { reason, .. } => self.skipped_reasons.add(reason, location),
@@ -247,7 +247,7 @@ impl Summary {
     }
 
     /// Note a read error at `location` (its record is counted by [`Summary::add_with_keys`] as well).
-    pub fn add_read_error(&mut self, location: &Location) {
+    pub(crate) fn add_read_error(&mut self, location: &Location) {
         self.read_errors += 1;
         if self.read_error_places.len() < MAX_READ_ERROR_PLACES {
             self.read_error_places.push(location.to_string());
@@ -255,13 +255,13 @@ impl Summary {
     }
 
     /// Close the request plan; call once when every record is counted.
-    pub fn finish(&mut self, input_bytes: u64, elapsed_seconds: f64) {
+    pub(crate) fn finish(&mut self, input_bytes: u64, elapsed_seconds: f64) {
         self.plan.close();
         self.input_bytes = input_bytes;
         self.elapsed_seconds = elapsed_seconds;
     }
 
-    pub fn estimated_seconds(&self) -> f64 {
+    pub(crate) fn estimated_seconds(&self) -> f64 {
         if self.rate > 0.0 {
             self.plan.total_requests() as f64 / self.rate
         } else {
@@ -270,7 +270,7 @@ impl Summary {
     }
 
     /// The summary as JSON (the fields documented at the top of this module).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let actions: serde_json::Map<String, Value> = Action::ALL
             .iter()
             .map(|action| {
@@ -316,12 +316,12 @@ impl Summary {
     }
 
     /// The human summary, several lines, for standard error (with the request estimate).
-    pub fn to_text(&self, command: &str) -> String {
+    pub(crate) fn to_text(&self, command: &str) -> String {
         self.render_text(command, TextOptions::default())
     }
 
     /// The human summary, several lines, rendered as `options` say.
-    pub fn render_text(&self, command: &str, options: TextOptions) -> String {
+    pub(crate) fn render_text(&self, command: &str, options: TextOptions) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -437,7 +437,7 @@ impl Summary {
 
     /// Write the JSON summary to `path`.
     /// Write the JSON summary to `path`, or to standard output for `-`.
-    pub fn write_json(&self, path: &std::path::Path) -> io::Result<()> {
+    pub(crate) fn write_json(&self, path: &std::path::Path) -> io::Result<()> {
         let mut text = serde_json::to_string_pretty(&self.to_json())?;
         text.push('\n');
         if path.as_os_str() == "-" {
@@ -451,7 +451,7 @@ impl Summary {
 
 /// How [`Summary::render_text`] renders the human summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TextOptions {
+pub(crate) struct TextOptions {
     /// Include the estimate of the requests a send would make and how long they would take
     /// (dry-run, validate). `send` turns it off: it reports the requests it actually made.
     pub request_estimate: bool,
@@ -466,7 +466,7 @@ impl Default for TextOptions {
 }
 
 /// Print the summary on standard error (unless `--quiet`) and write `--summary-json` (when given).
-pub fn report(
+pub(crate) fn report(
     summary: &Summary,
     command: &str,
     json_path: Option<&std::path::Path>,
@@ -482,7 +482,7 @@ pub fn report(
 
 /// End a `validate` or `dry-run`: close the counts, attach the safety picture, print and write the
 /// summary, and pick the exit code (1 when any record is invalid).
-pub fn conclude(
+pub(crate) fn conclude(
     mut summary: Summary,
     safety: crate::safety::Analyzer,
     input_bytes: u64,
@@ -502,7 +502,7 @@ pub fn conclude(
 
 /// Untrusted text made safe for a terminal: control characters (escape sequences, carriage
 /// returns, newlines...) are shown as `\u{..}` escapes.
-pub fn sanitize(text: &str) -> Cow<'_, str> {
+pub(crate) fn sanitize(text: &str) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }

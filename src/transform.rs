@@ -12,7 +12,7 @@
 
 mod json;
 pub(crate) mod native;
-pub mod preset;
+pub(crate) mod preset;
 
 use std::sync::Arc;
 
@@ -26,9 +26,9 @@ type Data = data::JustLut<Val>;
 /// Bits of a record's index that number the records a transform made of it: with a transform,
 /// record `n`'s `k`-th result has the index `n << PART_BITS | k`, so every result settles (and
 /// resumes) on its own.
-pub const PART_BITS: u32 = 16;
+pub(crate) const PART_BITS: u32 = 16;
 /// Records one record may become at most.
-pub const MAX_PARTS: usize = 1 << PART_BITS;
+pub(crate) const MAX_PARTS: usize = 1 << PART_BITS;
 
 /// Longest error message kept from jq (its messages quote the values they met).
 const MAX_MESSAGE: usize = 300;
@@ -205,7 +205,7 @@ const WAREHOUSE_COLUMNS: &[&str] = &[
 
 /// For a record without a `type`, read without a transform: what it looks like, and the flag that
 /// reshapes it (`None` when it looks like a Segment event that only lacks its type).
-pub fn hint(event: &Value) -> Option<String> {
+pub(crate) fn hint(event: &Value) -> Option<String> {
     let map = event.as_object()?;
     if map.contains_key("event_type")
         && (map.contains_key("user_id") || map.contains_key("device_id"))

@@ -33,7 +33,7 @@ pub(crate) struct Target {
 impl Target {
     /// Resolve the credentials (or start the sandbox with a random key): refusals are usage
     /// errors, before anything is read or sent.
-    pub fn open(settings: TargetSettings) -> Result<Target> {
+    pub(super) fn open(settings: TargetSettings) -> Result<Target> {
         if settings.sandbox {
             let key = Secret::new(
                 (0..24)
@@ -75,12 +75,12 @@ impl Target {
         })
     }
 
-    pub fn is_sandbox(&self) -> bool {
+    pub(super) fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
 
     /// The target as the banner names it.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match &self.sandbox {
             Some(_) => format!("the in-process sandbox at {}", self.base_url),
             None => self.base_url.clone(),
@@ -88,7 +88,7 @@ impl Target {
     }
 
     /// The transport to the target for `lanes` lanes (the pool holds one connection each).
-    pub fn transport(&self, lanes: usize) -> Result<HttpTransport> {
+    pub(super) fn transport(&self, lanes: usize) -> Result<HttpTransport> {
         HttpTransport::with_ca_bundle(
             &self.base_url,
             &self.creds.site_id,
@@ -103,7 +103,7 @@ impl Target {
     /// Before any input is read: ask the workspace's region with the run's credentials. Refused
     /// credentials end the run (exit 3), a workspace in the other region too (exit 2, naming the
     /// `--region` to use); a lookup that cannot say is a warning, and the run goes on.
-    pub fn preflight(&self, transport: &HttpTransport) -> Result<()> {
+    pub(super) fn preflight(&self, transport: &HttpTransport) -> Result<()> {
         let reply = match transport.get(REGION_PATH) {
             Ok(reply) => reply,
             Err(e) => {
@@ -144,7 +144,7 @@ impl Target {
 
     /// The `--report` facts of a run to this target that started at `started_at`, ended as
     /// `status` with `exit`, and read `inputs` (each with the records this run read from it).
-    pub fn facts(
+    pub(super) fn facts(
         &self,
         started_at: chrono::DateTime<chrono::Utc>,
         status: Status,
@@ -163,7 +163,7 @@ impl Target {
     }
 
     /// With `--sandbox`, say what its workspace now holds.
-    pub fn say_sandbox_state(&self) {
+    pub(super) fn say_sandbox_state(&self) {
         if let Some(sandbox) = &self.sandbox {
             say!("the sandbox workspace now holds:");
             say!("{}", sandbox.summary().trim_end());

@@ -10,7 +10,7 @@ use super::{action_explained, action_name};
 
 /// The workspace a run goes to, as it is shown (never the key).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub site_id: String,
     /// The Track API host (`track.customer.io`, `track-eu.customer.io`, or the `--endpoint` host).
     pub host: String,
@@ -20,19 +20,24 @@ pub struct Workspace {
 
 /// What the gate decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Gate {
+pub(crate) enum Gate {
     Proceed,
     /// Nothing may be sent; the message says why.
     Refused(String),
 }
 
 /// Whether a person can answer: standard input and standard error are both terminals.
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
 /// What the gate shows before it asks.
-pub fn banner(action: GdprAction, people: u64, problems: u64, workspace: &Workspace) -> String {
+pub(crate) fn banner(
+    action: GdprAction,
+    people: u64,
+    problems: u64,
+    workspace: &Workspace,
+) -> String {
     let mut text = format!(
         "About to {} {} {} in the Customer.io workspace with site id {:?} at {} ({}).\n",
         action_name(action).to_uppercase(),
@@ -55,7 +60,7 @@ pub fn banner(action: GdprAction, people: u64, problems: u64, workspace: &Worksp
 /// The gate of a job with `to_send` people and `problems` malformed entries left: proceed when
 /// nothing is left (the receipt is completed), ask on a terminal unless `--yes`, else `--yes`
 /// decides.
-pub fn decide(
+pub(crate) fn decide(
     action: GdprAction,
     to_send: u64,
     problems: u64,
@@ -81,7 +86,7 @@ pub fn decide(
 }
 
 /// Decide without asking when no one can answer.
-pub fn without_terminal(yes: bool, action: GdprAction, people: u64) -> Gate {
+pub(crate) fn without_terminal(yes: bool, action: GdprAction, people: u64) -> Gate {
     if yes {
         Gate::Proceed
     } else {
@@ -96,7 +101,7 @@ pub fn without_terminal(yes: bool, action: GdprAction, people: u64) -> Gate {
 
 /// Show the banner on `out` and ask for the number of people on `input`; only that exact number
 /// goes on.
-pub fn ask(
+pub(crate) fn ask(
     banner: &str,
     people: u64,
     input: &mut impl BufRead,

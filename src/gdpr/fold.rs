@@ -19,10 +19,10 @@ use super::{IdKind, Person};
 use crate::input::Location;
 
 /// A person's identity for duplicate folding.
-pub type Key = [u8; 16];
+pub(crate) type Key = [u8; 16];
 
 /// The key of `person`: kind and identifier, emails lower-cased.
-pub fn key(person: &Person) -> Key {
+pub(crate) fn key(person: &Person) -> Key {
     let mut hasher = Sha256::new();
     hasher.update(person.kind.name().as_bytes());
     hasher.update([0u8]);
@@ -45,13 +45,18 @@ struct First {
 
 /// The people seen so far.
 #[derive(Debug, Default)]
-pub struct Seen {
+pub(crate) struct Seen {
     first: HashMap<Key, First>,
 }
 
 impl Seen {
     /// Record `person` at this entry; `Some((input, line))` of the first entry when it is a duplicate.
-    pub fn insert(&mut self, person: &Person, input: usize, line: u64) -> Option<(usize, u64)> {
+    pub(crate) fn insert(
+        &mut self,
+        person: &Person,
+        input: usize,
+        line: u64,
+    ) -> Option<(usize, u64)> {
         let at = First {
             input: u32::try_from(input).unwrap_or(u32::MAX),
             line,
@@ -66,7 +71,7 @@ impl Seen {
     }
 
     /// Whether this entry is where `person` first appeared (`None`: the person was never seen).
-    pub fn is_first(&self, person: &Person, input: usize, line: u64) -> Option<bool> {
+    pub(crate) fn is_first(&self, person: &Person, input: usize, line: u64) -> Option<bool> {
         let at = First {
             input: u32::try_from(input).unwrap_or(u32::MAX),
             line,
@@ -75,14 +80,14 @@ impl Seen {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.first.len()
     }
 }
 
 /// What the first pass found at one entry, for the caller to print.
 #[derive(Debug)]
-pub enum Noted<'a> {
+pub(crate) enum Noted<'a> {
     /// A person, listed for the first time (with a warning when the value looks mistyped).
     Person {
         location: &'a Location,
@@ -104,7 +109,7 @@ pub enum Noted<'a> {
 
 /// The totals of the first pass.
 #[derive(Debug, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// Entries that were not blank or comments.
     pub entries: u64,
     /// Blank lines, blank cells and comments.
@@ -121,7 +126,7 @@ pub struct Scan {
 }
 
 /// Read every list once: fold duplicates, count, and tell `on` about each entry.
-pub fn scan(
+pub(crate) fn scan(
     sources: &[ListSource],
     column: Option<&str>,
     mut on: impl FnMut(Noted<'_>) -> Result<()>,
@@ -198,7 +203,7 @@ fn kind_index(kind: IdKind) -> usize {
 /// What the second pass yields: each distinct person once, at the entry where the first pass saw
 /// them first, and each unusable entry (for the receipt).
 #[derive(Debug)]
-pub enum Second {
+pub(crate) enum Second {
     Person {
         input: usize,
         location: Location,
@@ -213,7 +218,7 @@ pub enum Second {
 
 impl Second {
     /// The number of the list the entry is on.
-    pub fn input(&self) -> usize {
+    pub(crate) fn input(&self) -> usize {
         match self {
             Second::Person { input, .. } | Second::Malformed { input, .. } => *input,
         }
@@ -222,7 +227,7 @@ impl Second {
 
 /// The second pass. Entries the first pass did not see (the list changed in between) are counted
 /// in `changed` and never yielded.
-pub fn second_pass<'a>(
+pub(crate) fn second_pass<'a>(
     sources: &'a [ListSource],
     column: Option<&'a str>,
     seen: &'a Seen,

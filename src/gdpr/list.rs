@@ -15,14 +15,14 @@ use crate::input::csv_records::{CsvRecords, Next};
 use crate::input::{Location, parse_event};
 
 /// A line longer than this is malformed (no identifier or list entry comes near it).
-pub const MAX_LINE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// The CSV columns tried, in this order, when `--column` is not given.
-pub const DEFAULT_COLUMNS: [&str; 4] = ["userId", "id", "email", "cio_id"];
+pub(crate) const DEFAULT_COLUMNS: [&str; 4] = ["userId", "id", "email", "cio_id"];
 
 /// One entry of a list and what it resolved to.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Which list (0-based, in command-line order).
     pub input: usize,
     pub location: Location,
@@ -31,7 +31,7 @@ pub struct Entry {
 
 /// How a list is read: one identifier per line, a CSV with a column, or NDJSON objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     Text,
     Csv,
     Ndjson,
@@ -39,7 +39,7 @@ pub enum ListFormat {
 
 impl ListFormat {
     /// The name `--list-format` gives it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ListFormat::Text => "text",
             ListFormat::Csv => "csv",
@@ -51,7 +51,7 @@ impl ListFormat {
 /// One list to read: a file, or standard input held in memory (it is read twice: once to count and
 /// check, once to send).
 #[derive(Debug, Clone)]
-pub struct ListSource {
+pub(crate) struct ListSource {
     /// The path as given, or `-`.
     pub name: Arc<str>,
     pub format: ListFormat,
@@ -65,7 +65,7 @@ enum Origin {
 }
 
 /// Check and name every list; reads standard input (`-` or no file) into memory, at most once.
-pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<ListSource>> {
+pub(crate) fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<ListSource>> {
     let stdin_only = [PathBuf::from("-")];
     let files = if files.is_empty() {
         &stdin_only[..]
@@ -116,7 +116,7 @@ pub fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List
 
 /// The format an extension names (`.csv`, `.ndjson`/`.jsonl`/`.json`, anything else is text), and
 /// whether the name says it is compressed (`.gz`, `.zst`, `.zstd`; the content decides when read).
-pub fn format_of(path: &Path) -> (ListFormat, bool) {
+pub(crate) fn format_of(path: &Path) -> (ListFormat, bool) {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -148,7 +148,7 @@ impl ListSource {
     }
 
     /// Feed the list's bytes as stored into `hasher`; returns how many there were.
-    pub fn hash_into(&self, hasher: &mut Sha256) -> Result<u64> {
+    pub(crate) fn hash_into(&self, hasher: &mut Sha256) -> Result<u64> {
         let mut raw = self.raw()?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
@@ -176,7 +176,7 @@ impl ListSource {
     /// The entries of this list, in order. `input` is its 0-based position on the command line.
     /// An entry that cannot be used is an `Entry` with [`Resolved::Malformed`]; only I/O failures
     /// (and a CSV without the column) are errors.
-    pub fn entries(&self, input: usize, column: Option<&str>) -> Result<Entries> {
+    pub(crate) fn entries(&self, input: usize, column: Option<&str>) -> Result<Entries> {
         let reader = self.reader()?;
         let inner = match self.format {
             ListFormat::Text | ListFormat::Ndjson => Inner::Lines(Lines {
@@ -267,7 +267,7 @@ fn pick_column(
 }
 
 /// The entries of one list.
-pub struct Entries {
+pub(crate) struct Entries {
     name: Arc<str>,
     input: usize,
     format: ListFormat,
@@ -456,7 +456,7 @@ fn line_entry(bytes: &[u8], format: ListFormat) -> Resolved {
 }
 
 /// Hex SHA-256 of all lists' bytes as stored, concatenated in order, and their total size.
-pub fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
+pub(crate) fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut bytes = 0;
     for source in sources {

@@ -6,18 +6,18 @@
 //! settlements into receipt rows, `resume` makes a run one checkpointed job (`--checkpoint`,
 //! `--resume`) and `report` writes the JSON summary (`--report`).
 
-pub mod confirm;
-pub mod fold;
-pub mod list;
+pub(crate) mod confirm;
+pub(crate) mod fold;
+pub(crate) mod list;
 #[cfg(test)]
 mod list_tests;
-pub mod receipt;
-pub mod report;
-pub mod resolve;
-pub mod resume;
-pub mod run;
-pub mod settle;
-pub mod show;
+pub(crate) mod receipt;
+pub(crate) mod report;
+pub(crate) mod resolve;
+pub(crate) mod resume;
+pub(crate) mod run;
+pub(crate) mod settle;
+pub(crate) mod show;
 
 use std::fmt;
 
@@ -27,7 +27,7 @@ use crate::track::{Action, Operation};
 
 /// What a GDPR run does to every person of its list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GdprAction {
+pub(crate) enum GdprAction {
     Delete,
     Suppress,
     Unsuppress,
@@ -35,7 +35,7 @@ pub enum GdprAction {
 
 /// Which identifier a person is addressed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IdKind {
+pub(crate) enum IdKind {
     Id,
     Email,
     CioId,
@@ -43,7 +43,7 @@ pub enum IdKind {
 
 impl IdKind {
     /// The identifier's name, as in the operation's `identifiers` and in the receipt.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             IdKind::Id => "id",
             IdKind::Email => "email",
@@ -60,13 +60,13 @@ impl fmt::Display for IdKind {
 
 /// One person on a list: the identifier exactly as it is sent (a `cio_id` without its prefix).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
+pub(crate) struct Person {
     pub kind: IdKind,
     pub identifier: String,
 }
 
 impl Person {
-    pub fn new(kind: IdKind, identifier: impl Into<String>) -> Person {
+    pub(crate) fn new(kind: IdKind, identifier: impl Into<String>) -> Person {
         Person {
             kind,
             identifier: identifier.into(),
@@ -74,12 +74,12 @@ impl Person {
     }
 
     /// The `identifiers` object of the operation: exactly one key.
-    pub fn identifiers(&self) -> Value {
+    pub(crate) fn identifiers(&self) -> Value {
         json!({ self.kind.name(): self.identifier })
     }
 
     /// How the person is written for humans and in the receipt: `cio_` ids keep their prefix.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self.kind {
             IdKind::CioId => format!("cio_{}", self.identifier),
             _ => self.identifier.clone(),
@@ -88,7 +88,7 @@ impl Person {
 }
 
 /// The three GDPR actions, as the Track API and the mapping name them.
-pub fn track_action(action: GdprAction) -> Action {
+pub(crate) fn track_action(action: GdprAction) -> Action {
     match action {
         GdprAction::Delete => Action::DeletePerson,
         GdprAction::Suppress => Action::SuppressPerson,
@@ -97,7 +97,7 @@ pub fn track_action(action: GdprAction) -> Action {
 }
 
 /// The word used on the command line, in the receipt and in the operation's `action`.
-pub fn action_name(action: GdprAction) -> &'static str {
+pub(crate) fn action_name(action: GdprAction) -> &'static str {
     match action {
         GdprAction::Delete => "delete",
         GdprAction::Suppress => "suppress",
@@ -106,7 +106,7 @@ pub fn action_name(action: GdprAction) -> &'static str {
 }
 
 /// What the action does to a person, in plain words (the gate and the summary say it).
-pub fn action_explained(action: GdprAction) -> &'static str {
+pub(crate) fn action_explained(action: GdprAction) -> &'static str {
     match action {
         GdprAction::Delete => {
             "delete removes each person and all their data; it does not block them: a later identify \
@@ -124,7 +124,7 @@ pub fn action_explained(action: GdprAction) -> &'static str {
 }
 
 /// The exact operation sent for `person`.
-pub fn operation(action: GdprAction, person: &Person) -> Operation {
+pub(crate) fn operation(action: GdprAction, person: &Person) -> Operation {
     Operation::new(
         track_action(action),
         json!({

@@ -13,7 +13,7 @@ use super::Person;
 use crate::input::Location;
 
 /// The columns, in order.
-pub const HEADER: [&str; 8] = [
+pub(crate) const HEADER: [&str; 8] = [
     "identifier",
     "kind",
     "action",
@@ -26,7 +26,7 @@ pub const HEADER: [&str; 8] = [
 
 /// What became of one person (or entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowOutcome {
+pub(crate) enum RowOutcome {
     /// Customer.io accepted the operation (also for someone already deleted or suppressed).
     Accepted,
     /// Customer.io refused the operation (a 4xx or a 207 error for it); not retried.
@@ -38,7 +38,7 @@ pub enum RowOutcome {
 }
 
 impl RowOutcome {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RowOutcome::Accepted => "accepted",
             RowOutcome::Rejected => "rejected",
@@ -49,7 +49,7 @@ impl RowOutcome {
 }
 
 /// The default receipt name: `gdpr-<action>-<YYYYMMDDTHHMMSSZ>.csv`.
-pub fn default_path(action: &str, now: DateTime<Utc>) -> PathBuf {
+pub(crate) fn default_path(action: &str, now: DateTime<Utc>) -> PathBuf {
     PathBuf::from(format!(
         "gdpr-{action}-{}.csv",
         now.format("%Y%m%dT%H%M%SZ")
@@ -57,13 +57,13 @@ pub fn default_path(action: &str, now: DateTime<Utc>) -> PathBuf {
 }
 
 /// An RFC 3339 UTC time with seconds, as the receipt writes it.
-pub fn rfc3339(time: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Refuse a receipt path that exists already (a receipt is never overwritten) or whose folder is
 /// missing; called before the confirmation so that a bad path stops the run before anything is sent.
-pub fn check_path(path: &Path) -> Result<()> {
+pub(crate) fn check_path(path: &Path) -> Result<()> {
     if path.exists() {
         anyhow::bail!(
             "receipt {} exists already: receipts are never overwritten; choose another --receipt FILE",
@@ -84,7 +84,7 @@ pub fn check_path(path: &Path) -> Result<()> {
 }
 
 /// One row as CSV bytes (with its line end), for rows that wait in the checkpoint journal.
-pub fn encode(row: &[&str]) -> Result<Vec<u8>> {
+pub(crate) fn encode(row: &[&str]) -> Result<Vec<u8>> {
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
@@ -96,7 +96,7 @@ pub fn encode(row: &[&str]) -> Result<Vec<u8>> {
 
 /// One row of the receipt: a person's, or, without a person, an unusable entry's (outcome
 /// `invalid`, no identifier, kind or status).
-pub struct Row<'a> {
+pub(crate) struct Row<'a> {
     pub person: Option<&'a Person>,
     pub action: &'a str,
     pub outcome: RowOutcome,
@@ -108,7 +108,7 @@ pub struct Row<'a> {
 
 impl Row<'_> {
     /// What the row counts as.
-    pub fn outcome(&self) -> RowOutcome {
+    pub(crate) fn outcome(&self) -> RowOutcome {
         match self.person {
             Some(_) => self.outcome,
             None => RowOutcome::Invalid,
@@ -134,14 +134,14 @@ impl Row<'_> {
     }
 
     /// The row as CSV bytes, for rows that wait in the checkpoint journal.
-    pub fn encode(&self) -> Result<Vec<u8>> {
+    pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         encode(&self.cells().each_ref().map(String::as_str))
     }
 }
 
 /// Counts of the rows written so far.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub accepted: u64,
     pub rejected: u64,
     pub failed: u64,
@@ -150,7 +150,7 @@ pub struct Counts {
 
 impl Counts {
     /// Count one row.
-    pub fn add(&mut self, outcome: RowOutcome) {
+    pub(crate) fn add(&mut self, outcome: RowOutcome) {
         match outcome {
             RowOutcome::Accepted => self.accepted += 1,
             RowOutcome::Rejected => self.rejected += 1,
@@ -160,14 +160,14 @@ impl Counts {
     }
 
     /// People with a row (invalid entries are not people).
-    pub fn people(&self) -> u64 {
+    pub(crate) fn people(&self) -> u64 {
         self.accepted + self.rejected + self.failed
     }
 }
 
 /// Everything the trailer says besides the counts.
 #[derive(Debug, Clone)]
-pub struct Trailer {
+pub(crate) struct Trailer {
     pub action: String,
     /// The lists, in order, as given.
     pub lists: Vec<String>,
@@ -188,7 +188,7 @@ pub struct Trailer {
 }
 
 /// An open receipt.
-pub struct Receipt {
+pub(crate) struct Receipt {
     path: PathBuf,
     writer: csv::Writer<File>,
     counts: Counts,
@@ -196,7 +196,7 @@ pub struct Receipt {
 
 impl Receipt {
     /// Create the receipt (never overwriting one) and write its header.
-    pub fn create(path: &Path) -> Result<Receipt> {
+    pub(crate) fn create(path: &Path) -> Result<Receipt> {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -216,7 +216,7 @@ impl Receipt {
 
     /// Start the receipt of a checkpointed job: create it (never overwriting one), write the
     /// header, fsync, and return its length (where the job's rows begin).
-    pub fn create_header(path: &Path) -> Result<u64> {
+    pub(crate) fn create_header(path: &Path) -> Result<u64> {
         let receipt = Receipt::create(path)?;
         let file = receipt
             .writer
@@ -229,7 +229,7 @@ impl Receipt {
 
     /// Open an existing receipt to append the last rows and the trailer of a checkpointed job;
     /// `counts` are those of the rows already in it.
-    pub fn append(path: &Path, counts: Counts) -> Result<Receipt> {
+    pub(crate) fn append(path: &Path, counts: Counts) -> Result<Receipt> {
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -243,7 +243,7 @@ impl Receipt {
     }
 
     /// Append rows already encoded by [`encode`] (counted by the caller in `counts`).
-    pub fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<()> {
         use std::io::Write as _;
         self.writer.flush()?;
         let mut file: &File = self.writer.get_ref();
@@ -251,17 +251,17 @@ impl Receipt {
             .with_context(|| format!("writing receipt {}", self.path.display()))
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Replace the counts the trailer will show (a checkpointed job's whole-job counts).
-    pub fn set_counts(&mut self, counts: Counts) {
+    pub(crate) fn set_counts(&mut self, counts: Counts) {
         self.counts = counts;
     }
 
     /// Count and write one row.
-    pub fn row(&mut self, row: &Row<'_>) -> Result<()> {
+    pub(crate) fn row(&mut self, row: &Row<'_>) -> Result<()> {
         self.counts.add(row.outcome());
         self.write(&row.cells().each_ref().map(String::as_str))
     }
@@ -273,7 +273,7 @@ impl Receipt {
     }
 
     /// Write the trailer and close; the receipt is complete only with its trailer.
-    pub fn finish(mut self, trailer: &Trailer) -> Result<Counts> {
+    pub(crate) fn finish(mut self, trailer: &Trailer) -> Result<Counts> {
         let c = self.counts;
         let rows: Vec<(&str, String)> = vec![
             ("# receipt", "cio-replay gdpr".into()),
@@ -313,7 +313,7 @@ impl Receipt {
     }
 
     /// Flush what has been written (after each delivered batch, so a crash keeps the rows).
-    pub fn flush(&mut self) -> Result<()> {
+    pub(crate) fn flush(&mut self) -> Result<()> {
         self.writer.flush()?;
         Ok(())
     }

@@ -12,7 +12,7 @@ use crate::checkpoint::Counters;
 use crate::send::DeliveryStats;
 
 /// What the report says about the checkpoint, when there is one.
-pub struct CheckpointFacts<'a> {
+pub(crate) struct CheckpointFacts<'a> {
     pub path: &'a Path,
     pub resumed: bool,
     pub finished: bool,
@@ -20,7 +20,7 @@ pub struct CheckpointFacts<'a> {
 }
 
 /// The report's JSON.
-pub fn json(
+pub(crate) fn json(
     trailer: &Trailer,
     scan: &Scan,
     counts: &Counts,
@@ -72,7 +72,7 @@ pub fn json(
 }
 
 /// Write the report (pretty JSON and a newline).
-pub fn write(path: &Path, value: &Value) -> Result<()> {
+pub(crate) fn write(path: &Path, value: &Value) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     std::fs::write(path, text)

@@ -8,7 +8,7 @@ use crate::track::limits::MAX_ID_BYTES;
 
 /// What kind of value a list entry holds, as its column or field says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     /// A bare identifier (`userId`, `id`, a plain-text line, a `--column`): `cio_` prefix → cio_id,
     /// email-shaped → email, else id.
     Rule,
@@ -20,7 +20,7 @@ pub enum Field {
 
 /// The outcome of one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolved {
+pub(crate) enum Resolved {
     /// Empty or whitespace only: ignored.
     Blank,
     /// A person, with a warning when the value looks like a mistyped address.
@@ -30,7 +30,7 @@ pub enum Resolved {
 }
 
 /// Resolve one value (surrounding whitespace is trimmed first).
-pub fn resolve(raw: &str, field: Field) -> Resolved {
+pub(crate) fn resolve(raw: &str, field: Field) -> Resolved {
     let value = raw.trim();
     if value.is_empty() {
         return Resolved::Blank;
@@ -99,7 +99,7 @@ fn person(kind: IdKind, value: &str, warning: Option<String>) -> Resolved {
 /// event. First match wins: `userId`, `cio_id`, `id`, `email`, then the Segment email fallbacks
 /// `properties.email`, `traits.email`, `context.traits.email`. A JSON number counts as its decimal
 /// text; `null` and `""` count as missing; any other type is malformed.
-pub fn resolve_object(object: &Map<String, Value>) -> Resolved {
+pub(crate) fn resolve_object(object: &Map<String, Value>) -> Resolved {
     const PLACES: [(&[&str], Field); 7] = [
         (&["userId"], Field::Rule),
         (&["cio_id"], Field::CioId),

@@ -21,7 +21,7 @@ use crate::exit::usage;
 
 /// The settings a resumed gdpr run must share with the run that started the job. Never the key;
 /// the site id only as a hash.
-pub fn settings(
+pub(crate) fn settings(
     action: &str,
     mode: &str,
     endpoint: &str,
@@ -43,7 +43,7 @@ pub fn settings(
 }
 
 /// A checkpointed gdpr job, checked but not yet started (nothing written, nothing cut).
-pub struct Job {
+pub(crate) struct Job {
     path: PathBuf,
     files: Vec<PathBuf>,
     settings: RunSettings,
@@ -57,7 +57,7 @@ impl Job {
     /// Check everything a start or resume needs; every refusal is a usage error naming the file.
     /// On resume the receipt is the one the checkpoint names (`--receipt`, when given, must match)
     /// and must still hold every row the checkpoint covers.
-    pub fn check(
+    pub(crate) fn check(
         path: &Path,
         resume: bool,
         files: &[PathBuf],
@@ -115,7 +115,7 @@ impl Job {
     }
 
     /// What earlier runs of the job settled (zero for a fresh job).
-    pub fn earlier(&self) -> Counters {
+    pub(crate) fn earlier(&self) -> Counters {
         if self.resumed {
             self.checkpoint.counters
         } else {
@@ -125,7 +125,7 @@ impl Job {
 
     /// Start: create the receipt (fresh) or cut it back to the rows the checkpoint covers (resume,
     /// dropping an interrupted run's tail and trailer), and write the checkpoint.
-    pub fn begin(self) -> Result<Sink> {
+    pub(crate) fn begin(self) -> Result<Sink> {
         let checkpoint = if self.resumed {
             checkpoint::open(&self.path, true, &self.files, self.settings, &self.receipt)
                 .map_err(|e| usage(e.to_string()))?
@@ -152,7 +152,7 @@ impl Job {
 }
 
 /// What the command settled besides the arguments.
-pub struct JobSettings<'a> {
+pub(crate) struct JobSettings<'a> {
     pub mode: &'a str,
     pub site_id: &'a str,
     /// The endpoint's host (the base URL's authority).
@@ -163,7 +163,7 @@ pub struct JobSettings<'a> {
 
 /// What this run does: write a plain receipt (`job` is its path) or continue a checkpointed job,
 /// and how many people (and unusable entries) it handles.
-pub struct Plan {
+pub(crate) struct Plan {
     pub job: Result<Job, PathBuf>,
     pub to_send: u64,
     pub malformed_left: u64,
@@ -172,7 +172,7 @@ pub struct Plan {
 }
 
 /// What the command asks of a job: its action and lists, and the receipt and checkpoint flags.
-pub struct JobRequest<'a> {
+pub(crate) struct JobRequest<'a> {
     pub action: GdprAction,
     pub files: &'a [PathBuf],
     pub column: Option<&'a str>,
@@ -185,7 +185,7 @@ pub struct JobRequest<'a> {
 
 /// Check the receipt path and, with `--checkpoint`, start or resume the job (refusals are usage
 /// errors, before anyone is asked). `None`: the job is finished already, nothing to do (said).
-pub fn plan(
+pub(crate) fn plan(
     args: &JobRequest<'_>,
     settings: &JobSettings<'_>,
     sources: &[ListSource],
@@ -272,7 +272,7 @@ pub fn plan(
 
 /// How many people (and unusable entries) an earlier run of the job did not settle: those this
 /// run sends. Index assignment as in [`super::settle::Book::index`].
-pub fn unsettled(
+pub(crate) fn unsettled(
     sources: &[ListSource],
     column: Option<&str>,
     seen: &Seen,

@@ -31,7 +31,7 @@ use crate::send::{DeliveryReport, DeliverySettings, Transport, deliver};
 use crate::summary::run_report::{RunFacts, Status};
 
 /// The lists as the first pass found them, and where they go.
-pub struct Lists<'a> {
+pub(crate) struct Lists<'a> {
     pub action: GdprAction,
     pub sources: &'a [ListSource],
     pub column: Option<&'a str>,
@@ -44,7 +44,7 @@ pub struct Lists<'a> {
 }
 
 /// How the job's run is sent and recorded.
-pub struct Run<'a> {
+pub(crate) struct Run<'a> {
     pub delivery: &'a DeliverySettings,
     pub transport: &'a dyn Transport,
     pub stop: &'a Arc<AtomicBool>,
@@ -56,7 +56,7 @@ pub struct Run<'a> {
 }
 
 /// What the run did, once the receipt is finished.
-pub struct Sent {
+pub(crate) struct Sent {
     pub report: DeliveryReport,
     pub counts: Counts,
     pub receipt: PathBuf,
@@ -70,7 +70,7 @@ pub struct Sent {
 
 /// Send the people of `lists` not settled yet, into the receipt (`job`, or a new receipt at the
 /// path when there is no checkpoint).
-pub fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Result<Sent> {
+pub(crate) fn send(lists: &Lists<'_>, job: Result<Job, PathBuf>, run: &Run<'_>) -> Result<Sent> {
     let name = action_name(lists.action);
     let (sink, checkpoint_facts) = match job {
         Err(path) => (
@@ -256,7 +256,7 @@ fn accepted_note(action: GdprAction) -> Option<&'static str> {
 
 impl Sent {
     /// Say how the run went (`people`: the lists' distinct people).
-    pub fn say(&self, action: GdprAction, people: u64, checkpointed: bool) {
+    pub(crate) fn say(&self, action: GdprAction, people: u64, checkpointed: bool) {
         let (s, c) = (&self.report.stats, &self.counts);
         say!(
             "{}: {} accepted, {} rejected, {} failed of {people} people ({} request{} this run, {} retr{}) in {:.1} s",
@@ -291,7 +291,7 @@ impl Sent {
     }
 
     /// Warn about a list that changed while it was read, and give the job's exit.
-    pub fn exit(self) -> Result<Exit> {
+    pub(crate) fn exit(self) -> Result<Exit> {
         let changed = self.changed;
         if changed > 0 {
             warning!(

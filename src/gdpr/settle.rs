@@ -31,7 +31,7 @@ enum Pending {
 }
 
 /// Where the rows go.
-pub enum Sink {
+pub(crate) enum Sink {
     /// Written as people settle.
     Direct(Receipt),
     /// Held by the journal until the watermark passes them (`--checkpoint`). `unreleased` keeps a
@@ -48,7 +48,7 @@ pub enum Sink {
 }
 
 /// The state shared by the item stream (which adds people) and the hooks (which settle them).
-pub struct Book {
+pub(crate) struct Book {
     pub sink: Sink,
     action: GdprAction,
     /// Records handed to the sender and not yet settled, by (input, index).
@@ -60,7 +60,7 @@ pub struct Book {
 }
 
 impl Book {
-    pub fn new(sink: Sink, action: GdprAction) -> Book {
+    pub(crate) fn new(sink: Sink, action: GdprAction) -> Book {
         Book {
             sink,
             action,
@@ -72,7 +72,7 @@ impl Book {
 
     /// The next record index of `input`: every person and every unusable entry the second pass
     /// yields takes one, in list order (the same on every run over the same list).
-    pub fn index(&mut self, input: usize) -> u64 {
+    pub(crate) fn index(&mut self, input: usize) -> u64 {
         if self.next_index.len() <= input {
             self.next_index.resize(input + 1, 0);
         }
@@ -82,7 +82,7 @@ impl Book {
     }
 
     /// Whether an earlier run of this checkpointed job settled the record (it has a row already).
-    pub fn is_settled(&self, input: usize, index: u64) -> bool {
+    pub(crate) fn is_settled(&self, input: usize, index: u64) -> bool {
         match &self.sink {
             Sink::Direct(_) => false,
             Sink::Journal { journal, .. } => journal.checkpoint().is_settled(input, index),
@@ -100,7 +100,13 @@ impl Book {
     }
 
     /// The sender's item for `person`, remembered until it is settled.
-    pub fn item(&mut self, input: usize, index: u64, location: Location, person: Person) -> Item {
+    pub(crate) fn item(
+        &mut self,
+        input: usize,
+        index: u64,
+        location: Location,
+        person: Person,
+    ) -> Item {
         let op = operation(self.action, &person);
         let mut record = Self::record(input, index, &location, op.body.to_string());
         record.event = Ok(op.body.clone());
@@ -113,7 +119,13 @@ impl Book {
     }
 
     /// The sender's item for an unusable entry: settled at once as invalid, it gets its row then.
-    pub fn malformed(&mut self, input: usize, index: u64, location: Location, why: String) -> Item {
+    pub(crate) fn malformed(
+        &mut self,
+        input: usize,
+        index: u64,
+        location: Location,
+        why: String,
+    ) -> Item {
         let record = Self::record(input, index, &location, String::new());
         let invalid = Invalid {
             action: None,
@@ -261,7 +273,7 @@ impl Book {
     }
 
     /// Write "not sent" rows for people still in flight (the run stopped before they settled).
-    pub fn not_sent_in_flight(&mut self, why: &str) -> Result<()> {
+    pub(crate) fn not_sent_in_flight(&mut self, why: &str) -> Result<()> {
         let mut left: Vec<_> = self.in_flight.drain().collect();
         left.sort_by_key(|(key, _)| *key);
         for (key, pending) in left {
@@ -276,7 +288,7 @@ impl Book {
     }
 
     /// A "failed" row for a person the run never sent.
-    pub fn not_sent(
+    pub(crate) fn not_sent(
         &mut self,
         key: (usize, u64),
         person: &Person,
@@ -288,7 +300,7 @@ impl Book {
     }
 
     /// The row of an unusable entry the run did not get to.
-    pub fn unread_malformed(
+    pub(crate) fn unread_malformed(
         &mut self,
         key: (usize, u64),
         location: &Location,
@@ -301,7 +313,7 @@ impl Book {
     /// checkpoint: write the checkpoint covering every row the watermarks pass (not yet marked
     /// finished: that waits for the trailer, see [`JobEnd`]), then append to the receipt the rows
     /// past the watermarks (settled or not sent) and return it with the counts of the whole job.
-    pub fn close(self, watermarks: &[(usize, u64)]) -> Result<(Receipt, Option<JobEnd>)> {
+    pub(crate) fn close(self, watermarks: &[(usize, u64)]) -> Result<(Receipt, Option<JobEnd>)> {
         match self.sink {
             Sink::Direct(receipt) => Ok((receipt, None)),
             Sink::Journal {
@@ -347,13 +359,13 @@ impl Book {
 /// The last step of a checkpointed job that handled everyone: once the receipt's trailer is on
 /// disk, mark the checkpoint finished. Its recorded receipt length stays before the trailer, so a
 /// crash between the two is resumed by cutting the trailer and writing it again.
-pub struct JobEnd {
+pub(crate) struct JobEnd {
     checkpoint: Checkpoint,
     path: PathBuf,
 }
 
 impl JobEnd {
-    pub fn mark_finished(mut self) -> Result<()> {
+    pub(crate) fn mark_finished(mut self) -> Result<()> {
         for input in &mut self.checkpoint.inputs {
             input.finished = true;
         }
@@ -366,7 +378,7 @@ impl JobEnd {
 
 /// The sender's hooks: receipt rows as people settle, and the progress: the bar on a terminal, the
 /// plain progress line every interval when nobody watches (as `send`'s), or nothing.
-pub struct BookHooks {
+pub(crate) struct BookHooks {
     pub book: Rc<RefCell<Book>>,
     pub bar: indicatif::ProgressBar,
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -377,7 +389,7 @@ pub struct BookHooks {
 }
 
 impl BookHooks {
-    pub fn new(
+    pub(crate) fn new(
         book: Rc<RefCell<Book>>,
         display: Display,
         people: u64,
@@ -405,7 +417,7 @@ impl BookHooks {
     }
 
     /// Remove the bar and stop the progress line (before the summary).
-    pub fn finish_progress(&mut self) {
+    pub(crate) fn finish_progress(&mut self) {
         self.bar.finish_and_clear();
         if let Some(mut lines) = self.lines.take() {
             lines.finish();

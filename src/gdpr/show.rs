@@ -12,12 +12,12 @@ use super::fold::{Noted, Scan};
 use super::{action_name, operation};
 use crate::track::Mode;
 
-pub fn plural(n: u64) -> &'static str {
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
 /// One NDJSON line of the dry-run listing.
-pub fn listing_line(
+pub(crate) fn listing_line(
     out: &mut impl Write,
     noted: &Noted<'_>,
     action: GdprAction,
@@ -63,7 +63,7 @@ pub fn listing_line(
 }
 
 /// What a real run prints about an entry before it asks: problems always, the rest unless quiet.
-pub fn problem_line(noted: &Noted<'_>) {
+pub(crate) fn problem_line(noted: &Noted<'_>) {
     match noted {
         Noted::Malformed { location, why } => record!("{location}: invalid: {why}"),
         Noted::Person {
@@ -79,7 +79,7 @@ pub fn problem_line(noted: &Noted<'_>) {
 }
 
 /// The totals of the first pass, for standard error.
-pub fn totals_text(name: &str, scan: &Scan, sha256: &str) -> String {
+pub(crate) fn totals_text(name: &str, scan: &Scan, sha256: &str) -> String {
     let [ids, emails, cio_ids] = scan.by_kind;
     format!(
         "gdpr {name}: {} entr{} read: {} {} ({ids} id{}, {emails} email{}, {cio_ids} cio_id{}), {} \

@@ -47,17 +47,17 @@ pub(crate) struct Ev<'a> {
 }
 
 impl<'a> Ev<'a> {
-    pub fn new(map: &'a Map<String, Value>, action: Action) -> Ev<'a> {
+    pub(crate) fn new(map: &'a Map<String, Value>, action: Action) -> Ev<'a> {
         Ev { map, action }
     }
 
     /// An invalid outcome of this event's action.
-    pub fn invalid(&self, field: &str, message: impl Into<String>) -> Invalid {
+    pub(crate) fn invalid(&self, field: &str, message: impl Into<String>) -> Invalid {
         Invalid::new(Some(self.action), Some(field), message)
     }
 
     /// A top-level value; `null` counts as missing.
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         match self.map.get(key) {
             None | Some(Value::Null) => None,
             Some(v) => Some(v),
@@ -66,12 +66,12 @@ impl<'a> Ev<'a> {
 
     /// A top-level object the action reads (`traits`, `properties`, `context`): missing or `null`
     /// is `None`; any other non-object is invalid.
-    pub fn object(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, Invalid> {
+    pub(crate) fn object(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, Invalid> {
         object_at(self, self.get(key), key)
     }
 
     /// A nested object (`context.traits`, `context.device`) inside an already checked parent.
-    pub fn sub_object(
+    pub(crate) fn sub_object(
         &self,
         parent: Option<&'a Map<String, Value>>,
         key: &str,
@@ -81,19 +81,27 @@ impl<'a> Ev<'a> {
     }
 
     /// A top-level id (`userId`, `anonymousId`, ...).
-    pub fn id(&self, key: &str) -> Result<Option<String>, Invalid> {
+    pub(crate) fn id(&self, key: &str) -> Result<Option<String>, Invalid> {
         self.id_value(self.map.get(key), key)
     }
 
     /// An id read from `v` at `path`: a string (empty is missing) or a number as its decimal text;
     /// any other type is invalid.
-    pub fn id_value(&self, v: Option<&Value>, path: &str) -> Result<Option<String>, Invalid> {
+    pub(crate) fn id_value(
+        &self,
+        v: Option<&Value>,
+        path: &str,
+    ) -> Result<Option<String>, Invalid> {
         self.string_or_number(v, path, "a string or a number", ": send the id as text")
     }
 
     /// A text field (an event name, a URL, a metric): a string (empty is missing) or a number as
     /// its decimal text; any other type is invalid.
-    pub fn text_value(&self, v: Option<&Value>, path: &str) -> Result<Option<String>, Invalid> {
+    pub(crate) fn text_value(
+        &self,
+        v: Option<&Value>,
+        path: &str,
+    ) -> Result<Option<String>, Invalid> {
         self.string_or_number(v, path, "a string", "")
     }
 

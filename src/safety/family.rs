@@ -4,7 +4,7 @@ use crate::track::Action;
 
 /// A group of actions that mean the same kind of thing to a person looking at a backfill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
+pub(crate) enum Family {
     /// `create-update-person`, `merge-people`: people and their attributes.
     Person,
     /// `track-event`, `report-content-event`: events on a person's timeline.
@@ -23,7 +23,7 @@ pub enum Family {
 }
 
 /// Every family, in display order.
-pub const FAMILIES: [Family; 7] = [
+pub(super) const FAMILIES: [Family; 7] = [
     Family::Person,
     Family::Event,
     Family::PageScreen,
@@ -35,7 +35,7 @@ pub const FAMILIES: [Family; 7] = [
 
 impl Family {
     /// The family of an action.
-    pub fn of(action: Action) -> Family {
+    pub(crate) fn of(action: Action) -> Family {
         match action {
             Action::CreateUpdatePerson | Action::MergePeople => Family::Person,
             Action::TrackEvent | Action::ReportContentEvent => Family::Event,
@@ -52,7 +52,7 @@ impl Family {
     }
 
     /// The name in output and JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Family::Person => "person",
             Family::Event => "event",
@@ -65,7 +65,7 @@ impl Family {
     }
 
     /// The character of this family in the histogram's stacked bars.
-    pub fn symbol(self) -> char {
+    pub(crate) fn symbol(self) -> char {
         match self {
             Family::Person => 'P',
             Family::Event => 'E',
@@ -78,7 +78,7 @@ impl Family {
     }
 
     /// Position in [`FAMILIES`].
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -89,7 +89,7 @@ impl Family {
 /// suppressions and delivery metrics are not events on the person's timeline; their own timestamp
 /// does not decide whether a campaign fires (attribute changes can trigger segment campaigns
 /// whatever their age, which no count here can rule out).
-pub fn can_trigger_campaign(action: Action) -> bool {
+pub(crate) fn can_trigger_campaign(action: Action) -> bool {
     matches!(
         action,
         Action::TrackEvent

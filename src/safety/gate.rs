@@ -17,7 +17,7 @@ use crate::send::budget::ErrorBudget;
 
 /// What the pre-scan found, for the send that follows.
 #[derive(Debug, Default)]
-pub struct PreScan {
+pub(crate) struct PreScan {
     /// Records in the input (zero when there was no pre-scan).
     pub records: u64,
     pub invalid: u64,
@@ -28,12 +28,12 @@ pub struct PreScan {
 }
 
 /// Whether the inputs include standard input (no files, or `-`).
-pub fn reads_stdin(settings: &PipelineSettings) -> bool {
+pub(crate) fn reads_stdin(settings: &PipelineSettings) -> bool {
     settings.files.is_empty() || settings.files.iter().any(|f| f == Path::new("-"))
 }
 
 /// The message when `send` would read standard input without `--allow-recent`.
-pub const STDIN_REFUSAL: &str = "refusing to send from standard input without --allow-recent: \
+pub(crate) const STDIN_REFUSAL: &str = "refusing to send from standard input without --allow-recent: \
      send first checks the whole input for events within the last 72 hours or without a timestamp \
      (they can trigger campaigns), and standard input can be read only once. Save the input to a \
      file and pass the file, or check it with `cio-replay dry-run` and pass --allow-recent. \
@@ -42,7 +42,7 @@ pub const STDIN_REFUSAL: &str = "refusing to send from standard input without --
 /// The campaign checks alone, as the unit tests below exercise them: [`pre_scan`] without a
 /// budget, returning its analyzer (`None` with `allow_recent`).
 #[cfg(test)]
-pub fn check_before_send(
+pub(crate) fn check_before_send(
     settings: &PipelineSettings,
     window: &Window,
     allow_recent: bool,
@@ -68,7 +68,7 @@ pub(crate) struct Look<'a> {
 /// truncated or corrupt file: its place and offsets) or when invalid records are over `budget`.
 /// Its progress shows as `look.display` says; a raised `look.stop` ends it at the next record
 /// with [`Exit::Interrupted`] (nothing was sent).
-pub fn pre_scan(
+pub(crate) fn pre_scan(
     settings: &PipelineSettings,
     window: &Window,
     allow_recent: bool,

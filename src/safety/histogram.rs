@@ -10,11 +10,11 @@ use super::family::{FAMILIES, Family};
 /// Most buckets kept at the fine grain before folding to the next coarser one (bounded memory).
 const MAX_STORED: usize = 1000;
 /// Most rows printed (day rows excepted: a range of up to [`MAX_DAY_ROWS`] days is shown per day).
-pub const MAX_ROWS: usize = 36;
+pub(crate) const MAX_ROWS: usize = 36;
 /// The longest range, in days, shown one row per day.
-pub const MAX_DAY_ROWS: i64 = 62;
+pub(crate) const MAX_DAY_ROWS: i64 = 62;
 /// The widest line the rendering produces.
-pub const WIDTH: usize = 80;
+pub(crate) const WIDTH: usize = 80;
 /// The widest bar.
 const MAX_BAR: usize = 50;
 
@@ -28,7 +28,7 @@ enum Grain {
 
 /// The unit of one printed row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+pub(crate) enum Unit {
     Day,
     Month,
     Quarter,
@@ -39,7 +39,7 @@ pub enum Unit {
 
 impl Unit {
     /// The name used in JSON and in the title.
-    pub fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         match self {
             Unit::Day => "day".into(),
             Unit::Month => "month".into(),
@@ -76,7 +76,7 @@ impl Unit {
 /// Counts of timestamped records per bucket and family. Memory is bounded: at most
 /// [`MAX_STORED`] day buckets, then months, then years.
 #[derive(Debug, Clone)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     grain: Grain,
     buckets: BTreeMap<i64, [u64; FAMILIES.len()]>,
 }
@@ -92,7 +92,7 @@ impl Default for Histogram {
 
 /// One printed row: a bucket and its counts per family (in [`FAMILIES`] order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub bucket: String,
     pub total: u64,
     pub by_family: BTreeMap<&'static str, u64>,
@@ -100,14 +100,14 @@ pub struct Row {
 
 /// The rows to print, with their unit; empty buckets between the first and last are rows too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Table {
+pub(crate) struct Table {
     pub unit: String,
     pub rows: Vec<Row>,
 }
 
 impl Histogram {
     /// Count one record at `unix` seconds.
-    pub fn add(&mut self, unix: i64, family: Family) {
+    pub(crate) fn add(&mut self, unix: i64, family: Family) {
         let key = self.grain_key(civil(unix));
         self.buckets.entry(key).or_insert([0; FAMILIES.len()])[family.index()] += 1;
         if self.buckets.len() > MAX_STORED && self.grain != Grain::Year {
@@ -152,7 +152,7 @@ impl Histogram {
 
     /// The unit rows are printed in: per day for short ranges, else the finest unit that keeps
     /// the number of rows at most [`MAX_ROWS`].
-    pub fn unit(&self) -> Unit {
+    pub(crate) fn unit(&self) -> Unit {
         let (Some((&first, _)), Some((&last, _))) = (
             self.buckets.first_key_value(),
             self.buckets.last_key_value(),
@@ -185,7 +185,7 @@ impl Histogram {
     }
 
     /// The rows as printed and as written to JSON.
-    pub fn table(&self) -> Table {
+    pub(crate) fn table(&self) -> Table {
         let unit = self.unit();
         let mut merged: BTreeMap<i64, [u64; FAMILIES.len()]> = BTreeMap::new();
         for (&key, counts) in &self.buckets {
@@ -221,7 +221,7 @@ impl Histogram {
     }
 
     /// The chart, one line per row, each at most [`WIDTH`] columns; empty when nothing was counted.
-    pub fn render(&self) -> Vec<String> {
+    pub(crate) fn render(&self) -> Vec<String> {
         let table = self.table();
         if table.rows.is_empty() {
             return Vec::new();

@@ -7,8 +7,8 @@
 //! `--since` / `--until`. See docs/before-you-replay.md.
 
 mod family;
-pub mod gate;
-pub mod histogram;
+pub(crate) mod gate;
+pub(crate) mod histogram;
 mod warnings;
 
 use serde::Serialize;
@@ -20,23 +20,23 @@ use crate::mapping::timestamp::parse_root;
 use crate::pipeline::Item;
 use crate::track::{Action, Operation};
 
-pub use crate::mapping::window::{RecordTime, Window, format_time, record_time};
-pub use family::{Family, can_trigger_campaign};
-pub use histogram::{Histogram, Table};
-pub use warnings::{Tally, Warning};
+pub(crate) use crate::mapping::window::{RecordTime, Window, format_time, record_time};
+pub(crate) use family::{Family, can_trigger_campaign};
+pub(crate) use histogram::{Histogram, Table};
+pub(crate) use warnings::{Tally, Warning};
 
 use warnings::SameSecond;
 
 /// Events whose timestamp is less than this many seconds before now can trigger campaigns.
-pub const RECENT_SECONDS: i64 = 72 * 3600;
+pub(crate) const RECENT_SECONDS: i64 = 72 * 3600;
 /// Locations kept per warning.
-pub const KEEP_LOCATIONS: usize = 5;
+pub(crate) const KEEP_LOCATIONS: usize = 5;
 
 /// What the checks take from one mapped record: its action, its root time and, for a person, the
 /// `created_at` it sets. Small and `Copy`, so it can be made where the item is (a pipeline worker)
 /// and the item dropped there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Observation {
+pub(crate) struct Observation {
     pub action: Action,
     pub time: RecordTime,
     /// Unix seconds of the `created_at` attribute a create-or-update-person operation sets.
@@ -45,7 +45,7 @@ pub struct Observation {
 
 impl Observation {
     /// The observation of a mapped item; `None` for a skipped or invalid one.
-    pub fn of(item: &Item) -> Option<Observation> {
+    pub(crate) fn of(item: &Item) -> Option<Observation> {
         match &item.outcome {
             Outcome::Mapped(op) => Some(Observation::new(op, item_time(item))),
             _ => None,
@@ -53,7 +53,7 @@ impl Observation {
     }
 
     /// The observation of `op` whose record has root time `time`.
-    pub fn new(op: &Operation, time: RecordTime) -> Observation {
+    pub(crate) fn new(op: &Operation, time: RecordTime) -> Observation {
         let created_at = match op.action {
             Action::CreateUpdatePerson => op
                 .body
@@ -70,7 +70,7 @@ impl Observation {
 }
 
 /// The root time of an item's record (`Missing` when the record could not be read).
-pub fn item_time(item: &Item) -> RecordTime {
+pub(crate) fn item_time(item: &Item) -> RecordTime {
     match &item.record.event {
         Ok(event) => record_time(event),
         Err(_) => RecordTime::Missing,
@@ -78,13 +78,13 @@ pub fn item_time(item: &Item) -> RecordTime {
 }
 
 /// The system clock in Unix seconds (the analyzer takes "now" as a value, so tests can choose it).
-pub fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 /// First and last record time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TimeRange {
+pub(crate) struct TimeRange {
     pub first: String,
     pub last: String,
     pub first_unix: i64,
@@ -93,7 +93,7 @@ pub struct TimeRange {
 
 /// Counts that decide whether `send` may start without `--allow-recent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CampaignRisk {
+pub(crate) struct CampaignRisk {
     /// Events (track, page, screen, content) whose timestamp is within the last 72 hours or later.
     pub recent_events: u64,
     /// Events with no timestamp (Customer.io stamps them with the time it receives them).
@@ -102,7 +102,7 @@ pub struct CampaignRisk {
 
 /// Everything the analyzer found, for `--summary-json` / `--report` (key `safety`).
 #[derive(Debug, Clone, Serialize)]
-pub struct SafetyReport {
+pub(crate) struct SafetyReport {
     /// The clock the 72-hour rule was measured against.
     pub now: String,
     pub recent_hours: i64,
@@ -121,7 +121,7 @@ pub struct SafetyReport {
 
 /// The streaming analyzer: feed it every mapped record once.
 #[derive(Debug, Clone)]
-pub struct Analyzer {
+pub(crate) struct Analyzer {
     now: i64,
     window: Window,
     records: u64,
@@ -139,7 +139,7 @@ pub struct Analyzer {
 
 impl Analyzer {
     /// An analyzer measuring "recent" and "future" against `now` (Unix seconds).
-    pub fn new(now: i64) -> Analyzer {
+    pub(crate) fn new(now: i64) -> Analyzer {
         Analyzer {
             now,
             window: Window::default(),
@@ -158,19 +158,25 @@ impl Analyzer {
     }
 
     /// Record the `--since` / `--until` window in the report (it does not filter here).
-    pub fn with_window(mut self, window: &Window) -> Analyzer {
+    pub(crate) fn with_window(mut self, window: &Window) -> Analyzer {
         self.window = window.clone();
         self
     }
 
     /// Look at one mapped operation, its record's location, input index and root time.
     #[cfg(test)]
-    pub fn observe(&mut self, location: &Location, input: usize, op: &Operation, time: RecordTime) {
+    pub(crate) fn observe(
+        &mut self,
+        location: &Location,
+        input: usize,
+        op: &Operation,
+        time: RecordTime,
+    ) {
         self.add(location, input, Observation::new(op, time));
     }
 
     /// Count one mapped record, from what was taken of it (see [`Observation`]).
-    pub fn add(&mut self, location: &Location, input: usize, observation: Observation) {
+    pub(crate) fn add(&mut self, location: &Location, input: usize, observation: Observation) {
         let Observation {
             action,
             time,
@@ -207,7 +213,7 @@ impl Analyzer {
     }
 
     /// The counts that gate `send`.
-    pub fn campaign_risk(&self) -> CampaignRisk {
+    pub(crate) fn campaign_risk(&self) -> CampaignRisk {
         CampaignRisk {
             recent_events: self.recent.count,
             untimed_events: self.untimed.count,
@@ -216,12 +222,12 @@ impl Analyzer {
 
     /// The refusal `send` prints (exit 2) when events can trigger campaigns and `--allow-recent`
     /// was not given; `None` when it may start.
-    pub fn refusal(&self) -> Option<String> {
+    pub(crate) fn refusal(&self) -> Option<String> {
         warnings::refusal(&self.recent, &self.untimed)
     }
 
     /// Every warning, in a fixed order, each with its count and first locations.
-    pub fn warnings(&self) -> Vec<Warning> {
+    pub(crate) fn warnings(&self) -> Vec<Warning> {
         let mut out = Vec::new();
         warnings::push_all(
             &mut out,
@@ -238,7 +244,7 @@ impl Analyzer {
     }
 
     /// The time range of the records with a timestamp.
-    pub fn time_range(&self) -> Option<TimeRange> {
+    pub(crate) fn time_range(&self) -> Option<TimeRange> {
         Some(TimeRange {
             first: format_time(self.first?),
             last: format_time(self.last?),
@@ -248,7 +254,7 @@ impl Analyzer {
     }
 
     /// The numbers as JSON (a `safety` key in the summary / report).
-    pub fn report(&self) -> SafetyReport {
+    pub(crate) fn report(&self) -> SafetyReport {
         SafetyReport {
             now: format_time(self.now),
             recent_hours: RECENT_SECONDS / 3600,
@@ -265,7 +271,7 @@ impl Analyzer {
     }
 
     /// `warning: ...` lines for standard error (shown unless `--quiet`).
-    pub fn warning_lines(&self) -> Vec<String> {
+    pub(crate) fn warning_lines(&self) -> Vec<String> {
         self.warnings()
             .iter()
             .map(|w| format!("warning: {}", w.message))
@@ -273,7 +279,7 @@ impl Analyzer {
     }
 
     /// The time range and the histogram, each line at most 80 columns (shown unless `--quiet`).
-    pub fn picture_lines(&self) -> Vec<String> {
+    pub(crate) fn picture_lines(&self) -> Vec<String> {
         let untimed = self.records - self.with_timestamp;
         let mut lines = Vec::new();
         match self.time_range() {

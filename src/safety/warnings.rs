@@ -9,13 +9,13 @@ use crate::input::Location;
 
 /// A count and the first [`KEEP_LOCATIONS`] locations that made it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub count: u64,
     pub first: Vec<String>,
 }
 
 impl Tally {
-    pub fn add(&mut self, location: &Location) {
+    pub(crate) fn add(&mut self, location: &Location) {
         self.count += 1;
         if self.first.len() < KEEP_LOCATIONS {
             self.first.push(location.to_string());
@@ -38,7 +38,7 @@ impl Tally {
 
 /// One warning: a stable `kind`, how many records, a sentence for people, the first locations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Warning {
+pub(crate) struct Warning {
     /// `recent`, `no-timestamp`, `future-timestamp`, `milliseconds`, `future-created-at` or
     /// `same-second`.
     pub kind: &'static str,

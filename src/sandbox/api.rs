@@ -26,7 +26,7 @@ use crate::track::limits::{MAX_BATCH_BYTES, MAX_OPERATION_BYTES};
 const MAX_SCRIPT_BYTES: usize = 1_000_000;
 
 /// Everything the workers share, behind one lock.
-pub struct Inner {
+pub(super) struct Inner {
     pub workspace: Workspace,
     pub requests: Requests,
     pub faults: Faults,
@@ -34,7 +34,7 @@ pub struct Inner {
     pub app_limit: RateWindow,
 }
 
-pub struct Api {
+pub(super) struct Api {
     pub site_id: String,
     pub api_key: Secret,
     pub app_api_key: Secret,
@@ -84,7 +84,7 @@ impl Route {
 }
 
 impl Api {
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

@@ -184,11 +184,11 @@ impl ScriptedReply {
 }
 
 /// The largest `pad` a script may ask for.
-pub const MAX_PAD: usize = 64 << 20;
+pub(super) const MAX_PAD: usize = 64 << 20;
 
 /// What the fault layer decided for one request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
+pub(super) enum Fault {
     /// Over the throttle: 429 with `Retry-After` seconds.
     Throttled(u64),
     /// An injected 500, 502 or 503.
@@ -196,7 +196,7 @@ pub enum Fault {
 }
 
 /// The mutable fault state, behind the sandbox's lock.
-pub struct Faults {
+pub(super) struct Faults {
     script: VecDeque<ScriptedReply>,
     /// Entries with `matching`, consulted before the ordered script.
     targeted: Vec<ScriptedReply>,
@@ -206,7 +206,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn new(fail_rate: f64, throttle: Option<f64>, seed: Option<u64>) -> Faults {
+    pub(super) fn new(fail_rate: f64, throttle: Option<f64>, seed: Option<u64>) -> Faults {
         let rng = seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         let throttle = throttle
             .filter(|rps| *rps > 0.0)
@@ -220,7 +220,7 @@ impl Faults {
         }
     }
 
-    pub fn push_script(&mut self, entries: Vec<ScriptedReply>) {
+    pub(super) fn push_script(&mut self, entries: Vec<ScriptedReply>) {
         for e in entries {
             let times = e.times;
             let e = e.times(times);
@@ -232,12 +232,12 @@ impl Faults {
         }
     }
 
-    pub fn clear_script(&mut self) {
+    pub(super) fn clear_script(&mut self) {
         self.script.clear();
         self.targeted.clear();
     }
 
-    pub fn script_len(&self) -> usize {
+    pub(super) fn script_len(&self) -> usize {
         self.script
             .iter()
             .chain(&self.targeted)
@@ -247,7 +247,7 @@ impl Faults {
 
     /// The next scripted reply for a request with this body, if any (consumes one use of it): a
     /// targeted entry whose text the body contains, else the front of the ordered script.
-    pub fn next_scripted(&mut self, body: &[u8]) -> Option<ScriptedReply> {
+    pub(super) fn next_scripted(&mut self, body: &[u8]) -> Option<ScriptedReply> {
         if let Some(at) = self.targeted.iter().position(|e| {
             e.matching
                 .as_deref()
@@ -271,7 +271,7 @@ impl Faults {
     }
 
     /// Throttle, then fail rate, for a request arriving now.
-    pub fn decide(&mut self, now: Instant) -> Option<Fault> {
+    pub(super) fn decide(&mut self, now: Instant) -> Option<Fault> {
         if let Some(Err(secs)) = self.throttle.as_mut().map(|t| t.admit(now)) {
             return Some(Fault::Throttled(secs));
         }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-pub use wire::reason;
+pub(super) use wire::reason;
 use wire::{
     content_length, expects_continue, find, parse_head, request_length, write_cut_reply,
     write_reply,
@@ -40,7 +40,7 @@ const MAX_CONNECTIONS: usize = 512;
 
 /// One request as the handler sees it; the body is borrowed from the connection's buffer.
 #[derive(Debug)]
-pub struct HttpRequest<'a> {
+pub(super) struct HttpRequest<'a> {
     pub method: String,
     /// The path without the query string.
     pub path: String,
@@ -52,7 +52,7 @@ pub struct HttpRequest<'a> {
 }
 
 impl HttpRequest<'_> {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -62,7 +62,7 @@ impl HttpRequest<'_> {
 
 /// A request body, read under the handler's cap.
 #[derive(Debug)]
-pub enum Body<'a> {
+pub(super) enum Body<'a> {
     Complete(&'a [u8]),
     /// Over the cap; not kept.
     TooLarge,
@@ -70,7 +70,7 @@ pub enum Body<'a> {
 
 /// What to do with a request.
 #[derive(Debug)]
-pub enum Reply {
+pub(super) enum Reply {
     Send {
         status: u16,
         headers: Vec<(&'static str, String)>,
@@ -87,7 +87,7 @@ pub enum Reply {
 }
 
 /// The application behind the server.
-pub trait Handler: Send + Sync + 'static {
+pub(super) trait Handler: Send + Sync + 'static {
     /// The largest body accepted for this request; one byte more is [`Body::TooLarge`].
     fn body_cap(&self, method: &str, path: &str) -> usize;
     fn handle(&self, request: HttpRequest<'_>) -> Reply;
@@ -96,14 +96,14 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// A running server; [`HttpServer::stop`] ends it.
-pub struct HttpServer {
+pub(super) struct HttpServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
 
 impl HttpServer {
-    pub fn start(port: u16, handler: Arc<dyn Handler>) -> io::Result<HttpServer> {
+    pub(super) fn start(port: u16, handler: Arc<dyn Handler>) -> io::Result<HttpServer> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -118,12 +118,12 @@ impl HttpServer {
         })
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(super) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Stop accepting; open connections close within a moment.
-    pub fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the blocking accept.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));

@@ -23,13 +23,13 @@ const TOP_LEVEL_KEYS: usize = 8;
 const RAW_VALUE_KEY: &str = "$serde_json::private::RawValue";
 
 /// An operation as read here: `op` lacks `attributes` when `event_attributes` is set.
-pub struct ParsedOp {
+pub(super) struct ParsedOp {
     pub op: Value,
     pub event_attributes: Option<EventAttributes>,
 }
 
 /// `None`: read it as a whole `Value` instead.
-pub fn parse(text: &str) -> Option<ParsedOp> {
+pub(super) fn parse(text: &str) -> Option<ParsedOp> {
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = de.deserialize_map(TopLevel).ok()?;
     de.end().ok()?;

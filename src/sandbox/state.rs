@@ -8,7 +8,7 @@ use super::workspace::{Events, Relationships, Workspace, cio_id, cio_object_id, 
 
 /// Request counters kept next to the workspace.
 #[derive(Debug, Default, Clone)]
-pub struct Requests {
+pub(super) struct Requests {
     pub by_status: BTreeMap<u16, u64>,
     /// Connections dropped on purpose (scripted `"close"`).
     pub closed: u64,
@@ -19,7 +19,7 @@ pub struct Requests {
 }
 
 impl Requests {
-    pub fn total(&self) -> u64 {
+    pub(super) fn total(&self) -> u64 {
         self.by_status.values().sum::<u64>() + self.closed
     }
 }
@@ -38,7 +38,7 @@ pub struct Totals {
 }
 
 impl Workspace {
-    pub fn totals(&self) -> Totals {
+    pub(super) fn totals(&self) -> Totals {
         Totals {
             people: self.people.len(),
             objects: self.objects.len(),
@@ -61,7 +61,7 @@ impl Workspace {
     }
 
     /// The whole workspace as JSON.
-    pub fn to_json(&self, requests: &Requests) -> Value {
+    pub(super) fn to_json(&self, requests: &Requests) -> Value {
         let mut people: Vec<_> = self.people.iter().collect();
         people.sort_unstable_by_key(|(key, _)| **key);
         let people: Vec<Value> = people
@@ -138,7 +138,7 @@ impl Workspace {
     }
 
     /// A few human lines: what the workspace holds and what the requests got.
-    pub fn summary(&self, requests: &Requests) -> String {
+    pub(super) fn summary(&self, requests: &Requests) -> String {
         let t = self.totals();
         let mut out = format!(
             "sandbox workspace: {} {}, {} {}, {} {}, {} {}, {} suppressed, {} {} ({} unique, {} {} dropped), {} delivery {}\n",

@@ -17,14 +17,14 @@ use crate::track::{DELIVERY_METRICS, limits};
 
 /// Why an operation (or request) was refused: one `errors[]` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(super) struct Problem {
     pub reason: &'static str,
     pub field: String,
     pub message: String,
 }
 
 impl Problem {
-    pub fn new(
+    pub(super) fn new(
         reason: &'static str,
         field: impl Into<String>,
         message: impl Into<String>,
@@ -71,7 +71,7 @@ const OBJECT_ACTIONS: &[&str] = &[
     "delete_relationships",
 ];
 /// Person actions that are events (stored, de-duplicated by `id`).
-pub const EVENT_ACTIONS: &[&str] = &[
+pub(super) const EVENT_ACTIONS: &[&str] = &[
     "event",
     "page",
     "screen",
@@ -81,7 +81,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
 
 /// What an event's `attributes` are, when they were measured instead of read (see `op`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventAttributes {
+pub(super) enum EventAttributes {
     Null,
     /// An object whose compact JSON is this long.
     Object {
@@ -92,13 +92,13 @@ pub enum EventAttributes {
 }
 
 /// Every problem of one v2 operation; empty when it is valid.
-pub fn check_operation(op: &Value) -> Vec<Problem> {
+pub(super) fn check_operation(op: &Value) -> Vec<Problem> {
     check_operation_with(op, None)
 }
 
 /// [`check_operation`] of an event whose `attributes` were measured (`op` lacks them), or of any
 /// operation read whole (`measured` is `None`).
-pub fn check_operation_with(op: &Value, measured: Option<EventAttributes>) -> Vec<Problem> {
+pub(super) fn check_operation_with(op: &Value, measured: Option<EventAttributes>) -> Vec<Problem> {
     let mut out = Vec::new();
     let Some(op) = op.as_object() else {
         out.push(Problem::invalid("", "an operation must be a JSON object"));
@@ -319,7 +319,7 @@ fn check_delivery(op: &Map<String, Value>, out: &mut Vec<Problem>) {
 }
 
 /// A v1 metrics body: `delivery_id` and a known `metric`.
-pub fn check_metric(body: &Value) -> Result<(), String> {
+pub(super) fn check_metric(body: &Value) -> Result<(), String> {
     let body = body.as_object().ok_or("the body must be a JSON object")?;
     if !body.get("delivery_id").is_some_and(non_blank) {
         return Err("delivery_id is required".into());

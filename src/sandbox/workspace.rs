@@ -13,20 +13,20 @@ use foldhash::HashMap;
 use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value};
 
-pub use attributes::{Attributes, shown};
-pub use events::{EventIds, Events, Names};
-pub use ident::Ident;
+pub(super) use attributes::{Attributes, shown};
+pub(super) use events::{EventIds, Events, Names};
+pub(super) use ident::Ident;
 
 /// `(object_type_id, object_id)`.
-pub type ObjectKey = (String, String);
+pub(super) type ObjectKey = (String, String);
 
 /// Relationships of one profile, by the number of the object (behind its cio_object_id). An
 /// entry whose object was deleted since is stale: never shown nor counted, dropped when the
 /// profile's relationships change next (so deleting an object does not visit every profile).
-pub type Relationships = BTreeMap<u64, Map<String, Value>>;
+pub(super) type Relationships = BTreeMap<u64, Map<String, Value>>;
 
 #[derive(Debug, Default)]
-pub struct Person {
+pub(super) struct Person {
     pub id: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -42,7 +42,7 @@ pub struct Person {
 
 /// A device as last sent, and when.
 #[derive(Debug)]
-pub struct Device {
+pub(super) struct Device {
     /// The device object as last sent (its compact JSON).
     pub raw: Box<RawValue>,
     /// The time of the operation that stored it (Unix seconds).
@@ -51,13 +51,13 @@ pub struct Device {
 
 /// Events and relationships of an anonymous id no person has claimed yet.
 #[derive(Debug, Default)]
-pub struct Anonymous {
+pub(super) struct Anonymous {
     pub events: Events,
     pub relationships: Relationships,
 }
 
 #[derive(Debug)]
-pub struct Object {
+pub(super) struct Object {
     pub type_id: String,
     pub id: String,
     pub attributes: Map<String, Value>,
@@ -65,7 +65,7 @@ pub struct Object {
 
 /// What applying one accepted operation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(super) enum Outcome {
     Applied,
     /// It addressed a suppressed identifier: accepted and ignored.
     Blocked,
@@ -74,7 +74,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Default)]
-pub struct Workspace {
+pub(super) struct Workspace {
     /// By the number behind the person's cio_id (unordered: sorted when shown).
     pub people: HashMap<u64, Person>,
     index: HashMap<Ident, u64>,
@@ -106,12 +106,12 @@ pub struct Workspace {
 }
 
 /// The cio_id the sandbox gives person number `n`.
-pub fn cio_id(n: u64) -> String {
+pub(super) fn cio_id(n: u64) -> String {
     format!("{n:08x}")
 }
 
 /// The cio_object_id the sandbox gives object number `n`.
-pub fn cio_object_id(n: u64) -> String {
+pub(super) fn cio_object_id(n: u64) -> String {
     format!("ob{n:08x}")
 }
 
@@ -123,7 +123,7 @@ fn object_number(cio: &str) -> Option<u64> {
 
 impl Workspace {
     /// Apply one valid v2 operation and count the outcome.
-    pub fn apply(&mut self, op: &Value) -> Outcome {
+    pub(super) fn apply(&mut self, op: &Value) -> Outcome {
         self.now = op
             .get("timestamp")
             .and_then(Value::as_u64)
@@ -147,7 +147,7 @@ impl Workspace {
     }
 
     /// Count one accepted `/api/v1/metrics` body.
-    pub fn metric(&mut self, body: &Value) {
+    pub(super) fn metric(&mut self, body: &Value) {
         let metric = body
             .get("metric")
             .and_then(Value::as_str)
@@ -156,11 +156,11 @@ impl Workspace {
         self.applied += 1;
     }
 
-    pub fn is_blocked(&self, ident: &Ident) -> bool {
+    pub(super) fn is_blocked(&self, ident: &Ident) -> bool {
         self.blocked.contains_key(ident)
     }
 
-    pub fn find(&self, ident: &Ident) -> Option<u64> {
+    pub(super) fn find(&self, ident: &Ident) -> Option<u64> {
         self.index.get(ident).copied()
     }
 

@@ -94,7 +94,7 @@ struct Owner {
 }
 
 impl Owners {
-    pub fn new(lanes: usize) -> Owners {
+    pub(crate) fn new(lanes: usize) -> Owners {
         let lanes = lanes.max(1);
         Owners {
             lanes,
@@ -105,14 +105,14 @@ impl Owners {
 
     /// Lane `lane` waits (for a retry, or for other lanes) until the guard is dropped: operations
     /// of free entities go to other lanes meanwhile.
-    pub fn waiting(&self, lane: usize) -> Option<Waiting<'_>> {
+    pub(crate) fn waiting(&self, lane: usize) -> Option<Waiting<'_>> {
         let flag = self.waiting.get(lane)?;
         flag.store(true, Ordering::Relaxed);
         Some(Waiting { flag })
     }
 
     /// Whether lane `lane` is waiting (see [`Owners::waiting`]).
-    pub fn is_waiting(&self, lane: usize) -> bool {
+    pub(crate) fn is_waiting(&self, lane: usize) -> bool {
         self.waiting
             .get(lane)
             .is_some_and(|w| w.load(Ordering::Relaxed))
@@ -137,7 +137,7 @@ impl Owners {
 
     /// Route an operation touching the entities `keys` and count it as unsettled on the lane
     /// that sends it (the lead of a span), which owns all of `keys` from now on.
-    pub fn assign(&self, keys: &[u64]) -> Route {
+    pub(crate) fn assign(&self, keys: &[u64]) -> Route {
         if self.lanes == 1 {
             return Route::Lane(0);
         }
@@ -171,7 +171,7 @@ impl Owners {
     }
 
     /// One operation touching `keys` is settled (answered, or never sendable).
-    pub fn settle(&self, keys: &[u64]) {
+    pub(crate) fn settle(&self, keys: &[u64]) {
         if self.lanes == 1 || keys.is_empty() {
             return;
         }
@@ -188,7 +188,7 @@ impl Owners {
 
     /// Entities with unsettled operations.
     #[cfg(test)]
-    pub fn busy(&self) -> usize {
+    pub(crate) fn busy(&self) -> usize {
         self.lock().len()
     }
 }

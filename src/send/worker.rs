@@ -51,7 +51,7 @@ pub(crate) struct Latch {
 }
 
 impl Latch {
-    pub fn new(count: usize) -> Arc<Latch> {
+    pub(super) fn new(count: usize) -> Arc<Latch> {
         Arc::new(Latch {
             count: Mutex::new(count),
             zero: Condvar::new(),

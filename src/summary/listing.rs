@@ -8,13 +8,13 @@ use crate::track::Mode;
 
 /// One record as the listing needs it, made on the worker that mapped it: its line rendered, and
 /// its tally (the event and the operation body are freed there; the consumer only copies bytes).
-pub struct Listed {
+pub(crate) struct Listed {
     pub line: Vec<u8>,
     pub tally: Tally,
 }
 
 impl Listed {
-    pub fn new(item: Item, mode: Mode) -> Listed {
+    pub(crate) fn new(item: Item, mode: Mode) -> Listed {
         let mut line = Vec::with_capacity(item.record.original.len() + 256);
         let op_bytes = write_item(&mut line, &item, mode);
         Listed {
@@ -27,7 +27,7 @@ impl Listed {
 /// One listing line (with its newline) into `line`; returns the operation's size when mapped.
 /// Constant keys are written as bytes and strings serialized straight from `&str`: no allocation
 /// per line beyond what `line` already holds.
-pub fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> {
+pub(crate) fn write_item(line: &mut Vec<u8>, item: &Item, mode: Mode) -> Option<usize> {
     let location = &item.record.location;
     line.extend_from_slice(b"{\"source\":");
     push_source(line, &location.file, location.line, location.part);

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use crate::input::Location;
 
 /// Distinct reasons kept by name.
-pub const MAX_REASONS: usize = 50;
+pub(crate) const MAX_REASONS: usize = 50;
 /// Places kept per reason.
-pub const FIRST_PLACES: usize = 5;
+pub(crate) const FIRST_PLACES: usize = 5;
 /// Where the reasons past [`MAX_REASONS`] are counted.
 const OTHER: &str = "(other reasons)";
 
@@ -23,12 +23,12 @@ struct Reason {
 
 /// Reasons and their counts.
 #[derive(Debug, Default, Clone)]
-pub struct Reasons {
+pub(crate) struct Reasons {
     by_reason: BTreeMap<String, Reason>,
 }
 
 impl Reasons {
-    pub fn add(&mut self, reason: &str, location: &Location) {
+    pub(crate) fn add(&mut self, reason: &str, location: &Location) {
         let key = if self.by_reason.contains_key(reason) || self.by_reason.len() < MAX_REASONS {
             reason
         } else {
@@ -48,7 +48,7 @@ impl Reasons {
     }
 
     /// `{reason: {"count": n, "first": ["FILE:LINE", …]}}`.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         self.by_reason
             .iter()
             .map(|(reason, r)| (reason.clone(), json!({"count": r.count, "first": r.first})))

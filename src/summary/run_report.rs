@@ -14,11 +14,11 @@ use crate::send::DeliveryReport;
 use crate::send::report::{delivery_json, merge};
 
 /// The report's schema version: bumped when a field changes meaning or goes.
-pub const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 1;
 
 /// How a run ended, as the report's `status` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Every record read was settled.
     Complete,
     /// Stopped by Ctrl-C or SIGTERM with records left: resumable.
@@ -31,7 +31,7 @@ pub enum Status {
 
 impl Status {
     /// The `status` of a send that ends with `outcome`.
-    pub fn of(outcome: &anyhow::Result<Exit>, report: &DeliveryReport) -> Status {
+    pub(crate) fn of(outcome: &anyhow::Result<Exit>, report: &DeliveryReport) -> Status {
         match outcome {
             Err(e) if exit_for_error(e) == Exit::LocalError => Status::Failed,
             Err(_) => Status::Halted,
@@ -41,7 +41,7 @@ impl Status {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Complete => "complete",
             Status::Interrupted => "interrupted",
@@ -53,7 +53,7 @@ impl Status {
 
 /// What the report says about the run besides its counts.
 #[derive(Debug, Clone)]
-pub struct RunFacts {
+pub(crate) struct RunFacts {
     pub started_at: DateTime<Utc>,
     pub status: Status,
     pub exit_code: u8,
@@ -101,7 +101,7 @@ impl RunFacts {
 }
 
 /// Write the report of a send to `path` (pretty JSON, one trailing newline).
-pub fn write(
+pub(crate) fn write(
     path: &Path,
     run: &RunFacts,
     summary: &Summary,

@@ -10,7 +10,7 @@ use crate::safety::{Analyzer, Observation};
 
 /// One record as the summary and the safety checks count it.
 #[derive(Debug)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub location: Location,
     pub input: usize,
     /// The outcome; a mapped operation's body is left out (the measure has its size).
@@ -93,7 +93,7 @@ impl Measure {
 impl Tally {
     /// The tally of `item`; `op_bytes` is the mapped operation's size when the caller has it
     /// already (else it is measured).
-    pub fn new(item: Item, op_bytes: Option<usize>) -> Tally {
+    pub(crate) fn new(item: Item, op_bytes: Option<usize>) -> Tally {
         let observation = Observation::of(&item);
         let read_error = item.record.is_read_error();
         let (outcome, op_bytes, keys) = match item.outcome {
@@ -119,7 +119,7 @@ impl Tally {
     }
 
     /// Count it in the summary and the safety checks.
-    pub fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
+    pub(crate) fn count(&self, summary: &mut Summary, safety: &mut Analyzer) {
         self.measure
             .count(&self.outcome, &self.location, self.input, summary, safety);
     }

@@ -10,7 +10,7 @@ pub struct Preset {
 }
 
 /// Every preset, by name.
-pub const PRESETS: &[Preset] = &[
+pub(crate) const PRESETS: &[Preset] = &[
     Preset {
         name: "mixpanel",
         text: include_str!("presets/mixpanel.jq"),
@@ -24,11 +24,11 @@ pub const PRESETS: &[Preset] = &[
 ];
 
 /// The preset called `name`.
-pub fn find(name: &str) -> Option<&'static Preset> {
+pub(crate) fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)
 }
 
 /// The names of the presets (for `--preset`'s possible values).
-pub fn names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
     PRESETS.iter().map(|p| p.name)
 }

@@ -114,7 +114,7 @@ fn head(status: u16, headers: &[(&'static str, String)], len: usize, close: bool
 }
 
 /// The reason phrase of a status code.
-pub fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         207 => "Multi-Status",

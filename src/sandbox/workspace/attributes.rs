@@ -7,11 +7,11 @@ use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Default, Clone)]
-pub struct Attributes(Vec<(Box<str>, Box<RawValue>, u64)>);
+pub(crate) struct Attributes(Vec<(Box<str>, Box<RawValue>, u64)>);
 
 impl Attributes {
     /// Set `name` to `value` at Unix second `at`; `null` or an empty string removes it.
-    pub fn set(&mut self, name: &str, value: &Value, at: u64) {
+    pub(crate) fn set(&mut self, name: &str, value: &Value, at: u64) {
         let found = self.0.iter().position(|(n, _, _)| &**n == name);
         let remove = match value {
             Value::Null => true,
@@ -37,7 +37,7 @@ impl Attributes {
     }
 
     /// Add the attributes of `other` this one lacks (a merge keeps the primary's values).
-    pub fn absorb_missing(&mut self, other: Attributes) {
+    pub(crate) fn absorb_missing(&mut self, other: Attributes) {
         for (name, raw, at) in other.0 {
             if !self.0.iter().any(|(n, _, _)| *n == name) {
                 self.0.push((name, raw, at));
@@ -46,12 +46,12 @@ impl Attributes {
     }
 
     /// Each attribute in order: name, stored JSON text, Unix second it was set.
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &RawValue, u64)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &RawValue, u64)> {
         self.0.iter().map(|(name, raw, at)| (&**name, &**raw, *at))
     }
 
     /// As a JSON object, for showing.
-    pub fn to_map(&self) -> Map<String, Value> {
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
         self.0
             .iter()
             .map(|(name, raw, _)| {
@@ -63,7 +63,7 @@ impl Attributes {
 }
 
 /// A stored JSON text shown as a value again.
-pub fn shown(raw: &RawValue) -> Value {
+pub(crate) fn shown(raw: &RawValue) -> Value {
     serde_json::from_str(raw.get()).unwrap_or(Value::Null)
 }
 

@@ -7,14 +7,14 @@ use foldhash::{HashMap, HashSet};
 
 /// Interned strings: every distinct event kind or name is stored once.
 #[derive(Debug, Default)]
-pub struct Names {
+pub(crate) struct Names {
     ids: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
 }
 
 impl Names {
     /// The number of `name`, given one the first time it is seen.
-    pub fn intern(&mut self, name: &str) -> u32 {
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
         if let Some(id) = self.ids.get(name) {
             return *id;
         }
@@ -24,7 +24,7 @@ impl Names {
         id
     }
 
-    pub fn get(&self, id: u32) -> &str {
+    pub(crate) fn get(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", |n| n)
     }
 }
@@ -32,10 +32,10 @@ impl Names {
 /// Event counts of one profile by kind (`event`, `page`, `screen`, ...) and name, as interned
 /// numbers, sorted by `(kind, name)`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Events(Vec<(u32, u32, u64)>);
+pub(crate) struct Events(Vec<(u32, u32, u64)>);
 
 impl Events {
-    pub fn add(&mut self, kind: u32, name: u32, count: u64) {
+    pub(crate) fn add(&mut self, kind: u32, name: u32, count: u64) {
         match self
             .0
             .binary_search_by(|(k, n, _)| (*k, *n).cmp(&(kind, name)))
@@ -46,7 +46,7 @@ impl Events {
     }
 
     /// Add every count of `from`.
-    pub fn absorb(&mut self, from: Events) {
+    pub(crate) fn absorb(&mut self, from: Events) {
         if self.0.is_empty() {
             *self = from;
             return;
@@ -56,12 +56,15 @@ impl Events {
         }
     }
 
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.0.iter().map(|(_, _, n)| n).sum()
     }
 
     /// The counts by kind and name, in name order.
-    pub fn by_kind<'a>(&self, names: &'a Names) -> BTreeMap<&'a str, BTreeMap<&'a str, u64>> {
+    pub(crate) fn by_kind<'a>(
+        &self,
+        names: &'a Names,
+    ) -> BTreeMap<&'a str, BTreeMap<&'a str, u64>> {
         let mut out: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
         for (kind, name, count) in &self.0 {
             *out.entry(names.get(*kind))
@@ -75,14 +78,14 @@ impl Events {
 
 /// The event ids seen: ULIDs (what validation lets through) as numbers, anything else as text.
 #[derive(Debug, Default)]
-pub struct EventIds {
+pub(crate) struct EventIds {
     ulids: HashSet<u128>,
     other: HashSet<String>,
 }
 
 impl EventIds {
     /// False when the id was seen before (ULIDs match in any case).
-    pub fn insert(&mut self, id: &str) -> bool {
+    pub(crate) fn insert(&mut self, id: &str) -> bool {
         match decode_ulid(id) {
             Some(n) => self.ulids.insert(n),
             None => self.other.insert(id.to_ascii_uppercase()),

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 /// A way to address a person. Emails are kept lower-cased (matching is case-insensitive).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Ident {
+pub(crate) enum Ident {
     Id(String),
     Email(String),
     CioId(String),
@@ -14,7 +14,7 @@ pub enum Ident {
 
 impl Ident {
     /// The identifier in `{"id": ...}`-style map (the first key; validation made sure there is one).
-    pub fn from_map(ids: &Value) -> Option<Ident> {
+    pub(crate) fn from_map(ids: &Value) -> Option<Ident> {
         let (key, value) = ids.as_object()?.iter().next()?;
         let value = value.as_str()?.to_string();
         Some(match key.as_str() {
@@ -28,7 +28,7 @@ impl Ident {
     }
 
     /// `("id", value)` for display.
-    pub fn parts(&self) -> (&'static str, &str) {
+    pub(crate) fn parts(&self) -> (&'static str, &str) {
         match self {
             Ident::Id(v) => ("id", v),
             Ident::Email(v) => ("email", v),

@@ -111,7 +111,7 @@ impl Workspace {
     }
 
     /// The live relationships of a profile, in `(object_type_id, object_id)` order.
-    pub fn relationships_of<'a>(
+    pub(crate) fn relationships_of<'a>(
         &'a self,
         rels: &'a Relationships,
     ) -> Vec<(&'a str, &'a str, &'a Map<String, Value>)> {
@@ -127,7 +127,7 @@ impl Workspace {
     }
 
     /// How many relationships of a profile are live.
-    pub fn count_relationships(&self, rels: &Relationships) -> usize {
+    pub(crate) fn count_relationships(&self, rels: &Relationships) -> usize {
         rels.keys().filter(|n| self.objects.contains_key(n)).count()
     }
 }
