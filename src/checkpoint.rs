@@ -10,7 +10,7 @@
 mod fingerprint;
 mod journal;
 pub(crate) mod lock;
-pub mod session;
+pub(crate) mod session;
 mod settings;
 mod sink;
 
@@ -20,18 +20,18 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use fingerprint::Fingerprint;
 pub(crate) use fingerprint::hex;
-pub use fingerprint::{Fingerprint, HEAD_BYTES};
-pub use journal::{Journal, Kind, Release};
-pub use session::Session;
-pub use settings::{RunSettings, site_id_hash};
-pub use sink::{Budget, RecordSink};
+pub(crate) use journal::{Journal, Kind, Release};
+pub(crate) use session::Session;
+pub(crate) use settings::{RunSettings, site_id_hash};
+pub(crate) use sink::RecordSink;
 
 /// What the `format` field of every checkpoint file says.
-pub const FORMAT: &str = "cio-replay checkpoint";
+pub(crate) const FORMAT: &str = "cio-replay checkpoint";
 /// The checkpoint layout version this build writes. Version 2 added the settled ranges above the
 /// watermark ([`InputProgress::settled`]); version 1 files (without them) are read as they are.
-pub const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 2;
 
 /// The oldest layout version this build reads.
 const OLDEST_READABLE: u32 = 1;
@@ -111,7 +111,7 @@ pub struct InputProgress {
 
 impl InputProgress {
     /// Whether record `index` is settled (finished input, below the watermark, or in a range).
-    pub fn covers(&self, index: u64) -> bool {
+    pub(crate) fn covers(&self, index: u64) -> bool {
         if self.finished || index < self.watermark {
             return true;
         }
@@ -134,7 +134,8 @@ pub struct Counters {
 
 impl Counters {
     /// Whether every record read is accounted for.
-    pub fn adds_up(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn adds_up(&self) -> bool {
         self.accepted + self.rejected + self.skipped + self.invalid + self.failed == self.read
     }
 }
@@ -198,7 +199,7 @@ impl Checkpoint {
     }
 
     /// Read and parse a checkpoint file.
-    pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
+    pub(crate) fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
@@ -238,7 +239,7 @@ impl Checkpoint {
 
     /// Refuse to resume unless the settings, the list of inputs and every input's fingerprint
     /// are what this checkpoint recorded. `path` is the checkpoint file, for the messages.
-    pub fn check_resumable(
+    pub(crate) fn check_resumable(
         &self,
         path: &Path,
         settings: &RunSettings,
@@ -279,12 +280,13 @@ impl Checkpoint {
     }
 
     /// The watermark of input `input` (0 for an input this checkpoint does not know).
-    pub fn watermark(&self, input: usize) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn watermark(&self, input: usize) -> u64 {
         self.inputs.get(input).map_or(0, |i| i.watermark)
     }
 
     /// Whether record `index` of input `input` was settled by an earlier run (skip it).
-    pub fn is_settled(&self, input: usize, index: u64) -> bool {
+    pub(crate) fn is_settled(&self, input: usize, index: u64) -> bool {
         self.inputs.get(input).is_some_and(|i| i.covers(index))
     }
 
@@ -330,7 +332,7 @@ impl Checkpoint {
 ///   dead-lettered twice.
 ///
 /// Any input that is standard input makes this fail: it cannot be read again.
-pub fn open(
+pub(crate) fn open(
     path: &Path,
     resume: bool,
     files: &[PathBuf],
@@ -400,7 +402,7 @@ fn restore_dead_letter(
 
 /// Flush and fsync a dead-letter file and return its length: call before writing a checkpoint
 /// that covers its lines.
-pub fn settle_dead_letter(file: &mut File) -> std::io::Result<u64> {
+pub(crate) fn settle_dead_letter(file: &mut File) -> std::io::Result<u64> {
     file.flush()?;
     file.sync_data()?;
     Ok(file.metadata()?.len())

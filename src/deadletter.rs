@@ -45,14 +45,14 @@ pub(crate) fn check_fresh(path: &Path, append: bool) -> anyhow::Result<()> {
 
 /// Writes dead letters; the file is created at the first one, and every line is written whole.
 #[derive(Debug)]
-pub struct DeadLetter {
+pub(crate) struct DeadLetter {
     path: PathBuf,
     file: Option<File>,
     written: u64,
 }
 
 impl DeadLetter {
-    pub fn new(path: impl Into<PathBuf>) -> DeadLetter {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> DeadLetter {
         DeadLetter {
             path: path.into(),
             file: None,
@@ -60,17 +60,17 @@ impl DeadLetter {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Lines written so far.
-    pub fn written(&self) -> u64 {
+    pub(crate) fn written(&self) -> u64 {
         self.written
     }
 
     /// Write the settlement if it is a dead letter (invalid, rejected, failed); else nothing.
-    pub fn record(&mut self, settlement: &Settlement) -> anyhow::Result<()> {
+    pub(crate) fn record(&mut self, settlement: &Settlement) -> anyhow::Result<()> {
         let Some(stage) = settlement.result.stage() else {
             return Ok(());
         };

@@ -54,18 +54,18 @@ impl From<Exit> for ExitCode {
 /// An error that ends the run with a specific exit code (anything else is [`Exit::Usage`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct Fatal {
+pub(crate) struct Fatal {
     pub exit: Exit,
     pub message: String,
 }
 
 /// A usage error (exit 2): a bad flag or input that nothing was sent for; the message says what.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Fatal::new(Exit::Usage, message).into()
 }
 
 impl Fatal {
-    pub fn new(exit: Exit, message: impl Into<String>) -> Fatal {
+    pub(crate) fn new(exit: Exit, message: impl Into<String>) -> Fatal {
         Fatal {
             exit,
             message: message.into(),

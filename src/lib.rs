@@ -21,7 +21,7 @@ pub(crate) mod safety;
 pub mod sandbox;
 pub mod secret;
 pub mod send;
-pub(crate) mod summary;
+pub mod summary;
 pub mod track;
 pub(crate) mod transform;
 pub(crate) mod verify;

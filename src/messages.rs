@@ -16,29 +16,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// Set by the command from `--quiet`, before it says anything.
-pub fn set_quiet(quiet: bool) {
+pub(crate) fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
 /// Whether `--quiet` is in force.
-pub fn quiet() -> bool {
+pub(crate) fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
 /// Write `text` (a line, or a block that ends with its own newline) unless quiet.
-pub fn say_text(text: fmt::Arguments<'_>) {
+pub(crate) fn say_text(text: fmt::Arguments<'_>) {
     if !quiet() {
         write_line(text);
     }
 }
 
 /// Write `text` whatever `--quiet` says.
-pub fn record_text(text: fmt::Arguments<'_>) {
+pub(crate) fn record_text(text: fmt::Arguments<'_>) {
     write_line(text);
 }
 
 /// `cio-replay: warning: ...`, always.
-pub fn warn_text(text: fmt::Arguments<'_>) {
+pub(crate) fn warn_text(text: fmt::Arguments<'_>) {
     eprintln!("cio-replay: warning: {text}");
 }
 

@@ -79,7 +79,7 @@ impl<T> Stage<T> {
 
 /// How many threads parse and map: one per core, at most four (beyond that the reading thread
 /// and the consumer are the limit).
-pub fn workers() -> usize {
+pub(crate) fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
@@ -91,7 +91,7 @@ impl Pipeline {
     }
 
     /// [`Pipeline::open`] with a different NDJSON line limit (tests).
-    pub fn open_with_limit(
+    pub(crate) fn open_with_limit(
         settings: PipelineSettings,
         max_line_bytes: usize,
     ) -> anyhow::Result<Pipeline> {
@@ -110,26 +110,27 @@ impl Pipeline {
     }
 
     /// Skip mapped records outside the `--since` / `--until` window (before `--strict` applies).
-    pub fn with_window(mut self, window: crate::mapping::window::Window) -> Pipeline {
+    pub(crate) fn with_window(mut self, window: crate::mapping::window::Window) -> Pipeline {
         self.mapper.window = window;
         self
     }
 
     /// Map on `workers` threads (1: on the consuming thread, no threads at all).
-    pub fn with_workers(mut self, workers: usize) -> Pipeline {
+    #[cfg(test)]
+    pub(crate) fn with_workers(mut self, workers: usize) -> Pipeline {
         self.workers = workers.max(1);
         self
     }
 
     /// Byte progress: the total input size when known, and an `Arc<AtomicU64>` of bytes read.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         self.progress.clone()
     }
 
     /// Stream `finish(item)` for every item, in input order, with `finish` run on the worker
     /// that mapped the item: work that only needs the item (rendering it, say) runs in parallel
     /// too, and the item's memory is freed on the thread that allocated it.
-    pub fn finish_on_workers<T: Send + 'static>(
+    pub(crate) fn finish_on_workers<T: Send + 'static>(
         self,
         finish: impl Fn(Item) -> T + Send + Sync + 'static,
     ) -> Stream<T> {
@@ -306,7 +307,7 @@ impl Mapper {
 }
 
 /// The invalid outcome of a record that could not be read.
-pub fn input_invalid(error: &InputError) -> Invalid {
+pub(crate) fn input_invalid(error: &InputError) -> Invalid {
     let message = match error {
         // The field is reported separately; the message says what is wrong and what to do.
         InputError::Cell { message, .. } => message.clone(),
@@ -321,14 +322,14 @@ pub fn input_invalid(error: &InputError) -> Invalid {
 
 /// A progress bar over the pipeline's input bytes (a spinner counting records when the total is
 /// unknown, as for stdin); hidden unless `show`.
-pub struct Ticker {
+pub(crate) struct Ticker {
     bar: indicatif::ProgressBar,
     progress: Progress,
     records: u64,
 }
 
 impl Ticker {
-    pub fn new(show: bool, progress: Progress) -> Ticker {
+    pub(crate) fn new(show: bool, progress: Progress) -> Ticker {
         use crate::progress::{BarKind, bar};
         let bar = match progress.total_bytes {
             Some(total) => bar(show, BarKind::Bytes, total),
@@ -342,7 +343,7 @@ impl Ticker {
     }
 
     /// Count one record; redraws now and then.
-    pub fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         self.records += 1;
         if self.records.is_multiple_of(256) {
             self.update();
@@ -361,13 +362,13 @@ impl Ticker {
     }
 
     /// Remove the bar (before the summary is printed).
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.update();
         self.bar.finish_and_clear();
     }
 
     /// Input bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.progress
             .bytes_read
             .load(std::sync::atomic::Ordering::Relaxed)

@@ -56,7 +56,7 @@ impl std::fmt::Debug for Transform {
 /// A program that does not compile: what is wrong and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: {message} at line {line}, column {column}:\n    {excerpt}\n    {caret}^")]
-pub struct CompileError {
+pub(crate) struct CompileError {
     pub origin: String,
     pub message: String,
     /// 1-based.
@@ -69,7 +69,7 @@ pub struct CompileError {
 
 /// Why a record could not be transformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransformError {
+pub(crate) enum TransformError {
     #[error("the transform failed: {0}; fix the record or the transform")]
     Jq(String),
     #[error("the transform produced {found}, not an object; each result must be one event object")]
@@ -80,7 +80,7 @@ pub enum TransformError {
 
 impl Transform {
     /// Compile `text`; `origin` names it in errors (`--transform`, `--preset mixpanel`, a file).
-    pub fn compile(text: &str, origin: &str) -> Result<Transform, CompileError> {
+    pub(crate) fn compile(text: &str, origin: &str) -> Result<Transform, CompileError> {
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -128,7 +128,7 @@ impl Transform {
     }
 
     /// Compile a preset: its jq text, and its program in Rust that gives the same records faster.
-    pub fn preset(preset: &preset::Preset) -> Result<Transform, CompileError> {
+    pub(crate) fn preset(preset: &preset::Preset) -> Result<Transform, CompileError> {
         let mut transform = Transform::compile(preset.text, &format!("--preset {}", preset.name))?;
         transform.native = Some(preset.native);
         Ok(transform)
@@ -147,7 +147,7 @@ impl Transform {
     }
 
     /// Run the program on one record: its results, in order (none at all is a result too).
-    pub fn run(&self, event: Value) -> Result<Vec<Value>, TransformError> {
+    pub(crate) fn run(&self, event: Value) -> Result<Vec<Value>, TransformError> {
         let event = match self.native {
             Some(native) => match native(event) {
                 Ok(results) => return Ok(results),

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::CheckpointError;
 
 /// How many leading bytes of an input the fingerprint hashes.
-pub const HEAD_BYTES: u64 = 64 * 1024;
+pub(crate) const HEAD_BYTES: u64 = 64 * 1024;
 
 /// What identifies one input file between runs. A `.gz` input is fingerprinted as the compressed
 /// file it is on disk.
@@ -28,7 +28,7 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// Fingerprint the input at `path`. Standard input (`-`) cannot be fingerprinted, so a run
     /// reading it cannot keep a checkpoint.
-    pub fn of(path: &Path) -> Result<Fingerprint, CheckpointError> {
+    pub(crate) fn of(path: &Path) -> Result<Fingerprint, CheckpointError> {
         let shown = path.display().to_string();
         if shown == "-" {
             return Err(CheckpointError::Stdin);
@@ -59,7 +59,7 @@ impl Fingerprint {
     }
 
     /// What differs between this (recorded) fingerprint and `now`, in words; empty when the same.
-    pub fn differences(&self, now: &Fingerprint) -> Vec<String> {
+    pub(crate) fn differences(&self, now: &Fingerprint) -> Vec<String> {
         let mut changes = Vec::new();
         if self.path != now.path {
             changes.push(format!("path was {:?}, now {:?}", self.path, now.path));

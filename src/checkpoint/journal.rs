@@ -25,14 +25,14 @@ use crate::send::Coverage;
 
 /// When a settled record is counted and its line written (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Release {
+pub(crate) enum Release {
     AtOnce,
     AtWatermark,
 }
 
 /// What became of a record, as the checkpoint counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Accepted,
     Skipped,
     Invalid,
@@ -49,7 +49,7 @@ struct Held {
 
 /// See the module documentation. One per run; all calls from one thread.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     checkpoint: Checkpoint,
     /// Where the checkpoint is written; `None` runs the journal without one (ordered dead letters only).
     path: Option<PathBuf>,
@@ -69,7 +69,7 @@ impl Journal {
     /// A journal continuing `checkpoint` (fresh or resumed, from [`super::open`]), writing it to
     /// `path` at most once per `every` (and always at [`Journal::finish`]). The dead-letter file is
     /// opened for appending at the first line.
-    pub fn new(
+    pub(crate) fn new(
         checkpoint: Checkpoint,
         path: Option<PathBuf>,
         every: Duration,
@@ -91,29 +91,31 @@ impl Journal {
     }
 
     /// The checkpoint as it stands (watermarks and counts of everything released so far).
-    pub fn checkpoint(&self) -> &Checkpoint {
+    pub(crate) fn checkpoint(&self) -> &Checkpoint {
         &self.checkpoint
     }
 
     /// Counts over all runs of the records settled below the watermarks.
-    pub fn totals(&self) -> Counters {
+    pub(crate) fn totals(&self) -> Counters {
         self.checkpoint.counters
     }
 
     /// Counts of the records this run settled below the watermarks.
-    pub fn this_run(&self) -> Counters {
+    #[cfg(test)]
+    pub(crate) fn this_run(&self) -> Counters {
         self.this_run
     }
 
     /// Records settled but still waiting for the watermark.
-    pub fn held(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
         self.held.len()
     }
 
     /// A record is settled; `dead_letter` is its complete dead-letter line (with the newline) when
     /// it goes to the dead-letter file. [`Release::AtOnce`]: counted and written now;
     /// [`Release::AtWatermark`]: nothing is written until the watermark passes it.
-    pub fn settled(
+    pub(crate) fn settled(
         &mut self,
         input: usize,
         index: u64,
@@ -134,7 +136,7 @@ impl Journal {
 
     /// Watermarks moved: release every held record below them (count it, write its dead-letter
     /// line in input order), then write the checkpoint if the last one is older than `every`.
-    pub fn advance(&mut self, watermarks: &[(usize, u64)]) -> Result<(), CheckpointError> {
+    pub(crate) fn advance(&mut self, watermarks: &[(usize, u64)]) -> Result<(), CheckpointError> {
         for &(input, watermark) in watermarks {
             self.release(input, watermark)?;
         }
@@ -146,7 +148,7 @@ impl Journal {
 
     /// [`Release::AtOnce`]: if the last checkpoint is older than `every`, record `coverage` (the
     /// sender's ledger: watermarks and settled ranges) and write the checkpoint.
-    pub fn cover_if_due(
+    pub(crate) fn cover_if_due(
         &mut self,
         coverage: impl FnOnce() -> Vec<Coverage>,
     ) -> Result<(), CheckpointError> {
@@ -176,7 +178,7 @@ impl Journal {
     /// all held records are released and the checkpoint says `finished`). Otherwise (stopped,
     /// halted) only what is settled is kept. Writes the checkpoint either way, unless an earlier
     /// write failed (then the last checkpoint written stays).
-    pub fn finish(
+    pub(crate) fn finish(
         &mut self,
         complete: bool,
         coverage: &[Coverage],

@@ -15,11 +15,11 @@ use crate::send::{Coverage, Ledger, Settled, Settlement};
 
 /// How often the checkpoint is rewritten while a run goes on (and always at its end). A crash
 /// repeats at most the work of this long, plus the requests in flight.
-pub const EVERY: Duration = Duration::from_secs(1);
+pub(crate) const EVERY: Duration = Duration::from_secs(1);
 
 /// A checkpointed send run.
 #[derive(Debug)]
-pub struct Session {
+pub(crate) struct Session {
     journal: Journal,
     /// What earlier runs settled (zero for a fresh run).
     earlier: Counters,
@@ -33,7 +33,7 @@ impl Session {
     /// with `settings`. `None` without a checkpoint; `resume` without one is a usage error. Every
     /// refusal is a usage error (exit 2) naming the file and what to do, raised before anything is
     /// sent.
-    pub fn start(
+    pub(crate) fn start(
         path: Option<&Path>,
         resume: bool,
         files: &[std::path::PathBuf],
@@ -63,13 +63,8 @@ impl Session {
         }))
     }
 
-    /// Whether an earlier run settled this record (skip it: not sent, not counted again).
-    pub fn is_settled(&self, input: usize, index: u64) -> bool {
-        self.journal.checkpoint().is_settled(input, index)
-    }
-
     /// A record is settled: count it and write its dead-letter line (if any).
-    pub fn on_record(&mut self, settlement: &Settlement) -> anyhow::Result<()> {
+    pub(crate) fn on_record(&mut self, settlement: &Settlement) -> anyhow::Result<()> {
         let kind = match &settlement.result {
             Settled::Accepted => Kind::Accepted,
             Settled::Skipped { .. } => Kind::Skipped,
@@ -95,14 +90,18 @@ impl Session {
     }
 
     /// Records settled: now and then (every [`EVERY`]), write the checkpoint covering them.
-    pub fn on_progress(&mut self, ledger: &Ledger) -> anyhow::Result<()> {
+    pub(crate) fn on_progress(&mut self, ledger: &Ledger) -> anyhow::Result<()> {
         Ok(self.journal.cover_if_due(|| ledger.coverage())?)
     }
 
     /// The run ended; `complete` when every input was read to its end and nothing was left
     /// unsettled; `coverage` is the sender's final ledger. Writes the final checkpoint (unless a
     /// write failed earlier: then the last one written stays) and returns the counts over all runs.
-    pub fn finish(&mut self, complete: bool, coverage: &[Coverage]) -> anyhow::Result<Counters> {
+    pub(crate) fn finish(
+        &mut self,
+        complete: bool,
+        coverage: &[Coverage],
+    ) -> anyhow::Result<Counters> {
         Ok(self.journal.finish(complete, coverage)?)
     }
 
@@ -112,13 +111,13 @@ impl Session {
     }
 
     /// Dead-letter lines produced by this run.
-    pub fn dead_letters(&self) -> u64 {
+    pub(crate) fn dead_letters(&self) -> u64 {
         self.dead_letters
     }
 
     /// The exit of the whole job: `this_run`, made [`Exit::Partial`] when an earlier run
     /// dead-lettered records (the job as a whole did not succeed).
-    pub fn job_exit(&self, this_run: Exit) -> Exit {
+    pub(crate) fn job_exit(&self, this_run: Exit) -> Exit {
         let e = self.earlier;
         if this_run == Exit::Success && e.invalid + e.rejected + e.failed > 0 {
             Exit::Partial
@@ -128,7 +127,7 @@ impl Session {
     }
 
     /// Lines for the human summary: what earlier runs did and the totals of the job.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = String::new();
         let path = self.journal.checkpoint().dead_letter.path.clone();
         if self.resumed {
@@ -162,7 +161,7 @@ impl Session {
     }
 
     /// The `checkpoint` object of the JSON report.
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         let cp = self.journal.checkpoint();
         json!({
             "checkpoint": {
@@ -176,7 +175,7 @@ impl Session {
     }
 
     /// The checkpoint as it stands.
-    pub fn checkpoint(&self) -> &Checkpoint {
+    pub(crate) fn checkpoint(&self) -> &Checkpoint {
         self.journal.checkpoint()
     }
 }

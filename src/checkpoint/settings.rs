@@ -15,27 +15,27 @@ use super::fingerprint::hex;
 pub struct RunSettings(pub BTreeMap<String, String>);
 
 /// The first 16 hex digits of SHA-256 of a site id: what checkpoints and reports keep of it.
-pub fn site_id_hash(site_id: &str) -> String {
+pub(crate) fn site_id_hash(site_id: &str) -> String {
     hex(&Sha256::digest(site_id.as_bytes()))[..16].to_owned()
 }
 
 impl RunSettings {
     /// Add or replace one setting.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+    pub(crate) fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
         self.0.insert(name.to_owned(), value.into());
         self
     }
 
     /// Record a hash of the site id (flag or environment) under `site_id_sha256`: enough to notice
     /// a switch of workspace, never the id itself. The one place this hash is computed.
-    pub fn set_site_id(&mut self, site_id: Option<&str>) -> &mut Self {
+    pub(crate) fn set_site_id(&mut self, site_id: Option<&str>) -> &mut Self {
         let hash = site_id.map_or(String::new(), site_id_hash);
         self.set("site_id_sha256", hash)
     }
 
     /// Record the `--mapping` file (its path and a hash of its content: an edited mapping changes
     /// what records become) under `mapping`; empty without one.
-    pub fn set_mapping_file(&mut self, path: Option<&Path>) -> std::io::Result<&mut Self> {
+    pub(crate) fn set_mapping_file(&mut self, path: Option<&Path>) -> std::io::Result<&mut Self> {
         let mapping = match path {
             None => String::new(),
             Some(path) => {
@@ -53,7 +53,7 @@ impl RunSettings {
     }
 
     /// What differs between these (recorded) settings and `now`, in words.
-    pub fn differences(&self, now: &RunSettings) -> Vec<String> {
+    pub(crate) fn differences(&self, now: &RunSettings) -> Vec<String> {
         let mut names: Vec<&String> = self.0.keys().chain(now.0.keys()).collect();
         names.sort();
         names.dedup();

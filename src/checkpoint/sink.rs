@@ -21,7 +21,7 @@ const PERCENT_BUDGET_MIN_RECORDS: u64 = 100;
 
 /// The `--max-invalid` budget as the send applies it.
 #[derive(Debug, Clone, Copy)]
-pub struct Budget {
+pub(crate) struct Budget {
     pub budget: ErrorBudget,
     /// The input's records, when a pre-scan counted them.
     pub total: Option<u64>,
@@ -32,7 +32,7 @@ pub struct Budget {
 }
 
 impl Budget {
-    pub fn new(budget: ErrorBudget, total: Option<u64>) -> Budget {
+    pub(crate) fn new(budget: ErrorBudget, total: Option<u64>) -> Budget {
         Budget {
             budget,
             total,
@@ -76,7 +76,7 @@ impl Budget {
 }
 
 /// The [`Hooks`] of a send.
-pub struct RecordSink {
+pub(crate) struct RecordSink {
     /// With --checkpoint: dead letters go through its journal instead of `dead_letter`.
     pub session: Option<Session>,
     dead_letter: DeadLetter,
@@ -91,7 +91,7 @@ pub struct RecordSink {
 }
 
 impl RecordSink {
-    pub fn new(
+    pub(crate) fn new(
         session: Option<Session>,
         dead_letter: DeadLetter,
         progress: SendProgress,
@@ -111,7 +111,11 @@ impl RecordSink {
     /// Apply `--max-invalid` (`total`: the input's records, when a pre-scan counted them) to the
     /// whole job: what earlier runs of the checkpoint settled counts too. A job already over it
     /// is refused before anything is sent (exit 5).
-    pub fn set_budget(&mut self, budget: Option<ErrorBudget>, total: Option<u64>) -> Result<()> {
+    pub(crate) fn set_budget(
+        &mut self,
+        budget: Option<ErrorBudget>,
+        total: Option<u64>,
+    ) -> Result<()> {
         let earlier = self
             .session
             .as_ref()
@@ -147,7 +151,7 @@ impl RecordSink {
 
     /// The delivery ended: clear the bar and write the checkpoint's last state (finished only
     /// when the job is complete). Returns the local error that stopped the run, if one did.
-    pub fn finish(&mut self, report: &DeliveryReport) -> Option<anyhow::Error> {
+    pub(crate) fn finish(&mut self, report: &DeliveryReport) -> Option<anyhow::Error> {
         self.progress.finish();
         let (path, _) = self.dead_letters();
         if let Some(line) = self.problems.more_line(&path) {
@@ -165,7 +169,7 @@ impl RecordSink {
 
     /// How the send ends: a local error (exit 4), the error budget (exit 5), a halt's own code, or
     /// the delivery's exit as the checkpointed job sees it.
-    pub fn outcome(
+    pub(crate) fn outcome(
         &self,
         local_error: Option<anyhow::Error>,
         report: &DeliveryReport,
@@ -202,7 +206,7 @@ impl RecordSink {
     }
 
     /// The dead-letter file and how many records it holds from this job.
-    pub fn dead_letters(&self) -> (String, u64) {
+    pub(crate) fn dead_letters(&self) -> (String, u64) {
         let written = self
             .session
             .as_ref()

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub mod settings;
+pub(crate) mod settings;
 
 use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
 use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};
@@ -63,7 +63,7 @@ pub enum Command {
 
 impl Command {
     /// Whether `--quiet` was given (commands without it are never quiet).
-    pub fn quiet(&self) -> bool {
+    pub(crate) fn quiet(&self) -> bool {
         match self {
             Command::Validate(a) => a.display.quiet,
             Command::DryRun(a) => a.display.quiet,
@@ -75,7 +75,7 @@ impl Command {
     }
 
     /// The input flags of the commands that read records.
-    pub fn input(&self) -> Option<&InputArgs> {
+    pub(crate) fn input(&self) -> Option<&InputArgs> {
         match self {
             Command::Validate(a) => Some(&a.input),
             Command::DryRun(a) => Some(&a.input),

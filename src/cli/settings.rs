@@ -18,10 +18,8 @@ use crate::transform::Transform;
 
 /// The checked form of [`MappingArgs`].
 #[derive(Debug, Clone)]
-pub struct MappingSettings {
+pub(crate) struct MappingSettings {
     pub region: Region,
-    /// The Track API base URL without a trailing `/`: `--endpoint` when given, else the region's.
-    pub base_url: String,
     pub mode: Mode,
     pub mapping: MappingConfig,
     pub strict: bool,
@@ -29,12 +27,12 @@ pub struct MappingSettings {
 
 impl MappingSettings {
     /// Check the mapping flags; reads the `--mapping` file.
-    pub fn from_args(args: &MappingArgs) -> Result<MappingSettings> {
+    pub(crate) fn from_args(args: &MappingArgs) -> Result<MappingSettings> {
         let region = region(args.region);
-        let base_url = match &args.endpoint {
-            Some(url) => endpoint_url(url)?,
-            None => region.base_url().to_owned(),
-        };
+        // A bad --endpoint is refused by every command that takes it, dry-run's estimate included.
+        if let Some(url) = &args.endpoint {
+            endpoint_url(url)?;
+        }
         let routes = match &args.mapping {
             Some(path) => read_routes(path)?,
             None => Routes::default(),
@@ -46,7 +44,6 @@ impl MappingSettings {
         };
         Ok(MappingSettings {
             region,
-            base_url,
             mode: mode(args.mode),
             mapping: MappingConfig::new(!args.no_convert_timestamps, event_id, routes),
             strict: args.strict,
@@ -55,7 +52,7 @@ impl MappingSettings {
 
     /// The pipeline settings for `input` mapped with these settings: folders and `--files-from`
     /// expanded into the list of files (a usage error when one names nothing).
-    pub fn pipeline(&self, input: &InputArgs) -> Result<PipelineSettings> {
+    pub(crate) fn pipeline(&self, input: &InputArgs) -> Result<PipelineSettings> {
         Ok(PipelineSettings {
             files: crate::input::expand(&input.files, input.files_from.as_deref())?,
             format: input.input_format.map(Into::into),
@@ -68,7 +65,7 @@ impl MappingSettings {
 
 /// The jq program of `--transform`, `--transform-file` or `--preset`, compiled (a program that
 /// does not compile, or a file that cannot be read, is a usage error: exit 2).
-pub fn transform(input: &InputArgs) -> Result<Option<Transform>> {
+pub(crate) fn transform(input: &InputArgs) -> Result<Option<Transform>> {
     let compiled = match transform_source(input)? {
         None => return Ok(None),
         Some(Source::Preset(preset)) => Transform::preset(preset),
@@ -113,14 +110,14 @@ fn transform_source(input: &InputArgs) -> Result<Option<Source>> {
     ))
 }
 
-pub fn region(arg: RegionArg) -> Region {
+pub(crate) fn region(arg: RegionArg) -> Region {
     match arg {
         RegionArg::Us => Region::Us,
         RegionArg::Eu => Region::Eu,
     }
 }
 
-pub fn mode(arg: ModeArg) -> Mode {
+pub(crate) fn mode(arg: ModeArg) -> Mode {
     match arg {
         ModeArg::Batch => Mode::Batch,
         ModeArg::Sequential => Mode::Sequential,
@@ -129,12 +126,12 @@ pub fn mode(arg: ModeArg) -> Mode {
 
 /// Check an `--endpoint` URL by the one rule ([`crate::track::url::check`]): `https://`, or plain
 /// `http://` to a loopback host; a host, no query or fragment; returned without a trailing `/`.
-pub fn endpoint_url(url: &str) -> Result<String> {
+pub(crate) fn endpoint_url(url: &str) -> Result<String> {
     crate::track::url::check(url).map_err(|e| usage(format!("--endpoint: {e}")))
 }
 
 /// Read and parse a `--mapping` TOML file; errors name the file.
-pub fn read_routes(path: &Path) -> Result<Routes> {
+pub(crate) fn read_routes(path: &Path) -> Result<Routes> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| usage(format!("--mapping {shown}: cannot read it: {e}")))?;
@@ -145,7 +142,10 @@ pub fn read_routes(path: &Path) -> Result<Routes> {
 
 /// The delivery flags shared by `send` and `gdpr` (rate, concurrency, batch limits, retries,
 /// linger) as checked sender settings; a bad value is a usage error.
-pub fn delivery(mode: Mode, d: &crate::cli::DeliveryArgs) -> Result<crate::send::DeliverySettings> {
+pub(crate) fn delivery(
+    mode: Mode,
+    d: &crate::cli::DeliveryArgs,
+) -> Result<crate::send::DeliverySettings> {
     crate::send::DeliverySettings::new(
         mode,
         d.rate,
@@ -161,7 +161,7 @@ pub fn delivery(mode: Mode, d: &crate::cli::DeliveryArgs) -> Result<crate::send:
 /// Where a sending verb sends and as whom, checked but not yet resolved (no key read, no sandbox
 /// started): see `cmd::job::Target`.
 #[derive(Debug, Clone)]
-pub struct TargetSettings {
+pub(crate) struct TargetSettings {
     /// `--sandbox`: an in-process sandbox instead of `base_url`.
     pub sandbox: bool,
     /// The checked Track API base URL: `--endpoint`, or the region's.
@@ -181,7 +181,7 @@ pub struct TargetSettings {
 
 /// The target flags of `send` and `gdpr`: `region` and `--endpoint` (checked by the one URL rule),
 /// the credentials' sources, `--ca-bundle` and `--timeout`.
-pub fn target(
+pub(crate) fn target(
     d: &crate::cli::DeliveryArgs,
     workspace_region: Region,
     endpoint: Option<&str>,
@@ -214,7 +214,7 @@ pub fn target(
 
 /// The send the estimate is of: `--concurrency`, `--batch-size` and `--batch-bytes` are checked
 /// as `send` checks them ([`crate::send::DeliverySettings::new`]); `--rate` must be positive (it divides).
-pub fn estimate_delivery(
+pub(crate) fn estimate_delivery(
     args: &crate::cli::DryRunArgs,
     mode: Mode,
 ) -> Result<crate::send::DeliverySettings> {
@@ -237,7 +237,7 @@ pub fn estimate_delivery(
 /// [`RunSettings`]): mode, event ids, timestamps, strictness, the time window, the input format,
 /// the mapping file's hash, the transform's text (the one compiled for the run), the endpoint host
 /// and a hash of `site_id`. Never the API key.
-pub fn send_run_settings(
+pub(crate) fn send_run_settings(
     args: &crate::cli::SendArgs,
     transform: Option<&Transform>,
     site_id: Option<&str>,
@@ -291,13 +291,13 @@ pub fn send_run_settings(
 }
 
 /// The `--since` / `--until` window of a command, or a usage error (exit 2) naming the flag.
-pub fn window(args: &crate::cli::MappingArgs) -> anyhow::Result<crate::safety::Window> {
+pub(crate) fn window(args: &crate::cli::MappingArgs) -> anyhow::Result<crate::safety::Window> {
     crate::safety::Window::from_flags(args.since.as_deref(), args.until.as_deref())
         .map_err(|e| Fatal::new(Exit::Usage, e.to_string()).into())
 }
 
 /// Whether progress bars draw, from `--progress` and `--quiet`.
-pub fn show_progress(display: &crate::cli::DisplayArgs) -> bool {
+pub(crate) fn show_progress(display: &crate::cli::DisplayArgs) -> bool {
     use crate::cli::ProgressArg;
     let when = match display.progress {
         ProgressArg::Auto => crate::progress::When::Auto,
@@ -391,7 +391,7 @@ pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> Result<VerifyFlags> {
 }
 
 /// The `gdpr` flags that do not go together: refused before anything is read.
-pub fn check_gdpr_flags(args: &crate::cli::GdprArgs) -> Result<()> {
+pub(crate) fn check_gdpr_flags(args: &crate::cli::GdprArgs) -> Result<()> {
     let d = &args.delivery;
     if args.dry_run && (d.report.is_some() || d.checkpoint.is_some()) {
         return Err(usage(

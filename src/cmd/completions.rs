@@ -12,7 +12,7 @@ use crate::exit::Exit;
 const BIN_NAME: &str = "cio-replay";
 
 /// Render the completion script for `shell` (exactly what the command prints).
-pub fn render(shell: clap_complete::Shell) -> Vec<u8> {
+pub(crate) fn render(shell: clap_complete::Shell) -> Vec<u8> {
     let mut cmd = Cli::command();
     let mut script = Vec::new();
     // clap_complete panics when its writer fails, so render into memory and write out ourselves.
@@ -38,7 +38,7 @@ fn fix_bash_state_labels(script: Vec<u8>) -> Vec<u8> {
 }
 
 /// Print the completion script for the chosen shell on standard output.
-pub fn run(args: CompletionsArgs) -> Result<Exit> {
+pub(crate) fn run(args: CompletionsArgs) -> Result<Exit> {
     let script = render(args.shell);
     let mut out = std::io::stdout().lock();
     out.write_all(&script)

@@ -17,7 +17,7 @@ use crate::summary::{RequestPlan, Summary, conclude};
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
-pub fn run(args: DryRunArgs) -> Result<Exit> {
+pub(crate) fn run(args: DryRunArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     if args.output.is_none() && args.summary_json.as_deref() == Some(std::path::Path::new("-")) {
         return Err(usage(

@@ -23,7 +23,7 @@ use crate::gdpr::run::{self, Lists, Run};
 use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
 use crate::interrupt::Stopping;
 
-pub fn run(args: GdprArgs) -> Result<Exit> {
+pub(crate) fn run(args: GdprArgs) -> Result<Exit> {
     let action = GdprAction::from(args.action);
     let list_format = args.list_format.map(ListFormat::from);
     let name = action_name(action);

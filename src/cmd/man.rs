@@ -18,7 +18,7 @@ pub fn topics() -> Vec<String> {
 }
 
 /// Render the top-level page (`None`) or the page of one subcommand.
-pub fn render(topic: Option<&str>) -> Result<Vec<u8>, Fatal> {
+pub(crate) fn render(topic: Option<&str>) -> Result<Vec<u8>, Fatal> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     // Building the parent names each subcommand `cio-replay-<name>` and its usage `cio-replay <name>`.
     cmd.build();
@@ -124,7 +124,7 @@ fn insert_before_version(page: Vec<u8>, extra: &str) -> Vec<u8> {
 }
 
 /// Print the chosen man page on standard output.
-pub fn run(args: ManArgs) -> Result<Exit> {
+pub(crate) fn run(args: ManArgs) -> Result<Exit> {
     let page = render(args.command.as_deref())?;
     let mut out = std::io::stdout().lock();
     out.write_all(&page)

@@ -1,14 +1,14 @@
 //! One module per subcommand, each `run(args) -> anyhow::Result<Exit>`.
 
-pub mod completions;
-pub mod dry_run;
-pub mod gdpr;
+pub(crate) mod completions;
+pub(crate) mod dry_run;
+pub(crate) mod gdpr;
 mod job;
 pub mod man;
-pub mod sandbox;
-pub mod send;
-pub mod validate;
-pub mod verify;
+pub(crate) mod sandbox;
+pub(crate) mod send;
+pub(crate) mod validate;
+pub(crate) mod verify;
 
 use anyhow::Result;
 

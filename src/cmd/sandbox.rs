@@ -16,7 +16,7 @@ use crate::sandbox::{
 use crate::secret::Secret;
 
 /// Run the sandbox in the foreground.
-pub fn run(args: SandboxArgs) -> Result<Exit> {
+pub(crate) fn run(args: SandboxArgs) -> Result<Exit> {
     let api_key = args
         .api_key
         .or_else(|| std::env::var("CIO_API_KEY").ok().filter(|k| !k.is_empty()))

@@ -23,7 +23,7 @@ use crate::send::{DeliveryReport, deliver};
 use crate::summary::run_report::{self, Status};
 use crate::summary::{Measure, RequestPlan, Summary, TextOptions};
 
-pub fn run(args: SendArgs) -> Result<Exit> {
+pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let mapping = MappingSettings::from_args(&args.mapping)?;
     let d = &args.delivery;
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.

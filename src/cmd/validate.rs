@@ -18,7 +18,7 @@ use crate::summary::{RequestPlan, Summary, conclude, sanitize};
 /// The request rate assumed for validate's time estimate (send's default).
 const ASSUMED_RATE: f64 = 100.0;
 
-pub fn run(args: ValidateArgs) -> Result<Exit> {
+pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());

@@ -11,7 +11,7 @@ use crate::pipeline::Pipeline;
 use crate::verify as check;
 use crate::verify::client::{self, AppClient};
 
-pub fn run(args: VerifyArgs) -> Result<Exit> {
+pub(crate) fn run(args: VerifyArgs) -> Result<Exit> {
     let mapping = MappingSettings::from_args(&args.mapping)?;
     let window = settings::window(&args.mapping)?;
     let verify = settings::verify(&args)?;

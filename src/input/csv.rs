@@ -13,7 +13,7 @@ const BUFFER_BYTES: usize = 64 * 1024;
 
 /// How a column's cells are typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     String,
     Number,
     Bool,
@@ -22,14 +22,14 @@ pub enum Kind {
 
 /// One header column: its name as written, and the path and type it declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     pub name: String,
     pub path: Vec<String>,
     pub kind: Kind,
 }
 
 /// Parse a header row. Errors name the column and what to do (a configuration error: exit 2).
-pub fn parse_header(names: &[String]) -> Result<Vec<Column>, String> {
+pub(crate) fn parse_header(names: &[String]) -> Result<Vec<Column>, String> {
     let mut columns = Vec::with_capacity(names.len());
     for (i, raw) in names.iter().enumerate() {
         let name = raw.trim();
@@ -83,7 +83,7 @@ pub fn parse_header(names: &[String]) -> Result<Vec<Column>, String> {
 }
 
 /// Reads CSV records from one input, each at most the record limit (see [`super::csv_records`]).
-pub struct CsvReader<R: Read> {
+pub(crate) struct CsvReader<R: Read> {
     records: CsvRecords<BufReader<R>>,
     columns: Vec<Column>,
     name: Arc<str>,
@@ -96,7 +96,7 @@ pub struct CsvReader<R: Read> {
 impl<R: Read> CsvReader<R> {
     /// Read and check the header. An input with no header row at all has no records. A record
     /// whose cells pass `limit` bytes (plus one per cell) is an invalid record.
-    pub fn new(read: R, name: Arc<str>, input: usize, limit: usize) -> Result<Self, String> {
+    pub(crate) fn new(read: R, name: Arc<str>, input: usize, limit: usize) -> Result<Self, String> {
         let mut records = CsvRecords::new(BufReader::with_capacity(BUFFER_BYTES, read), limit);
         let mut names = Vec::new();
         match records
@@ -139,7 +139,7 @@ impl<R: Read> CsvReader<R> {
     }
 
     /// The next record, or `None` at the end of the input (or after a read error was reported).
-    pub fn next_record(&mut self) -> Option<Record> {
+    pub(crate) fn next_record(&mut self) -> Option<Record> {
         if self.done {
             return None;
         }

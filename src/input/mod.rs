@@ -23,17 +23,17 @@
 //! dead-letter writer takes the event (or text, or bytes) out of it, and its first `source`.
 
 pub(crate) mod compression;
-pub mod csv;
+pub(crate) mod csv;
 pub(crate) mod csv_records;
 pub(crate) mod json_array;
-pub mod ndjson;
-pub mod open;
+pub(crate) mod ndjson;
+pub(crate) mod open;
 pub(crate) mod parquet;
-pub mod value;
+pub(crate) mod value;
 pub(crate) mod walk;
 
-pub use open::{Inputs, Progress};
-pub use walk::expand;
+pub(crate) use open::{Inputs, Progress};
+pub(crate) use walk::expand;
 
 use std::fmt;
 use std::sync::Arc;
@@ -94,7 +94,7 @@ pub struct Record {
 
 impl Record {
     /// Whether this record stands for a read error that cut its input short.
-    pub fn is_read_error(&self) -> bool {
+    pub(crate) fn is_read_error(&self) -> bool {
         matches!(self.event, Err(InputError::Io { .. }))
     }
 }
@@ -102,7 +102,7 @@ impl Record {
 /// A record as read, its JSON not yet parsed: parsing is the costliest step of a record, so the
 /// pipeline's workers do it ([`Unparsed::parse`]) while one thread only reads lines.
 #[derive(Debug)]
-pub struct Unparsed {
+pub(crate) struct Unparsed {
     pub location: Location,
     pub input: usize,
     pub index: u64,
@@ -121,7 +121,7 @@ enum Body {
 
 impl Unparsed {
     /// An NDJSON line to parse.
-    pub fn line(location: Location, input: usize, index: u64, text: String) -> Unparsed {
+    pub(crate) fn line(location: Location, input: usize, index: u64, text: String) -> Unparsed {
         Unparsed {
             location,
             input,
@@ -131,7 +131,7 @@ impl Unparsed {
     }
 
     /// A record whose event is already known (parsed, or why it could not be read).
-    pub fn read(record: Record) -> Unparsed {
+    pub(crate) fn read(record: Record) -> Unparsed {
         Unparsed {
             location: record.location,
             input: record.input,
@@ -157,7 +157,7 @@ impl Unparsed {
     }
 
     /// The length of the text still to parse (0 when read already): what a chunk of records holds.
-    pub fn text_len(&self) -> usize {
+    pub(crate) fn text_len(&self) -> usize {
         match &self.body {
             Body::Line(text) => text.len(),
             Body::Read(original, _) => original.len(),
@@ -166,7 +166,7 @@ impl Unparsed {
     }
 
     /// Parse the line into its event (a dead letter read back is unwrapped: see the module doc).
-    pub fn parse(self) -> Record {
+    pub(crate) fn parse(self) -> Record {
         let (original, event) = match self.body {
             Body::Read(original, event) => (original, event),
             Body::Line(text) => parse_line(text),
@@ -309,7 +309,7 @@ pub enum InputError {
 
 impl InputError {
     /// The event field at fault, as a dotted path, when there is one (CSV cells).
-    pub fn field(&self) -> Option<&str> {
+    pub(crate) fn field(&self) -> Option<&str> {
         match self {
             InputError::Cell { column, .. } => Some(column),
             _ => None,
@@ -325,7 +325,7 @@ pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// Unwrap a dead-letter line (`{"dead_letter": {...}, "event": {<object>}}`) to its event; any other
 /// event is returned as it is.
-pub fn unwrap_dead_letter(event: Value) -> Value {
+pub(crate) fn unwrap_dead_letter(event: Value) -> Value {
     match event {
         Value::Object(mut map)
             if map.len() == 2

@@ -12,7 +12,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 const KEEP_CAPACITY: usize = 1024 * 1024;
 
 /// Reads NDJSON records from one input.
-pub struct NdjsonReader<R> {
+pub(crate) struct NdjsonReader<R> {
     reader: R,
     name: Arc<str>,
     input: usize,
@@ -32,7 +32,7 @@ enum Line {
 }
 
 impl<R: BufRead> NdjsonReader<R> {
-    pub fn new(reader: R, name: Arc<str>, input: usize, max_line_bytes: usize) -> Self {
+    pub(crate) fn new(reader: R, name: Arc<str>, input: usize, max_line_bytes: usize) -> Self {
         NdjsonReader {
             reader,
             name,
@@ -47,7 +47,7 @@ impl<R: BufRead> NdjsonReader<R> {
 
     /// The next record, its line not yet parsed, or `None` at the end of the input (or after a read
     /// error was reported).
-    pub fn next_record(&mut self) -> Option<Unparsed> {
+    pub(crate) fn next_record(&mut self) -> Option<Unparsed> {
         if self.done {
             return None;
         }

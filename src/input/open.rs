@@ -25,7 +25,7 @@ const BUFFER_BYTES: usize = 64 * 1024;
 
 /// How far reading has got, for progress bars.
 #[derive(Debug, Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// Total size of the inputs in bytes (as stored, so compressed when compressed), when every input is
     /// a regular file; `None` when stdin is among them.
     pub total_bytes: Option<u64>,
@@ -62,7 +62,7 @@ impl Source {
 }
 
 /// All inputs in the order given, read one after the other as one stream of records.
-pub struct Inputs {
+pub(crate) struct Inputs {
     specs: Vec<Spec>,
     next: usize,
     current: Option<Source>,
@@ -74,7 +74,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// Check every input and prepare to read them in order. `files` empty means stdin.
-    pub fn open(
+    pub(crate) fn open(
         files: &[PathBuf],
         format: Option<InputFormat>,
         max_line_bytes: usize,
@@ -138,7 +138,7 @@ impl Inputs {
     }
 
     /// Byte progress of the whole run.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         self.progress.clone()
     }
 
@@ -213,7 +213,7 @@ impl Iterator for Inputs {
 
 impl Inputs {
     /// The next record as read, its JSON not yet parsed ([`Unparsed::parse`]).
-    pub fn next_unparsed(&mut self) -> Option<Unparsed> {
+    pub(crate) fn next_unparsed(&mut self) -> Option<Unparsed> {
         loop {
             if let Some(source) = &mut self.current {
                 if let Some(record) = source.next_record() {

@@ -10,7 +10,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 /// Parse `text` as one JSON value (trailing whitespace allowed, anything else after it is an error).
-pub fn from_str(text: &str) -> serde_json::Result<Value> {
+pub(crate) fn from_str(text: &str) -> serde_json::Result<Value> {
     let mut scratch = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let value = ValueSeed(&mut scratch).deserialize(&mut de)?;

@@ -23,7 +23,7 @@ fn usage(message: String) -> anyhow::Error {
 /// paths listed in `files_from` (read the same way). `-` (stdin) stays as it is; an empty result
 /// stays empty (stdin). A folder without event files, an unreadable list, a list naming nothing or
 /// stdin used for both the list and the events is a usage error (exit 2).
-pub fn expand(files: &[PathBuf], files_from: Option<&Path>) -> Result<Vec<PathBuf>> {
+pub(crate) fn expand(files: &[PathBuf], files_from: Option<&Path>) -> Result<Vec<PathBuf>> {
     let mut given: Vec<PathBuf> = files.to_vec();
     if let Some(list) = files_from {
         let listed = read_list(list)?;

@@ -9,7 +9,7 @@ use super::EventIdMode;
 
 /// Whether `s` is a ULID: 26 characters of Crockford base32 (`0-9A-HJKMNP-TV-Z`, any case), the
 /// first at most `7`.
-pub fn is_ulid(s: &str) -> bool {
+pub(crate) fn is_ulid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 26
         && b[0] <= b'7'
@@ -22,7 +22,7 @@ pub fn is_ulid(s: &str) -> bool {
 
 /// The derived ULID: 48-bit time = `seconds` × 1000 (0 when `None` or negative), then the first
 /// 80 bits of SHA-256 of `seed`.
-pub fn derive(seed: &[u8], seconds: Option<i64>) -> String {
+pub(crate) fn derive(seed: &[u8], seconds: Option<i64>) -> String {
     let millis = match seconds {
         Some(s) if s > 0 => (s as u64).saturating_mul(1000) & ((1u64 << 48) - 1),
         _ => 0,

@@ -9,7 +9,7 @@ use super::fields::{Ev, present, shown};
 /// The identifiers object for a bare person id (`userId`, `previousId`): `cio_` prefix →
 /// `{"cio_id": rest}`; an address by the destination's ASCII test ([`is_segment_email`]) →
 /// `{"email": id}`; else `{"id": id}`.
-pub fn person_identifier(id: &str) -> Value {
+pub(crate) fn person_identifier(id: &str) -> Value {
     let mut m = Map::with_capacity(1);
     if let Some(rest) = id.strip_prefix("cio_") {
         m.insert("cio_id".to_owned(), Value::String(rest.to_owned()));
@@ -37,7 +37,7 @@ fn is_label(label: &[u8]) -> bool {
 /// The destination's email test (ajv-formats "full", segment-destination.md §4.1): dot-separated
 /// runs of ASCII letters, digits and ``!#$%&'*+/=?^_`{|}~-``, `@`, then at least two domain labels
 /// of ASCII letters and digits with inner hyphens. Decides how a userId is classified.
-pub fn is_segment_email(s: &str) -> bool {
+pub(crate) fn is_segment_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
@@ -56,7 +56,7 @@ pub fn is_segment_email(s: &str) -> bool {
 /// The lenient address test for email fallbacks (mapping.md §7a): exactly one `@`, a non-empty
 /// local part, a domain holding a dot (not as its first or last character), and no whitespace.
 /// Non-ASCII letters are fine.
-pub fn is_lenient_email(s: &str) -> bool {
+pub(crate) fn is_lenient_email(s: &str) -> bool {
     if s.chars().any(char::is_whitespace) {
         return false;
     }

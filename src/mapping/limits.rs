@@ -10,10 +10,10 @@ use crate::track::limits::{
 };
 use crate::track::{Action, Operation};
 
-pub use crate::track::limits::json_bytes;
+pub(crate) use crate::track::limits::json_bytes;
 
 /// The size of an attribute value: UTF-8 bytes of a string, else of its compact JSON.
-pub fn value_bytes(v: &Value) -> usize {
+pub(crate) fn value_bytes(v: &Value) -> usize {
     match v {
         Value::String(s) => s.len(),
         other => json_bytes(other),
@@ -21,7 +21,7 @@ pub fn value_bytes(v: &Value) -> usize {
 }
 
 /// Check one mapped operation; `event` is the record it came from (to name fields).
-pub fn check(op: &Operation, event: &Map<String, Value>) -> Result<(), Invalid> {
+pub(crate) fn check(op: &Operation, event: &Map<String, Value>) -> Result<(), Invalid> {
     let action = op.action;
     if action.is_metric() {
         return Ok(());

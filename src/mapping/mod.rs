@@ -6,11 +6,11 @@
 
 pub mod event_id;
 mod fields;
-pub mod identifiers;
-pub mod limits;
-pub mod route;
-pub mod timestamp;
-pub mod window;
+pub(crate) mod identifiers;
+pub(crate) mod limits;
+pub(crate) mod route;
+pub(crate) mod timestamp;
+pub(crate) mod window;
 
 mod device;
 mod event;
@@ -93,7 +93,11 @@ pub struct Invalid {
 
 impl Invalid {
     /// An invalid outcome of `action` (when routed) at `field` (when there is one).
-    pub fn new(action: Option<Action>, field: Option<&str>, message: impl Into<String>) -> Invalid {
+    pub(crate) fn new(
+        action: Option<Action>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Invalid {
         Invalid {
             action,
             field: field.map(str::to_owned),
@@ -129,7 +133,7 @@ pub fn map_event(event: &Value, config: &MappingConfig) -> Outcome {
 /// Map one event, moving what the operation carries out of it instead of copying: `properties`
 /// of a track, page or screen call, and the attribute keys of an identify's `traits` (its
 /// reserved keys stay). Everything else, `timestamp` included, stays in `event`.
-pub fn map_event_taking(event: &mut Value, config: &MappingConfig) -> Outcome {
+pub(crate) fn map_event_taking(event: &mut Value, config: &MappingConfig) -> Outcome {
     let Some(map) = event.as_object() else {
         return Outcome::Invalid(Invalid::new(
             None,

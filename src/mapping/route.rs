@@ -2,7 +2,6 @@
 //! (renamed or added trigger names, actions switched off) applied once into a lookup table.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::{Map, Value};
 
@@ -78,7 +77,7 @@ impl Default for Routes {
 
 impl Routes {
     /// Parse a `--mapping` TOML document (format above). Errors say what is wrong and where.
-    pub fn from_toml_str(text: &str) -> Result<Routes, String> {
+    pub(crate) fn from_toml_str(text: &str) -> Result<Routes, String> {
         let table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| format!("not valid TOML: {}", e.message().trim()))?;
@@ -137,29 +136,22 @@ impl Routes {
         })
     }
 
-    /// Read and parse a mapping file; skip reasons name its path.
-    pub fn from_file(path: &Path) -> Result<Routes, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read mapping file {}: {e}", path.display()))?;
-        let routes = Routes::from_toml_str(&text)
-            .map_err(|e| format!("mapping file {}: {e}", path.display()))?;
-        Ok(routes.with_source(&path.display().to_string()))
-    }
-
     /// Name the file these routes came from (used in skip reasons).
-    pub fn with_source(mut self, file: &str) -> Routes {
+    pub(crate) fn with_source(mut self, file: &str) -> Routes {
         self.source = format!("the mapping file {file}");
         self
     }
 
     /// Whether `action` is switched on.
-    pub fn enabled(&self, action: Action) -> bool {
+    #[cfg(test)]
+    pub(crate) fn enabled(&self, action: Action) -> bool {
         !self.off[index(action)]
     }
 
     /// The track event names that trigger `action` (sorted; empty for `type`-routed actions and
     /// `track-event`).
-    pub fn triggers(&self, action: Action) -> Vec<&str> {
+    #[cfg(test)]
+    pub(crate) fn triggers(&self, action: Action) -> Vec<&str> {
         let mut names: Vec<&str> = self
             .by_event
             .iter()
@@ -171,7 +163,7 @@ impl Routes {
     }
 
     /// Route one event (a JSON object).
-    pub fn route(&self, event: &Map<String, Value>) -> Route {
+    pub(crate) fn route(&self, event: &Map<String, Value>) -> Route {
         let action = match event.get("type") {
             Some(Value::String(t)) => match t.as_str() {
                 "identify" => Action::CreateUpdatePerson,

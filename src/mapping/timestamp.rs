@@ -11,7 +11,7 @@ use crate::track::limits::{MAX_UNIX_SECONDS, MILLISECONDS_THRESHOLD};
 
 /// A parsed root timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RootTime {
+pub(crate) struct RootTime {
     /// Unix seconds, floored, within 0..=253402300799.
     pub seconds: i64,
     /// Whether the input was a number (or digit string) of milliseconds (above 10^11).
@@ -20,7 +20,7 @@ pub struct RootTime {
 
 /// Why a root timestamp was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimestampError {
+pub(crate) enum TimestampError {
     /// Not a time in any accepted form.
     Unparseable { shown: String },
     /// A time before 1970-01-01.
@@ -58,7 +58,7 @@ impl std::error::Error for TimestampError {}
 /// Accepts numbers and digit strings of Unix seconds (above 10^11: milliseconds; a fraction is
 /// floored), ISO 8601 / RFC 3339 (zone-less is UTC, `T`/`t`/space, `hh:mm` without seconds, any
 /// fraction digits with `.` or `,`, `Z`/`z`/`±hh`/`±hhmm`/`±hh:mm`) and RFC 2822.
-pub fn parse_root(value: &Value) -> Result<Option<RootTime>, TimestampError> {
+pub(crate) fn parse_root(value: &Value) -> Result<Option<RootTime>, TimestampError> {
     let unparseable = || TimestampError::Unparseable {
         shown: shown(value),
     };
@@ -98,7 +98,7 @@ pub fn parse_root(value: &Value) -> Result<Option<RootTime>, TimestampError> {
 }
 
 /// Whether a root `timestamp` is an ISO date or date-time without a zone (which is read as UTC).
-pub fn is_zoneless(value: &Value) -> bool {
+pub(crate) fn is_zoneless(value: &Value) -> bool {
     let Value::String(s) = value else {
         return false;
     };
@@ -315,7 +315,7 @@ fn iso_root(s: &str) -> Option<i64> {
 /// `YYYY-MM-DD`, optionally `T` + `hh:mm` + optional `:ss` + optional `.` and 1–9 fraction digits +
 /// optional `Z`, `±hh:mm` or `±hhmm`, naming a real date and time (zone-less is UTC). Returns the
 /// Unix seconds (floored), or `None` for every string that must stay a string.
-pub fn iso_attribute_seconds(s: &str) -> Option<i64> {
+pub(crate) fn iso_attribute_seconds(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     // O(1) rejection of the common non-dates before any real work.
     if b.len() < 10 || b.len() > 35 || b[4] != b'-' || b[7] != b'-' || !b[0].is_ascii_digit() {
@@ -326,7 +326,7 @@ pub fn iso_attribute_seconds(s: &str) -> Option<i64> {
 
 /// Convert, in place, every string passing [`iso_attribute_seconds`] in `attributes` and the
 /// objects nested in it to integer Unix seconds. Arrays are not entered.
-pub fn convert_attributes(attributes: &mut Map<String, Value>) {
+pub(crate) fn convert_attributes(attributes: &mut Map<String, Value>) {
     for v in attributes.values_mut() {
         convert_value(v);
     }
@@ -347,7 +347,7 @@ fn convert_value(v: &mut Value) {
 /// A `created_at` value (identify and group, mapping.md §5): a number is Unix seconds (milliseconds
 /// above 10^11) sent as an integer; anything else is returned as it is (ISO strings are left to
 /// the attribute conversion).
-pub fn created_at_number(v: Value) -> Value {
+pub(crate) fn created_at_number(v: Value) -> Value {
     match &v {
         Value::Number(n) => {
             let (secs, _) = from_number(n);

@@ -10,7 +10,7 @@ use super::timestamp::parse_root;
 
 /// A record's root `timestamp`, as the mapping reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordTime {
+pub(crate) enum RecordTime {
     /// No `timestamp` key, or `null` / `""`.
     Missing,
     /// A `timestamp` that is not a time (only reaches here on actions that send none).
@@ -20,7 +20,7 @@ pub enum RecordTime {
 }
 
 /// The root time of an event (mapping.md §5).
-pub fn record_time(event: &Value) -> RecordTime {
+pub(crate) fn record_time(event: &Value) -> RecordTime {
     match event.get("timestamp").map(parse_root) {
         None | Some(Ok(None)) => RecordTime::Missing,
         Some(Ok(Some(t))) => RecordTime::At {
@@ -32,7 +32,7 @@ pub fn record_time(event: &Value) -> RecordTime {
 }
 
 /// Unix seconds as RFC 3339 UTC, e.g. `2024-01-01T00:00:00Z`.
-pub fn format_time(unix: i64) -> String {
+pub(crate) fn format_time(unix: i64) -> String {
     match DateTime::from_timestamp(unix, 0) {
         Some(t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
         None => format!("{unix} (Unix seconds)"),
@@ -41,7 +41,7 @@ pub fn format_time(unix: i64) -> String {
 
 /// Why a `--since` / `--until` value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WindowError {
+pub(crate) enum WindowError {
     #[error(
         "--{flag} {value:?} is not a time: use RFC 3339 (2024-01-31T12:00:00Z) or a date (2024-01-31, midnight UTC)"
     )]
@@ -52,21 +52,24 @@ pub enum WindowError {
 
 /// One end of the window, as the user wrote it and in Unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bound {
+pub(crate) struct Bound {
     pub unix: i64,
     pub text: String,
 }
 
 /// The time window: records at or after `since` and before `until` are replayed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Window {
+pub(crate) struct Window {
     pub since: Option<Bound>,
     pub until: Option<Bound>,
 }
 
 impl Window {
     /// The window from the two flags (either may be absent).
-    pub fn from_flags(since: Option<&str>, until: Option<&str>) -> Result<Window, WindowError> {
+    pub(crate) fn from_flags(
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Window, WindowError> {
         let since = since.map(|s| parse_bound("since", s)).transpose()?;
         let until = until.map(|s| parse_bound("until", s)).transpose()?;
         if let (Some(s), Some(u)) = (&since, &until)
@@ -81,7 +84,7 @@ impl Window {
     }
 
     /// Whether the window lets everything through (neither flag given).
-    pub fn is_unbounded(&self) -> bool {
+    pub(crate) fn is_unbounded(&self) -> bool {
         self.since.is_none() && self.until.is_none()
     }
 
@@ -90,7 +93,7 @@ impl Window {
     /// Records with no timestamp, or one that cannot be read, are outside any bounded window:
     /// Customer.io would stamp them with the time it receives them, so no slice owns them, and
     /// sending them with every slice would repeat them.
-    pub fn check(&self, time: RecordTime) -> Result<(), String> {
+    pub(crate) fn check(&self, time: RecordTime) -> Result<(), String> {
         if self.is_unbounded() {
             return Ok(());
         }
@@ -134,7 +137,7 @@ impl Window {
 
     /// Turn a mapped outcome whose record lies outside the window into a skipped one; any other
     /// outcome is returned as it is. The pipeline calls this after mapping (and before `--strict`).
-    pub fn apply(&self, time: RecordTime, outcome: Outcome) -> Outcome {
+    pub(crate) fn apply(&self, time: RecordTime, outcome: Outcome) -> Outcome {
         match outcome {
             Outcome::Mapped(op) => match self.check(time) {
                 Ok(()) => Outcome::Mapped(op),

@@ -118,7 +118,7 @@ impl ScriptedReply {
     /// Read one entry of a `POST /_sandbox/script` body:
     /// `{"status": 429 | "close", "retry_after": 2, "times": 3, "body": {...}, "text": "<html>",
     /// "pad": 2000000, "cut": true, "echo_headers": true, "match": "user-7"}`.
-    pub fn from_json(value: &Value) -> Result<ScriptedReply, String> {
+    pub(crate) fn from_json(value: &Value) -> Result<ScriptedReply, String> {
         let entry = value.as_object().ok_or("each entry must be an object")?;
         let status = match entry.get("status") {
             Some(Value::String(s)) if s == "close" => ScriptedStatus::Close,

@@ -62,19 +62,18 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::Value;
 
-pub use faults::{ScriptedReply, ScriptedStatus};
-pub use state::Totals;
-pub use validate::is_ulid;
+pub use faults::ScriptedReply;
+pub(crate) use state::Totals;
 
 use crate::secret::Secret;
 use crate::track::Region;
 
 /// The site id the sandbox accepts when none is given.
-pub const DEFAULT_SITE_ID: &str = "sandbox";
+pub(crate) const DEFAULT_SITE_ID: &str = "sandbox";
 /// The API key the sandbox accepts when none is given.
-pub const DEFAULT_API_KEY: &str = "sandbox-key";
+pub(crate) const DEFAULT_API_KEY: &str = "sandbox-key";
 /// The App API key the sandbox accepts when none is given.
-pub const DEFAULT_APP_API_KEY: &str = "sandbox-app-key";
+pub(crate) const DEFAULT_APP_API_KEY: &str = "sandbox-app-key";
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -165,11 +164,6 @@ impl Sandbox {
     /// `http://127.0.0.1:PORT`, the base to put in front of `/api/v2/batch`.
     pub fn url(&self) -> String {
         self.api.base_url.clone()
-    }
-
-    /// The port it listens on.
-    pub fn port(&self) -> u16 {
-        self.server.addr().port()
     }
 
     /// The site id it accepts.

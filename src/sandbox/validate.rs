@@ -7,7 +7,7 @@ mod fields;
 use serde_json::{Map, Value};
 
 pub(crate) use fields::compact_len;
-pub use fields::is_ulid;
+pub(crate) use fields::is_ulid;
 use fields::{
     Side, check_attributes, check_timestamp, non_blank, object_identifiers, person_identifiers,
     relationships,

@@ -14,7 +14,7 @@ const CLOSE: &[u8] = b"]}";
 
 /// How big one batch request may get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchLimits {
+pub(crate) struct BatchLimits {
     /// Most bytes in one request body (≤ 500,000).
     pub bytes: usize,
     /// Most operations in one request.
@@ -23,7 +23,7 @@ pub struct BatchLimits {
 
 /// Why batch limits are unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LimitError {
+pub(crate) enum LimitError {
     #[error("--batch-bytes {0} is above the Track API's 500000-byte limit for one batch request")]
     TooManyBytes(usize),
     #[error(
@@ -39,13 +39,13 @@ pub(crate) const MIN_BATCH_BYTES: usize = 1000;
 
 impl BatchLimits {
     /// `send`'s defaults (`--batch-bytes`, `--batch-size`).
-    pub const DEFAULT: BatchLimits = BatchLimits {
+    pub(crate) const DEFAULT: BatchLimits = BatchLimits {
         bytes: DEFAULT_BATCH_BYTES,
         size: DEFAULT_BATCH_SIZE,
     };
 
     /// Check `--batch-bytes` and `--batch-size`: the one check of `send`, `gdpr` and `dry-run`.
-    pub fn new(bytes: usize, size: usize) -> Result<BatchLimits, LimitError> {
+    pub(crate) fn new(bytes: usize, size: usize) -> Result<BatchLimits, LimitError> {
         if bytes > MAX_BATCH_BYTES {
             return Err(LimitError::TooManyBytes(bytes));
         }
@@ -60,13 +60,13 @@ impl BatchLimits {
 
     /// Whether one operation of `len` bytes can be sent at all (alone in a batch, and under the
     /// per-operation limit).
-    pub fn fits_alone(&self, len: usize) -> bool {
+    pub(crate) fn fits_alone(&self, len: usize) -> bool {
         len <= MAX_OPERATION_BYTES && body_len(1, len) <= self.bytes
     }
 
     /// Whether an operation of `len` bytes to `endpoint` can be sent at all: a batch operation
     /// must fit alone in a batch, any other one must be under the per-operation limit.
-    pub fn sendable(&self, endpoint: Endpoint, len: usize) -> bool {
+    pub(crate) fn sendable(&self, endpoint: Endpoint, len: usize) -> bool {
         match endpoint {
             Endpoint::Batch => self.fits_alone(len),
             Endpoint::Entity | Endpoint::Metrics => len <= MAX_OPERATION_BYTES,
@@ -75,12 +75,12 @@ impl BatchLimits {
 }
 
 /// The exact size of a batch body holding `count` operations of `total` bytes together.
-pub fn body_len(count: usize, total: usize) -> usize {
+pub(crate) fn body_len(count: usize, total: usize) -> usize {
     OPEN.len() + total + count.saturating_sub(1) + CLOSE.len()
 }
 
 /// Build `{"batch":[op,op,...]}` from serialized operations.
-pub fn body<'a>(ops: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+pub(crate) fn body<'a>(ops: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(OPEN);
     for (i, op) in ops.into_iter().enumerate() {
@@ -95,24 +95,24 @@ pub fn body<'a>(ops: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
 
 /// The running size of a batch being filled.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Fill {
+pub(crate) struct Fill {
     pub count: usize,
     pub bytes: usize,
 }
 
 impl Fill {
     /// Whether an operation of `len` bytes still fits.
-    pub fn admits(&self, limits: &BatchLimits, len: usize) -> bool {
+    pub(crate) fn admits(&self, limits: &BatchLimits, len: usize) -> bool {
         self.count < limits.size && body_len(self.count + 1, self.bytes + len) <= limits.bytes
     }
 
-    pub fn add(&mut self, len: usize) {
+    pub(crate) fn add(&mut self, len: usize) {
         self.count += 1;
         self.bytes += len;
     }
 
     /// Whether no further operation could fit (the batch should go now).
-    pub fn is_full(&self, limits: &BatchLimits) -> bool {
+    pub(crate) fn is_full(&self, limits: &BatchLimits) -> bool {
         self.count >= limits.size || body_len(self.count + 1, self.bytes + 2) > limits.bytes
     }
 }

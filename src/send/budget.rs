@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A count of records, or a share of the records of the input.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ErrorBudget {
+pub(crate) enum ErrorBudget {
     Count(u64),
     /// Percent (0 to 100) of the records.
     Percent(f64),
@@ -13,7 +13,7 @@ pub enum ErrorBudget {
 
 impl ErrorBudget {
     /// `N` or `P%`.
-    pub fn parse(text: &str) -> Result<ErrorBudget, String> {
+    pub(crate) fn parse(text: &str) -> Result<ErrorBudget, String> {
         let text = text.trim();
         let bad = || {
             format!(
@@ -33,7 +33,7 @@ impl ErrorBudget {
     }
 
     /// Whether `bad` records of `total` are over the budget.
-    pub fn exceeded(self, bad: u64, total: u64) -> bool {
+    pub(crate) fn exceeded(self, bad: u64, total: u64) -> bool {
         match self {
             ErrorBudget::Count(n) => bad > n,
             ErrorBudget::Percent(p) => bad as f64 > total as f64 * p / 100.0,

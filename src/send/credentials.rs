@@ -7,14 +7,14 @@ use crate::secret::Secret;
 
 /// Site id and key, checked.
 #[derive(Debug, Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     pub site_id: String,
     pub key: Secret,
 }
 
 /// Why credentials are missing or unreadable (all usage errors, exit 2).
 #[derive(Debug, thiserror::Error)]
-pub enum CredentialError {
+pub(crate) enum CredentialError {
     #[error(
         "no site id: set CIO_SITE_ID or pass --site-id (Customer.io → Settings → API Credentials → \
          Track API Keys), or try --sandbox"
@@ -36,7 +36,7 @@ pub enum CredentialError {
 
 /// Where the key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeySource {
+pub(crate) enum KeySource {
     File,
     Flag,
     Env,
@@ -53,7 +53,7 @@ pub(crate) fn key_from_file(path: &Path) -> std::io::Result<Option<String>> {
 /// Resolve credentials. `env_key` is the value of `CIO_API_KEY`. Precedence: `--api-key-file`,
 /// then `--api-key`, then the environment. Returns the source so the caller can warn about the
 /// flag.
-pub fn resolve(
+pub(crate) fn resolve(
     site_id: Option<&str>,
     key_file: Option<&Path>,
     key_flag: Option<&str>,
@@ -95,7 +95,7 @@ pub fn resolve(
 }
 
 /// The warning printed when the key came from `--api-key`.
-pub const FLAG_WARNING: &str = "warning: --api-key puts the key on the command line, where other \
+pub(crate) const FLAG_WARNING: &str = "warning: --api-key puts the key on the command line, where other \
      users of this machine can see it (ps, shell history); prefer CIO_API_KEY or --api-key-file";
 
 #[cfg(test)]

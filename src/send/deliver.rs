@@ -25,7 +25,7 @@ use crate::pipeline::Item;
 /// queued but not yet sent stay unsettled) or when the API refuses the credentials (see
 /// [`DeliveryReport::halted`]). Every record read is either settled (reported to
 /// `hooks.on_record`) or counted in `stats.unsent`.
-pub fn deliver(
+pub(crate) fn deliver(
     items: impl Iterator<Item = Item>,
     settings: &DeliverySettings,
     transport: &dyn Transport,

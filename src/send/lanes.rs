@@ -58,7 +58,7 @@ use serde_json::Value;
 
 /// Where an operation goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     Lane(usize),
     /// Its entities have unsettled operations on these lanes (distinct, at least two): the first
     /// leads, the others settle their earlier work on its entities first.
@@ -194,7 +194,8 @@ impl Owners {
 }
 
 /// The entity keys an operation touches, as text (`type|identifiers`).
-pub fn keys(body: &Value) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn keys(body: &Value) -> Vec<String> {
     let mut keys = Vec::new();
     visit_keys(body, |args| {
         let mut k = String::new();
@@ -206,7 +207,7 @@ pub fn keys(body: &Value) -> Vec<String> {
 
 /// The entity keys an operation touches, hashed (the same values as [`hash_key`] of [`keys`]),
 /// without building the text.
-pub fn key_hashes(body: &Value) -> Vec<u64> {
+pub(crate) fn key_hashes(body: &Value) -> Vec<u64> {
     let mut hashes = Vec::with_capacity(2);
     visit_keys(body, |args| {
         let mut w = HashWriter(DefaultHasher::new());
@@ -220,7 +221,8 @@ pub fn key_hashes(body: &Value) -> Vec<u64> {
 }
 
 /// The hash of one entity key.
-pub fn hash_key(key: &str) -> u64 {
+#[cfg(test)]
+pub(crate) fn hash_key(key: &str) -> u64 {
     let mut h = DefaultHasher::new();
     h.write(key.as_bytes());
     h.finish()
@@ -263,7 +265,7 @@ fn visit_keys(body: &Value, mut key: impl FnMut(fmt::Arguments<'_>)) {
 }
 
 /// The home lane of an entity key hash.
-pub fn lane_of(hash: u64, lanes: usize) -> usize {
+pub(crate) fn lane_of(hash: u64, lanes: usize) -> usize {
     (hash % lanes.max(1) as u64) as usize
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 /// every other index below `next` is not; indices from `next` on were not read yet. Indices the
 /// reader never opened (an earlier run settled them) count as settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Coverage {
+pub(crate) struct Coverage {
     pub input: usize,
     pub watermark: u64,
     /// Sorted, disjoint, non-adjacent half-open ranges `[start, end)` above the watermark.
@@ -20,7 +20,7 @@ pub struct Coverage {
 
 /// Per-input settlement tracking. Records must be opened in increasing index order per input.
 #[derive(Debug, Default)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     inputs: Vec<InputLedger>,
 }
 
@@ -41,7 +41,7 @@ impl InputLedger {
 }
 
 impl Ledger {
-    pub fn new() -> Ledger {
+    pub(crate) fn new() -> Ledger {
         Ledger::default()
     }
 
@@ -53,24 +53,25 @@ impl Ledger {
     }
 
     /// A record has been read and is now in our hands.
-    pub fn open(&mut self, input: usize, index: u64) {
+    pub(crate) fn open(&mut self, input: usize, index: u64) {
         let l = self.input(input);
         l.open.insert(index);
         l.next = l.next.max(index + 1);
     }
 
     /// A record is settled.
-    pub fn settle(&mut self, input: usize, index: u64) {
+    pub(crate) fn settle(&mut self, input: usize, index: u64) {
         self.input(input).open.remove(&index);
     }
 
     /// The current watermark of `input`: every record index below it is settled.
-    pub fn watermark(&self, input: usize) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn watermark(&self, input: usize) -> u64 {
         self.inputs.get(input).map_or(0, InputLedger::watermark)
     }
 
     /// `(input, watermark)` for every input seen.
-    pub fn watermarks(&self) -> Vec<(usize, u64)> {
+    pub(crate) fn watermarks(&self) -> Vec<(usize, u64)> {
         self.inputs
             .iter()
             .enumerate()
@@ -80,7 +81,7 @@ impl Ledger {
 
     /// The coverage of every input that has had a record read (see [`Coverage`]): as many ranges
     /// as there are unsettled records, at most.
-    pub fn coverage(&self) -> Vec<Coverage> {
+    pub(crate) fn coverage(&self) -> Vec<Coverage> {
         self.inputs
             .iter()
             .enumerate()
@@ -105,12 +106,12 @@ impl Ledger {
     }
 
     /// Records opened and not yet settled, over all inputs.
-    pub fn unsettled(&self) -> usize {
+    pub(crate) fn unsettled(&self) -> usize {
         self.inputs.iter().map(|l| l.open.len()).sum()
     }
 
     /// The `(input, watermark)` pairs that moved since the last call.
-    pub fn advanced(&mut self) -> Vec<(usize, u64)> {
+    pub(crate) fn advanced(&mut self) -> Vec<(usize, u64)> {
         let mut moved = Vec::new();
         for (i, l) in self.inputs.iter_mut().enumerate() {
             let w = l.watermark();

@@ -5,18 +5,18 @@
 //! sends every mapped operation through a [`Transport`], and tells its [`Hooks`] what became of each
 //! record and how far each input is settled. It never writes files itself.
 
-pub mod batch;
-pub mod budget;
-pub mod credentials;
+pub(crate) mod batch;
+pub(crate) mod budget;
+pub(crate) mod credentials;
 mod deliver;
-pub mod lanes;
-pub mod ledger;
-pub mod rate;
-pub mod report;
+pub(crate) mod lanes;
+pub(crate) mod ledger;
+pub(crate) mod rate;
+pub(crate) mod report;
 mod request;
-pub mod retry;
+pub(crate) mod retry;
 mod shared;
-pub mod transport;
+pub(crate) mod transport;
 mod worker;
 
 #[cfg(test)]
@@ -31,10 +31,10 @@ use crate::exit::Exit;
 use crate::input::{Location, Record};
 use crate::track::{Action, Mode};
 
-pub use batch::{BatchLimits, LimitError};
-pub use deliver::deliver;
-pub use ledger::{Coverage, Ledger};
-pub use transport::{HttpTransport, RecordingTransport, Reply, Transport, TransportError};
+pub(crate) use batch::{BatchLimits, LimitError};
+pub(crate) use deliver::deliver;
+pub(crate) use ledger::{Coverage, Ledger};
+pub use transport::{HttpTransport, Transport};
 
 /// `--concurrency` when not given.
 pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
@@ -52,7 +52,7 @@ pub(crate) const MAX_LINGER_MS: u64 = 3_600_000;
 
 /// How operations are delivered.
 #[derive(Debug, Clone)]
-pub struct DeliverySettings {
+pub(crate) struct DeliverySettings {
     pub mode: Mode,
     /// Requests per second over all lanes; 0 means unlimited.
     pub rate: f64,
@@ -67,7 +67,7 @@ pub struct DeliverySettings {
 
 /// Why delivery settings are unusable.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SettingsError {
+pub(crate) enum SettingsError {
     #[error(transparent)]
     Batch(#[from] LimitError),
     #[error("--rate {0} must be a number of requests per second, 0 or more (0 means unlimited)")]
@@ -79,7 +79,7 @@ pub enum SettingsError {
 }
 
 impl DeliverySettings {
-    pub fn new(
+    pub(crate) fn new(
         mode: Mode,
         rate: f64,
         concurrency: usize,
@@ -127,7 +127,7 @@ impl DeliverySettings {
     }
 
     /// Lanes actually used.
-    pub fn lanes(&self) -> usize {
+    pub(crate) fn lanes(&self) -> usize {
         match self.mode {
             Mode::Sequential => 1,
             Mode::Batch => self.concurrency.max(1),
@@ -137,7 +137,7 @@ impl DeliverySettings {
 
 /// What a settled record carries along for hooks and the dead-letter file.
 #[derive(Debug, Clone)]
-pub struct RecordInfo {
+pub(crate) struct RecordInfo {
     pub location: Location,
     pub input: usize,
     pub index: u64,
@@ -151,19 +151,8 @@ pub struct RecordInfo {
 }
 
 impl RecordInfo {
-    pub fn of(record: &Record) -> RecordInfo {
-        RecordInfo {
-            location: record.location.clone(),
-            input: record.input,
-            index: record.index,
-            original: record.original.clone(),
-            parsed: record.event.is_ok(),
-            bytes: exact_bytes(record),
-        }
-    }
-
-    /// The same as [`RecordInfo::of`], taking the record's text instead of copying it.
-    pub fn take(record: Record) -> RecordInfo {
+    /// What is kept of `record`, taking its text instead of copying it.
+    pub(crate) fn take(record: Record) -> RecordInfo {
         RecordInfo {
             parsed: record.event.is_ok(),
             bytes: exact_bytes(&record),
@@ -185,7 +174,7 @@ fn exact_bytes(record: &Record) -> Option<std::sync::Arc<[u8]>> {
 
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settled {
+pub(crate) enum Settled {
     Accepted,
     Skipped {
         reason: String,
@@ -208,7 +197,7 @@ pub enum Settled {
 
 impl Settled {
     /// The dead-letter stage (`invalid`, `rejected`, `failed`), or `None` for accepted / skipped.
-    pub fn stage(&self) -> Option<&'static str> {
+    pub(crate) fn stage(&self) -> Option<&'static str> {
         match self {
             Settled::Accepted | Settled::Skipped { .. } => None,
             Settled::Invalid { .. } => Some("invalid"),
@@ -217,14 +206,14 @@ impl Settled {
         }
     }
 
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Settled::Rejected { status, .. } | Settled::Failed { status, .. } => *status,
             _ => None,
         }
     }
 
-    pub fn reason(&self) -> &str {
+    pub(crate) fn reason(&self) -> &str {
         match self {
             Settled::Accepted => "accepted",
             Settled::Skipped { reason }
@@ -237,7 +226,7 @@ impl Settled {
 
 /// One record's final outcome.
 #[derive(Debug, Clone)]
-pub struct Settlement {
+pub(crate) struct Settlement {
     pub record: RecordInfo,
     pub action: Option<Action>,
     pub result: Settled,
@@ -245,7 +234,7 @@ pub struct Settlement {
 
 /// Running counts of a delivery.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct DeliveryStats {
+pub(crate) struct DeliveryStats {
     /// Records read.
     pub records: u64,
     /// Mapped operations handed to the lanes.
@@ -271,7 +260,7 @@ pub struct DeliveryStats {
 
 /// Why a run stopped before the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Halt {
+pub(crate) struct Halt {
     /// `Exit::Auth` for 401/403, `Exit::Usage` for a redirect (misconfigured endpoint).
     pub exit: Exit,
     pub message: String,
@@ -279,7 +268,7 @@ pub struct Halt {
 
 /// The end of a delivery.
 #[derive(Debug, Clone)]
-pub struct DeliveryReport {
+pub(crate) struct DeliveryReport {
     pub stats: DeliveryStats,
     pub elapsed: Duration,
     /// Set when a 401/403 or a redirect stopped the run.
@@ -319,7 +308,7 @@ impl DeliveryReport {
     }
 
     /// Every record of the input was read and settled, and nothing halted the run.
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.read_to_end
             && self.limit_reached.is_none()
             && !self.cut_short
@@ -330,7 +319,7 @@ impl DeliveryReport {
 
     /// The exit this delivery ends with: a halt's own code (as an error), 130 when records read
     /// were left unsettled, 1 when some were invalid, rejected or failed, else 0.
-    pub fn exit(&self) -> Result<Exit, crate::exit::Fatal> {
+    pub(crate) fn exit(&self) -> Result<Exit, crate::exit::Fatal> {
         if let Some(halt) = &self.halted {
             return Err(crate::exit::Fatal::new(halt.exit, halt.message.clone()));
         }
@@ -353,7 +342,7 @@ impl DeliveryReport {
 }
 
 /// What the caller learns while a delivery runs. All calls come from the calling thread.
-pub trait Hooks {
+pub(crate) trait Hooks {
     /// A record is settled. Called before the watermark moves past it.
     fn on_record(&mut self, _settlement: &Settlement) {}
     /// These inputs' watermarks moved: `(input, first unsettled record index)`.
@@ -365,12 +354,15 @@ pub trait Hooks {
 }
 
 /// Hooks that do nothing.
+#[cfg(test)]
 #[derive(Debug, Default)]
-pub struct NoHooks;
+pub(crate) struct NoHooks;
+#[cfg(test)]
 impl Hooks for NoHooks {}
 
 /// A stop flag that is never raised.
-pub fn never_stop() -> AtomicBool {
+#[cfg(test)]
+pub(crate) fn never_stop() -> AtomicBool {
     AtomicBool::new(false)
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// The pure part: hands out start times for requests. Times are offsets from any fixed origin.
 #[derive(Debug, Clone)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     /// Spacing between permits; `None` means unlimited.
     interval: Option<Duration>,
     /// The earliest time the next permit may start.
@@ -16,7 +16,7 @@ pub struct Bucket {
 
 impl Bucket {
     /// `rate` requests per second; 0 (or infinity) means unlimited.
-    pub fn new(rate: f64) -> Bucket {
+    pub(crate) fn new(rate: f64) -> Bucket {
         let interval =
             (rate.is_finite() && rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
         Bucket {
@@ -26,7 +26,7 @@ impl Bucket {
     }
 
     /// Reserve a permit for a request that wants to start at `now`; returns when it may start.
-    pub fn reserve(&mut self, now: Duration) -> Duration {
+    pub(crate) fn reserve(&mut self, now: Duration) -> Duration {
         let Some(interval) = self.interval else {
             return now;
         };
@@ -38,13 +38,13 @@ impl Bucket {
 
 /// The limiter the lanes share (real clock, sleeping).
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     origin: Instant,
     bucket: Mutex<Bucket>,
 }
 
 impl RateLimiter {
-    pub fn new(rate: f64) -> RateLimiter {
+    pub(crate) fn new(rate: f64) -> RateLimiter {
         RateLimiter {
             origin: Instant::now(),
             bucket: Mutex::new(Bucket::new(rate)),
@@ -52,7 +52,7 @@ impl RateLimiter {
     }
 
     /// Wait for a permit. Returns false without one if `abort` was raised while waiting.
-    pub fn acquire(&self, abort: &AtomicBool) -> bool {
+    pub(crate) fn acquire(&self, abort: &AtomicBool) -> bool {
         let now = self.origin.elapsed();
         let start = match self.bucket.lock() {
             Ok(mut b) => b.reserve(now),
@@ -63,12 +63,12 @@ impl RateLimiter {
 }
 
 /// Sleep until `deadline` in short steps; false if `abort` was raised first.
-pub fn sleep_until(deadline: Instant, abort: &AtomicBool) -> bool {
+pub(crate) fn sleep_until(deadline: Instant, abort: &AtomicBool) -> bool {
     sleep_until_any(deadline, &[abort])
 }
 
 /// Sleep until `deadline` in short steps; false as soon as any of `flags` is raised.
-pub fn sleep_until_any(deadline: Instant, flags: &[&AtomicBool]) -> bool {
+pub(crate) fn sleep_until_any(deadline: Instant, flags: &[&AtomicBool]) -> bool {
     loop {
         if flags.iter().any(|f| f.load(Ordering::Relaxed)) {
             return false;

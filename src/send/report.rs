@@ -16,7 +16,7 @@ use crate::progress::{BarKind, Display, table_bar};
 
 /// The send progress: on a terminal a bar of input bytes read over the progress line's header
 /// and row; when nobody watches, the plain progress line every interval; or nothing.
-pub struct SendProgress {
+pub(crate) struct SendProgress {
     bar: ProgressBar,
     input: Progress,
     meter: Arc<Mutex<Meter>>,
@@ -49,7 +49,7 @@ impl SendProgress {
     }
 
     /// Take the counts; redraw the bar (at most ten times a second).
-    pub fn update(&mut self, stats: &DeliveryStats) {
+    pub(crate) fn update(&mut self, stats: &DeliveryStats) {
         let now = Instant::now();
         let position = self.input.bytes_read.load(Ordering::Relaxed);
         let counts = Counts {
@@ -80,11 +80,11 @@ impl SendProgress {
     }
 
     /// Run `f` (which writes lines on standard error) with the bar out of the way.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         self.bar.suspend(f)
     }
 
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.bar.finish_and_clear();
         if let Some(mut lines) = self.lines.take() {
             lines.finish();
@@ -153,7 +153,7 @@ fn terminal_safe(text: &str) -> String {
 /// The delivery lines of the human summary.
 /// `resumable`: the run keeps a checkpoint (only then is `--resume` suggested, and the counts are
 /// labelled as this run's, beside the checkpoint's whole-job line).
-pub fn delivery_text(
+pub(crate) fn delivery_text(
     report: &DeliveryReport,
     dead_letter: Option<(&str, u64)>,
     resumable: bool,
@@ -227,7 +227,7 @@ pub fn delivery_text(
 }
 
 /// The delivery fields of the JSON report (merged into the dry-run summary's fields).
-pub fn delivery_json(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) -> Value {
+pub(crate) fn delivery_json(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) -> Value {
     let s = &report.stats;
     let secs = report.elapsed.as_secs_f64();
     let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
@@ -255,7 +255,7 @@ pub fn delivery_json(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) 
 }
 
 /// Merge `extra`'s fields into the object `base`.
-pub fn merge(base: &mut Value, extra: Value) {
+pub(crate) fn merge(base: &mut Value, extra: Value) {
     if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
         for (k, v) in e {
             b.insert(k, v);

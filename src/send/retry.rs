@@ -4,15 +4,15 @@
 use std::time::Duration;
 
 /// First backoff step.
-pub const BASE_DELAY: Duration = Duration::from_millis(200);
+pub(crate) const BASE_DELAY: Duration = Duration::from_millis(200);
 /// Largest backoff step (before jitter).
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Largest `Retry-After` honoured.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 /// What to do with a reply's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// 2xx other than 207: every operation accepted.
     Accepted,
     /// 207 on a batch: the listed `batch_index` entries failed, the rest were accepted. A 207
@@ -31,7 +31,7 @@ pub enum Verdict {
 }
 
 /// Classify a status for a request carrying `operations` operations on a batch endpoint or not.
-pub fn classify(status: u16, is_batch: bool, operations: usize) -> Verdict {
+pub(crate) fn classify(status: u16, is_batch: bool, operations: usize) -> Verdict {
     match status {
         207 if is_batch => Verdict::Partial,
         200..=299 => Verdict::Accepted,
@@ -46,7 +46,7 @@ pub fn classify(status: u16, is_batch: bool, operations: usize) -> Verdict {
 /// The wait before retry number `retry` (0 for the first retry): `Retry-After` when the server sent
 /// one (clamped to 5 minutes), else a uniform random delay in `[0, min(30 s, 200 ms × 2^retry)]`.
 /// `unit` is a random number in `[0, 1)`.
-pub fn delay(retry: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
+pub(crate) fn delay(retry: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
     if let Some(after) = retry_after {
         return after.min(MAX_RETRY_AFTER);
     }
@@ -59,7 +59,7 @@ pub fn delay(retry: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
 
 /// One `errors[]` entry of a 207 or 400 reply, as far as it could be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerError {
+pub(crate) struct ServerError {
     pub batch_index: Option<usize>,
     /// `field: message (reason)` as far as present.
     pub message: String,
@@ -67,7 +67,7 @@ pub struct ServerError {
 
 /// Read `{"errors":[{"batch_index":..,"reason":..,"field":..,"message":..}]}` or the v1
 /// `{"meta":{"error":..}}` / `{"meta":{"errors":[..]}}` shapes. Unknown shapes give no entries.
-pub fn parse_errors(body: &str) -> Vec<ServerError> {
+pub(crate) fn parse_errors(body: &str) -> Vec<ServerError> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
         return Vec::new();
     };
@@ -98,7 +98,7 @@ pub fn parse_errors(body: &str) -> Vec<ServerError> {
 
 /// Why a 207's body does not say which operations failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MultiStatusError {
+pub(crate) enum MultiStatusError {
     #[error("not JSON ({error}): {start:?}")]
     NotJson { error: String, start: String },
     #[error("no \"errors\" list in it: {0:?}")]
@@ -107,7 +107,7 @@ pub enum MultiStatusError {
 
 /// The `errors[]` of a 207, which must be `{"errors":[...]}`: a body of any other shape says
 /// nothing about which operations were accepted.
-pub fn parse_multi_status(body: &str) -> Result<Vec<ServerError>, MultiStatusError> {
+pub(crate) fn parse_multi_status(body: &str) -> Result<Vec<ServerError>, MultiStatusError> {
     let start = || body.trim().chars().take(120).collect::<String>();
     let value =
         serde_json::from_str::<serde_json::Value>(body).map_err(|e| MultiStatusError::NotJson {
@@ -154,7 +154,7 @@ fn read_entry(entry: &serde_json::Value) -> ServerError {
 }
 
 /// A short reason for a whole-request failure: the server's messages, else the body's start.
-pub fn reply_reason(status: u16, body: &str) -> String {
+pub(crate) fn reply_reason(status: u16, body: &str) -> String {
     let messages: Vec<String> = parse_errors(body).into_iter().map(|e| e.message).collect();
     if !messages.is_empty() {
         return format!("HTTP {status}: {}", messages.join("; "));

@@ -25,7 +25,7 @@ pub(crate) struct Prepared {
 
 /// Counters every lane adds to.
 #[derive(Default)]
-pub(crate) struct Counters {
+pub(super) struct Counters {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,

@@ -2,6 +2,7 @@
 //! single `ureq::Agent` (proxy and certificate choices, server text redacted as it comes in), and a
 //! recording one (no sockets) for tests.
 
+#[cfg(test)]
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Mutex;
@@ -18,7 +19,7 @@ use crate::track::Endpoint;
 use crate::track::url::{self, UrlError};
 
 /// The most of a reply's body that is read; a longer body is [`BodyError::TooLarge`].
-pub const READ_LIMIT: u64 = 1 << 20;
+pub(crate) const READ_LIMIT: u64 = 1 << 20;
 
 /// What the server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn new(status: u16, body: impl Into<String>) -> Reply {
+    #[cfg(test)]
+    pub(crate) fn new(status: u16, body: impl Into<String>) -> Reply {
         Reply {
             status,
             body: body.into(),
@@ -96,7 +98,7 @@ pub enum EndpointError {
 }
 
 /// Check a Track API base URL by the one rule ([`crate::track::url::check`]).
-pub fn check_base_url(url: &str) -> Result<String, EndpointError> {
+pub(crate) fn check_base_url(url: &str) -> Result<String, EndpointError> {
     Ok(url::check(url)?)
 }
 
@@ -222,7 +224,7 @@ impl HttpTransport {
     }
 
     /// [`HttpTransport::new`], trusting only the authorities in `ca_bundle` (PEM) when given.
-    pub fn with_ca_bundle(
+    pub(crate) fn with_ca_bundle(
         base_url: &str,
         site_id: &str,
         key: &Secret,
@@ -241,17 +243,12 @@ impl HttpTransport {
             redactor: Redactor::for_basic_auth(site_id, key),
         })
     }
-
-    /// The base URL requests go to.
-    pub fn base_url(&self) -> &str {
-        &self.base
-    }
 }
 
 impl HttpTransport {
     /// `GET` a Track API path (such as the region lookup) with the run's credentials; the reply
     /// is read and redacted as a `post`'s is.
-    pub fn get(&self, path: &str) -> Result<Reply, TransportError> {
+    pub(crate) fn get(&self, path: &str) -> Result<Reply, TransportError> {
         let url = format!("{}{path}", self.base);
         let result = self
             .agent
@@ -383,7 +380,10 @@ pub(crate) fn classify_error(err: ureq::Error) -> TransportError {
 }
 
 /// `Retry-After`: a number of seconds, or an HTTP date (a delay from `now`; a past date is 0).
-pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+pub(crate) fn parse_retry_after(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -400,33 +400,38 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
 }
 
 /// One request a [`RecordingTransport`] saw.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub endpoint: Endpoint,
     pub body: Vec<u8>,
 }
 
 /// A scripted answer: a reply or a network failure.
-pub type Scripted = Result<Reply, TransportError>;
+#[cfg(test)]
+pub(crate) type Scripted = Result<Reply, TransportError>;
 
+#[cfg(test)]
 type Responder = Box<dyn Fn(Endpoint, &[u8]) -> Option<Scripted> + Send + Sync>;
 
 /// A transport without sockets: records every request and answers from a script (queued replies
 /// first, then an optional responder function, then `200 {}`).
+#[cfg(test)]
 #[derive(Default)]
-pub struct RecordingTransport {
+pub(crate) struct RecordingTransport {
     requests: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Scripted>>,
     responder: Option<Responder>,
 }
 
+#[cfg(test)]
 impl RecordingTransport {
-    pub fn new() -> RecordingTransport {
+    pub(crate) fn new() -> RecordingTransport {
         RecordingTransport::default()
     }
 
     /// Answer the next requests with these, in order.
-    pub fn script(self, replies: impl IntoIterator<Item = Scripted>) -> RecordingTransport {
+    pub(crate) fn script(self, replies: impl IntoIterator<Item = Scripted>) -> RecordingTransport {
         if let Ok(mut s) = self.script.lock() {
             s.extend(replies);
         }
@@ -434,7 +439,7 @@ impl RecordingTransport {
     }
 
     /// Answer with `f` (when the queued script is empty); `None` from `f` means `200 {}`.
-    pub fn respond_with(
+    pub(crate) fn respond_with(
         mut self,
         f: impl Fn(Endpoint, &[u8]) -> Option<Scripted> + Send + Sync + 'static,
     ) -> RecordingTransport {
@@ -443,11 +448,12 @@ impl RecordingTransport {
     }
 
     /// Every request so far, in the order they were made.
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 }
 
+#[cfg(test)]
 impl Transport for RecordingTransport {
     fn post(&self, endpoint: Endpoint, body: &[u8]) -> Result<Reply, TransportError> {
         if let Ok(mut r) = self.requests.lock() {

@@ -1,8 +1,8 @@
 //! Customer.io Track API facts shared by the mapper, the sender and the sandbox: regions, endpoints,
 //! the 15 destination actions, the operation type, the documented size limits and the base-URL rule.
 
-pub mod limits;
-pub mod region_check;
+pub(crate) mod limits;
+pub(crate) mod region_check;
 pub mod url;
 
 use std::fmt;
@@ -18,7 +18,7 @@ pub enum Region {
 
 impl Region {
     /// The Track API base URL of this region.
-    pub fn base_url(self) -> &'static str {
+    pub(crate) fn base_url(self) -> &'static str {
         match self {
             Region::Us => "https://track.customer.io",
             Region::Eu => "https://track-eu.customer.io",
@@ -63,7 +63,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// The request path.
-    pub fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Endpoint::Entity => "/api/v2/entity",
             Endpoint::Batch => "/api/v2/batch",
@@ -109,7 +109,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order of mapping.md §1.
-    pub const ALL: [Action; 15] = [
+    pub(crate) const ALL: [Action; 15] = [
         Action::CreateUpdatePerson,
         Action::TrackPageView,
         Action::TrackScreenView,
@@ -149,13 +149,13 @@ impl Action {
     }
 
     /// The action with this CLI name.
-    pub fn from_name(name: &str) -> Option<Action> {
+    pub(crate) fn from_name(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The default track event names that trigger this action (empty for the `type`-routed ones
     /// and for `track-event`, which takes every other track event).
-    pub fn default_triggers(self) -> &'static [&'static str] {
+    pub(crate) fn default_triggers(self) -> &'static [&'static str] {
         match self {
             Action::CreateUpdateDevice => &[
                 "Application Installed",
@@ -175,7 +175,7 @@ impl Action {
     }
 
     /// Whether the operation of this action goes to `/api/v1/metrics` (never batched).
-    pub fn is_metric(self) -> bool {
+    pub(crate) fn is_metric(self) -> bool {
         self == Action::ReportDeliveryEvent
     }
 
@@ -197,7 +197,7 @@ impl fmt::Display for Action {
 
 /// The delivery metrics `POST /api/v1/metrics` accepts (track-api.md; the mapper checks a
 /// `Report Delivery Event`'s metric against it, the sandbox its requests).
-pub const DELIVERY_METRICS: [&str; 8] = [
+pub(crate) const DELIVERY_METRICS: [&str; 8] = [
     "delivered",
     "opened",
     "clicked",
@@ -230,7 +230,7 @@ impl PartialEq for Operation {
 }
 
 impl Operation {
-    pub fn new(action: Action, body: Value) -> Operation {
+    pub(crate) fn new(action: Action, body: Value) -> Operation {
         Operation {
             action,
             body,
@@ -240,7 +240,7 @@ impl Operation {
 
     /// An operation with its body written as compact JSON now, kept for [`Operation::write_json`],
     /// [`Operation::json_len`] and [`Operation::into_json`].
-    pub fn encoded(action: Action, body: Value) -> Operation {
+    pub(crate) fn encoded(action: Action, body: Value) -> Operation {
         let mut json = Vec::with_capacity(512);
         // Writing a Value into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut json, &body);
@@ -252,7 +252,7 @@ impl Operation {
     }
 
     /// The size of the body as compact JSON, in bytes.
-    pub fn json_len(&self) -> usize {
+    pub(crate) fn json_len(&self) -> usize {
         match &self.json {
             Some(json) => json.len(),
             None => limits::json_bytes(&self.body),
@@ -260,7 +260,7 @@ impl Operation {
     }
 
     /// Append the body as compact JSON to `out`.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         match &self.json {
             Some(json) => out.extend_from_slice(json),
             // Writing a Value into a Vec cannot fail.
@@ -271,7 +271,7 @@ impl Operation {
     }
 
     /// The body as compact JSON (the kept text, without a copy, when there is one).
-    pub fn into_json(self) -> Vec<u8> {
+    pub(crate) fn into_json(self) -> Vec<u8> {
         match self.json {
             Some(json) => json,
             None => {
@@ -283,7 +283,7 @@ impl Operation {
     }
 
     /// The same operation without its body, for counting once the body is written out.
-    pub fn without_body(&self) -> Operation {
+    pub(crate) fn without_body(&self) -> Operation {
         Operation::new(self.action, Value::Null)
     }
 

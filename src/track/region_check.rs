@@ -5,7 +5,7 @@ use super::Region;
 
 /// What the region lookup says about the run about to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// The workspace is where the run sends.
     Proceed,
     /// 401: the site id or API key is wrong.
@@ -18,7 +18,7 @@ pub enum Verdict {
 }
 
 /// Judge a region lookup's reply (`status`, `body`) for a run that expects `expected`.
-pub fn judge(status: u16, body: &str, expected: Region) -> Verdict {
+pub(crate) fn judge(status: u16, body: &str, expected: Region) -> Verdict {
     match status {
         // A 403 can come from a proxy that lets only the data paths through: it decides nothing.
         401 => return Verdict::Refused(status),

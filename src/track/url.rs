@@ -17,7 +17,7 @@ pub enum UrlError {
 
 /// Check a base URL: `https://host[:port][/path]`, or `http://` to a loopback host; no user info,
 /// query, fragment or white space. Returned trimmed, without a trailing `/`.
-pub fn check(url: &str) -> Result<String, UrlError> {
+pub(crate) fn check(url: &str) -> Result<String, UrlError> {
     let trimmed = url.trim().trim_end_matches('/');
     let (scheme, rest) = trimmed
         .split_once("://")
@@ -38,7 +38,7 @@ pub fn check(url: &str) -> Result<String, UrlError> {
 }
 
 /// The authority (`host[:port]`) of a URL, without scheme, user info, path, query or fragment.
-pub fn authority(url: &str) -> &str {
+pub(crate) fn authority(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     authority
@@ -48,7 +48,7 @@ pub fn authority(url: &str) -> &str {
 
 /// `scheme://host[:port]` of a URL, lower-cased, without path, query or user info (a URL may
 /// carry secrets): what a checkpoint records of where it sent.
-pub fn origin(url: &str) -> String {
+pub(crate) fn origin(url: &str) -> String {
     let host = authority(url).to_ascii_lowercase();
     match url.split_once("://") {
         Some((scheme, _)) => format!("{}://{host}", scheme.to_ascii_lowercase()),
@@ -57,7 +57,7 @@ pub fn origin(url: &str) -> String {
 }
 
 /// Whether `host[:port]` names a loopback host: 127.0.0.0/8, localhost or [::1].
-pub fn is_loopback(authority: &str) -> bool {
+pub(crate) fn is_loopback(authority: &str) -> bool {
     let host = if let Some(rest) = authority.strip_prefix('[') {
         match rest.split_once(']') {
             Some((h, _)) => h,

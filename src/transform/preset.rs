@@ -3,7 +3,7 @@
 
 /// One preset: its name, its jq text, and the same program in Rust (`transform::native`).
 #[derive(Debug, Clone, Copy)]
-pub struct Preset {
+pub(crate) struct Preset {
     pub name: &'static str,
     pub text: &'static str,
     pub(crate) native: super::native::Native,

@@ -50,7 +50,7 @@ pub(crate) fn truthy(value: &Value) -> bool {
 
 /// An App API value as text: a string as it is, anything else (a sandbox or a future API that
 /// sends a number) as its JSON text.
-pub(crate) fn text(value: &Value) -> Option<String> {
+pub(super) fn text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),

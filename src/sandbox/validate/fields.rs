@@ -241,7 +241,7 @@ pub(crate) fn compact_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
 }
 
 /// 26 Crockford base32 characters (any case), the first at most `7`.
-pub fn is_ulid(s: &str) -> bool {
+pub(crate) fn is_ulid(s: &str) -> bool {
     s.len() == 26
         && s.bytes().next().is_some_and(|b| (b'0'..=b'7').contains(&b))
         && s.bytes().all(|b| {
