@@ -311,7 +311,7 @@ impl InputError {
     /// The event field at fault, as a dotted path, when there is one (CSV cells).
     pub(crate) fn field(&self) -> Option<&str> {
         match self {
-            InputError::Cell { column, .. } => Some(column),
+            InputError::Cell { column, .. } => Some(column.as_str()).filter(|c| !c.is_empty()),
             _ => None,
         }
     }

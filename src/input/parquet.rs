@@ -1,17 +1,23 @@
-//! Parquet files (warehouse unloads), read row by row with the `parquet` crate's row API, row group
-//! after row group, a page at a time: each row is a JSON object located `FILE:ROW`.
+//! Parquet files (warehouse unloads), row group after row group, a page at a time: each row is a
+//! JSON object located `FILE:ROW`. A flat file (every column at the top, none repeated) is read
+//! column by column ([`flat`]); a nested one with the `parquet` crate's row API.
 //!
 //! Values: groups are objects, lists arrays, maps objects (keys as text); strings, enums and
-//! UUID-less byte arrays that are UTF-8 are strings (other bytes base64); `JSON` columns are parsed
-//! (kept as text when they do not parse); integers of every width, int64 and decimals are numbers
-//! (a decimal with a scale, or above 64 bits, is the nearest double); timestamps (millis, micros,
-//! nanos and legacy INT96) are RFC 3339 strings in UTC; dates `YYYY-MM-DD`; times `HH:MM:SS.fff`.
-//! A null column is left out of its object, as an empty CSV cell is; a null list element stays
-//! `null`. NaN and infinities, which JSON cannot hold, are `null`.
+//! byte arrays that are UTF-8 are strings (other bytes base64); `JSON` columns are parsed (kept as
+//! text when they do not parse); integers of every width, int64 and decimals are numbers (a
+//! decimal with a scale, or above 64 bits, is the nearest double; one beyond a double's range its
+//! exact text); timestamps (millis, micros, nanos and legacy INT96) are RFC 3339 strings in UTC;
+//! dates `YYYY-MM-DD`; times `HH:MM:SS.fff`. A null column is left out of its object, as an empty
+//! CSV cell is; a null list element stays `null`. NaN and infinities, which JSON cannot hold, are
+//! `null`.
 //!
-//! A file is checked up front ([`check`]): its footer must read and every column must have a type
-//! the row API converts, so a file that cannot be read is a usage error before any record. A read
-//! error later (a corrupt page) is one invalid record at the row it stopped, and ends that file.
+//! A file is checked up front ([`check`]): its footer must read, every column must have a type
+//! the row API converts, a codec this build has, and row counts that agree with the columns; a
+//! file that fails is a usage error before any record. A read error later (a corrupt page) is one
+//! invalid record, and ends that file: in a flat file at most 64 rows before the damage, every row
+//! before it read; in a nested one where the row API meets it. Text that is not UTF-8 in a `UTF8`
+//! column makes its row invalid in a flat file; the row API fails on it, so in a nested file it
+//! is a read error.
 
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
@@ -49,8 +55,28 @@ pub(crate) fn check(path: &Path) -> Result<(), String> {
             ));
         }
     }
-    for group in reader.metadata().row_groups() {
+    let flat = flat::Columns::of(schema).is_some();
+    for (g, group) in reader.metadata().row_groups().iter().enumerate() {
+        // Rows are counted by these numbers: a wrong one would drop rows or make them up.
+        if group.num_rows() < 0 {
+            return Err(format!(
+                "row group {} says it holds {} rows: the file is corrupt; re-export it",
+                g + 1,
+                group.num_rows()
+            ));
+        }
         for chunk in group.columns() {
+            // In a flat file every row has exactly one value (or null) in each column.
+            if flat && chunk.num_values() != group.num_rows() {
+                return Err(format!(
+                    "row group {}: column `{}` holds {} values for {} rows: the file is corrupt; \
+                     re-export it",
+                    g + 1,
+                    chunk.column_path().string(),
+                    chunk.num_values(),
+                    group.num_rows()
+                ));
+            }
             let codec = chunk.compression();
             if !matches!(
                 codec,
@@ -304,6 +330,21 @@ impl ParquetRow {
     /// The row as a JSON object, typed by the file's schema; a cell that does not convert (text
     /// that is not UTF-8) makes it invalid.
     pub(crate) fn into_event(self) -> Result<Value, InputError> {
+        // Conversion runs on a pipeline worker: a value the conversion cannot take (a bug of
+        // ours or of the parquet crate) makes the row invalid instead of ending the run.
+        match panic::catch_unwind(AssertUnwindSafe(|| self.convert())) {
+            Ok(converted) => converted,
+            Err(cause) => Err(InputError::Cell {
+                column: String::new(),
+                message: format!(
+                    "a value of this row could not be converted ({})",
+                    panic_text(&*cause)
+                ),
+            }),
+        }
+    }
+
+    fn convert(self) -> Result<Value, InputError> {
         match self.kind {
             RowKind::Tree(row, schema) => Ok(row_object(row, Some(&schema))),
             RowKind::Flat(cells, columns) => {
@@ -527,8 +568,9 @@ fn double(f: f64) -> Value {
 /// double (read from its exact decimal text).
 fn decimal(d: &Decimal) -> Value {
     let bytes = d.data();
-    let scale = d.scale();
-    let unscaled = if bytes.len() <= 16 {
+    // The format allows no scale below 0.
+    let scale = usize::try_from(d.scale()).unwrap_or(0);
+    let (negative, digits) = if bytes.len() <= 16 {
         // Big-endian two's complement, sign-extended to 128 bits.
         let fill = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
             0xFF
@@ -537,36 +579,39 @@ fn decimal(d: &Decimal) -> Value {
         };
         let mut wide = [fill; 16];
         wide[16 - bytes.len()..].copy_from_slice(bytes);
-        i128::from_be_bytes(wide)
+        let unscaled = i128::from_be_bytes(wide);
+        if scale == 0 {
+            if let Ok(n) = i64::try_from(unscaled) {
+                return Value::from(n);
+            }
+            if let Ok(n) = u64::try_from(unscaled) {
+                return Value::from(n);
+            }
+        }
+        (unscaled < 0, unscaled.unsigned_abs().to_string())
     } else {
-        // Wider than any decimal a warehouse writes (38 digits fit 16 bytes): the nearest double.
-        let magnitude = bytes
-            .iter()
-            .fold(0f64, |acc, b| acc * 256.0 + f64::from(*b));
-        let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
-        let value = if negative {
-            magnitude - 256f64.powi(i32::try_from(bytes.len()).unwrap_or(i32::MAX))
-        } else {
-            magnitude
-        };
-        return double(value / 10f64.powi(scale));
+        // Wider than any decimal a warehouse writes: exact through a big integer.
+        let unscaled = num_bigint::BigInt::from_signed_bytes_be(bytes);
+        let negative = unscaled.sign() == num_bigint::Sign::Minus;
+        (negative, unscaled.magnitude().to_string())
     };
-    if scale <= 0 {
-        let whole = unscaled.checked_mul(10i128.pow(scale.unsigned_abs().min(38)));
-        if let Some(n) = whole.and_then(|n| i64::try_from(n).ok()) {
-            return Value::from(n);
-        }
-        if let Some(n) = whole.and_then(|n| u64::try_from(n).ok()) {
-            return Value::from(n);
-        }
+    // Below 10^-330 a double is 0 (and a huge scale must not build a huge text).
+    if scale > digits.len() + 330 {
+        return Value::from(if negative { -0.0 } else { 0.0 });
     }
-    let digits = unscaled.unsigned_abs().to_string();
-    let scale = usize::try_from(scale).unwrap_or(0);
-    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let padded = if digits.len() <= scale {
+        format!("{}{digits}", "0".repeat(scale + 1 - digits.len()))
+    } else {
+        digits
+    };
     let (whole, fraction) = padded.split_at(padded.len() - scale);
-    let sign = if unscaled < 0 { "-" } else { "" };
+    let sign = if negative { "-" } else { "" };
     let text = format!("{sign}{whole}.{fraction}0");
-    double(text.parse().unwrap_or(f64::NAN))
+    // The nearest double; a value beyond a double's range stays its exact text.
+    match text.parse::<f64>().ok().and_then(Number::from_f64) {
+        Some(n) => Value::Number(n),
+        None => Value::String(text),
+    }
 }
 
 mod flat;

@@ -17,6 +17,9 @@ use serde_json::{Map, Value};
 
 /// Rows decoded from each column at a time.
 const BATCH_ROWS: usize = 1024;
+/// Rows asked of a column reader in one call: a corrupt page is found within this many rows of
+/// where it starts, and the rows before it are kept.
+const STEP_ROWS: usize = 64;
 
 /// One value as stored (`Null` for a null), before conversion.
 #[derive(Debug, Clone)]
@@ -85,6 +88,8 @@ pub(super) struct FlatRows {
     readers: Vec<ColumnReader>,
     left: u64,
     batch: VecDeque<Vec<Cell>>,
+    /// A read error met in the middle of a batch, given after the rows before it.
+    failed: Option<ParquetError>,
 }
 
 impl FlatRows {
@@ -96,6 +101,7 @@ impl FlatRows {
             readers: Vec::new(),
             left: 0,
             batch: VecDeque::new(),
+            failed: None,
         }
     }
 
@@ -108,6 +114,11 @@ impl FlatRows {
         loop {
             if let Some(row) = self.batch.pop_front() {
                 return Ok(Some(row));
+            }
+            if let Some(error) = self.failed.take() {
+                self.left = 0;
+                self.next_group = self.file.num_row_groups();
+                return Err(error);
             }
             if self.left == 0 {
                 if self.next_group == self.file.num_row_groups() {
@@ -125,73 +136,86 @@ impl FlatRows {
         }
     }
 
-    /// Decode the next batch of rows of the open row group, column by column.
+    /// Decode the next batch of rows of the open row group, column by column. A column that
+    /// fails keeps the rows it read in full before the failure (the other columns are read as
+    /// far): those rows come first, then the error.
     fn read_batch(&mut self) -> Result<(), ParquetError> {
         let want = usize::try_from(self.left).map_or(BATCH_ROWS, |left| left.min(BATCH_ROWS));
         let mut rows: Vec<Vec<Cell>> = (0..want)
             .map(|_| Vec::with_capacity(self.readers.len()))
             .collect();
+        let mut complete = want;
         for (reader, descr) in self.readers.iter_mut().zip(&self.columns.descriptors) {
             let max_def = descr.max_def_level();
-            match reader {
-                ColumnReader::BoolColumnReader(r) => read(r, want, max_def, &mut rows, Cell::Bool),
-                ColumnReader::Int32ColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, Cell::Int32)
-                }
-                ColumnReader::Int64ColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, Cell::Int64)
-                }
-                ColumnReader::Int96ColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, Cell::Int96)
-                }
-                ColumnReader::FloatColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, Cell::Float)
-                }
-                ColumnReader::DoubleColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, Cell::Double)
-                }
-                ColumnReader::ByteArrayColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, Cell::Bytes)
-                }
+            let rows = &mut rows[..complete];
+            let read = match reader {
+                ColumnReader::BoolColumnReader(r) => read(r, max_def, rows, Cell::Bool),
+                ColumnReader::Int32ColumnReader(r) => read(r, max_def, rows, Cell::Int32),
+                ColumnReader::Int64ColumnReader(r) => read(r, max_def, rows, Cell::Int64),
+                ColumnReader::Int96ColumnReader(r) => read(r, max_def, rows, Cell::Int96),
+                ColumnReader::FloatColumnReader(r) => read(r, max_def, rows, Cell::Float),
+                ColumnReader::DoubleColumnReader(r) => read(r, max_def, rows, Cell::Double),
+                ColumnReader::ByteArrayColumnReader(r) => read(r, max_def, rows, Cell::Bytes),
                 ColumnReader::FixedLenByteArrayColumnReader(r) => {
-                    read(r, want, max_def, &mut rows, |v| Cell::Bytes(v.into()))
+                    read(r, max_def, rows, |v| Cell::Bytes(v.into()))
                 }
-            }?;
+            };
+            if let Err((got, error)) = read {
+                complete = got;
+                self.failed.get_or_insert(error);
+            }
         }
+        rows.truncate(complete);
         self.left -= want as u64;
         self.batch.extend(rows);
         Ok(())
     }
 }
 
-/// Read `want` rows of one column into `rows` (one cell each), nulls where the definition level
-/// is below `max_def`.
+/// Read one cell of one column into each of `rows`, nulls where the definition level is below
+/// `max_def`. On an error, the cells of the rows read in full before it are in, and their count
+/// comes with the error.
 fn read<T: DataType>(
     reader: &mut ColumnReaderImpl<T>,
-    want: usize,
     max_def: i16,
     rows: &mut [Vec<Cell>],
     cell: impl Fn(T::T) -> Cell,
-) -> Result<(), ParquetError> {
+) -> Result<(), (usize, ParquetError)> {
+    let want = rows.len();
     let mut values: Vec<T::T> = Vec::with_capacity(want);
     let mut defs: Vec<i16> = Vec::with_capacity(want);
     let mut got = 0;
+    let mut failure = None;
     while got < want {
-        let defs = (max_def > 0).then_some(&mut defs);
-        let (records, _, _) = reader.read_records(want - got, defs, None, &mut values)?;
-        if records == 0 {
-            return Err(ParquetError::EOF(format!(
-                "a column chunk ends {} rows early",
-                want - got
-            )));
+        let step = (want - got).min(STEP_ROWS);
+        let (values_before, defs_before) = (values.len(), defs.len());
+        let levels = (max_def > 0).then_some(&mut defs);
+        match reader.read_records(step, levels, None, &mut values) {
+            Ok((0, _, _)) => {
+                failure = Some(ParquetError::EOF(format!(
+                    "a column chunk ends {} rows early",
+                    want - got
+                )));
+                break;
+            }
+            Ok((records, _, _)) => got += records,
+            Err(error) => {
+                // What the failed call left behind is not whole rows.
+                values.truncate(values_before);
+                defs.truncate(defs_before);
+                failure = Some(error);
+                break;
+            }
         }
-        got += records;
     }
     let mut values = values.into_iter();
-    for (i, row) in rows.iter_mut().enumerate() {
+    for (i, row) in rows.iter_mut().take(got).enumerate() {
         let present = max_def == 0 || defs.get(i) == Some(&max_def);
         let value = if present { values.next() } else { None };
         row.push(value.map_or(Cell::Null, &cell));
     }
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some(error) => Err((got, error)),
+    }
 }

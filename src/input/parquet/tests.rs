@@ -503,3 +503,104 @@ fn flat_files_read_by_column_equal_the_row_api() {
     );
     assert!(!by_column[1].1.contains("user_id"), "{}", by_column[1].1);
 }
+
+/// A page damaged in the middle of a row group: the rows before it are all read (up to the 64
+/// rows of one read before the damage), then the read error, at the row after the last one read.
+#[test]
+fn a_damaged_page_mid_group_keeps_the_rows_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pages.parquet");
+    let schema = Arc::new(
+        parse_message_type("message m { required binary type (UTF8); required int64 n; }").unwrap(),
+    );
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_data_page_row_count_limit(500)
+            .set_write_batch_size(500)
+            .build(),
+    );
+    let mut writer =
+        SerializedFileWriter::new(std::fs::File::create(&path).unwrap(), schema, props).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let n: Vec<i64> = (0..5000).collect();
+    let types: Vec<ByteArray> = n.iter().map(|_| ByteArray::from("track")).collect();
+    let mut chunk = group.next_column().unwrap().unwrap();
+    chunk
+        .typed::<ByteArrayType>()
+        .write_batch(&types, None, None)
+        .unwrap();
+    chunk.close().unwrap();
+    let mut chunk = group.next_column().unwrap().unwrap();
+    chunk
+        .typed::<Int64Type>()
+        .write_batch(&n, None, None)
+        .unwrap();
+    chunk.close().unwrap();
+    group.close().unwrap();
+    writer.close().unwrap();
+    // The page that starts at row 2500: its header is just before the value 2500.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let value = 2500i64.to_le_bytes();
+    let at = bytes.windows(8).position(|w| w == value).unwrap();
+    bytes[at - 12..at].fill(0xA5);
+    std::fs::write(&path, bytes).unwrap();
+
+    let records = read_all(&path);
+    let last = records.last().unwrap();
+    assert!(last.is_read_error(), "{:?}", last.event);
+    let kept = &records[..records.len() - 1];
+    assert!(
+        kept.len() >= 2500 - 64 && kept.len() <= 2500,
+        "{}",
+        kept.len()
+    );
+    for (i, record) in kept.iter().enumerate() {
+        assert_eq!(
+            record.event.as_ref().unwrap()["n"],
+            i as i64,
+            "row {}",
+            i + 1
+        );
+    }
+    assert_eq!(last.location.line, kept.len() as u64 + 1);
+}
+
+/// Decimals of any width and scale the format allows become numbers without panicking: a huge
+/// scale is 0, a decimal wider than 16 bytes is read exactly, one beyond a double stays text.
+#[test]
+fn decimals_of_any_width_and_scale_are_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("decimals.parquet");
+    let schema = "message m {
+      required binary type (UTF8);
+      required binary tiny (DECIMAL(70000,70000));
+      required binary wide (DECIMAL(60,2));
+      required binary huge (DECIMAL(400,0));
+    }";
+    let mut wide = vec![0u8; 4];
+    wide.extend_from_slice(&12345i128.to_be_bytes());
+    let mut huge = vec![0x7Fu8];
+    huge.extend(std::iter::repeat_n(0xFF, 160));
+    let plain = |bytes: Vec<u8>| Column {
+        values: Values::Bytes(vec![ByteArray::from(bytes)]),
+        def: None,
+        rep: None,
+    };
+    let columns = vec![
+        plain(b"track".to_vec()),
+        plain(vec![0x01]),
+        plain(wide),
+        plain(huge),
+    ];
+    write(&path, schema, Compression::SNAPPY, vec![columns]);
+    let event = &events(&path)[0];
+    assert_eq!(event["tiny"], json!(0.0));
+    assert_eq!(event["wide"], json!(123.45));
+    assert!(
+        event["huge"].as_str().is_some_and(|t| t.len() > 380),
+        "{}",
+        event["huge"]
+    );
+}
