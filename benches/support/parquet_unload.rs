@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use parquet::basic::Compression;
-use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
@@ -270,48 +270,23 @@ pub fn write_tracks<W: Write + Send>(
             let Some(mut chunk) = group.next_column()? else {
                 anyhow::bail!("the schema has fewer columns than the rows");
             };
+            let (bytes, ints) = (put::<ByteArrayType>, put::<Int64Type>);
             match key {
-                Key::Type => chunk
-                    .typed::<ByteArrayType>()
-                    .write_batch(&c.kind, None, None),
-                Key::Id => chunk
-                    .typed::<ByteArrayType>()
-                    .write_batch(&c.id, None, None),
-                Key::UserId => write_optional(&mut chunk, &c.user_id),
-                Key::AnonymousId => write_optional(&mut chunk, &c.anonymous_id),
-                Key::Event => chunk
-                    .typed::<ByteArrayType>()
-                    .write_batch(&c.event, None, None),
-                Key::Timestamp => chunk
-                    .typed::<Int64Type>()
-                    .write_batch(&c.timestamp, None, None),
-                Key::ContextIp => write_optional(&mut chunk, &c.context_ip),
-                Key::Plan => write_optional(&mut chunk, &c.plan),
-                Key::Revenue => {
-                    chunk
-                        .typed::<Int64Type>()
-                        .write_batch(&c.revenue.0, Some(&c.revenue.1), None)
+                Key::Type => bytes(&mut chunk, &c.kind, None, None),
+                Key::Id => bytes(&mut chunk, &c.id, None, None),
+                Key::UserId => bytes(&mut chunk, &c.user_id.0, Some(&c.user_id.1), None),
+                Key::AnonymousId => {
+                    bytes(&mut chunk, &c.anonymous_id.0, Some(&c.anonymous_id.1), None)
                 }
-                Key::Quantity => {
-                    chunk
-                        .typed::<Int64Type>()
-                        .write_batch(&c.quantity.0, Some(&c.quantity.1), None)
-                }
-                Key::PropertiesJson => {
-                    chunk
-                        .typed::<ByteArrayType>()
-                        .write_batch(&c.properties_json, None, None)
-                }
-                Key::ContextJson => {
-                    chunk
-                        .typed::<ByteArrayType>()
-                        .write_batch(&c.context_json, None, None)
-                }
-                Key::Tags => chunk.typed::<ByteArrayType>().write_batch(
-                    &c.tags.0,
-                    Some(&c.tags.1),
-                    Some(&c.tags.2),
-                ),
+                Key::Event => bytes(&mut chunk, &c.event, None, None),
+                Key::Timestamp => ints(&mut chunk, &c.timestamp, None, None),
+                Key::ContextIp => bytes(&mut chunk, &c.context_ip.0, Some(&c.context_ip.1), None),
+                Key::Plan => bytes(&mut chunk, &c.plan.0, Some(&c.plan.1), None),
+                Key::Revenue => ints(&mut chunk, &c.revenue.0, Some(&c.revenue.1), None),
+                Key::Quantity => ints(&mut chunk, &c.quantity.0, Some(&c.quantity.1), None),
+                Key::PropertiesJson => bytes(&mut chunk, &c.properties_json, None, None),
+                Key::ContextJson => bytes(&mut chunk, &c.context_json, None, None),
+                Key::Tags => bytes(&mut chunk, &c.tags.0, Some(&c.tags.1), Some(&c.tags.2)),
             }?;
             chunk.close()?;
         }
@@ -321,11 +296,12 @@ pub fn write_tracks<W: Write + Send>(
     Ok(())
 }
 
-fn write_optional(
+/// Write one column chunk's values with their levels.
+fn put<T: DataType>(
     chunk: &mut parquet::file::writer::SerializedColumnWriter<'_>,
-    (values, def): &(Vec<ByteArray>, Vec<i16>),
+    values: &[T::T],
+    def: Option<&[i16]>,
+    rep: Option<&[i16]>,
 ) -> parquet::errors::Result<usize> {
-    chunk
-        .typed::<ByteArrayType>()
-        .write_batch(values, Some(def), None)
+    chunk.typed::<T>().write_batch(values, def, rep)
 }

@@ -294,6 +294,9 @@ pub enum InputError {
         "row is {bytes} bytes as JSON, above the {limit}-byte limit for one record; shorten its cells"
     )]
     RowTooLong { bytes: usize, limit: usize },
+    /// A Parquet row whose values could not be made JSON.
+    #[error("{message}; the file may be corrupt, re-export it")]
+    Convert { message: String },
     #[error("CSV: {message}")]
     Csv { message: String },
     /// A CSV cell that does not parse as its column's type.
@@ -311,7 +314,7 @@ impl InputError {
     /// The event field at fault, as a dotted path, when there is one (CSV cells).
     pub(crate) fn field(&self) -> Option<&str> {
         match self {
-            InputError::Cell { column, .. } => Some(column.as_str()).filter(|c| !c.is_empty()),
+            InputError::Cell { column, .. } => Some(column),
             _ => None,
         }
     }

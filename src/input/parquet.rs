@@ -43,6 +43,11 @@ const ROW_BATCH: usize = 4096;
 /// Check that `path` is a Parquet file whose every column can be read.
 pub(crate) fn check(path: &Path) -> Result<(), String> {
     let reader = open_reader(path)?;
+    check_shape(&reader).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Check the types, row counts and codecs of an open file.
+fn check_shape(reader: &SerializedFileReader<File>) -> Result<(), String> {
     let metadata = reader.metadata().file_metadata();
     let schema = metadata.schema_descr();
     for column in schema.columns() {
@@ -334,8 +339,7 @@ impl ParquetRow {
         // ours or of the parquet crate) makes the row invalid instead of ending the run.
         match panic::catch_unwind(AssertUnwindSafe(|| self.convert())) {
             Ok(converted) => converted,
-            Err(cause) => Err(InputError::Cell {
-                column: String::new(),
+            Err(cause) => Err(InputError::Convert {
                 message: format!(
                     "a value of this row could not be converted ({})",
                     panic_text(&*cause)

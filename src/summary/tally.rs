@@ -35,29 +35,35 @@ impl Measure {
     /// What `send` counts of `item`, taken on the worker that mapped it; the parsed event is
     /// freed there too (the sender needs the record's text, place and whether it parsed).
     pub(crate) fn take(item: &mut Item) -> Measure {
-        let (op_bytes, keys) = match &item.outcome {
-            Outcome::Mapped(op) => (
-                Some(op.json_len()),
-                crate::send::lanes::key_hashes(&op.body),
-            ),
-            _ => (None, Vec::new()),
-        };
-        let naive = item
+        let mut measure = Measure::of(item, None);
+        measure.naive = item
             .record
             .event
             .as_ref()
             .is_ok_and(|e| crate::mapping::timestamp::is_zoneless(&e["timestamp"]));
-        let measure = Measure {
-            op_bytes,
-            keys,
-            observation: Observation::of(item),
-            read_error: item.record.is_read_error(),
-            naive,
-        };
         if let Ok(event) = &mut item.record.event {
             *event = serde_json::Value::Null;
         }
         measure
+    }
+
+    /// What is counted of `item`; `op_bytes` is the mapped operation's size when the caller has
+    /// it already (else it is measured). Timestamps are not looked at.
+    fn of(item: &Item, op_bytes: Option<usize>) -> Measure {
+        let (op_bytes, keys) = match &item.outcome {
+            Outcome::Mapped(op) => (
+                Some(op_bytes.unwrap_or_else(|| op.json_len())),
+                crate::send::lanes::key_hashes(&op.body),
+            ),
+            _ => (None, Vec::new()),
+        };
+        Measure {
+            op_bytes,
+            keys,
+            observation: Observation::of(item),
+            read_error: item.record.is_read_error(),
+            naive: false,
+        }
     }
 
     /// Count `item` (measured by [`Measure::take`]) in the summary and the safety checks; a
@@ -94,27 +100,16 @@ impl Tally {
     /// The tally of `item`; `op_bytes` is the mapped operation's size when the caller has it
     /// already (else it is measured).
     pub(crate) fn new(item: Item, op_bytes: Option<usize>) -> Tally {
-        let observation = Observation::of(&item);
-        let read_error = item.record.is_read_error();
-        let (outcome, op_bytes, keys) = match item.outcome {
-            Outcome::Mapped(op) => {
-                let bytes = op_bytes.unwrap_or_else(|| op.json_len());
-                let keys = crate::send::lanes::key_hashes(&op.body);
-                (Outcome::Mapped(op.without_body()), Some(bytes), keys)
-            }
-            other => (other, None, Vec::new()),
+        let measure = Measure::of(&item, op_bytes);
+        let outcome = match item.outcome {
+            Outcome::Mapped(op) => Outcome::Mapped(op.without_body()),
+            other => other,
         };
         Tally {
             location: item.record.location,
             input: item.record.input,
             outcome,
-            measure: Measure {
-                op_bytes,
-                keys,
-                observation,
-                read_error,
-                naive: false,
-            },
+            measure,
         }
     }
 

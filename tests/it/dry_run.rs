@@ -6,16 +6,8 @@ use crate::common;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use crate::common::{cio, crate_path, tempdir};
+use crate::common::{cio, crate_path, listing, tempdir};
 use serde_json::Value;
-
-fn listing(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8(stdout.to_vec())
-        .expect("UTF-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect()
-}
 
 fn sample() -> String {
     crate_path("fixtures/sample.ndjson")

@@ -40,27 +40,11 @@ fn unload_as(shape: parquet_unload::Shape, path: &Path, rows: u64, seed: u64, gr
     parquet_unload::write_tracks(file, shape, rows, seed, group_rows, zstd).expect("write");
 }
 
-fn lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("listing line is JSON"))
-        .collect()
-}
-
 #[test]
 fn the_fixture_unload_maps_under_its_transform() {
-    let out = common::cio()
-        .args(["dry-run", &exports("tracks.parquet"), "--transform-file"])
-        .arg(exports("tracks.jq"))
-        .arg("-q")
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = lines(&out.stdout);
+    let (parquet, jq) = (exports("tracks.parquet"), exports("tracks.jq"));
+    let here = common::crate_path("");
+    let lines = common::dry_run_listing(&here, &[&parquet, "--transform-file", &jq]);
     assert_eq!(lines.len(), 6);
     for (i, line) in lines.iter().enumerate() {
         let source = line["source"].as_str().expect("source");
@@ -100,19 +84,7 @@ fn segment_shaped_rows_map_with_no_transform() {
     );
     unload(&dir.path().join("tracks.parquet"), 50, 9, 20);
     let operations = |args: &[&str]| -> Vec<Value> {
-        let out = common::cio()
-            .current_dir(dir.path())
-            .arg("dry-run")
-            .args(args)
-            .arg("-q")
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        lines(&out.stdout)
+        common::dry_run_listing(dir.path(), args)
             .into_iter()
             .map(|l| l["operation"].clone())
             .collect()
@@ -170,22 +142,12 @@ fn a_folder_of_part_files_is_read_in_path_order() {
     unload(&unloaded.join("part-00000.snappy.parquet"), 5, 1, 100);
     std::fs::write(unloaded.join("_SUCCESS"), "").expect("write");
     std::fs::write(unloaded.join(".part-00000.snappy.parquet.crc"), "crc").expect("write");
-    let out = common::cio()
-        .current_dir(dir.path())
-        .args(["dry-run", "unload", "--transform-file"])
-        .arg(exports("tracks.jq"))
-        .arg("-q")
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sources: Vec<String> = lines(&out.stdout)
-        .iter()
-        .map(|l| l["source"].as_str().expect("source").to_owned())
-        .collect();
+    let jq = exports("tracks.jq");
+    let sources: Vec<String> =
+        common::dry_run_listing(dir.path(), &["unload", "--transform-file", &jq])
+            .iter()
+            .map(|l| l["source"].as_str().expect("source").to_owned())
+            .collect();
     let want: Vec<String> = (1..=5)
         .map(|row| format!("unload/part-00000.snappy.parquet:{row}"))
         .chain((1..=7).map(|row| format!("unload/part-00001.snappy.parquet:{row}")))

@@ -19,21 +19,7 @@ fn exports(name: &str) -> String {
 
 /// The dry-run listing of `args` (exit 0), one JSON value a line.
 fn listing(args: &[&str]) -> Vec<Value> {
-    let out = common::cio()
-        .arg("dry-run")
-        .args(args)
-        .arg("-q")
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("listing line is JSON"))
-        .collect()
+    common::dry_run_listing(&common::crate_path(""), args)
 }
 
 #[test]
@@ -161,15 +147,14 @@ fn no_record_is_skipped_a_jq_error_is_invalid_and_located() {
 
 #[test]
 fn a_program_that_does_not_compile_is_a_usage_error_that_says_where() {
-    let out = common::cio()
-        .args([
-            "dry-run",
-            "--transform",
-            "{type: \"track\",\n event: (.e | }",
-        ])
-        .arg(exports("mixpanel.ndjson"))
-        .output()
-        .expect("runs");
+    let dry_run = |program: &str| {
+        common::cio()
+            .args(["dry-run", "--transform", program])
+            .arg(exports("mixpanel.ndjson"))
+            .output()
+            .expect("runs")
+    };
+    let out = dry_run("{type: \"track\",\n event: (.e | }");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -178,15 +163,7 @@ fn a_program_that_does_not_compile_is_a_usage_error_that_says_where() {
     );
     assert!(out.stdout.is_empty());
     // The environment, where the API key is, is out of reach.
-    let out = common::cio()
-        .args([
-            "dry-run",
-            "--transform",
-            "{type: \"identify\", userId: env.CIO_API_KEY}",
-        ])
-        .arg(exports("mixpanel.ndjson"))
-        .output()
-        .expect("runs");
+    let out = dry_run("{type: \"identify\", userId: env.CIO_API_KEY}");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not available in transforms"));
 }

@@ -47,6 +47,22 @@ fn repeated(values: Values, def: &[i16], rep: &[i16]) -> Column {
     }
 }
 
+fn required(values: Values) -> Column {
+    Column {
+        values,
+        def: None,
+        rep: None,
+    }
+}
+
+/// One row group of the schema `message m { required binary type (UTF8); required int64 n; }`:
+/// rows `from..to`, each a track whose `n` is its number.
+fn numbered(from: i64, to: i64) -> Vec<Column> {
+    let n: Vec<i64> = (from..to).collect();
+    let types: Vec<&str> = n.iter().map(|_| "track").collect();
+    vec![required(text(&types)), required(Values::I64(n))]
+}
+
 fn text(values: &[&str]) -> Values {
     Values::Bytes(values.iter().map(|v| ByteArray::from(*v)).collect())
 }
@@ -218,23 +234,7 @@ fn every_codec_reads_and_rows_are_located_across_row_groups() {
     ] {
         let path = dir.path().join(format!("{name}.parquet"));
         let schema = "message m { required binary type (UTF8); required int64 n; }";
-        let group = |from: i64, to: i64| {
-            let n: Vec<i64> = (from..to).collect();
-            let types: Vec<&str> = n.iter().map(|_| "track").collect();
-            vec![
-                Column {
-                    values: text(&types),
-                    def: None,
-                    rep: None,
-                },
-                Column {
-                    values: Values::I64(n),
-                    def: None,
-                    rep: None,
-                },
-            ]
-        };
-        write(&path, schema, codec, vec![group(0, 3), group(3, 5)]);
+        write(&path, schema, codec, vec![numbered(0, 3), numbered(3, 5)]);
         let records = read_all(&path);
         let seen: Vec<(String, u64, Value)> = records
             .into_iter()
@@ -261,16 +261,8 @@ fn the_original_is_the_rows_compact_json_and_a_huge_row_is_invalid() {
     let long = "x".repeat(5000);
     let schema = "message m { required binary type (UTF8); required binary note (UTF8); }";
     let columns = vec![
-        Column {
-            values: text(&["track", "track"]),
-            def: None,
-            rep: None,
-        },
-        Column {
-            values: text(&["short", &long]),
-            def: None,
-            rep: None,
-        },
+        required(text(&["track", "track"])),
+        required(text(&["short", &long])),
     ];
     write(&path, schema, Compression::SNAPPY, vec![columns]);
     let records: Vec<_> = Inputs::open(std::slice::from_ref(&path), None, 4096)
@@ -316,11 +308,9 @@ fn files_that_cannot_be_read_are_refused_up_front() {
     // A column the row API cannot convert (INTERVAL) would make it panic: refused, named.
     let interval = dir.path().join("interval.parquet");
     let schema = "message m { required fixed_len_byte_array(12) wait (INTERVAL); }";
-    let columns = vec![Column {
-        values: Values::Fixed(vec![FixedLenByteArray::from(vec![0u8; 12])]),
-        def: None,
-        rep: None,
-    }];
+    let columns = vec![required(Values::Fixed(vec![FixedLenByteArray::from(
+        vec![0u8; 12],
+    )]))];
     write(&interval, schema, Compression::SNAPPY, vec![columns]);
     let message = open(&interval, None);
     assert!(
@@ -334,27 +324,11 @@ fn a_corrupt_page_is_one_read_error_at_its_row_and_ends_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corrupt.parquet");
     let schema = "message m { required binary type (UTF8); required int64 n; }";
-    let group = |from: i64, to: i64| {
-        let n: Vec<i64> = (from..to).collect();
-        let types: Vec<&str> = n.iter().map(|_| "track").collect();
-        vec![
-            Column {
-                values: text(&types),
-                def: None,
-                rep: None,
-            },
-            Column {
-                values: Values::I64(n),
-                def: None,
-                rep: None,
-            },
-        ]
-    };
     write(
         &path,
         schema,
         Compression::SNAPPY,
-        vec![group(0, 1000), group(1000, 2000)],
+        vec![numbered(0, 1000), numbered(1000, 2000)],
     );
     // Overwrite the second row group's pages (the footer, which locates them, stays whole).
     let mut bytes = std::fs::read(&path).unwrap();
@@ -421,11 +395,7 @@ fn flat_files_read_by_column_equal_the_row_api() {
         let i32s: Vec<i32> = (0..present as i32).map(|i| i - 100).collect();
         let types: Vec<&str> = (0..n).map(|_| "track").collect();
         vec![
-            Column {
-                values: text(&types),
-                def: None,
-                rep: None,
-            },
+            required(text(&types)),
             col(text(&text_refs), &every),
             col(Values::I64(i64s.clone()), &every),
             col(Values::I64(i64s.iter().map(|v| v * 1000).collect()), &every),
@@ -583,11 +553,7 @@ fn decimals_of_any_width_and_scale_are_numbers() {
     wide.extend_from_slice(&12345i128.to_be_bytes());
     let mut huge = vec![0x7Fu8];
     huge.extend(std::iter::repeat_n(0xFF, 160));
-    let plain = |bytes: Vec<u8>| Column {
-        values: Values::Bytes(vec![ByteArray::from(bytes)]),
-        def: None,
-        rep: None,
-    };
+    let plain = |bytes: Vec<u8>| required(Values::Bytes(vec![ByteArray::from(bytes)]));
     let columns = vec![
         plain(b"track".to_vec()),
         plain(vec![0x01]),

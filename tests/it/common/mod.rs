@@ -64,6 +64,33 @@ pub fn operations(sb: &cio_replay::sandbox::Sandbox) -> u64 {
 }
 
 /// A fresh temporary directory, removed when dropped.
+/// Lines of NDJSON output (a dry-run listing), each parsed.
+pub fn listing(stdout: &[u8]) -> Vec<serde_json::Value> {
+    std::str::from_utf8(stdout)
+        .expect("the listing is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("listing line is JSON"))
+        .collect()
+}
+
+/// `dry-run ARGS -q` run in `dir`, which must exit 0 (else the test fails with its stderr): its
+/// listing.
+pub fn dry_run_listing(dir: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = cio()
+        .current_dir(dir)
+        .arg("dry-run")
+        .args(args)
+        .arg("-q")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    listing(&out.stdout)
+}
+
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
