@@ -17,12 +17,11 @@ use super::GdprAction;
 use super::receipt::{self, Counts, Receipt, RowOutcome};
 use super::{Person, operation};
 use crate::checkpoint::{Checkpoint, Journal, Kind};
-use crate::input::{Location, Record};
+use crate::input::Location;
 use crate::mapping::{Invalid, Outcome};
-use crate::pipeline::Item;
 use crate::progress::line::{Counts as RowCounts, Meter, Periodic};
 use crate::progress::{BarKind, Display, bar};
-use crate::send::{DeliveryStats, Hooks, Settled, Settlement};
+use crate::send::{DeliveryStats, Hooks, RecordInfo, Settled, Settlement, Work};
 
 /// A record handed to the sender: a person, or an unusable entry (settled at once as invalid).
 enum Pending {
@@ -89,16 +88,6 @@ impl Book {
         }
     }
 
-    fn record(input: usize, index: u64, location: &Location, original: String) -> Record {
-        Record {
-            location: location.clone(),
-            input,
-            index,
-            original,
-            event: Ok(serde_json::Value::Null),
-        }
-    }
-
     /// The sender's item for `person`, remembered until it is settled.
     pub(crate) fn item(
         &mut self,
@@ -106,13 +95,12 @@ impl Book {
         index: u64,
         location: Location,
         person: Person,
-    ) -> Item {
+    ) -> Work {
         let op = operation(self.action, &person);
-        let mut record = Self::record(input, index, &location, op.body.to_string());
-        record.event = Ok(op.body.clone());
+        let record = RecordInfo::built(location.clone(), input, index, op.body.to_string());
         self.in_flight
             .insert((input, index), Pending::Person(person, location));
-        Item {
+        Work {
             record,
             outcome: Outcome::Mapped(op),
         }
@@ -125,8 +113,8 @@ impl Book {
         index: u64,
         location: Location,
         why: String,
-    ) -> Item {
-        let record = Self::record(input, index, &location, String::new());
+    ) -> Work {
+        let record = RecordInfo::built(location.clone(), input, index, String::new());
         let invalid = Invalid {
             action: None,
             field: None,
@@ -134,7 +122,7 @@ impl Book {
         };
         self.in_flight
             .insert((input, index), Pending::Malformed(location, why));
-        Item {
+        Work {
             record,
             outcome: Outcome::Invalid(invalid),
         }

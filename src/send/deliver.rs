@@ -15,10 +15,9 @@ use super::shared::{Counters, Prepared, Shared};
 use super::transport::Transport;
 use super::worker::{LaneMsg, Latch, run_lane};
 use super::{
-    DeliveryReport, DeliverySettings, DeliveryStats, Hooks, RecordInfo, Settled, Settlement, is_set,
+    DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement, Work, is_set,
 };
 use crate::mapping::Outcome;
-use crate::pipeline::Item;
 
 /// Deliver every item: mapped operations are sent, skipped and invalid records are settled at once.
 /// Stops reading when `stop` is raised (requests in flight finish, retries included; operations
@@ -26,7 +25,7 @@ use crate::pipeline::Item;
 /// [`DeliveryReport::halted`]). Every record read is either settled (reported to
 /// `hooks.on_record`) or counted in `stats.unsent`.
 pub(crate) fn deliver(
-    items: impl Iterator<Item = Item>,
+    items: impl Iterator<Item = impl Into<Work>>,
     settings: &DeliverySettings,
     transport: &dyn Transport,
     hooks: &mut dyn Hooks,
@@ -81,7 +80,7 @@ pub(crate) fn deliver(
                 read_to_end = true;
                 break;
             };
-            state.take(item, &mut lanes, hooks, &shared)?;
+            state.take(item.into(), &mut lanes, hooks, &shared)?;
             lanes.flush_if_lingering()?;
             if n % 64 == 0 {
                 lanes.pump()?;
@@ -132,15 +131,17 @@ struct State {
 impl State {
     fn take(
         &mut self,
-        item: Item,
+        item: Work,
         lanes: &mut Chunks<'_>,
         hooks: &mut dyn Hooks,
         shared: &Shared<'_>,
     ) -> anyhow::Result<()> {
-        let Item { record, outcome } = item;
+        let Work {
+            record: info,
+            outcome,
+        } = item;
         self.stats.records += 1;
-        self.ledger.open(record.input, record.index);
-        let info = RecordInfo::take(record);
+        self.ledger.open(info.input, info.index);
         let (action, result) = match outcome {
             Outcome::Mapped(op) => {
                 let endpoint = op.endpoint(self.mode);

@@ -1,7 +1,7 @@
 //! Delivering mapped operations to the Track API: lanes of ordered work, batching, the shared rate
 //! limit, retries and partial failures, and the ledger of settled records.
 //!
-//! Entry point: [`deliver`]. It reads [`crate::pipeline::Item`]s (a record and its mapping outcome) in input order,
+//! Entry point: [`deliver`]. It reads [`Work`] (a record and its mapping outcome) in input order,
 //! sends every mapped operation through a [`Transport`], and tells its [`Hooks`] what became of each
 //! record and how far each input is settled. It never writes files itself.
 
@@ -29,6 +29,8 @@ use std::time::Duration;
 
 use crate::exit::Exit;
 use crate::input::{Location, Record};
+use crate::mapping::Outcome;
+use crate::pipeline::Item;
 use crate::track::{Action, Mode};
 
 pub(crate) use batch::{BatchLimits, LimitError};
@@ -135,6 +137,23 @@ impl DeliverySettings {
     }
 }
 
+/// One record for the sender: what it carries along, and what the mapping made of it. `send`
+/// makes it from a pipeline [`Item`]; `gdpr` from a person on its list.
+#[derive(Debug)]
+pub(crate) struct Work {
+    pub record: RecordInfo,
+    pub outcome: Outcome,
+}
+
+impl From<Item> for Work {
+    fn from(item: Item) -> Work {
+        Work {
+            record: RecordInfo::take(item.record),
+            outcome: item.outcome,
+        }
+    }
+}
+
 /// What a settled record carries along for hooks and the dead-letter file.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordInfo {
@@ -151,6 +170,18 @@ pub(crate) struct RecordInfo {
 }
 
 impl RecordInfo {
+    /// A record that is an operation built by the tool (`text`, its JSON), not read from a file.
+    pub(crate) fn built(location: Location, input: usize, index: u64, text: String) -> RecordInfo {
+        RecordInfo {
+            location,
+            input,
+            index,
+            original: text,
+            parsed: true,
+            bytes: None,
+        }
+    }
+
     /// What is kept of `record`, taking its text instead of copying it.
     pub(crate) fn take(record: Record) -> RecordInfo {
         RecordInfo {
