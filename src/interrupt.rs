@@ -136,9 +136,9 @@ fn on_signal() {
             .stopping
             .lock()
             .map_or(Stopping::Send { checkpoint: false }, |s| *s);
-        crate::messages::record!("\ncio-replay: {}", what.text());
+        crate::report::messages::record!("\ncio-replay: {}", what.text());
     } else {
-        crate::messages::record!("\ncio-replay: interrupted again: quitting at once");
+        crate::report::messages::record!("\ncio-replay: interrupted again: quitting at once");
         std::process::exit(i32::from(Exit::Interrupted.code()));
     }
 }

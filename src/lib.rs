@@ -5,23 +5,19 @@
 //! per subcommand; `main.rs` only parses the command line and turns the result into an exit code.
 
 #![warn(unreachable_pub)]
-pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
-pub(crate) mod deadletter;
+pub mod deliver;
 pub mod exit;
 pub(crate) mod gdpr;
-pub mod input;
 pub(crate) mod interrupt;
-pub mod mapping;
-pub mod messages;
-pub mod pipeline;
-pub(crate) mod progress;
-pub(crate) mod safety;
+pub mod ledger;
+pub mod map;
+pub mod report;
 pub mod sandbox;
 pub mod secret;
-pub mod send;
-pub mod summary;
+pub mod source;
+pub mod stream;
 pub mod track;
 pub(crate) mod transform;
 pub(crate) mod verify;

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            cio_replay::messages::error(&err);
+            cio_replay::report::messages::error(&err);
             exit_for_error(&err).into()
         }
     }

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub(crate) mod settings;
 
-use crate::send::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
+use crate::deliver::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
 use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};
 
 /// Replay Segment-spec analytics events (NDJSON, JSON arrays or CSV; gzip, zstd) into Customer.io.

@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::checkpoint::RunSettings;
+use crate::ledger::RunSettings;
 
 use anyhow::Result;
 
 use crate::cli::{EventIdArg, InputArgs, MappingArgs, ModeArg, RegionArg};
 use crate::exit::{Exit, Fatal, usage};
-use crate::mapping::{EventIdMode, MappingConfig, Routes};
-use crate::pipeline::PipelineSettings;
+use crate::map::{EventIdMode, MappingConfig, Routes};
+use crate::stream::PipelineSettings;
 use crate::track::{Mode, Region};
 use crate::transform::Transform;
 
@@ -54,7 +54,7 @@ impl MappingSettings {
     /// expanded into the list of files (a usage error when one names nothing).
     pub(crate) fn pipeline(&self, input: &InputArgs) -> Result<PipelineSettings> {
         Ok(PipelineSettings {
-            files: crate::input::expand(&input.files, input.files_from.as_deref())?,
+            files: crate::source::expand(&input.files, input.files_from.as_deref())?,
             format: input.input_format.map(Into::into),
             mapping: self.mapping.clone(),
             strict: self.strict,
@@ -145,8 +145,8 @@ pub(crate) fn read_routes(path: &Path) -> Result<Routes> {
 pub(crate) fn delivery(
     mode: Mode,
     d: &crate::cli::DeliveryArgs,
-) -> Result<crate::send::DeliverySettings> {
-    crate::send::DeliverySettings::new(
+) -> Result<crate::deliver::DeliverySettings> {
+    crate::deliver::DeliverySettings::new(
         mode,
         d.rate,
         d.concurrency,
@@ -213,16 +213,16 @@ pub(crate) fn target(
 }
 
 /// The send the estimate is of: `--concurrency`, `--batch-size` and `--batch-bytes` are checked
-/// as `send` checks them ([`crate::send::DeliverySettings::new`]); `--rate` must be positive (it divides).
+/// as `send` checks them ([`crate::deliver::DeliverySettings::new`]); `--rate` must be positive (it divides).
 pub(crate) fn estimate_delivery(
     args: &crate::cli::DryRunArgs,
     mode: Mode,
-) -> Result<crate::send::DeliverySettings> {
+) -> Result<crate::deliver::DeliverySettings> {
     let rate = args.rate;
     if !(rate.is_finite() && rate > 0.0) {
         return Err(usage(format!("--rate {rate}: must be a positive number")));
     }
-    crate::send::DeliverySettings::new(
+    crate::deliver::DeliverySettings::new(
         mode,
         rate,
         args.concurrency,
@@ -291,8 +291,10 @@ pub(crate) fn send_run_settings(
 }
 
 /// The `--since` / `--until` window of a command, or a usage error (exit 2) naming the flag.
-pub(crate) fn window(args: &crate::cli::MappingArgs) -> anyhow::Result<crate::safety::Window> {
-    crate::safety::Window::from_flags(args.since.as_deref(), args.until.as_deref())
+pub(crate) fn window(
+    args: &crate::cli::MappingArgs,
+) -> anyhow::Result<crate::report::safety::Window> {
+    crate::report::safety::Window::from_flags(args.since.as_deref(), args.until.as_deref())
         .map_err(|e| Fatal::new(Exit::Usage, e.to_string()).into())
 }
 
@@ -300,11 +302,11 @@ pub(crate) fn window(args: &crate::cli::MappingArgs) -> anyhow::Result<crate::sa
 pub(crate) fn show_progress(display: &crate::cli::DisplayArgs) -> bool {
     use crate::cli::ProgressArg;
     let when = match display.progress {
-        ProgressArg::Auto => crate::progress::When::Auto,
-        ProgressArg::Always => crate::progress::When::Always,
-        ProgressArg::Never => crate::progress::When::Never,
+        ProgressArg::Auto => crate::report::progress::When::Auto,
+        ProgressArg::Always => crate::report::progress::When::Always,
+        ProgressArg::Never => crate::report::progress::When::Never,
     };
-    crate::progress::enabled(when, display.quiet)
+    crate::report::progress::enabled(when, display.quiet)
 }
 
 /// The hidden setting of the progress line's interval in milliseconds (for tests; not in `--help`).
@@ -313,22 +315,24 @@ pub(crate) const PROGRESS_INTERVAL_ENV: &str = "CIO_PROGRESS_INTERVAL_MS";
 /// How a long run (`send`, `gdpr`) shows progress, from `--progress` and `--quiet`: the bar on a
 /// terminal, else the plain progress line every 30 seconds (`CIO_PROGRESS_INTERVAL_MS`, read
 /// here once, changes that).
-pub(crate) fn progress_display(display: &crate::cli::DisplayArgs) -> crate::progress::Display {
+pub(crate) fn progress_display(
+    display: &crate::cli::DisplayArgs,
+) -> crate::report::progress::Display {
     use crate::cli::ProgressArg;
     let when = match display.progress {
-        ProgressArg::Auto => crate::progress::When::Auto,
-        ProgressArg::Always => crate::progress::When::Always,
-        ProgressArg::Never => crate::progress::When::Never,
+        ProgressArg::Auto => crate::report::progress::When::Auto,
+        ProgressArg::Always => crate::report::progress::When::Always,
+        ProgressArg::Never => crate::report::progress::When::Never,
     };
     let interval = std::env::var(PROGRESS_INTERVAL_ENV)
         .ok()
         .and_then(|ms| ms.trim().parse::<u64>().ok())
         .filter(|ms| *ms > 0)
         .map_or(
-            crate::progress::line::INTERVAL,
+            crate::report::progress::line::INTERVAL,
             std::time::Duration::from_millis,
         );
-    crate::progress::display(when, display.quiet, interval)
+    crate::report::progress::display(when, display.quiet, interval)
 }
 
 impl From<crate::cli::GdprActionArg> for crate::gdpr::GdprAction {
@@ -351,7 +355,7 @@ impl From<crate::cli::ListFormatArg> for crate::gdpr::list::ListFormat {
     }
 }
 
-impl From<crate::cli::InputFormatArg> for crate::input::InputFormat {
+impl From<crate::cli::InputFormatArg> for crate::source::InputFormat {
     fn from(arg: crate::cli::InputFormatArg) -> Self {
         match arg {
             crate::cli::InputFormatArg::Ndjson => Self::Ndjson,

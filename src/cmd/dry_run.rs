@@ -11,9 +11,10 @@ use anyhow::{Context, Result};
 use crate::cli::DryRunArgs;
 use crate::cli::settings::MappingSettings;
 use crate::exit::{Exit, usage};
-use crate::pipeline::{Pipeline, Ticker};
-use crate::summary::listing::Listed;
-use crate::summary::{RequestPlan, Summary, conclude};
+use crate::report::progress::Ticker;
+use crate::report::summary::listing::Listed;
+use crate::report::summary::{RequestPlan, Summary, conclude};
+use crate::stream::Pipeline;
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
@@ -28,7 +29,8 @@ pub(crate) fn run(args: DryRunArgs) -> Result<Exit> {
     let delivery = crate::cli::settings::estimate_delivery(&args, settings.mode)?;
     let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
-    let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
+    let mut safety = crate::report::safety::Analyzer::new(crate::report::safety::now_unix())
+        .with_window(&window);
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path).map_err(|e| {
             usage(format!(

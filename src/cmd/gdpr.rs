@@ -1,14 +1,13 @@
 //! `cio-replay gdpr delete|suppress|unsuppress`: read the lists, fold duplicates, list (dry run) or
 //! confirm, send through the same sender as `send`, and write the receipt.
 
-use crate::messages::say;
+use crate::report::messages::say;
 use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 use chrono::Utc;
 
 use super::job::{self, Target};
-use crate::checkpoint::lock;
 use crate::cli::GdprArgs;
 use crate::cli::settings;
 use crate::exit::{Exit, usage};
@@ -22,6 +21,7 @@ use crate::gdpr::resume::{self, JobSettings, Plan};
 use crate::gdpr::run::{self, Lists, Run};
 use crate::gdpr::show::{listing_line, plural, problem_line, totals_text};
 use crate::interrupt::Stopping;
+use crate::ledger::lock;
 
 pub(crate) fn run(args: GdprArgs) -> Result<Exit> {
     let action = GdprAction::from(args.action);

@@ -7,14 +7,14 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 
 use crate::cli::settings::TargetSettings;
+use crate::deliver::HttpTransport;
+use crate::deliver::credentials::{self, Credentials, KeySource};
 use crate::exit::{Exit, Fatal, usage};
 use crate::interrupt::Stopping;
-use crate::messages::{record, say, warning};
+use crate::report::messages::{record, say, warning};
+use crate::report::summary::run_report::{RunFacts, Status};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
-use crate::send::HttpTransport;
-use crate::send::credentials::{self, Credentials, KeySource};
-use crate::summary::run_report::{RunFacts, Status};
 use crate::track::region_check::{self, Verdict};
 
 /// Where the preflight asks the workspace's region (track-api.md §1.1).
@@ -158,7 +158,7 @@ impl Target {
             inputs,
             endpoint: crate::track::url::authority(&self.base_url).to_string(),
             region: self.region.clone(),
-            site_id_hash: crate::checkpoint::site_id_hash(&self.creds.site_id),
+            site_id_hash: crate::ledger::site_id_hash(&self.creds.site_id),
         }
     }
 

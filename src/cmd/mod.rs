@@ -17,7 +17,7 @@ use crate::exit::Exit;
 
 /// Run the chosen command.
 pub fn run(command: Command) -> Result<Exit> {
-    crate::messages::set_quiet(command.quiet());
+    crate::report::messages::set_quiet(command.quiet());
     if let Some(preset) = command
         .input()
         .filter(|i| i.print_transform)

@@ -54,7 +54,7 @@ pub(crate) fn run(args: SandboxArgs) -> Result<Exit> {
         .and_then(|()| out.flush())
         .context("writing to standard output")?;
     drop(out);
-    crate::messages::record!(
+    crate::report::messages::record!(
         "cio-replay: Track API: Basic auth site id {:?} with the configured key; App API ({}/v1/customers/...): Bearer with the configured App API key; GET {}/_sandbox/state shows the workspace; Ctrl-C stops",
         sandbox.site_id(),
         sandbox.url(),

@@ -8,20 +8,20 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::job::{self, Target};
-use crate::checkpoint::{RecordSink, Session, lock};
 use crate::cli::SendArgs;
 use crate::cli::settings::{self, MappingSettings};
-use crate::deadletter::{self, DeadLetter};
+use crate::deliver::budget::ErrorBudget;
+use crate::deliver::{DeliveryReport, deliver};
 use crate::exit::{Exit, exit_for_error, usage};
 use crate::interrupt::{self, Stopping};
-use crate::messages::say;
-use crate::pipeline::Pipeline;
-use crate::safety::gate::{Look, pre_scan};
-use crate::send::budget::ErrorBudget;
-use crate::send::report::{SendProgress, delivery_text};
-use crate::send::{DeliveryReport, deliver};
-use crate::summary::run_report::{self, Status};
-use crate::summary::{Measure, RequestPlan, Summary, TextOptions};
+use crate::ledger::dead_letter::{self, DeadLetter};
+use crate::ledger::{RecordSink, Session, lock};
+use crate::report::delivery::{SendProgress, delivery_text};
+use crate::report::messages::say;
+use crate::report::safety::gate::{Look, pre_scan};
+use crate::report::summary::run_report::{self, Status};
+use crate::report::summary::{Measure, RequestPlan, Summary, TextOptions};
+use crate::stream::Pipeline;
 
 pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let mapping = MappingSettings::from_args(&args.mapping)?;
@@ -42,16 +42,16 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let dead_letter_path = args
         .dead_letter
         .clone()
-        .unwrap_or_else(|| deadletter::default_path(&args.input.files));
+        .unwrap_or_else(|| dead_letter::default_path(&args.input.files));
     if d.checkpoint.is_none() {
-        deadletter::check_fresh(&dead_letter_path, args.dead_letter_append)?;
+        dead_letter::check_fresh(&dead_letter_path, args.dead_letter_append)?;
     }
     // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
     let pipeline_settings = mapping.pipeline(&args.input)?;
     // The files as read (folders and --files-from expanded): what the checkpoint fingerprints.
     let files = pipeline_settings.files.clone();
     let window = settings::window(&args.mapping)?;
-    let now = crate::safety::now_unix();
+    let now = crate::report::safety::now_unix();
     let allow_recent = args.allow_recent || target.is_sandbox();
     let budget = args
         .max_invalid
@@ -82,7 +82,7 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     interrupt::stopping(Stopping::Send {
         checkpoint: d.checkpoint.is_some(),
     });
-    let mut safety = crate::safety::Analyzer::new(now).with_window(&window);
+    let mut safety = crate::report::safety::Analyzer::new(now).with_window(&window);
     let transform = pipeline_settings.transform.clone();
     let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
 

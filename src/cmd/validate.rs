@@ -8,12 +8,13 @@ use anyhow::{Context, Result};
 
 use crate::cli::ValidateArgs;
 use crate::cli::settings::MappingSettings;
+use crate::deliver::DeliverySettings;
 use crate::exit::Exit;
-use crate::mapping::Outcome;
-use crate::pipeline::{Pipeline, Ticker};
-use crate::send::DeliverySettings;
-use crate::summary::Tally;
-use crate::summary::{RequestPlan, Summary, conclude, sanitize};
+use crate::map::Outcome;
+use crate::report::progress::Ticker;
+use crate::report::summary::Tally;
+use crate::report::summary::{RequestPlan, Summary, conclude, sanitize};
+use crate::stream::Pipeline;
 
 /// The request rate assumed for validate's time estimate (send's default).
 const ASSUMED_RATE: f64 = 100.0;
@@ -22,7 +23,8 @@ pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
     let settings = MappingSettings::from_args(&args.mapping)?;
     let window = crate::cli::settings::window(&args.mapping)?;
     let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
-    let mut safety = crate::safety::Analyzer::new(crate::safety::now_unix()).with_window(&window);
+    let mut safety = crate::report::safety::Analyzer::new(crate::report::safety::now_unix())
+        .with_window(&window);
     // With `--summary-json -` standard output is the summary's: the problem lines go to stderr.
     let json_to_stdout = args.summary_json.as_deref() == Some(std::path::Path::new("-"));
     let sink: Box<dyn Write> = if json_to_stdout {

@@ -6,8 +6,8 @@ use anyhow::Result;
 use crate::cli::VerifyArgs;
 use crate::cli::settings::{self, MappingSettings};
 use crate::exit::{Exit, usage};
-use crate::messages::say;
-use crate::pipeline::Pipeline;
+use crate::report::messages::say;
+use crate::stream::Pipeline;
 use crate::verify as check;
 use crate::verify::client::{self, AppClient};
 

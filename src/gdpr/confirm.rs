@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use super::GdprAction;
-use crate::messages::say;
+use crate::report::messages::say;
 
 use super::{action_explained, action_name};
 

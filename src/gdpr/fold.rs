@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::list::{Entry, ListSource};
 use super::resolve::Resolved;
 use super::{IdKind, Person};
-use crate::input::Location;
+use crate::source::Location;
 
 /// A person's identity for duplicate folding.
 pub(crate) type Key = [u8; 16];

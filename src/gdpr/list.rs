@@ -1,6 +1,6 @@
 //! Reading lists of people: files or stdin; plain text, CSV or NDJSON, chosen by extension;
 //! gzip or zstd told by content through the event reader's own decoder
-//! ([`crate::input::compression`]); one entry at a time with its `FILE:LINE`.
+//! ([`crate::source::compression`]); one entry at a time with its `FILE:LINE`.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
@@ -11,8 +11,8 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use super::resolve::{Field, Resolved, resolve, resolve_object};
-use crate::input::csv_records::{CsvRecords, Next};
-use crate::input::{Location, parse_event};
+use crate::source::csv_records::{CsvRecords, Next};
+use crate::source::{Location, parse_event};
 
 /// A line longer than this is malformed (no identifier or list entry comes near it).
 pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
@@ -168,7 +168,7 @@ impl ListSource {
 
     fn reader(&self) -> Result<Box<dyn BufRead>> {
         let stored_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (_, decoded) = crate::input::compression::decoded(self.raw()?, stored_read)
+        let (_, decoded) = crate::source::compression::decoded(self.raw()?, stored_read)
             .with_context(|| format!("{}: reading the list", self.name))?;
         Ok(Box::new(BufReader::with_capacity(64 * 1024, decoded)))
     }
@@ -462,5 +462,5 @@ pub(crate) fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
     for source in sources {
         bytes += source.hash_into(&mut hasher)?;
     }
-    Ok((crate::checkpoint::hex(&hasher.finalize()), bytes))
+    Ok((crate::ledger::hex(&hasher.finalize()), bytes))
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::Person;
-use crate::input::Location;
+use crate::source::Location;
 
 /// The columns, in order.
 pub(crate) const HEADER: [&str; 8] = [

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::fold::Scan;
 use super::receipt::{Counts, Trailer};
-use crate::checkpoint::Counters;
-use crate::send::DeliveryStats;
+use crate::deliver::DeliveryStats;
+use crate::ledger::Counters;
 
 /// What the report says about the checkpoint, when there is one.
 pub(crate) struct CheckpointFacts<'a> {

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{IdKind, Person};
-use crate::mapping::identifiers::{is_lenient_email, person_identifier};
+use crate::map::identifiers::{is_lenient_email, person_identifier};
 use crate::track::limits::MAX_ID_BYTES;
 
 /// What kind of value a list entry holds, as its column or field says.

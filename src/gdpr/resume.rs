@@ -4,7 +4,7 @@
 
 use super::GdprAction;
 use super::list::ListFormat;
-use crate::messages::say;
+use crate::report::messages::say;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -15,9 +15,9 @@ use super::fold::{Scan, Second, Seen, second_pass};
 use super::list::ListSource;
 use super::receipt::{self, Receipt};
 use super::settle::Sink;
-use crate::checkpoint::lock::{self, Held};
-use crate::checkpoint::{self, Checkpoint, Counters, Journal, RunSettings};
 use crate::exit::usage;
+use crate::ledger::lock::{self, Held};
+use crate::ledger::{self, Checkpoint, Counters, Journal, RunSettings};
 
 /// The settings a resumed gdpr run must share with the run that started the job. Never the key;
 /// the site id only as a hash.
@@ -65,11 +65,11 @@ impl Job {
         receipt_flag: Option<&Path>,
         default_receipt: PathBuf,
     ) -> Result<Job> {
-        let fingerprints = checkpoint::fingerprints(files).map_err(|e| usage(e.to_string()))?;
+        let fingerprints = ledger::fingerprints(files).map_err(|e| usage(e.to_string()))?;
         if !resume {
             let receipt = receipt_flag.map_or(default_receipt, Path::to_path_buf);
             receipt::check_path(&receipt).map_err(|e| usage(format!("{e:#}")))?;
-            let checkpoint = checkpoint::open(path, false, files, settings.clone(), &receipt)
+            let checkpoint = ledger::open(path, false, files, settings.clone(), &receipt)
                 .map_err(|e| usage(e.to_string()))?;
             return Ok(Job {
                 path: path.to_path_buf(),
@@ -127,7 +127,7 @@ impl Job {
     /// dropping an interrupted run's tail and trailer), and write the checkpoint.
     pub(crate) fn begin(self) -> Result<Sink> {
         let checkpoint = if self.resumed {
-            checkpoint::open(&self.path, true, &self.files, self.settings, &self.receipt)
+            ledger::open(&self.path, true, &self.files, self.settings, &self.receipt)
                 .map_err(|e| usage(e.to_string()))?
         } else {
             let mut checkpoint = self.checkpoint;
@@ -138,8 +138,8 @@ impl Job {
         let mut journal = Journal::new(
             checkpoint,
             Some(self.path.clone()),
-            checkpoint::session::EVERY,
-            checkpoint::Release::AtWatermark,
+            ledger::session::EVERY,
+            ledger::Release::AtWatermark,
         );
         journal.advance(&[])?;
         Ok(Sink::Journal {

@@ -22,13 +22,13 @@ use super::report::{self, CheckpointFacts};
 use super::resume::Job;
 use super::settle::{Book, BookHooks, Sink};
 use super::show::plural;
-use crate::checkpoint::site_id_hash;
+use crate::deliver::{DeliveryReport, DeliverySettings, Transport, deliver};
 use crate::exit::{Exit, Fatal, exit_for_error, usage};
-use crate::messages::{say, warning};
-use crate::progress::Display;
-use crate::send::report::merge;
-use crate::send::{DeliveryReport, DeliverySettings, Transport, deliver};
-use crate::summary::run_report::{RunFacts, Status};
+use crate::ledger::site_id_hash;
+use crate::report::delivery::merge;
+use crate::report::messages::{say, warning};
+use crate::report::progress::Display;
+use crate::report::summary::run_report::{RunFacts, Status};
 
 /// The lists as the first pass found them, and where they go.
 pub(crate) struct Lists<'a> {

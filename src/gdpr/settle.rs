@@ -16,12 +16,12 @@ use chrono::Utc;
 use super::GdprAction;
 use super::receipt::{self, Counts, Receipt, RowOutcome};
 use super::{Person, operation};
-use crate::checkpoint::{Checkpoint, Journal, Kind};
-use crate::input::Location;
-use crate::mapping::{Invalid, Outcome};
-use crate::progress::line::{Counts as RowCounts, Meter, Periodic};
-use crate::progress::{BarKind, Display, bar};
-use crate::send::{DeliveryStats, Hooks, RecordInfo, Settled, Settlement, Work};
+use crate::deliver::{DeliveryStats, Hooks, RecordInfo, Settled, Settlement, Work};
+use crate::ledger::{Checkpoint, Journal, Kind};
+use crate::map::{Invalid, Outcome};
+use crate::report::progress::line::{Counts as RowCounts, Meter, Periodic};
+use crate::report::progress::{BarKind, Display, bar};
+use crate::source::Location;
 
 /// A record handed to the sender: a person, or an unusable entry (settled at once as invalid).
 enum Pending {

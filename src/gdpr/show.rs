@@ -1,7 +1,7 @@
 //! What a GDPR run prints before it sends: the dry-run listing (NDJSON), the problems found in the
 //! lists, and the totals of the first reading.
 
-use crate::messages::{record, say};
+use crate::report::messages::{record, say};
 use std::io::Write;
 
 use anyhow::Result;

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::key::{IdKind, PersonKey};
 use super::limit::{APP_API_RPS, Pacer};
+use crate::deliver::transport::{self, EndpointError, READ_LIMIT, TransportError};
 use crate::secret::{Redactor, Secret};
-use crate::send::transport::{self, EndpointError, READ_LIMIT, TransportError};
 use crate::track::Region;
 
 /// Most ids in one `getPeopleById` request.
@@ -49,7 +49,7 @@ pub(crate) enum KeyError {
 /// The App API key: the first line of `file` when given, else `env` (`CIO_APP_API_KEY`).
 pub(crate) fn app_key(file: Option<&Path>, env: Option<String>) -> Result<Secret, KeyError> {
     if let Some(path) = file {
-        let key = crate::send::credentials::key_from_file(path)
+        let key = crate::deliver::credentials::key_from_file(path)
             .map_err(|source| KeyError::File {
                 path: path.display().to_string(),
                 source,

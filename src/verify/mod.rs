@@ -18,9 +18,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::exit::{Exit, Fatal};
-use crate::mapping::Outcome;
-use crate::pipeline::Pipeline;
-use crate::progress::{self, BarKind};
+use crate::map::Outcome;
+use crate::report::progress::{self, BarKind};
+use crate::stream::Pipeline;
 use client::{AppClient, LookupError, MAX_IDS};
 use expect::Expectations;
 use report::Tally;

@@ -5,9 +5,9 @@
 
 use crate::common;
 
-use cio_replay::input::parse_event;
-use cio_replay::mapping::event_id::canonical_json;
-use cio_replay::mapping::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
+use cio_replay::map::event_id::canonical_json;
+use cio_replay::map::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
+use cio_replay::source::parse_event;
 use cio_replay::track::Mode;
 use serde::Deserialize;
 use serde_json::Value;

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use cio_replay::deliver::{HttpTransport, Transport};
 use cio_replay::sandbox::{Sandbox, SandboxConfig};
 use cio_replay::secret::Secret;
-use cio_replay::send::{HttpTransport, Transport};
 use cio_replay::track::Endpoint;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use cio_replay::mapping::{MappingConfig, Outcome, map_event};
-use cio_replay::pipeline::{Item, Pipeline, PipelineSettings};
+use cio_replay::map::{MappingConfig, Outcome, map_event};
+use cio_replay::stream::{Item, Pipeline, PipelineSettings};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

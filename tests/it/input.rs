@@ -101,7 +101,10 @@ fn a_huge_line_is_one_invalid_record() {
     assert_eq!(lines.len(), 3);
     assert!(source(&lines[1]).ends_with("huge.ndjson:2"));
     let error = lines[1]["error"].as_str().unwrap();
-    let limit = format!("above the {}-byte limit", cio_replay::input::MAX_LINE_BYTES);
+    let limit = format!(
+        "above the {}-byte limit",
+        cio_replay::source::MAX_LINE_BYTES
+    );
     assert!(error.contains(&limit), "{error}");
     assert!(source(&lines[2]).ends_with("huge.ndjson:3"));
 }

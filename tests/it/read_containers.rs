@@ -2,7 +2,7 @@
 //! container the action reads must be an object when present; one it does not read never makes a
 //! record invalid, whatever its shape.
 
-use cio_replay::mapping::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
+use cio_replay::map::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
 use serde_json::{Value, json};
 
 /// A valid record of each action (seed triggers), and the containers the action reads.

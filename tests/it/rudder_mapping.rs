@@ -4,8 +4,8 @@
 
 use crate::common;
 
-use cio_replay::input::parse_event;
-use cio_replay::mapping::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
+use cio_replay::map::{EventIdMode, MappingConfig, Outcome, Routes, map_event};
+use cio_replay::source::parse_event;
 
 #[test]
 fn every_rudder_record_has_an_outcome() {

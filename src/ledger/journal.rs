@@ -1,0 +1,564 @@
+//! The journal between the sender and the disk: it counts each settled record, writes its
+//! dead-letter line, and writes the checkpoint that covers them, atomically, only after the
+//! dead-letter file is fsynced. Two ways to release a settled record:
+//!
+//! - [`Release::AtOnce`] (`send`): counted and its line written as it settles; the checkpoint
+//!   records, besides each input's watermark, the settled ranges above it (from the sender's
+//!   ledger), so a record stuck in retries pins neither memory nor what a resume sends again.
+//!   Lines come in the order records settled, which for any one person is input order.
+//! - [`Release::AtWatermark`] (`gdpr`, whose receipt lists people in list order): held until the
+//!   input's watermark passes it, then counted and written in input order.
+//!
+//! Either way the dead-letter file only ever holds lines of records the checkpoint covers (plus,
+//! after a crash, a tail past the checkpointed length, which resume cuts off), so a record
+//! re-processed after a crash is dead-lettered once. After a write error the journal writes
+//! nothing more: the last checkpoint on disk stays the last valid one.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{Checkpoint, CheckpointError, Counters, InputProgress};
+use crate::deliver::Coverage;
+
+/// When a settled record is counted and its line written (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Release {
+    AtOnce,
+    AtWatermark,
+}
+
+/// What became of a record, as the checkpoint counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Accepted,
+    Skipped,
+    Invalid,
+    Rejected,
+    /// Retries exhausted; dead-lettered like a rejection.
+    Failed,
+}
+
+#[derive(Debug)]
+struct Held {
+    kind: Kind,
+    dead_letter: Option<Vec<u8>>,
+}
+
+/// See the module documentation. One per run; all calls from one thread.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    checkpoint: Checkpoint,
+    /// Where the checkpoint is written; `None` runs the journal without one (ordered dead letters only).
+    path: Option<PathBuf>,
+    dead_letter_path: PathBuf,
+    dead_letter: Option<BufWriter<File>>,
+    release: Release,
+    held: BTreeMap<(usize, u64), Held>,
+    /// Counts of this run only (records this run settled).
+    this_run: Counters,
+    every: Duration,
+    last_write: Option<Instant>,
+    /// A write failed: nothing more is written, so the checkpoint on disk stays valid.
+    broken: bool,
+}
+
+impl Journal {
+    /// A journal continuing `checkpoint` (fresh or resumed, from [`super::open`]), writing it to
+    /// `path` at most once per `every` (and always at [`Journal::finish`]). The dead-letter file is
+    /// opened for appending at the first line.
+    pub(crate) fn new(
+        checkpoint: Checkpoint,
+        path: Option<PathBuf>,
+        every: Duration,
+        release: Release,
+    ) -> Journal {
+        let dead_letter_path = PathBuf::from(&checkpoint.dead_letter.path);
+        Journal {
+            checkpoint,
+            path,
+            dead_letter_path,
+            dead_letter: None,
+            release,
+            held: BTreeMap::new(),
+            this_run: Counters::default(),
+            every,
+            last_write: None,
+            broken: false,
+        }
+    }
+
+    /// The checkpoint as it stands (watermarks and counts of everything released so far).
+    pub(crate) fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// Counts over all runs of the records settled below the watermarks.
+    pub(crate) fn totals(&self) -> Counters {
+        self.checkpoint.counters
+    }
+
+    /// Counts of the records this run settled below the watermarks.
+    #[cfg(test)]
+    pub(crate) fn this_run(&self) -> Counters {
+        self.this_run
+    }
+
+    /// Records settled but still waiting for the watermark.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// A record is settled; `dead_letter` is its complete dead-letter line (with the newline) when
+    /// it goes to the dead-letter file. [`Release::AtOnce`]: counted and written now;
+    /// [`Release::AtWatermark`]: nothing is written until the watermark passes it.
+    pub(crate) fn settled(
+        &mut self,
+        input: usize,
+        index: u64,
+        kind: Kind,
+        dead_letter: Option<Vec<u8>>,
+    ) -> Result<(), CheckpointError> {
+        if self.checkpoint.is_settled(input, index) {
+            return Ok(()); // settled by an earlier run: counted already
+        }
+        match self.release {
+            Release::AtWatermark => {
+                self.held.insert((input, index), Held { kind, dead_letter });
+                Ok(())
+            }
+            Release::AtOnce => self.count(kind, dead_letter.as_deref()),
+        }
+    }
+
+    /// Watermarks moved: release every held record below them (count it, write its dead-letter
+    /// line in input order), then write the checkpoint if the last one is older than `every`.
+    pub(crate) fn advance(&mut self, watermarks: &[(usize, u64)]) -> Result<(), CheckpointError> {
+        for &(input, watermark) in watermarks {
+            self.release(input, watermark)?;
+        }
+        if self.due() {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    /// [`Release::AtOnce`]: if the last checkpoint is older than `every`, record `coverage` (the
+    /// sender's ledger: watermarks and settled ranges) and write the checkpoint.
+    pub(crate) fn cover_if_due(
+        &mut self,
+        coverage: impl FnOnce() -> Vec<Coverage>,
+    ) -> Result<(), CheckpointError> {
+        if self.due() {
+            self.cover(&coverage());
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    fn due(&self) -> bool {
+        self.last_write.is_none_or(|t| t.elapsed() >= self.every)
+    }
+
+    /// Take the ledger's coverage into the checkpoint: what this run settled, plus what earlier
+    /// runs settled beyond what this run has read.
+    fn cover(&mut self, coverage: &[Coverage]) {
+        for c in coverage {
+            if let Some(progress) = self.checkpoint.inputs.get_mut(c.input) {
+                cover_input(progress, c);
+            }
+        }
+    }
+
+    /// The run ended; `coverage` is the sender's final ledger ([`Release::AtOnce`]; ignored
+    /// otherwise). `complete`: every input was read to the end and every record settled (then
+    /// all held records are released and the checkpoint says `finished`). Otherwise (stopped,
+    /// halted) only what is settled is kept. Writes the checkpoint either way, unless an earlier
+    /// write failed (then the last checkpoint written stays).
+    pub(crate) fn finish(
+        &mut self,
+        complete: bool,
+        coverage: &[Coverage],
+    ) -> Result<Counters, CheckpointError> {
+        if self.broken {
+            return Ok(self.checkpoint.counters);
+        }
+        if self.release == Release::AtOnce {
+            self.cover(coverage);
+        }
+        if complete {
+            let inputs: Vec<(usize, u64)> = self
+                .held
+                .keys()
+                .map(|&(input, index)| (input, index + 1))
+                .collect();
+            for (input, end) in inputs {
+                self.release(input, end)?;
+            }
+            for progress in &mut self.checkpoint.inputs {
+                progress.finished = true;
+            }
+            self.checkpoint.finished = true;
+        }
+        self.write()?;
+        Ok(self.checkpoint.counters)
+    }
+
+    fn release(&mut self, input: usize, watermark: u64) -> Result<(), CheckpointError> {
+        let Some(progress) = self.checkpoint.inputs.get(input) else {
+            return Ok(());
+        };
+        if watermark <= progress.watermark {
+            return Ok(());
+        }
+        let below: Vec<(usize, u64)> = self
+            .held
+            .range((input, progress.watermark)..(input, watermark))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in below {
+            let Some(held) = self.held.remove(&key) else {
+                continue;
+            };
+            self.count(held.kind, held.dead_letter.as_deref())?;
+        }
+        if let Some(progress) = self.checkpoint.inputs.get_mut(input) {
+            progress.watermark = watermark;
+        }
+        Ok(())
+    }
+
+    /// Write a released record's dead-letter line (if any), then count it.
+    fn count(&mut self, kind: Kind, dead_letter: Option<&[u8]>) -> Result<(), CheckpointError> {
+        if let Some(line) = dead_letter {
+            self.write_dead_letter(line)?;
+        }
+        for c in [&mut self.checkpoint.counters, &mut self.this_run] {
+            c.read += 1;
+            match kind {
+                Kind::Accepted => c.accepted += 1,
+                Kind::Skipped => c.skipped += 1,
+                Kind::Invalid => c.invalid += 1,
+                Kind::Rejected => c.rejected += 1,
+                Kind::Failed => c.failed += 1,
+            }
+        }
+        Ok(())
+    }
+
+    fn write_dead_letter(&mut self, line: &[u8]) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
+        let result = self.append_dead_letter(line);
+        self.broken = result.is_err();
+        result
+    }
+
+    fn append_dead_letter(&mut self, line: &[u8]) -> Result<(), CheckpointError> {
+        let path = &self.dead_letter_path;
+        let io = |source: std::io::Error| CheckpointError::Io {
+            path: path.display().to_string(),
+            error: source,
+        };
+        if self.dead_letter.is_none() {
+            let file = open_dead_letter(path).map_err(io)?;
+            self.dead_letter = Some(BufWriter::new(file));
+        }
+        if let Some(writer) = &mut self.dead_letter {
+            writer.write_all(line).map_err(io)?;
+            if self.release == Release::AtOnce {
+                // One line per settled record: a full disk shows at the record it failed on,
+                // which is then neither counted nor covered.
+                writer.flush().map_err(io)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flush and fsync the dead-letter file, then write the checkpoint that covers it.
+    fn write(&mut self) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
+        let result = self.write_files();
+        self.broken = result.is_err();
+        result
+    }
+
+    fn write_files(&mut self) -> Result<(), CheckpointError> {
+        if let Some(writer) = &mut self.dead_letter {
+            let io = |source: std::io::Error| CheckpointError::Io {
+                path: self.dead_letter_path.display().to_string(),
+                error: source,
+            };
+            writer.flush().map_err(io)?;
+            self.checkpoint.dead_letter.len =
+                super::settle_dead_letter(writer.get_mut()).map_err(io)?;
+        }
+        self.last_write = Some(Instant::now());
+        match &self.path {
+            Some(path) => self.checkpoint.write_atomic(path),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Set `progress` to `c`, the ledger's view of what is settled below `c.next`, keeping what an
+/// earlier run settled from `c.next` on; ranges are merged, and a range that starts at the
+/// watermark moves it.
+fn cover_input(progress: &mut InputProgress, c: &Coverage) {
+    let mut ranges: Vec<[u64; 2]> = c.settled_above.clone();
+    for r in &progress.settled {
+        let start = r[0].max(c.next);
+        if start < r[1] {
+            ranges.push([start, r[1]]);
+        }
+    }
+    if progress.watermark > c.next {
+        // Cannot happen (this run only reads what earlier runs did not settle); kept exact anyway.
+        ranges.push([c.next, progress.watermark]);
+    }
+    ranges.sort_unstable();
+    let mut watermark = c.watermark;
+    let mut merged: Vec<[u64; 2]> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        if r[0] <= watermark {
+            watermark = watermark.max(r[1]);
+        } else if let Some(last) = merged.last_mut().filter(|last| r[0] <= last[1]) {
+            last[1] = last[1].max(r[1]);
+        } else {
+            merged.push(r);
+        }
+    }
+    progress.watermark = watermark;
+    progress.settled = merged;
+}
+
+/// Open the dead-letter file for appending. What is in it already is kept: lines of earlier runs
+/// (a fresh run appends, as without a checkpoint) or, on resume, the lines the checkpoint covers
+/// (the tail past them was cut off by [`super::open`]).
+fn open_dead_letter(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Fingerprint, RunSettings};
+
+    fn journal(dir: &Path, inputs: usize) -> (Journal, PathBuf) {
+        let fingerprints = (0..inputs)
+            .map(|i| {
+                let p = dir.join(format!("in{i}.ndjson"));
+                std::fs::write(&p, "{}\n").unwrap();
+                Fingerprint::of(&p).unwrap()
+            })
+            .collect();
+        let cp = Checkpoint::fresh(RunSettings::default(), fingerprints, &dir.join("dl.ndjson"));
+        let path = dir.join("cp.json");
+        (
+            Journal::new(cp, Some(path.clone()), Duration::ZERO, Release::AtWatermark),
+            path,
+        )
+    }
+
+    fn line(i: u64) -> Option<Vec<u8>> {
+        Some(format!("{{\"i\":{i}}}\n").into_bytes())
+    }
+
+    #[test]
+    fn dead_letters_wait_for_the_watermark_and_come_out_in_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, path) = journal(dir.path(), 1);
+        j.settled(0, 3, Kind::Rejected, line(3)).unwrap();
+        j.settled(0, 1, Kind::Invalid, line(1)).unwrap();
+        j.settled(0, 2, Kind::Accepted, None).unwrap();
+        j.advance(&[(0, 0)]).unwrap();
+        assert!(
+            !dir.path().join("dl.ndjson").exists(),
+            "nothing below the watermark yet"
+        );
+        j.settled(0, 0, Kind::Skipped, None).unwrap();
+        j.advance(&[(0, 2)]).unwrap();
+        let cp = Checkpoint::load(&path).unwrap();
+        assert_eq!(cp.inputs[0].watermark, 2);
+        assert_eq!(cp.counters.read, 2);
+        assert_eq!(cp.counters.invalid, 1);
+        assert_eq!(cp.dead_letter.len, 8);
+        assert_eq!(j.held(), 2);
+        j.advance(&[(0, 4)]).unwrap();
+        let dl = std::fs::read_to_string(dir.path().join("dl.ndjson")).unwrap();
+        assert_eq!(dl, "{\"i\":1}\n{\"i\":3}\n");
+        let totals = j.finish(true, &[]).unwrap();
+        assert!(totals.adds_up());
+        assert_eq!((totals.read, totals.accepted, totals.rejected), (4, 1, 1));
+        assert!(Checkpoint::load(&path).unwrap().finished);
+    }
+
+    #[test]
+    fn a_resumed_journal_cuts_nothing_twice_and_ignores_settled_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, path) = journal(dir.path(), 2);
+        j.settled(1, 0, Kind::Invalid, line(10)).unwrap();
+        j.advance(&[(1, 1)]).unwrap();
+        j.settled(1, 1, Kind::Invalid, line(11)).unwrap();
+        j.advance(&[(1, 2)]).unwrap();
+        // A crash after line 11 was written but before its checkpoint: simulate a stale checkpoint.
+        let mut stale = j.checkpoint().clone();
+        stale.inputs[1].watermark = 1;
+        stale.dead_letter.len = 9;
+        stale.counters = Counters {
+            read: 1,
+            invalid: 1,
+            ..Counters::default()
+        };
+        stale.write_atomic(&path).unwrap();
+        drop(j);
+
+        let back = crate::ledger::open(
+            &path,
+            true,
+            &[dir.path().join("in0.ndjson"), dir.path().join("in1.ndjson")],
+            RunSettings::default(),
+            &dir.path().join("dl.ndjson"),
+        )
+        .unwrap();
+        let mut j = Journal::new(
+            back,
+            Some(path.clone()),
+            Duration::from_secs(3600),
+            Release::AtWatermark,
+        );
+        j.settled(1, 0, Kind::Invalid, line(10)).unwrap(); // below the watermark: ignored
+        j.settled(1, 1, Kind::Invalid, line(11)).unwrap();
+        j.settled(0, 0, Kind::Accepted, None).unwrap();
+        j.advance(&[(0, 1), (1, 2)]).unwrap();
+        let totals = j.finish(true, &[]).unwrap();
+        assert_eq!((totals.read, totals.invalid, totals.accepted), (3, 2, 1));
+        assert_eq!(j.this_run().read, 2);
+        let dl = std::fs::read_to_string(dir.path().join("dl.ndjson")).unwrap();
+        assert_eq!(dl, "{\"i\":10}\n{\"i\":11}\n");
+    }
+
+    #[test]
+    fn a_stopped_run_keeps_only_what_the_watermark_covers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, path) = journal(dir.path(), 1);
+        j.settled(0, 1, Kind::Rejected, line(1)).unwrap();
+        let totals = j.finish(false, &[]).unwrap();
+        assert_eq!(totals.read, 0);
+        let cp = Checkpoint::load(&path).unwrap();
+        assert!(!cp.finished);
+        assert_eq!(cp.inputs[0].watermark, 0);
+        assert!(!dir.path().join("dl.ndjson").exists());
+    }
+
+    fn at_once(dir: &Path) -> (Journal, PathBuf) {
+        let (j, path) = journal(dir, 1);
+        let cp = j.checkpoint().clone();
+        (
+            Journal::new(cp, Some(path.clone()), Duration::ZERO, Release::AtOnce),
+            path,
+        )
+    }
+
+    fn coverage(watermark: u64, settled_above: Vec<[u64; 2]>, next: u64) -> Vec<Coverage> {
+        vec![Coverage {
+            input: 0,
+            watermark,
+            settled_above,
+            next,
+        }]
+    }
+
+    #[test]
+    fn at_once_a_stuck_record_pins_neither_the_lines_nor_what_the_checkpoint_covers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, path) = at_once(dir.path());
+        // Record 0 is stuck in retries; 1..=5 settle (3 is rejected).
+        for i in 1..=5 {
+            let (kind, dl) = if i == 3 {
+                (Kind::Rejected, line(3))
+            } else {
+                (Kind::Accepted, None)
+            };
+            j.settled(0, i, kind, dl).unwrap();
+        }
+        j.cover_if_due(|| coverage(0, vec![[1, 6]], 6)).unwrap();
+        let cp = Checkpoint::load(&path).unwrap();
+        assert_eq!(cp.inputs[0].watermark, 0);
+        assert_eq!(cp.inputs[0].settled, vec![[1, 6]]);
+        assert_eq!((cp.counters.read, cp.counters.rejected), (5, 1));
+        assert_eq!(
+            cp.dead_letter.len, 8,
+            "the rejected line is on disk already"
+        );
+        assert!(cp.is_settled(0, 3) && !cp.is_settled(0, 0) && !cp.is_settled(0, 6));
+        // A resume skips the ranges and keeps them for records it has not read yet.
+        let back = crate::ledger::open(
+            &path,
+            true,
+            &[dir.path().join("in0.ndjson")],
+            RunSettings::default(),
+            &dir.path().join("dl.ndjson"),
+        )
+        .unwrap();
+        let mut j = Journal::new(back, Some(path.clone()), Duration::ZERO, Release::AtOnce);
+        j.settled(0, 3, Kind::Rejected, line(3)).unwrap(); // an earlier run's: ignored
+        j.settled(0, 0, Kind::Failed, line(0)).unwrap();
+        // This run read only record 0 so far: the earlier range stays and joins the watermark.
+        j.cover_if_due(|| coverage(1, vec![], 1)).unwrap();
+        let cp = Checkpoint::load(&path).unwrap();
+        assert_eq!((cp.inputs[0].watermark, cp.inputs[0].settled.len()), (6, 0));
+        assert_eq!((cp.counters.read, cp.counters.failed), (6, 1));
+        let dl = std::fs::read_to_string(dir.path().join("dl.ndjson")).unwrap();
+        assert_eq!(dl, "{\"i\":3}\n{\"i\":0}\n");
+        assert!(j.finish(true, &coverage(6, vec![], 6)).unwrap().adds_up());
+    }
+
+    #[test]
+    fn earlier_ranges_beyond_what_this_run_read_are_kept_and_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = journal(dir.path(), 1);
+        let mut progress = InputProgress {
+            watermark: 2,
+            settled: vec![[4, 6], [9, 12]],
+            ..j.checkpoint().inputs[0].clone()
+        };
+        // This run settled 2 and 3, read 6 and 7 (open), 8 settled; read up to 9.
+        let c = Coverage {
+            input: 0,
+            watermark: 6,
+            settled_above: vec![[8, 9]],
+            next: 9,
+        };
+        cover_input(&mut progress, &c);
+        assert_eq!(progress.watermark, 6);
+        assert_eq!(progress.settled, vec![[8, 12]]);
+    }
+
+    #[test]
+    fn after_a_failed_write_the_last_checkpoint_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, path) = at_once(dir.path());
+        j.settled(0, 0, Kind::Accepted, None).unwrap();
+        j.cover_if_due(|| coverage(1, vec![], 1)).unwrap();
+        // The dead-letter path becomes a directory: its next line cannot be written.
+        std::fs::create_dir(dir.path().join("dl.ndjson")).unwrap();
+        let err = j.settled(0, 1, Kind::Invalid, line(1)).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("dl.ndjson"), "{shown}");
+        assert_eq!(shown.matches("os error").count(), 1, "{shown}");
+        assert!(std::error::Error::source(&err).is_none());
+        j.settled(0, 2, Kind::Accepted, None).unwrap();
+        j.cover_if_due(|| coverage(3, vec![], 3)).unwrap();
+        j.finish(true, &coverage(3, vec![], 3)).unwrap();
+        let cp = Checkpoint::load(&path).unwrap();
+        assert_eq!((cp.inputs[0].watermark, cp.counters.read), (1, 1));
+        assert!(!cp.finished);
+    }
+}
