@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             });
         }
     };
-    match cio_replay::cmd::run(cli.command) {
+    match cio_replay::cli::run(cli.command) {
         Ok(exit) => exit.into(),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::map::{Invalid, MappingConfig, Outcome, map_event_taking};
 use crate::source::InputFormat;
-use crate::source::{InputError, Inputs, MAX_LINE_BYTES, Progress, Record, Unparsed};
+use crate::source::{InputError, Inputs, Location, MAX_LINE_BYTES, Progress, Record, Unparsed};
 use crate::transform::{PART_BITS, Transform};
 
 /// One record and what became of it.
@@ -42,7 +42,76 @@ impl PipelineSettings {
     }
 }
 
+/// One record for the sender: what it carries along, and what the mapping made of it. `send`
+/// makes it from a pipeline [`Item`]; `gdpr` from a person on its list.
+#[derive(Debug)]
+pub(crate) struct Work {
+    pub record: RecordInfo,
+    pub outcome: Outcome,
+}
+
+impl From<Item> for Work {
+    fn from(item: Item) -> Work {
+        Work {
+            record: RecordInfo::take(item.record),
+            outcome: item.outcome,
+        }
+    }
+}
+
+/// What a settled record carries along for hooks and the dead-letter file.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordInfo {
+    pub location: Location,
+    pub input: usize,
+    pub index: u64,
+    /// The original text of the record.
+    pub original: String,
+    /// Whether `original` parsed as JSON (then it is written verbatim as the dead letter's event).
+    pub parsed: bool,
+    /// The record's exact bytes when they are not UTF-8 (`original` is then a lossy rendering):
+    /// the dead letter keeps these.
+    pub bytes: Option<std::sync::Arc<[u8]>>,
+}
+
+impl RecordInfo {
+    /// A record that is an operation built by the tool (`text`, its JSON), not read from a file.
+    pub(crate) fn built(location: Location, input: usize, index: u64, text: String) -> RecordInfo {
+        RecordInfo {
+            location,
+            input,
+            index,
+            original: text,
+            parsed: true,
+            bytes: None,
+        }
+    }
+
+    /// What is kept of `record`, taking its text instead of copying it.
+    pub(crate) fn take(record: Record) -> RecordInfo {
+        RecordInfo {
+            parsed: record.event.is_ok(),
+            bytes: exact_bytes(&record),
+            location: record.location,
+            input: record.input,
+            index: record.index,
+            original: record.original,
+        }
+    }
+}
+
+/// The bytes of a record that was not UTF-8.
+fn exact_bytes(record: &Record) -> Option<std::sync::Arc<[u8]>> {
+    match &record.event {
+        Err(InputError::InvalidUtf8 { bytes, .. }) => Some(bytes.clone()),
+        _ => None,
+    }
+}
+
 mod parallel;
+pub(crate) mod people;
+#[cfg(test)]
+mod people_tests;
 
 /// The inputs opened and the mapping set, ready to stream (`for item in pipeline`, or
 /// [`Pipeline::finish_on_workers`]).

@@ -1,16 +1,45 @@
-//! The command line, as clap derive types only: no I/O and no validation beyond clap's own.
+//! The command line: the clap derive types (this module), the one conversion from them to the
+//! neutral settings every command takes ([`settings`]), and [`run`], which makes that conversion
+//! and runs the command. Nothing outside `cli/` sees a clap type. The completions and man pages
+//! are generated from these types ([`completions`], [`man`]).
 //!
 //! Conventions: every option that takes a value has an upper-case `value_name`; long names only,
-//! except `-o` (output) and `-q` (quiet); doc comments are the help text. `settings` and each command
-//! module turn these raw values into checked settings.
-//! [`settings`] is the one conversion from these types to the neutral settings the rest of the
-//! program takes: nothing outside `cli/` (and the command modules that call it) sees a clap type.
+//! except `-o` (output) and `-q` (quiet); doc comments are the help text.
 
 use std::path::PathBuf;
 
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub(crate) mod completions;
+pub mod man;
 pub(crate) mod settings;
+
+use crate::cmd;
+use crate::exit::Exit;
+
+/// Run the chosen command: its flags made checked settings (a usage error, exit 2, before
+/// anything is read or sent), then the command.
+pub fn run(command: Command) -> Result<Exit> {
+    crate::report::messages::set_quiet(command.quiet());
+    if let Some(preset) = command
+        .input()
+        .filter(|i| i.print_transform)
+        .and_then(|i| i.preset.as_deref())
+    {
+        return cmd::print_transform(preset);
+    }
+    match command {
+        Command::Validate(args) => cmd::validate::run(settings::validate(args)?),
+        Command::DryRun(args) => cmd::dry_run::run(settings::dry_run(args)?),
+        Command::Send(args) => cmd::send::run(settings::send(args)?),
+        Command::Gdpr(args) => cmd::gdpr::run(settings::gdpr(args)?),
+        Command::Verify(args) => cmd::verify::run(settings::verify(args)?),
+        Command::Sandbox(args) => cmd::sandbox::run(settings::sandbox(args)),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
+    }
+}
 
 use crate::deliver::{DEFAULT_CONCURRENCY, DEFAULT_LINGER_MS, DEFAULT_RATE, DEFAULT_RETRIES};
 use crate::track::limits::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE};

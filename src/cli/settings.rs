@@ -1,20 +1,195 @@
-//! Command-line values turned into checked settings: the Track API base URL (region or
-//! `--endpoint`), the mapping configuration (with the `--mapping` TOML file), the delivery mode and
-//! the pipeline settings. Every error here is a usage error (exit 2) that names the flag or file.
+//! The one conversion from the command line to the neutral settings every command takes: the
+//! Track API base URL (region or `--endpoint`, by the one URL rule), the credentials' sources, the
+//! mapping configuration (with the `--mapping` TOML file), the pipeline, the delivery, the job's
+//! checkpoint and the run settings a resume must share. Every error here is a usage error (exit 2)
+//! that names the flag or file, raised before anything is read or sent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-
-use crate::ledger::RunSettings;
 
 use anyhow::Result;
 
-use crate::cli::{EventIdArg, InputArgs, MappingArgs, ModeArg, RegionArg};
+use crate::cli::{
+    DryRunArgs, EventIdArg, GdprArgs, InputArgs, MappingArgs, ModeArg, RegionArg, SandboxArgs,
+    SendArgs, ValidateArgs, VerifyArgs,
+};
+use crate::cmd::{dry_run, gdpr, send, validate, verify};
+use crate::deliver::budget::ErrorBudget;
 use crate::exit::{Exit, Fatal, usage};
+use crate::job::TargetSettings;
+use crate::ledger::{Job, RunSettings};
+use crate::map::gdpr::{GdprAction, action_name};
 use crate::map::{EventIdMode, MappingConfig, Routes};
+use crate::source::list::ListFormat;
 use crate::stream::PipelineSettings;
 use crate::track::{Mode, Region};
 use crate::transform::Transform;
+
+/// `validate`'s settings.
+pub(crate) fn validate(args: ValidateArgs) -> Result<validate::Settings> {
+    let mapping = MappingSettings::from_args(&args.mapping)?;
+    Ok(validate::Settings {
+        window: window(&args.mapping)?,
+        pipeline: mapping.pipeline(&args.input)?,
+        mode: mapping.mode,
+        show_progress: show_progress(&args.display),
+        summary_json: args.summary_json,
+    })
+}
+
+/// `dry-run`'s settings: the send its estimate is of, as `send` checks it.
+pub(crate) fn dry_run(args: DryRunArgs) -> Result<dry_run::Settings> {
+    let mapping = MappingSettings::from_args(&args.mapping)?;
+    if args.output.is_none() && args.summary_json.as_deref() == Some(Path::new("-")) {
+        return Err(usage(
+            "--summary-json - writes to standard output, where the listing goes: give --output FILE \
+             for the listing",
+        ));
+    }
+    Ok(dry_run::Settings {
+        delivery: estimate_delivery(&args, mapping.mode)?,
+        window: window(&args.mapping)?,
+        pipeline: mapping.pipeline(&args.input)?,
+        show_progress: show_progress(&args.display),
+        output: args.output,
+        summary_json: args.summary_json,
+    })
+}
+
+/// `send`'s settings (the run settings of its checkpoint without the site id, which the run
+/// learns).
+pub(crate) fn send(args: SendArgs) -> Result<send::Settings> {
+    let mapping = MappingSettings::from_args(&args.mapping)?;
+    let d = &args.delivery;
+    let delivery = delivery(mapping.mode, d)?;
+    let target = target(d, mapping.region, args.mapping.endpoint.as_deref())?;
+    let pipeline = mapping.pipeline(&args.input)?;
+    let window = window(&args.mapping)?;
+    let budget = args.max_invalid.as_deref().map(ErrorBudget::parse);
+    let budget = budget.transpose().map_err(usage)?;
+    let settings = match &d.checkpoint {
+        None => RunSettings::default(),
+        Some(_) => send_run_settings(&args, pipeline.transform.as_deref(), None)
+            .map_err(|e| usage(e.to_string()))?,
+    };
+    let job = Job {
+        checkpoint: d.checkpoint.clone(),
+        resume: d.resume,
+        files: pipeline.files.clone(),
+        settings,
+    };
+    Ok(send::Settings {
+        pipeline,
+        window,
+        delivery,
+        target,
+        job,
+        dead_letter: args.dead_letter,
+        dead_letter_append: args.dead_letter_append,
+        allow_recent: args.allow_recent,
+        budget,
+        limit: args.limit,
+        report: d.report.clone(),
+        display: progress_display(&args.display),
+    })
+}
+
+/// `gdpr`'s settings (the run settings of its checkpoint without the endpoint, the site id and
+/// the lists' digest, which the run learns).
+pub(crate) fn gdpr(args: GdprArgs) -> Result<gdpr::Settings> {
+    check_gdpr_flags(&args)?;
+    let d = &args.delivery;
+    let mode = mode(args.mode);
+    let action = GdprAction::from(args.action);
+    let list_format = args.list_format.map(ListFormat::from);
+    let mut settings = RunSettings::default();
+    settings
+        .set("command", "gdpr")
+        .set("action", action_name(action))
+        .set("mode", mode.name())
+        .set("column", args.column.clone().unwrap_or_default())
+        .set(
+            "list_format",
+            list_format.map_or("by extension", ListFormat::name),
+        );
+    Ok(gdpr::Settings {
+        action,
+        mode,
+        delivery: delivery(mode, d)?,
+        target: target(d, region(args.region), args.endpoint.as_deref())?,
+        job: Job {
+            checkpoint: d.checkpoint.clone(),
+            resume: d.resume,
+            files: args.files.clone(),
+            settings,
+        },
+        lists: args.files,
+        list_format,
+        column: args.column,
+        dry_run: args.dry_run,
+        yes: args.yes,
+        receipt: args.receipt,
+        report: d.report.clone(),
+        display: progress_display(&args.display),
+    })
+}
+
+/// `verify`'s settings: the App API's URL (by the one URL rule) and key, and the checks.
+pub(crate) fn verify(args: VerifyArgs) -> Result<verify::Settings> {
+    let mapping = MappingSettings::from_args(&args.mapping)?;
+    let window = window(&args.mapping)?;
+    let flags = verify_flags(&args)?;
+    let base_url = match &args.app_endpoint {
+        Some(url) => {
+            crate::track::url::check(url).map_err(|e| usage(format!("--app-endpoint: {e}")))?
+        }
+        None => crate::verify::client::base_url(mapping.region).to_string(),
+    };
+    let key = crate::verify::client::app_key(
+        args.app_api_key_file.as_deref(),
+        std::env::var("CIO_APP_API_KEY").ok(),
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    Ok(verify::Settings {
+        pipeline: mapping.pipeline(&args.input)?,
+        window,
+        checks: flags.settings,
+        base_url,
+        key,
+        timeout: flags.timeout,
+        retries: args.retries,
+        ca_bundle: args.ca_bundle,
+        report: args.report,
+    })
+}
+
+/// `sandbox`'s settings: the flags, else the environment, else the sandbox's defaults.
+pub(crate) fn sandbox(args: SandboxArgs) -> crate::sandbox::SandboxConfig {
+    use crate::sandbox::{DEFAULT_API_KEY, DEFAULT_APP_API_KEY, DEFAULT_SITE_ID};
+    let from_env = |name: &str| std::env::var(name).ok().filter(|k| !k.is_empty());
+    let api_key = args
+        .api_key
+        .or_else(|| from_env("CIO_API_KEY"))
+        .unwrap_or_else(|| DEFAULT_API_KEY.to_string());
+    let app_api_key = args
+        .app_api_key
+        .or_else(|| from_env("CIO_APP_API_KEY"))
+        .unwrap_or_else(|| DEFAULT_APP_API_KEY.to_string());
+    crate::sandbox::SandboxConfig {
+        port: args.port,
+        site_id: args
+            .site_id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_SITE_ID.to_string()),
+        api_key: crate::secret::Secret::new(api_key),
+        app_api_key: crate::secret::Secret::new(app_api_key),
+        region: region(args.workspace_region),
+        latency: Duration::from_millis(args.latency_ms),
+        fail_rate: args.fail_rate,
+        throttle: args.throttle,
+        seed: args.seed,
+    }
+}
 
 /// The checked form of [`MappingArgs`].
 #[derive(Debug, Clone)]
@@ -156,27 +331,6 @@ pub(crate) fn delivery(
     )
     .and_then(|settings| settings.with_linger(d.linger))
     .map_err(|e| usage(e.to_string()))
-}
-
-/// Where a sending verb sends and as whom, checked but not yet resolved (no key read, no sandbox
-/// started): see `cmd::job::Target`.
-#[derive(Debug, Clone)]
-pub(crate) struct TargetSettings {
-    /// `--sandbox`: an in-process sandbox instead of `base_url`.
-    pub sandbox: bool,
-    /// The checked Track API base URL: `--endpoint`, or the region's.
-    pub base_url: String,
-    /// `us`, `eu` or `custom endpoint`.
-    pub region: String,
-    /// `--region`: where the workspace must be (the preflight checks).
-    pub expected_region: Region,
-    pub site_id: Option<String>,
-    pub api_key_file: Option<PathBuf>,
-    /// `--api-key` (warned about: it shows in the process list).
-    pub api_key: Option<String>,
-    pub ca_bundle: Option<PathBuf>,
-    /// The per-attempt timeout.
-    pub timeout: Duration,
 }
 
 /// The target flags of `send` and `gdpr`: `region` and `--endpoint` (checked by the one URL rule),
@@ -335,7 +489,7 @@ pub(crate) fn progress_display(
     crate::report::progress::display(when, display.quiet, interval)
 }
 
-impl From<crate::cli::GdprActionArg> for crate::gdpr::GdprAction {
+impl From<crate::cli::GdprActionArg> for GdprAction {
     fn from(arg: crate::cli::GdprActionArg) -> Self {
         match arg {
             crate::cli::GdprActionArg::Delete => Self::Delete,
@@ -345,7 +499,7 @@ impl From<crate::cli::GdprActionArg> for crate::gdpr::GdprAction {
     }
 }
 
-impl From<crate::cli::ListFormatArg> for crate::gdpr::list::ListFormat {
+impl From<crate::cli::ListFormatArg> for ListFormat {
     fn from(arg: crate::cli::ListFormatArg) -> Self {
         match arg {
             crate::cli::ListFormatArg::Text => Self::Text,
@@ -368,14 +522,14 @@ impl From<crate::cli::InputFormatArg> for crate::source::InputFormat {
 
 /// The checked `verify` flags besides the inputs, the mapping and the App API's URL and key.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct VerifyFlags {
+struct VerifyFlags {
     pub settings: crate::verify::VerifySettings,
     /// The per-attempt timeout.
     pub timeout: Duration,
 }
 
 /// `--sample` (at least 1), `--seed`, `--timeout` and the progress bars of `verify`.
-pub(crate) fn verify(args: &crate::cli::VerifyArgs) -> Result<VerifyFlags> {
+fn verify_flags(args: &crate::cli::VerifyArgs) -> Result<VerifyFlags> {
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         return Err(usage(format!(
             "--timeout {}: must be a number of seconds between 0 and 3600",

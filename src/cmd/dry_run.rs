@@ -4,34 +4,41 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::cli::DryRunArgs;
-use crate::cli::settings::MappingSettings;
+use crate::deliver::DeliverySettings;
 use crate::exit::{Exit, usage};
+use crate::map::window::Window;
 use crate::report::progress::Ticker;
 use crate::report::summary::listing::Listed;
 use crate::report::summary::{RequestPlan, Summary, conclude};
-use crate::stream::Pipeline;
+use crate::stream::{Pipeline, PipelineSettings};
 
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
-pub(crate) fn run(args: DryRunArgs) -> Result<Exit> {
-    let settings = MappingSettings::from_args(&args.mapping)?;
-    if args.output.is_none() && args.summary_json.as_deref() == Some(std::path::Path::new("-")) {
-        return Err(usage(
-            "--summary-json - writes to standard output, where the listing goes: give --output FILE \
-             for the listing",
-        ));
-    }
-    let delivery = crate::cli::settings::estimate_delivery(&args, settings.mode)?;
-    let window = crate::cli::settings::window(&args.mapping)?;
-    let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
+/// What `dry-run` was asked to do, checked.
+pub(crate) struct Settings {
+    pub pipeline: PipelineSettings,
+    pub window: Window,
+    /// The send the request estimate is of.
+    pub delivery: DeliverySettings,
+    pub show_progress: bool,
+    /// `--output FILE`: the listing there instead of standard output.
+    pub output: Option<PathBuf>,
+    /// `--summary-json FILE` (`-`: standard output).
+    pub summary_json: Option<PathBuf>,
+}
+
+pub(crate) fn run(s: Settings) -> Result<Exit> {
+    let window = s.window;
+    let mode = s.delivery.mode;
+    let pipeline = Pipeline::open(s.pipeline)?.with_window(window.clone());
     let mut safety = crate::report::safety::Analyzer::new(crate::report::safety::now_unix())
         .with_window(&window);
-    let sink: Box<dyn Write> = match &args.output {
+    let sink: Box<dyn Write> = match &s.output {
         Some(path) => Box::new(File::create(path).map_err(|e| {
             usage(format!(
                 "--output {}: cannot create it: {e}",
@@ -42,13 +49,9 @@ pub(crate) fn run(args: DryRunArgs) -> Result<Exit> {
     };
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, sink);
     let started = Instant::now();
-    let plan = RequestPlan::new(&delivery);
-    let mut summary = Summary::new(plan, args.rate);
-    let mut ticker = Ticker::new(
-        crate::cli::settings::show_progress(&args.display),
-        pipeline.progress(),
-    );
-    let mode = settings.mode;
+    let plan = RequestPlan::new(&s.delivery);
+    let mut summary = Summary::new(plan, s.delivery.rate);
+    let mut ticker = Ticker::new(s.show_progress, pipeline.progress());
     for listed in pipeline.finish_on_workers(move |item| Listed::new(item, mode)) {
         out.write_all(&listed.line)
             .context("writing the dry-run listing")?;
@@ -63,6 +66,6 @@ pub(crate) fn run(args: DryRunArgs) -> Result<Exit> {
         ticker.bytes_read(),
         started.elapsed().as_secs_f64(),
         "dry-run",
-        args.summary_json.as_deref(),
+        s.summary_json.as_deref(),
     )
 }

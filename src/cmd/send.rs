@@ -1,195 +1,180 @@
 //! `cio-replay send`: check settings and credentials, pre-scan for campaign risk, then read, map
-//! and deliver every record, writing dead letters, progress and the final summary.
+//! and deliver every record through the job every sending command shares (target, delivery,
+//! ledger), into the dead-letter file; progress and the final summary.
 
-use std::cell::Cell;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Result;
 
-use super::job::{self, Target};
-use crate::cli::SendArgs;
-use crate::cli::settings::{self, MappingSettings};
-use crate::deliver::budget::ErrorBudget;
-use crate::deliver::{DeliveryReport, deliver};
-use crate::exit::{Exit, exit_for_error, usage};
+use crate::deliver::budget::{Budget, ErrorBudget};
+use crate::deliver::{AllOf, DeliverySettings};
+use crate::exit::{Exit, exit_for_error};
 use crate::interrupt::{self, Stopping};
-use crate::ledger::dead_letter::{self, DeadLetter};
-use crate::ledger::{RecordSink, Session, lock};
-use crate::report::delivery::{SendProgress, delivery_text};
+use crate::job::{self, Delivery, Target, TargetSettings};
+use crate::ledger::book::Opening;
+use crate::ledger::dead_letter::{self, DeadLetters};
+use crate::ledger::{Job, lock};
+use crate::map::window::Window;
+use crate::report::delivery::{SendWatch, delivery_text, job_json, job_text};
 use crate::report::messages::say;
+use crate::report::progress::Display;
 use crate::report::safety::gate::{Look, pre_scan};
 use crate::report::summary::run_report::{self, Status};
 use crate::report::summary::{Measure, RequestPlan, Summary, TextOptions};
-use crate::stream::Pipeline;
+use crate::stream::{Pipeline, PipelineSettings};
 
-pub(crate) fn run(args: SendArgs) -> Result<Exit> {
-    let mapping = MappingSettings::from_args(&args.mapping)?;
-    let d = &args.delivery;
+/// What `send` was asked to do, checked.
+pub(crate) struct Settings {
+    pub pipeline: PipelineSettings,
+    pub window: Window,
+    pub delivery: DeliverySettings,
+    pub target: TargetSettings,
+    /// Checkpoint and resume; the run settings lack the site id (the run learns it).
+    pub job: Job,
+    pub dead_letter: Option<PathBuf>,
+    pub dead_letter_append: bool,
+    pub allow_recent: bool,
+    pub budget: Option<ErrorBudget>,
+    pub limit: Option<u64>,
+    pub report: Option<PathBuf>,
+    pub display: Display,
+}
+
+pub(crate) fn run(s: Settings) -> Result<Exit> {
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
-    let _lock = lock::checkpoint(d.checkpoint.as_deref())?;
-    let delivery = settings::delivery(mapping.mode, d)?;
-    let target = settings::target(d, mapping.region, args.mapping.endpoint.as_deref())?;
+    let _lock = lock::checkpoint(s.job.checkpoint.as_deref())?;
     // A report left by an earlier run must not outlive this one's early refusal.
-    if let Some(path) = &d.report {
+    if let Some(path) = &s.report {
         let _ = std::fs::remove_file(path);
     }
     let started_at = chrono::Utc::now();
-    let target = Target::open(target)?;
-    let transport = target.transport(delivery.lanes())?;
-    target.preflight(&transport)?;
-
-    let dead_letter_path = args
-        .dead_letter
-        .clone()
-        .unwrap_or_else(|| dead_letter::default_path(&args.input.files));
-    if d.checkpoint.is_none() {
-        dead_letter::check_fresh(&dead_letter_path, args.dead_letter_append)?;
+    let target = Target::open(s.target)?;
+    let transport = target.connect(s.delivery.lanes())?;
+    let mut job = s.job;
+    job.settings.set_site_id(Some(&target.creds.site_id));
+    let checkpointed = job.checkpoint.is_some();
+    let default = || dead_letter::default_path(&s.pipeline.files);
+    let names = ("dead-letter file", "dead-letter");
+    let opening = Opening::new(job, s.dead_letter.as_deref(), default, names)?;
+    if !checkpointed {
+        dead_letter::check_fresh(opening.file(), s.dead_letter_append)?;
     }
-    // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns).
-    let pipeline_settings = mapping.pipeline(&args.input)?;
-    // The files as read (folders and --files-from expanded): what the checkpoint fingerprints.
-    let files = pipeline_settings.files.clone();
-    let window = settings::window(&args.mapping)?;
-    let now = crate::report::safety::now_unix();
-    let allow_recent = args.allow_recent || target.is_sandbox();
-    let budget = args
-        .max_invalid
-        .as_deref()
-        .map(ErrorBudget::parse)
-        .transpose()
-        .map_err(usage)?;
-    // From here a Ctrl-C stops the run: during the pre-scan with nothing sent.
+    // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns); from
+    // here a Ctrl-C stops the run, during the pre-scan with nothing sent.
     let stop = job::stop_flag(Stopping::PreScan)?;
     let look = Look {
         stop: &stop,
-        display: settings::progress_display(&args.display),
+        display: s.display,
     };
-    let scan = match pre_scan(&pipeline_settings, &window, allow_recent, budget, now, look) {
+    let allow_recent = s.allow_recent || target.is_sandbox();
+    let now = crate::report::safety::now_unix();
+    let scan = match pre_scan(&s.pipeline, &s.window, allow_recent, s.budget, now, look) {
         Err(e) if exit_for_error(&e) == Exit::Interrupted => {
-            if let Some(path) = &d.report {
-                let inputs = files.iter().map(|f| (f.clone(), 0)).collect();
+            if let Some(path) = &s.report {
+                let inputs = s.pipeline.files.iter().map(|f| (f.clone(), 0)).collect();
                 let facts =
                     target.facts(started_at, Status::Interrupted, Exit::Interrupted, inputs);
-                let summary = Summary::new(RequestPlan::new(&delivery), d.rate);
-                let report = DeliveryReport::nothing_sent(true);
-                run_report::write(path, &facts, &summary, &report, None, None)?;
+                run_report::write_nothing_sent(path, &facts, &s.delivery)?;
             }
             return Err(e);
         }
         scan => scan?,
     };
     interrupt::stopping(Stopping::Send {
-        checkpoint: d.checkpoint.is_some(),
+        checkpoint: checkpointed,
     });
-    let mut safety = crate::report::safety::Analyzer::new(now).with_window(&window);
-    let transform = pipeline_settings.transform.clone();
-    let pipeline = Pipeline::open(pipeline_settings)?.with_window(window);
-
-    let rate = match delivery.rate {
-        r if r > 0.0 => format!("{r} requests/s"),
-        _ => "no rate limit".to_string(),
-    };
-    let lanes = delivery.lanes();
+    let mut safety = crate::report::safety::Analyzer::new(now).with_window(&s.window);
+    let files = s.pipeline.files.clone();
+    let pipeline = Pipeline::open(s.pipeline)?.with_window(s.window);
     say!(
-        "cio-replay send: to {} ({} mode, {rate}, {lanes} lane{})",
-        target.describe(),
-        mapping.mode.name(),
-        if lanes == 1 { "" } else { "s" }
+        "{}",
+        crate::report::delivery::banner("send", &target.describe(), &s.delivery)
     );
 
-    // --checkpoint / --resume: refusals come here, before anything is sent.
-    let run_settings = match &d.checkpoint {
-        None => Default::default(),
-        Some(_) => {
-            settings::send_run_settings(&args, transform.as_deref(), Some(&target.creds.site_id))
-                .map_err(|e| usage(e.to_string()))?
-        }
-    };
-    let session = Session::start(
-        d.checkpoint.as_deref(),
-        d.resume,
-        &files,
-        run_settings,
-        &dead_letter_path,
-    )?;
-    let settled_before = session.as_ref().map(|s| s.checkpoint().clone());
-    let show = settings::progress_display(&args.display);
-    let progress = SendProgress::new(show, pipeline.progress());
-    let mut sink = RecordSink::new(
-        session,
-        DeadLetter::new(dead_letter_path),
-        progress,
-        stop.clone(),
-    );
-    sink.set_budget(budget, scan.scanned.then_some(scan.records))?;
+    let path = opening.file().to_path_buf();
+    let before = opening.settled_before();
+    let earlier = opening.earlier();
+    let mut book = opening.begin(DeadLetters::new(path), stop.clone())?;
+    let mut budget = s.budget.map(|b| {
+        let total = scan.scanned.then_some(scan.records);
+        Budget::new(
+            b,
+            total,
+            (earlier.invalid + earlier.rejected, earlier.read),
+            stop.clone(),
+        )
+    });
+    if let Some(b) = budget.as_ref().filter(|b| b.over() && b.bad > 0) {
+        return Err(job::over_budget_before(b));
+    }
+    let mut watch = SendWatch::new(s.display, pipeline.progress());
     let bytes_read = pipeline.progress().bytes_read;
     let started = Instant::now();
     let mut records_by_input = vec![0u64; files.len().max(1)];
-    let mut summary = Summary::new(RequestPlan::new(&delivery), d.rate);
+    let mut summary = Summary::new(RequestPlan::new(&s.delivery), s.delivery.rate);
     // What is counted of each record is taken on the pipeline's workers (summary::Measure).
-    let measured = pipeline.finish_on_workers(|mut item| {
-        let measure = Measure::take(&mut item);
-        (item, measure)
-    });
+    let measured = pipeline.finish_on_workers(|mut item| (Measure::take(&mut item), item));
     // Records an earlier run settled are neither sent nor counted again; --limit takes the first
     // N of the others (the record after them is read to learn that there is more, and dropped).
-    let (limit, mut taken, limited) = (args.limit.unwrap_or(u64::MAX), 0u64, Cell::new(false));
-    let items = measured
-        .filter(|(item, ..)| {
-            let (input, index) = (item.record.input, item.record.index);
-            settled_before
-                .as_ref()
-                .is_none_or(|cp| !cp.is_settled(input, index))
-        })
-        .take_while(|_| {
-            taken += 1;
-            limited.set(taken > limit);
-            !limited.get()
-        })
-        .map(|(item, measure)| {
+    let mut limit = job::Limit::new(s.limit);
+    let work = measured
+        .filter(|(_, item)| !before.is_settled(item.record.input, item.record.index))
+        .take_while(|_| limit.take())
+        .map(|(measure, item)| {
             if let Some(n) = records_by_input.get_mut(item.record.input) {
                 *n += 1;
             }
             measure.count_sent(&item, &mut summary, &mut safety);
-            item
+            item.into()
         });
-    let mut report = deliver(items, &delivery, &transport, &mut sink, &stop)?;
-    if limited.get() {
-        report.limit_reached = args.limit;
+    let delivery = Delivery {
+        settings: &s.delivery,
+        transport: &transport,
+        stop: &stop,
+    };
+    let mut hooks: Vec<&mut dyn crate::deliver::Hooks> = vec![&mut watch];
+    if let Some(budget) = budget.as_mut() {
+        hooks.push(budget);
     }
+    let mut report = job::deliver(work, &mut book, &mut AllOf(hooks), &delivery)?;
+    report.limit_reached = limit.reached();
     report.cut_short = summary.read_errors > 0;
-    // A local error (a file that could not be written) stopped the run like a Ctrl-C: the
-    // summary still comes, the exit says why.
-    let local_error = sink.finish(&report);
+    let complete = report.is_complete();
+    let mut ledger = book.close(&report, complete, std::iter::empty(), "");
+    let _ = ledger.finish(complete);
+    watch.finish(ledger.path());
     summary.finish(
         bytes_read.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64(),
     );
     summary.safety = Some(safety);
 
-    let (dead_path, dead_count) = sink.dead_letters();
-    let dead = Some((dead_path.as_str(), dead_count));
     // The dry-run numbers, without its estimate of the requests (the real ones follow).
     let options = TextOptions {
         request_estimate: false,
     };
+    let dead = Some((ledger.path().display().to_string(), ledger.entries()));
+    let dead = dead.as_ref().map(|(p, n)| (p.as_str(), *n));
     say!("{}", summary.render_text("send", options));
-    say!("{}", delivery_text(&report, dead, sink.session.is_some()));
-    if let Some(session) = &sink.session {
-        say!("{}", session.text());
+    say!("{}", delivery_text(&report, dead, checkpointed));
+    if checkpointed {
+        say!("{}", job_text(&ledger));
     }
     target.say_sandbox_state();
-    let outcome = sink.outcome(local_error, &report);
-    if let Some(path) = &d.report {
-        let inputs = if files.is_empty() {
-            vec![(std::path::PathBuf::from("-"), records_by_input[0])]
-        } else {
-            files.iter().cloned().zip(records_by_input).collect()
-        };
+    let outcome = job::outcome(
+        ledger.take_error(),
+        budget.as_ref(),
+        &report,
+        checkpointed,
+        earlier,
+    );
+    if let Some(path) = &s.report {
+        let inputs = job::inputs(&files, records_by_input);
         let exit = outcome.as_ref().map_or_else(exit_for_error, |e| *e);
         let facts = target.facts(started_at, Status::of(&outcome, &report), exit, inputs);
-        let checkpoint = sink.session.as_ref().map(Session::json);
+        let checkpoint = checkpointed.then(|| job_json(&ledger));
         run_report::write(path, &facts, &summary, &report, dead, checkpoint)?;
     }
     outcome

@@ -2,31 +2,42 @@
 //! (`FILE:LINE: <field>: <what is wrong>; <what to do>`) and the summary. Sends nothing.
 
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::cli::ValidateArgs;
-use crate::cli::settings::MappingSettings;
 use crate::deliver::DeliverySettings;
 use crate::exit::Exit;
 use crate::map::Outcome;
+use crate::map::window::Window;
 use crate::report::progress::Ticker;
 use crate::report::summary::Tally;
 use crate::report::summary::{RequestPlan, Summary, conclude, sanitize};
-use crate::stream::Pipeline;
+use crate::stream::{Pipeline, PipelineSettings};
+use crate::track::Mode;
 
 /// The request rate assumed for validate's time estimate (send's default).
 const ASSUMED_RATE: f64 = 100.0;
 
-pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
-    let settings = MappingSettings::from_args(&args.mapping)?;
-    let window = crate::cli::settings::window(&args.mapping)?;
-    let pipeline = Pipeline::open(settings.pipeline(&args.input)?)?.with_window(window.clone());
+/// What `validate` was asked to do, checked.
+pub(crate) struct Settings {
+    pub pipeline: PipelineSettings,
+    pub window: Window,
+    /// The mode of the send whose requests the summary estimates.
+    pub mode: Mode,
+    pub show_progress: bool,
+    /// `--summary-json FILE` (`-`: standard output).
+    pub summary_json: Option<PathBuf>,
+}
+
+pub(crate) fn run(s: Settings) -> Result<Exit> {
+    let window = s.window;
+    let pipeline = Pipeline::open(s.pipeline)?.with_window(window.clone());
     let mut safety = crate::report::safety::Analyzer::new(crate::report::safety::now_unix())
         .with_window(&window);
     // With `--summary-json -` standard output is the summary's: the problem lines go to stderr.
-    let json_to_stdout = args.summary_json.as_deref() == Some(std::path::Path::new("-"));
+    let json_to_stdout = s.summary_json.as_deref() == Some(std::path::Path::new("-"));
     let sink: Box<dyn Write> = if json_to_stdout {
         Box::new(io::stderr())
     } else {
@@ -34,12 +45,9 @@ pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
     };
     let mut out = BufWriter::with_capacity(64 * 1024, sink);
     let started = Instant::now();
-    let plan = RequestPlan::new(&DeliverySettings::defaults(settings.mode));
+    let plan = RequestPlan::new(&DeliverySettings::defaults(s.mode));
     let mut summary = Summary::new(plan, ASSUMED_RATE);
-    let mut ticker = Ticker::new(
-        crate::cli::settings::show_progress(&args.display),
-        pipeline.progress(),
-    );
+    let mut ticker = Ticker::new(s.show_progress, pipeline.progress());
     for tally in pipeline.finish_on_workers(|item| Tally::new(item, None)) {
         let location = &tally.location;
         match &tally.outcome {
@@ -67,6 +75,6 @@ pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
         ticker.bytes_read(),
         started.elapsed().as_secs_f64(),
         "validate",
-        args.summary_json.as_deref(),
+        s.summary_json.as_deref(),
     )
 }

@@ -1,7 +1,15 @@
 //! The error budget of `--max-invalid N` or `--max-invalid P%`: how many bad records (invalid,
-//! and during the send rejected too) a run may meet before it refuses to start or stops.
+//! and during the send rejected too) a run may meet before it refuses to start or stops. The
+//! [`Budget`] applies it while the delivery runs: over it, the run stops as on Ctrl-C.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{Hooks, Settled, Settlement};
+
+/// Without a pre-scan's total, a percentage budget is applied once this many records settled.
+const PERCENT_BUDGET_MIN_RECORDS: u64 = 100;
 
 /// A count of records, or a share of the records of the input.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +54,75 @@ impl fmt::Display for ErrorBudget {
         match self {
             ErrorBudget::Count(n) => write!(f, "{n}"),
             ErrorBudget::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// The `--max-invalid` budget as a delivery applies it (its [`Hooks`]): over it, `stop` is raised.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget {
+    pub budget: ErrorBudget,
+    /// The input's records, when a pre-scan counted them.
+    pub total: Option<u64>,
+    /// Invalid and rejected records settled so far (earlier runs' of the job included).
+    pub bad: u64,
+    pub settled: u64,
+    pub exceeded: bool,
+    stop: Arc<AtomicBool>,
+}
+
+impl Budget {
+    /// `budget` over `total` records (when a pre-scan counted them), of which earlier runs of the
+    /// job settled `settled`, `bad` of them invalid or rejected: the budget is the whole job's.
+    pub(crate) fn new(
+        budget: ErrorBudget,
+        total: Option<u64>,
+        (bad, settled): (u64, u64),
+        stop: Arc<AtomicBool>,
+    ) -> Budget {
+        Budget {
+            budget,
+            total,
+            bad,
+            settled,
+            exceeded: false,
+            stop,
+        }
+    }
+
+    /// Whether the records counted so far (earlier runs' included) are over the budget.
+    pub(crate) fn over(&self) -> bool {
+        let total = self.total.unwrap_or(self.settled);
+        self.budget.exceeded(self.bad, total)
+    }
+
+    /// Count one settled record; true when this one takes the run over the budget.
+    fn count(&mut self, bad: bool) -> bool {
+        self.settled += 1;
+        self.bad += u64::from(bad);
+        let total = match (self.total, self.budget) {
+            (Some(total), _) => total,
+            (None, ErrorBudget::Percent(_)) if self.settled < PERCENT_BUDGET_MIN_RECORDS => {
+                return false;
+            }
+            (None, _) => self.settled,
+        };
+        if !self.exceeded && self.budget.exceeded(self.bad, total) {
+            self.exceeded = true;
+            return true;
+        }
+        false
+    }
+}
+
+impl Hooks for Budget {
+    fn on_record(&mut self, settlement: &Settlement) {
+        let bad = matches!(
+            settlement.result,
+            Settled::Invalid { .. } | Settled::Rejected { .. }
+        );
+        if self.count(bad) {
+            self.stop.store(true, Ordering::SeqCst);
         }
     }
 }

@@ -1,21 +1,20 @@
 //! Delivering mapped operations to the Track API: lanes of ordered work, batching, the shared rate
-//! limit, retries and partial failures, and the ledger of settled records.
+//! limit, retries and partial failures, and the watermarks of settled records.
 //!
-//! Entry point: [`deliver`]. It reads [`Work`] (a record and its mapping outcome) in input order,
+//! Entry point: [`deliver`]. It reads [`crate::stream::Work`] (a record and its mapping outcome) in input order,
 //! sends every mapped operation through a [`Transport`], and tells its [`Hooks`] what became of each
 //! record and how far each input is settled. It never writes files itself.
 
 pub(crate) mod batch;
 pub(crate) mod budget;
-pub(crate) mod credentials;
-mod deliver;
 pub(crate) mod lanes;
-pub(crate) mod ledger;
 pub(crate) mod rate;
 mod request;
 pub(crate) mod retry;
+mod run;
 mod shared;
 pub(crate) mod transport;
+pub(crate) mod watermarks;
 mod worker;
 
 #[cfg(test)]
@@ -27,15 +26,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::exit::Exit;
-use crate::map::Outcome;
-use crate::source::{Location, Record};
-use crate::stream::Item;
+use crate::stream::RecordInfo;
 use crate::track::{Action, Mode};
 
 pub(crate) use batch::{BatchLimits, LimitError};
-pub(crate) use deliver::deliver;
-pub(crate) use ledger::{Coverage, Ledger};
+pub(crate) use run::deliver;
 pub use transport::{HttpTransport, Transport};
+pub(crate) use watermarks::{Coverage, Watermarks};
 
 /// `--concurrency` when not given.
 pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
@@ -133,72 +130,6 @@ impl DeliverySettings {
             Mode::Sequential => 1,
             Mode::Batch => self.concurrency.max(1),
         }
-    }
-}
-
-/// One record for the sender: what it carries along, and what the mapping made of it. `send`
-/// makes it from a pipeline [`Item`]; `gdpr` from a person on its list.
-#[derive(Debug)]
-pub(crate) struct Work {
-    pub record: RecordInfo,
-    pub outcome: Outcome,
-}
-
-impl From<Item> for Work {
-    fn from(item: Item) -> Work {
-        Work {
-            record: RecordInfo::take(item.record),
-            outcome: item.outcome,
-        }
-    }
-}
-
-/// What a settled record carries along for hooks and the dead-letter file.
-#[derive(Debug, Clone)]
-pub(crate) struct RecordInfo {
-    pub location: Location,
-    pub input: usize,
-    pub index: u64,
-    /// The original text of the record.
-    pub original: String,
-    /// Whether `original` parsed as JSON (then it is written verbatim as the dead letter's event).
-    pub parsed: bool,
-    /// The record's exact bytes when they are not UTF-8 (`original` is then a lossy rendering):
-    /// the dead letter keeps these.
-    pub bytes: Option<std::sync::Arc<[u8]>>,
-}
-
-impl RecordInfo {
-    /// A record that is an operation built by the tool (`text`, its JSON), not read from a file.
-    pub(crate) fn built(location: Location, input: usize, index: u64, text: String) -> RecordInfo {
-        RecordInfo {
-            location,
-            input,
-            index,
-            original: text,
-            parsed: true,
-            bytes: None,
-        }
-    }
-
-    /// What is kept of `record`, taking its text instead of copying it.
-    pub(crate) fn take(record: Record) -> RecordInfo {
-        RecordInfo {
-            parsed: record.event.is_ok(),
-            bytes: exact_bytes(&record),
-            location: record.location,
-            input: record.input,
-            index: record.index,
-            original: record.original,
-        }
-    }
-}
-
-/// The bytes of a record that was not UTF-8.
-fn exact_bytes(record: &Record) -> Option<std::sync::Arc<[u8]>> {
-    match &record.event {
-        Err(crate::source::InputError::InvalidUtf8 { bytes, .. }) => Some(bytes.clone()),
-        _ => None,
     }
 }
 
@@ -373,14 +304,52 @@ impl DeliveryReport {
 
 /// What the caller learns while a delivery runs. All calls come from the calling thread.
 pub(crate) trait Hooks {
+    /// A mapped record was handed to the lanes: it settles later, or, if the run stops first,
+    /// never (it is then counted in [`DeliveryStats::unsent`]).
+    fn on_handed(&mut self, _record: &RecordInfo, _action: Action) {}
     /// A record is settled. Called before the watermark moves past it.
     fn on_record(&mut self, _settlement: &Settlement) {}
     /// These inputs' watermarks moved: `(input, first unsettled record index)`.
     fn on_settled(&mut self, _watermarks: &[(usize, u64)]) {}
-    /// Some records settled (the watermarks may not have moved): `ledger` says which.
-    fn on_progress(&mut self, _ledger: &Ledger) {}
+    /// Some records settled (the watermarks may not have moved): `watermarks` says which.
+    fn on_progress(&mut self, _watermarks: &Watermarks) {}
     /// Counts changed (for progress bars).
     fn on_tick(&mut self, _stats: &DeliveryStats) {}
+}
+
+/// Several hooks, each told everything in turn (in the order given).
+pub(crate) struct AllOf<'a>(pub Vec<&'a mut dyn Hooks>);
+
+impl Hooks for AllOf<'_> {
+    fn on_handed(&mut self, record: &RecordInfo, action: Action) {
+        for hooks in &mut self.0 {
+            hooks.on_handed(record, action);
+        }
+    }
+
+    fn on_record(&mut self, settlement: &Settlement) {
+        for hooks in &mut self.0 {
+            hooks.on_record(settlement);
+        }
+    }
+
+    fn on_settled(&mut self, watermarks: &[(usize, u64)]) {
+        for hooks in &mut self.0 {
+            hooks.on_settled(watermarks);
+        }
+    }
+
+    fn on_progress(&mut self, watermarks: &Watermarks) {
+        for hooks in &mut self.0 {
+            hooks.on_progress(watermarks);
+        }
+    }
+
+    fn on_tick(&mut self, stats: &DeliveryStats) {
+        for hooks in &mut self.0 {
+            hooks.on_tick(stats);
+        }
+    }
 }
 
 /// Hooks that do nothing.

@@ -5,12 +5,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::Halt;
 use super::batch::BatchLimits;
 use super::lanes::Owners;
 use super::rate::RateLimiter;
 use super::transport::Transport;
-use super::{Halt, RecordInfo};
 use crate::exit::Exit;
+use crate::stream::RecordInfo;
 use crate::track::{Action, Endpoint};
 
 /// An operation ready to send: serialized once, the same bytes on every attempt.

@@ -3,15 +3,14 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use base64::Engine as _;
 use serde_json::value::RawValue;
 
-use crate::deliver::{RecordInfo, Settlement};
+use super::sink::{Release, Sink};
+use crate::deliver::Settlement;
+use crate::stream::RecordInfo;
 
 /// The default dead-letter path: `<first input>.rejected.ndjson`, or `cio-replay.rejected.ndjson`
 /// for standard input.
@@ -43,59 +42,49 @@ pub(crate) fn check_fresh(path: &Path, append: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Writes dead letters; the file is created at the first one, and every line is written whole.
+/// The dead letters of a `send`: one line for each record that was invalid, rejected or failed.
 #[derive(Debug)]
-pub(crate) struct DeadLetter {
+pub(crate) struct DeadLetters {
     path: PathBuf,
-    file: Option<File>,
-    written: u64,
 }
 
-impl DeadLetter {
-    pub(crate) fn new(path: impl Into<PathBuf>) -> DeadLetter {
-        DeadLetter {
-            path: path.into(),
-            file: None,
-            written: 0,
-        }
+impl DeadLetters {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> DeadLetters {
+        DeadLetters { path: path.into() }
     }
+}
 
-    pub(crate) fn path(&self) -> &Path {
+impl Sink for DeadLetters {
+    const WHAT: &'static str = "dead-letter file";
+
+    fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Lines written so far.
-    pub(crate) fn written(&self) -> u64 {
-        self.written
+    fn header(&self) -> Option<Vec<u8>> {
+        None
     }
 
-    /// Write the settlement if it is a dead letter (invalid, rejected, failed); else nothing.
-    pub(crate) fn record(&mut self, settlement: &Settlement) -> anyhow::Result<()> {
-        let Some(stage) = settlement.result.stage() else {
-            return Ok(());
-        };
-        let line = line(
-            &settlement.record,
-            settlement.result.status(),
-            settlement.result.reason(),
-            stage,
-            settlement.action.map(|a| a.name()),
-        );
-        if self.file.is_none() {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .with_context(|| format!("creating dead-letter file {}", self.path.display()))?;
-            self.file = Some(file);
-        }
-        if let Some(file) = self.file.as_mut() {
-            file.write_all(line.as_bytes())
-                .and_then(|()| file.flush())
-                .with_context(|| format!("writing dead-letter file {}", self.path.display()))?;
-        }
-        self.written += 1;
-        Ok(())
+    fn release(&self) -> Release {
+        Release::AtOnce
+    }
+
+    fn entry(&self, settlement: &Settlement) -> std::io::Result<Option<Vec<u8>>> {
+        let result = &settlement.result;
+        Ok(result.stage().map(|stage| {
+            line(
+                &settlement.record,
+                result.status(),
+                result.reason(),
+                stage,
+                settlement.action.map(|a| a.name()),
+            )
+            .into_bytes()
+        }))
+    }
+
+    fn lists_unsent(&self) -> bool {
+        false
     }
 }
 

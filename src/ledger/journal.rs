@@ -1,17 +1,20 @@
-//! The journal between the sender and the disk: it counts each settled record, writes its
-//! dead-letter line, and writes the checkpoint that covers them, atomically, only after the
-//! dead-letter file is fsynced. Two ways to release a settled record:
+//! The journal: the one writer of a ledger's file (the dead-letter file of `send`, the receipt of
+//! `gdpr`) and of its checkpoint. It counts each settled record, writes its entry, and writes the
+//! checkpoint that covers them, atomically, only after the file is fsynced. Two ways to release a
+//! settled record's entry:
 //!
-//! - [`Release::AtOnce`] (`send`): counted and its line written as it settles; the checkpoint
+//! - [`Release::AtOnce`] (dead letters): counted and written as it settles; the checkpoint
 //!   records, besides each input's watermark, the settled ranges above it (from the sender's
-//!   ledger), so a record stuck in retries pins neither memory nor what a resume sends again.
-//!   Lines come in the order records settled, which for any one person is input order.
-//! - [`Release::AtWatermark`] (`gdpr`, whose receipt lists people in list order): held until the
+//!   [`Watermarks`](crate::deliver::Watermarks)), so a record stuck in retries pins neither memory
+//!   nor what a resume sends again. Entries come in the order records settled, which for any one
+//!   person is input order.
+//! - [`Release::AtWatermark`] (the receipt, which lists people in list order): held until the
 //!   input's watermark passes it, then counted and written in input order.
 //!
-//! Either way the dead-letter file only ever holds lines of records the checkpoint covers (plus,
-//! after a crash, a tail past the checkpointed length, which resume cuts off), so a record
-//! re-processed after a crash is dead-lettered once. After a write error the journal writes
+//! Either way the file only ever holds entries of records the checkpoint covers, plus, after a run
+//! that stopped, a *tail* past the checkpointed length (entries still held, and those of records
+//! never settled, which a receipt lists): a resume cuts it off and writes it again, so a record
+//! re-processed after a crash or a stop has one entry. After a write error the journal writes
 //! nothing more: the last checkpoint on disk stays the last valid one.
 
 use std::collections::BTreeMap;
@@ -20,45 +23,35 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Checkpoint, CheckpointError, Counters, InputProgress};
+use super::checkpoint::{Checkpoint, CheckpointError, Counters, InputProgress};
+use super::sink::{Kind, Release};
 use crate::deliver::Coverage;
-
-/// When a settled record is counted and its line written (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Release {
-    AtOnce,
-    AtWatermark,
-}
-
-/// What became of a record, as the checkpoint counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Accepted,
-    Skipped,
-    Invalid,
-    Rejected,
-    /// Retries exhausted; dead-lettered like a rejection.
-    Failed,
-}
 
 #[derive(Debug)]
 struct Held {
     kind: Kind,
-    dead_letter: Option<Vec<u8>>,
+    entry: Option<Vec<u8>>,
 }
 
 /// See the module documentation. One per run; all calls from one thread.
 #[derive(Debug)]
 pub(crate) struct Journal {
     checkpoint: Checkpoint,
-    /// Where the checkpoint is written; `None` runs the journal without one (ordered dead letters only).
+    /// Where the checkpoint is written; `None` runs the journal without one (the file only).
     path: Option<PathBuf>,
-    dead_letter_path: PathBuf,
-    dead_letter: Option<BufWriter<File>>,
+    file_path: PathBuf,
+    file: Option<BufWriter<File>>,
     release: Release,
     held: BTreeMap<(usize, u64), Held>,
-    /// Counts of this run only (records this run settled).
+    /// Per input, the index below which every held entry was released ([`Release::AtWatermark`];
+    /// also for inputs the checkpoint does not list, as without one).
+    released: Vec<u64>,
+    /// Counts of this run only (records this run settled and released).
     this_run: Counters,
+    /// Counts of the tail: entries written past the checkpointed length.
+    tail: Counters,
+    /// Entries written by this run.
+    entries: u64,
     every: Duration,
     last_write: Option<Instant>,
     /// A write failed: nothing more is written, so the checkpoint on disk stays valid.
@@ -66,28 +59,47 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// A journal continuing `checkpoint` (fresh or resumed, from [`super::open`]), writing it to
-    /// `path` at most once per `every` (and always at [`Journal::finish`]). The dead-letter file is
-    /// opened for appending at the first line.
+    /// A journal continuing `checkpoint` (fresh or resumed, from [`super::checkpoint::open`]),
+    /// writing it to `path` at most once per `every` (and always at [`Journal::finish`]). The file
+    /// is opened for appending at the first entry (see [`Journal::create`] for a new one).
     pub(crate) fn new(
         checkpoint: Checkpoint,
         path: Option<PathBuf>,
         every: Duration,
         release: Release,
     ) -> Journal {
-        let dead_letter_path = PathBuf::from(&checkpoint.dead_letter.path);
+        let file_path = PathBuf::from(&checkpoint.file.path);
+        let released = checkpoint.inputs.iter().map(|i| i.watermark).collect();
         Journal {
             checkpoint,
             path,
-            dead_letter_path,
-            dead_letter: None,
+            file_path,
+            file: None,
             release,
             held: BTreeMap::new(),
+            released,
             this_run: Counters::default(),
+            tail: Counters::default(),
+            entries: 0,
             every,
             last_write: None,
             broken: false,
         }
+    }
+
+    /// Create the file, which must not exist yet, with `header` as its first bytes (a receipt's
+    /// column names), fsynced: the job's entries start after it.
+    pub(crate) fn create(&mut self, header: &[u8]) -> Result<(), CheckpointError> {
+        let io = self.file_error();
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.file_path)
+            .map_err(&io)?;
+        file.write_all(header).map_err(&io)?;
+        self.checkpoint.file.len = super::checkpoint::settle_file(&mut file).map_err(&io)?;
+        self.file = Some(BufWriter::new(file));
+        Ok(())
     }
 
     /// The checkpoint as it stands (watermarks and counts of everything released so far).
@@ -95,9 +107,22 @@ impl Journal {
         &self.checkpoint
     }
 
-    /// Counts over all runs of the records settled below the watermarks.
+    /// The ledger's file.
+    pub(crate) fn file_path(&self) -> &Path {
+        &self.file_path
+    }
+
+    /// Counts over all runs of the records settled below the watermarks, and of the tail.
     pub(crate) fn totals(&self) -> Counters {
-        self.checkpoint.counters
+        let (c, t) = (self.checkpoint.counters, self.tail);
+        Counters {
+            read: c.read + t.read,
+            accepted: c.accepted + t.accepted,
+            rejected: c.rejected + t.rejected,
+            skipped: c.skipped + t.skipped,
+            invalid: c.invalid + t.invalid,
+            failed: c.failed + t.failed,
+        }
     }
 
     /// Counts of the records this run settled below the watermarks.
@@ -106,36 +131,41 @@ impl Journal {
         self.this_run
     }
 
+    /// Entries this run wrote into the file.
+    pub(crate) fn entries(&self) -> u64 {
+        self.entries
+    }
+
     /// Records settled but still waiting for the watermark.
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
         self.held.len()
     }
 
-    /// A record is settled; `dead_letter` is its complete dead-letter line (with the newline) when
-    /// it goes to the dead-letter file. [`Release::AtOnce`]: counted and written now;
-    /// [`Release::AtWatermark`]: nothing is written until the watermark passes it.
+    /// A record is settled; `entry` is its complete entry (with its line end) when it leaves one.
+    /// [`Release::AtOnce`]: counted and written now; [`Release::AtWatermark`]: nothing is
+    /// written until the watermark passes it.
     pub(crate) fn settled(
         &mut self,
         input: usize,
         index: u64,
         kind: Kind,
-        dead_letter: Option<Vec<u8>>,
+        entry: Option<Vec<u8>>,
     ) -> Result<(), CheckpointError> {
         if self.checkpoint.is_settled(input, index) {
             return Ok(()); // settled by an earlier run: counted already
         }
         match self.release {
             Release::AtWatermark => {
-                self.held.insert((input, index), Held { kind, dead_letter });
+                self.held.insert((input, index), Held { kind, entry });
                 Ok(())
             }
-            Release::AtOnce => self.count(kind, dead_letter.as_deref()),
+            Release::AtOnce => self.count(kind, entry.as_deref()),
         }
     }
 
-    /// Watermarks moved: release every held record below them (count it, write its dead-letter
-    /// line in input order), then write the checkpoint if the last one is older than `every`.
+    /// Watermarks moved: release every held record below them (count it, write its entry in input
+    /// order), then write the checkpoint if the last one is older than `every`.
     pub(crate) fn advance(&mut self, watermarks: &[(usize, u64)]) -> Result<(), CheckpointError> {
         for &(input, watermark) in watermarks {
             self.release(input, watermark)?;
@@ -147,7 +177,7 @@ impl Journal {
     }
 
     /// [`Release::AtOnce`]: if the last checkpoint is older than `every`, record `coverage` (the
-    /// sender's ledger: watermarks and settled ranges) and write the checkpoint.
+    /// sender's watermarks and settled ranges) and write the checkpoint.
     pub(crate) fn cover_if_due(
         &mut self,
         coverage: impl FnOnce() -> Vec<Coverage>,
@@ -163,7 +193,7 @@ impl Journal {
         self.last_write.is_none_or(|t| t.elapsed() >= self.every)
     }
 
-    /// Take the ledger's coverage into the checkpoint: what this run settled, plus what earlier
+    /// Take the sender's coverage into the checkpoint: what this run settled, plus what earlier
     /// runs settled beyond what this run has read.
     fn cover(&mut self, coverage: &[Coverage]) {
         for c in coverage {
@@ -173,18 +203,34 @@ impl Journal {
         }
     }
 
-    /// The run ended; `coverage` is the sender's final ledger ([`Release::AtOnce`]; ignored
+    /// The run ended (what [`Journal::end`] and [`Journal::mark_finished`] do, one after the
+    /// other); `coverage` is the sender's final state ([`Release::AtOnce`]; ignored
     /// otherwise). `complete`: every input was read to the end and every record settled (then
     /// all held records are released and the checkpoint says `finished`). Otherwise (stopped,
     /// halted) only what is settled is kept. Writes the checkpoint either way, unless an earlier
     /// write failed (then the last checkpoint written stays).
+    #[cfg(test)]
     pub(crate) fn finish(
         &mut self,
         complete: bool,
         coverage: &[Coverage],
     ) -> Result<Counters, CheckpointError> {
+        self.end(complete, coverage)?;
+        if complete {
+            self.mark_finished()?;
+        }
+        Ok(self.checkpoint.counters)
+    }
+
+    /// The run ended: as [`Journal::finish`], but the checkpoint is not marked finished yet (a
+    /// receipt's tail and trailer come first, see [`Journal::mark_finished`]).
+    pub(crate) fn end(
+        &mut self,
+        complete: bool,
+        coverage: &[Coverage],
+    ) -> Result<(), CheckpointError> {
         if self.broken {
-            return Ok(self.checkpoint.counters);
+            return Ok(());
         }
         if self.release == Release::AtOnce {
             self.cover(coverage);
@@ -198,88 +244,155 @@ impl Journal {
             for (input, end) in inputs {
                 self.release(input, end)?;
             }
-            for progress in &mut self.checkpoint.inputs {
-                progress.finished = true;
-            }
-            self.checkpoint.finished = true;
         }
-        self.write()?;
-        Ok(self.checkpoint.counters)
+        self.write()
+    }
+
+    /// After [`Journal::end`] of a run that stopped: write the entries still held and `unsent`
+    /// (entries of records read but never settled, keyed like them) past the checkpointed length,
+    /// in input order. The checkpoint does not cover them: a resume cuts them off.
+    pub(crate) fn tail(
+        &mut self,
+        unsent: Vec<((usize, u64), Kind, Vec<u8>)>,
+    ) -> Result<(), CheckpointError> {
+        let mut rest = std::mem::take(&mut self.held);
+        for (key, kind, entry) in unsent {
+            rest.entry(key).or_insert(Held {
+                kind,
+                entry: Some(entry),
+            });
+        }
+        for held in rest.into_values() {
+            if let Some(entry) = &held.entry {
+                self.write_entry(entry)?;
+            }
+            tally(&mut self.tail, held.kind);
+        }
+        Ok(())
+    }
+
+    /// Append `bytes` after everything else (a receipt's trailer), uncounted.
+    pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<(), CheckpointError> {
+        self.write_bytes(bytes)
+    }
+
+    /// Flush and fsync the file, then mark the checkpoint finished and write it: the job is done.
+    /// Its recorded length stays where [`Journal::end`] left it, so a crash before this is resumed
+    /// by cutting what followed (a receipt's trailer) and writing it again.
+    pub(crate) fn mark_finished(&mut self) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
+        let result = self.sync_file();
+        self.broken = result.is_err();
+        result?;
+        for progress in &mut self.checkpoint.inputs {
+            progress.finished = true;
+        }
+        self.checkpoint.finished = true;
+        match &self.path {
+            Some(path) => self.checkpoint.write_atomic(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Flush and fsync the file (a run that ends unfinished).
+    pub(crate) fn sync(&mut self) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
+        let result = self.sync_file();
+        self.broken = result.is_err();
+        result
     }
 
     fn release(&mut self, input: usize, watermark: u64) -> Result<(), CheckpointError> {
-        let Some(progress) = self.checkpoint.inputs.get(input) else {
-            return Ok(());
-        };
-        if watermark <= progress.watermark {
+        if self.released.len() <= input {
+            self.released.resize(input + 1, 0);
+        }
+        let from = self.released[input];
+        if watermark <= from {
             return Ok(());
         }
         let below: Vec<(usize, u64)> = self
             .held
-            .range((input, progress.watermark)..(input, watermark))
+            .range((input, from)..(input, watermark))
             .map(|(k, _)| *k)
             .collect();
         for key in below {
             let Some(held) = self.held.remove(&key) else {
                 continue;
             };
-            self.count(held.kind, held.dead_letter.as_deref())?;
+            self.count(held.kind, held.entry.as_deref())?;
         }
+        self.released[input] = watermark;
         if let Some(progress) = self.checkpoint.inputs.get_mut(input) {
-            progress.watermark = watermark;
+            progress.watermark = progress.watermark.max(watermark);
         }
         Ok(())
     }
 
-    /// Write a released record's dead-letter line (if any), then count it.
-    fn count(&mut self, kind: Kind, dead_letter: Option<&[u8]>) -> Result<(), CheckpointError> {
-        if let Some(line) = dead_letter {
-            self.write_dead_letter(line)?;
+    /// Write a released record's entry (if any), then count it.
+    fn count(&mut self, kind: Kind, entry: Option<&[u8]>) -> Result<(), CheckpointError> {
+        if let Some(entry) = entry {
+            self.write_entry(entry)?;
         }
-        for c in [&mut self.checkpoint.counters, &mut self.this_run] {
-            c.read += 1;
-            match kind {
-                Kind::Accepted => c.accepted += 1,
-                Kind::Skipped => c.skipped += 1,
-                Kind::Invalid => c.invalid += 1,
-                Kind::Rejected => c.rejected += 1,
-                Kind::Failed => c.failed += 1,
-            }
-        }
+        tally(&mut self.checkpoint.counters, kind);
+        tally(&mut self.this_run, kind);
         Ok(())
     }
 
-    fn write_dead_letter(&mut self, line: &[u8]) -> Result<(), CheckpointError> {
+    fn write_entry(&mut self, entry: &[u8]) -> Result<(), CheckpointError> {
+        self.write_bytes(entry)?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), CheckpointError> {
         if self.broken {
             return Ok(());
         }
-        let result = self.append_dead_letter(line);
+        let result = self.append_bytes(bytes);
         self.broken = result.is_err();
         result
     }
 
-    fn append_dead_letter(&mut self, line: &[u8]) -> Result<(), CheckpointError> {
-        let path = &self.dead_letter_path;
-        let io = |source: std::io::Error| CheckpointError::Io {
-            path: path.display().to_string(),
-            error: source,
-        };
-        if self.dead_letter.is_none() {
-            let file = open_dead_letter(path).map_err(io)?;
-            self.dead_letter = Some(BufWriter::new(file));
+    fn file_error(&self) -> impl Fn(std::io::Error) -> CheckpointError + use<> {
+        let path = self.file_path.display().to_string();
+        move |error| CheckpointError::Io {
+            path: path.clone(),
+            error,
         }
-        if let Some(writer) = &mut self.dead_letter {
-            writer.write_all(line).map_err(io)?;
+    }
+
+    fn append_bytes(&mut self, bytes: &[u8]) -> Result<(), CheckpointError> {
+        let io = self.file_error();
+        if self.file.is_none() {
+            let file = open_for_append(&self.file_path).map_err(&io)?;
+            self.file = Some(BufWriter::new(file));
+        }
+        if let Some(writer) = &mut self.file {
+            writer.write_all(bytes).map_err(&io)?;
             if self.release == Release::AtOnce {
-                // One line per settled record: a full disk shows at the record it failed on,
+                // One entry per settled record: a full disk shows at the record it failed on,
                 // which is then neither counted nor covered.
-                writer.flush().map_err(io)?;
+                writer.flush().map_err(&io)?;
             }
         }
         Ok(())
     }
 
-    /// Flush and fsync the dead-letter file, then write the checkpoint that covers it.
+    /// Flush and fsync the file (if it was opened); its length goes into the checkpoint.
+    fn sync_file(&mut self) -> Result<(), CheckpointError> {
+        let io = self.file_error();
+        if let Some(writer) = &mut self.file {
+            writer.flush().map_err(&io)?;
+            super::checkpoint::settle_file(writer.get_mut()).map_err(&io)?;
+        }
+        Ok(())
+    }
+
+    /// Flush and fsync the file, then write the checkpoint that covers it.
     fn write(&mut self) -> Result<(), CheckpointError> {
         if self.broken {
             return Ok(());
@@ -290,14 +403,11 @@ impl Journal {
     }
 
     fn write_files(&mut self) -> Result<(), CheckpointError> {
-        if let Some(writer) = &mut self.dead_letter {
-            let io = |source: std::io::Error| CheckpointError::Io {
-                path: self.dead_letter_path.display().to_string(),
-                error: source,
-            };
-            writer.flush().map_err(io)?;
-            self.checkpoint.dead_letter.len =
-                super::settle_dead_letter(writer.get_mut()).map_err(io)?;
+        let io = self.file_error();
+        if let Some(writer) = &mut self.file {
+            writer.flush().map_err(&io)?;
+            self.checkpoint.file.len =
+                super::checkpoint::settle_file(writer.get_mut()).map_err(&io)?;
         }
         self.last_write = Some(Instant::now());
         match &self.path {
@@ -307,7 +417,19 @@ impl Journal {
     }
 }
 
-/// Set `progress` to `c`, the ledger's view of what is settled below `c.next`, keeping what an
+/// Count one record of `kind` in `counters`.
+fn tally(counters: &mut Counters, kind: Kind) {
+    counters.read += 1;
+    match kind {
+        Kind::Accepted => counters.accepted += 1,
+        Kind::Skipped => counters.skipped += 1,
+        Kind::Invalid => counters.invalid += 1,
+        Kind::Rejected => counters.rejected += 1,
+        Kind::Failed => counters.failed += 1,
+    }
+}
+
+/// Set `progress` to `c`, the sender's view of what is settled below `c.next`, keeping what an
 /// earlier run settled from `c.next` on; ranges are merged, and a range that starts at the
 /// watermark moves it.
 fn cover_input(progress: &mut InputProgress, c: &Coverage) {
@@ -338,17 +460,18 @@ fn cover_input(progress: &mut InputProgress, c: &Coverage) {
     progress.settled = merged;
 }
 
-/// Open the dead-letter file for appending. What is in it already is kept: lines of earlier runs
-/// (a fresh run appends, as without a checkpoint) or, on resume, the lines the checkpoint covers
-/// (the tail past them was cut off by [`super::open`]).
-fn open_dead_letter(path: &Path) -> std::io::Result<File> {
+/// Open the file for appending. What is in it already is kept: lines of earlier runs (a fresh
+/// `send` appends, as without a checkpoint) or, on resume, the entries the checkpoint covers (the
+/// tail past them was cut off by [`super::checkpoint::open`]).
+fn open_for_append(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{Fingerprint, RunSettings};
+    use crate::ledger::RunSettings;
+    use crate::source::fingerprint::Fingerprint;
 
     fn journal(dir: &Path, inputs: usize) -> (Journal, PathBuf) {
         let fingerprints = (0..inputs)
@@ -388,7 +511,7 @@ mod tests {
         assert_eq!(cp.inputs[0].watermark, 2);
         assert_eq!(cp.counters.read, 2);
         assert_eq!(cp.counters.invalid, 1);
-        assert_eq!(cp.dead_letter.len, 8);
+        assert_eq!(cp.file.len, 8);
         assert_eq!(j.held(), 2);
         j.advance(&[(0, 4)]).unwrap();
         let dl = std::fs::read_to_string(dir.path().join("dl.ndjson")).unwrap();
@@ -410,7 +533,7 @@ mod tests {
         // A crash after line 11 was written but before its checkpoint: simulate a stale checkpoint.
         let mut stale = j.checkpoint().clone();
         stale.inputs[1].watermark = 1;
-        stale.dead_letter.len = 9;
+        stale.file.len = 9;
         stale.counters = Counters {
             read: 1,
             invalid: 1,
@@ -419,12 +542,13 @@ mod tests {
         stale.write_atomic(&path).unwrap();
         drop(j);
 
-        let back = crate::ledger::open(
+        let back = crate::ledger::checkpoint::open(
             &path,
             true,
             &[dir.path().join("in0.ndjson"), dir.path().join("in1.ndjson")],
             RunSettings::default(),
             &dir.path().join("dl.ndjson"),
+            "dead-letter file",
         )
         .unwrap();
         let mut j = Journal::new(
@@ -493,18 +617,16 @@ mod tests {
         assert_eq!(cp.inputs[0].watermark, 0);
         assert_eq!(cp.inputs[0].settled, vec![[1, 6]]);
         assert_eq!((cp.counters.read, cp.counters.rejected), (5, 1));
-        assert_eq!(
-            cp.dead_letter.len, 8,
-            "the rejected line is on disk already"
-        );
+        assert_eq!(cp.file.len, 8, "the rejected line is on disk already");
         assert!(cp.is_settled(0, 3) && !cp.is_settled(0, 0) && !cp.is_settled(0, 6));
         // A resume skips the ranges and keeps them for records it has not read yet.
-        let back = crate::ledger::open(
+        let back = crate::ledger::checkpoint::open(
             &path,
             true,
             &[dir.path().join("in0.ndjson")],
             RunSettings::default(),
             &dir.path().join("dl.ndjson"),
+            "dead-letter file",
         )
         .unwrap();
         let mut j = Journal::new(back, Some(path.clone()), Duration::ZERO, Release::AtOnce);

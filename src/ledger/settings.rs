@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::fingerprint::hex;
+use crate::source::fingerprint::hex;
 
 /// Named settings, each as a short text; compared key by key on resume.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 
 pub mod event_id;
 mod fields;
+pub(crate) mod gdpr;
 pub(crate) mod identifiers;
 pub(crate) mod limits;
 pub(crate) mod route;

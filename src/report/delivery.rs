@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
-use crate::deliver::{DeliveryReport, DeliveryStats, Settled, Settlement};
+use crate::deliver::{DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement};
+use crate::ledger::Closed;
+use crate::ledger::sink::Sink;
+use crate::report::messages::say;
 use crate::report::progress::line::{Counts, Meter, Periodic};
 use crate::report::progress::{BarKind, Display, table_bar};
 use crate::source::Progress;
@@ -92,6 +95,42 @@ impl SendProgress {
     }
 }
 
+/// What `send` shows while it delivers: the progress, and the first invalid or rejected records
+/// as they settle (with the bar out of the way).
+pub(crate) struct SendWatch {
+    progress: SendProgress,
+    problems: Problems,
+}
+
+impl SendWatch {
+    pub(crate) fn new(display: Display, input: Progress) -> SendWatch {
+        SendWatch {
+            progress: SendProgress::new(display, input),
+            problems: Problems::default(),
+        }
+    }
+
+    /// The delivery ended: clear the bar, and say how many more problems `dead_letters` holds.
+    pub(crate) fn finish(&mut self, dead_letters: &std::path::Path) {
+        self.progress.finish();
+        if let Some(line) = self.problems.more_line(&dead_letters.display().to_string()) {
+            say!("{line}");
+        }
+    }
+}
+
+impl Hooks for SendWatch {
+    fn on_record(&mut self, settlement: &Settlement) {
+        if let Some(line) = self.problems.line(settlement) {
+            self.progress.suspend(|| say!("{line}"));
+        }
+    }
+
+    fn on_tick(&mut self, stats: &DeliveryStats) {
+        self.progress.update(stats);
+    }
+}
+
 /// How many invalid or rejected records `send` names as they settle.
 pub(crate) const SHOWN_PROBLEMS: u64 = 10;
 
@@ -148,6 +187,20 @@ fn terminal_safe(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The line a sending command begins with: where it sends, and how.
+pub(crate) fn banner(command: &str, target: &str, delivery: &DeliverySettings) -> String {
+    let rate = match delivery.rate {
+        r if r > 0.0 => format!("{r} requests/s"),
+        _ => "no rate limit".to_string(),
+    };
+    let lanes = delivery.lanes();
+    format!(
+        "cio-replay {command}: to {target} ({} mode, {rate}, {lanes} lane{})",
+        delivery.mode.name(),
+        if lanes == 1 { "" } else { "s" }
+    )
 }
 
 /// The delivery lines of the human summary.
@@ -261,4 +314,52 @@ pub(crate) fn merge(base: &mut Value, extra: Value) {
             b.insert(k, v);
         }
     }
+}
+
+/// Lines for the human summary of a checkpointed job: what earlier runs did and the totals of the
+/// whole job.
+pub(crate) fn job_text<S: Sink>(ledger: &Closed<S>) -> String {
+    let mut out = String::new();
+    let path = ledger.path().display();
+    if ledger.resumed() {
+        let e = ledger.earlier();
+        let _ = writeln!(
+            out,
+            "  resumed: {} records settled by earlier runs were skipped ({} accepted, {} skipped, {} invalid, {} rejected, {} failed)",
+            e.read, e.accepted, e.skipped, e.invalid, e.rejected, e.failed
+        );
+    }
+    let t = ledger.totals();
+    let _ = writeln!(
+        out,
+        "  whole job so far (all runs of this checkpoint): {} records:\n    {} accepted, {} skipped, {} dead-lettered\n    to {path} ({} invalid, {} rejected, {} failed)",
+        t.read,
+        t.accepted,
+        t.skipped,
+        t.invalid + t.rejected + t.failed,
+        t.invalid,
+        t.rejected,
+        t.failed
+    );
+    if !ledger.checkpoint().finished {
+        let _ = writeln!(
+            out,
+            "  not finished: run the same command with --resume to continue"
+        );
+    }
+    out
+}
+
+/// The `checkpoint` object of the JSON report.
+pub(crate) fn job_json<S: Sink>(ledger: &Closed<S>) -> Value {
+    let cp = ledger.checkpoint();
+    json!({
+        "checkpoint": {
+            "resumed": ledger.resumed(),
+            "finished": cp.finished,
+            "earlier_runs": ledger.earlier(),
+            "all_runs": cp.counters,
+            "watermarks": cp.inputs.iter().map(|i| json!({"input": i.fingerprint.path, "watermark": i.watermark, "settled_above": i.settled, "finished": i.finished})).collect::<Vec<_>>(),
+        }
+    })
 }

@@ -3,6 +3,7 @@
 //! account.
 
 pub(crate) mod delivery;
+pub(crate) mod gdpr;
 pub mod messages;
 pub(crate) mod progress;
 pub(crate) mod safety;

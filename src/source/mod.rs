@@ -1,8 +1,12 @@
-//! Reading records: files, folders or stdin, NDJSON, JSON arrays or CSV, gzip or zstd by content.
-//! Every record carries its location from here to the dead-letter file.
+//! Reading inputs: event files (NDJSON, JSON arrays, CSV, Parquet) and GDPR people lists, from
+//! files, folders or stdin, gzip or zstd by content. Every record carries its location from here
+//! to the dead-letter file or the receipt.
 //!
-//! - [`open`]: check every input up front (missing, unreadable, unknown format, bad CSV header are
-//!   usage errors), then open each lazily; byte counting.
+//! - [`open`]: the one opener: check every input up front (missing, unreadable, a folder, an
+//!   unknown format, a bad CSV header are usage errors), then open each lazily, decoded by
+//!   content, its bytes counted.
+//! - [`list`]: people lists (text, CSV with a column, NDJSON), one entry at a time.
+//! - [`fingerprint`]: what identifies an input file between runs (size, hash of its head).
 //! - `walk`: folders walked (sorted, known extensions, no hidden entries) and `--files-from` lists
 //!   read into the list of files.
 //! - `compression`: gzip and zstd told by their magic bytes; decoding errors name their offsets.
@@ -25,7 +29,9 @@
 pub(crate) mod compression;
 pub(crate) mod csv;
 pub(crate) mod csv_records;
+pub mod fingerprint;
 pub(crate) mod json_array;
+pub(crate) mod list;
 pub(crate) mod ndjson;
 pub(crate) mod open;
 pub(crate) mod parquet;

@@ -33,6 +33,92 @@ pub(crate) struct Progress {
     pub bytes_read: Arc<AtomicU64>,
 }
 
+/// Where an input's stored bytes come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    File(PathBuf),
+    /// Standard input, read as it comes (once).
+    Stdin,
+    /// Standard input read into memory first (a GDPR list is read twice).
+    Held(Arc<[u8]>),
+}
+
+impl Origin {
+    /// The stored bytes (still compressed).
+    pub(crate) fn stored(&self) -> io::Result<Stream> {
+        Ok(match self {
+            Origin::File(path) => Box::new(File::open(path)?),
+            Origin::Stdin => Box::new(io::stdin()),
+            Origin::Held(bytes) => Box::new(Cursor::new(Arc::clone(bytes))),
+        })
+    }
+
+    /// The bytes decoded by their content (gzip, zstd, or as they are), every stored byte read
+    /// counted in `counter`.
+    pub(crate) fn decoded(&self, counter: Arc<AtomicU64>) -> io::Result<Stream> {
+        let own = Arc::new(AtomicU64::new(0));
+        let counted = Counting {
+            inner: self.stored()?,
+            counter,
+            own: own.clone(),
+        };
+        compression::decoded(Box::new(counted), own).map(|(_, stream)| stream)
+    }
+}
+
+/// One input as given on the command line, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Given {
+    /// The path as given, or `-`.
+    pub name: Arc<str>,
+    pub origin: Origin,
+    /// The size as stored; `None` for standard input.
+    pub size: Option<u64>,
+}
+
+/// Check the inputs as given (`what` names them in messages: "event file", "list"): `-`, or no
+/// path at all, is standard input, at most once; every other path must be a file this process can
+/// read, not a folder. Every refusal is a usage error (exit 2).
+pub(crate) fn given(files: &[PathBuf], what: &str) -> Result<Vec<Given>> {
+    let stdin_only = [PathBuf::from("-")];
+    let files = if files.is_empty() {
+        &stdin_only[..]
+    } else {
+        files
+    };
+    let mut stdin_seen = false;
+    let mut out = Vec::with_capacity(files.len());
+    for path in files {
+        if path.as_os_str() == "-" {
+            if stdin_seen {
+                return Err(usage("standard input (`-`) is given more than once"));
+            }
+            stdin_seen = true;
+            out.push(Given {
+                name: Arc::from("-"),
+                origin: Origin::Stdin,
+                size: None,
+            });
+            continue;
+        }
+        let shown = path.display();
+        let meta =
+            std::fs::metadata(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
+        if meta.is_dir() {
+            return Err(usage(format!(
+                "{shown} is a directory; give the {what}s inside it"
+            )));
+        }
+        File::open(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
+        out.push(Given {
+            name: Arc::from(path.to_string_lossy().as_ref()),
+            origin: Origin::File(path.to_path_buf()),
+            size: Some(meta.len()),
+        });
+    }
+    Ok(out)
+}
+
 /// One input as checked.
 #[derive(Debug, Clone)]
 struct Spec {
@@ -79,22 +165,11 @@ impl Inputs {
         format: Option<InputFormat>,
         max_line_bytes: usize,
     ) -> Result<Inputs> {
-        let stdin_only = [PathBuf::from("-")];
-        let files = if files.is_empty() {
-            &stdin_only[..]
-        } else {
-            files
-        };
         let bytes_read = Arc::new(AtomicU64::new(0));
         let mut specs = Vec::with_capacity(files.len());
         let mut total = Some(0u64);
-        let mut stdin_seen = false;
-        for path in files {
-            if path.as_os_str() == "-" {
-                if stdin_seen {
-                    return Err(usage("standard input (`-`) is given more than once"));
-                }
-                stdin_seen = true;
+        for given in given(files, "event file")? {
+            let Origin::File(path) = &given.origin else {
                 if format == Some(InputFormat::Parquet) {
                     return Err(usage(
                         "Parquet cannot be read from standard input (the reader needs its footer first); give the file's path",
@@ -102,15 +177,14 @@ impl Inputs {
                 }
                 total = None;
                 specs.push(Spec {
-                    name: Arc::from("-"),
+                    name: given.name,
                     path: None,
                     format: format.unwrap_or(InputFormat::Ndjson),
                 });
                 continue;
-            }
-            let (spec, size) = check_file(path, format)?;
-            total = total.map(|t| t + size);
-            specs.push(spec);
+            };
+            specs.push(check_file(path, format)?);
+            total = total.map(|t| t + given.size.unwrap_or(0));
         }
         let mut inputs = Inputs {
             specs,
@@ -154,19 +228,12 @@ impl Inputs {
             )?;
             return Ok(Source::Parquet(Box::new(reader)));
         }
-        let raw: Stream = match &spec.path {
-            None => Box::new(io::stdin()),
-            Some(path) => Box::new(
-                File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?,
-            ),
+        let origin = match &spec.path {
+            None => Origin::Stdin,
+            Some(path) => Origin::File(path.clone()),
         };
-        let stored_read = Arc::new(AtomicU64::new(0));
-        let counted = Counting {
-            inner: raw,
-            counter: self.progress.bytes_read.clone(),
-            own: stored_read.clone(),
-        };
-        let (_, stream) = compression::decoded(Box::new(counted), stored_read)
+        let stream = origin
+            .decoded(self.progress.bytes_read.clone())
             .map_err(|e| format!("cannot read {}: {e}", spec.name))?;
         let ndjson = |stream: Stream| {
             Source::Ndjson(NdjsonReader::new(
@@ -252,16 +319,10 @@ impl Inputs {
     }
 }
 
-/// Check that `path` is a readable regular file of a known format; return it with its size.
-fn check_file(path: &Path, format: Option<InputFormat>) -> Result<(Spec, u64)> {
+/// The spec of a file [`given`] found readable: its format, from `format` or its name (a usage
+/// error when neither says), and for Parquet its footer checked.
+fn check_file(path: &Path, format: Option<InputFormat>) -> Result<Spec> {
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
-    if meta.is_dir() {
-        return Err(usage(format!(
-            "{shown} is a directory; give the event files inside it"
-        )));
-    }
-    File::open(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
     let by_extension = format_by_name(&path.to_string_lossy());
     let Some(format) = format.or(by_extension) else {
         return Err(usage(format!(
@@ -269,7 +330,7 @@ fn check_file(path: &Path, format: Option<InputFormat>) -> Result<(Spec, u64)> {
         )));
     };
     if format == InputFormat::Parquet {
-        if compression_suffix(&path.to_string_lossy()).is_some() {
+        if strip_compression(&path.to_string_lossy().to_lowercase()).1 {
             return Err(usage(format!(
                 "{shown}: a compressed Parquet file cannot be read (Parquet compresses its pages itself); decompress it first"
             )));
@@ -281,14 +342,13 @@ fn check_file(path: &Path, format: Option<InputFormat>) -> Result<(Spec, u64)> {
         path: Some(path.to_path_buf()),
         format,
     };
-    Ok((spec, meta.len()))
+    Ok(spec)
 }
 
 /// The format a file name says (case-insensitive; `.gz`, `.zst` or `.zstd` stripped first), if any.
 pub(crate) fn format_by_name(name: &str) -> Option<InputFormat> {
     let name = name.to_lowercase();
-    let stem =
-        compression_suffix(&name).map_or(&name[..], |suffix| &name[..name.len() - suffix.len()]);
+    let (stem, _) = strip_compression(&name);
     if stem.ends_with(".parquet") || stem.ends_with(".parq") {
         Some(InputFormat::Parquet)
     } else if stem.ends_with(".csv") {
@@ -302,11 +362,13 @@ pub(crate) fn format_by_name(name: &str) -> Option<InputFormat> {
     }
 }
 
-/// The compression extension a (lower-cased) file name ends with, if any.
-fn compression_suffix(name: &str) -> Option<&'static str> {
+/// A lower-cased file name without its compression extension (`.gz`, `.zst`, `.zstd`), and
+/// whether it had one (the content decides when the file is read).
+pub(crate) fn strip_compression(name: &str) -> (&str, bool) {
     [".gz", ".zst", ".zstd"]
         .into_iter()
-        .find(|suffix| name.to_lowercase().ends_with(suffix))
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .map_or((name, false), |stem| (stem, true))
 }
 
 /// Drop a leading UTF-8 byte-order mark.

@@ -49,7 +49,7 @@ pub(crate) enum KeyError {
 /// The App API key: the first line of `file` when given, else `env` (`CIO_APP_API_KEY`).
 pub(crate) fn app_key(file: Option<&Path>, env: Option<String>) -> Result<Secret, KeyError> {
     if let Some(path) = file {
-        let key = crate::deliver::credentials::key_from_file(path)
+        let key = crate::secret::credentials::key_from_file(path)
             .map_err(|source| KeyError::File {
                 path: path.display().to_string(),
                 source,

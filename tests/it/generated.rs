@@ -47,14 +47,14 @@ fn shell_completions_are_current() {
 #[test]
 fn man_pages_are_current() {
     assert_current("cio-replay.1", &["man"]);
-    for topic in cio_replay::cmd::man::topics() {
+    for topic in cio_replay::cli::man::topics() {
         assert_current(&format!("cio-replay-{topic}.1"), &["man", &topic]);
     }
 }
 
 #[test]
 fn no_page_for_a_command_that_no_longer_exists() {
-    let topics = cio_replay::cmd::man::topics();
+    let topics = cio_replay::cli::man::topics();
     for entry in std::fs::read_dir(crate_path("completions")).expect("completions/") {
         let name = entry
             .expect("entry")

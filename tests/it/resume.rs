@@ -545,7 +545,8 @@ fn resume_refusals_are_clear_usage_errors() {
     );
 
     // An unfinished checkpoint is not overwritten by a run without --resume.
-    let fingerprint = cio_replay::ledger::fingerprints(std::slice::from_ref(&input)).unwrap();
+    let fingerprint =
+        cio_replay::source::fingerprint::fingerprints(std::slice::from_ref(&input)).unwrap();
     let settings = json!({});
     let mut cp = cio_replay::ledger::Checkpoint::fresh(
         serde_json::from_value(settings).unwrap(),

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Summary;
-use crate::deliver::DeliveryReport;
+use crate::deliver::{DeliveryReport, DeliverySettings};
 use crate::exit::{Exit, exit_for_error};
 use crate::report::delivery::{delivery_json, merge};
 
@@ -74,7 +74,7 @@ impl RunFacts {
             .inputs
             .iter()
             .map(|(path, records)| {
-                let fingerprint = crate::ledger::Fingerprint::of(path).ok();
+                let fingerprint = crate::source::fingerprint::Fingerprint::of(path).ok();
                 json!({
                     "path": path.display().to_string(),
                     "size": fingerprint.as_ref().map(|f| f.size),
@@ -98,6 +98,18 @@ impl RunFacts {
             "site_id_sha256": self.site_id_hash,
         })
     }
+}
+
+/// Write the report of a send that stopped before it sent anything (a Ctrl-C during the pre-scan):
+/// the estimate's empty summary for `delivery`, nothing sent.
+pub(crate) fn write_nothing_sent(
+    path: &Path,
+    run: &RunFacts,
+    delivery: &DeliverySettings,
+) -> Result<()> {
+    let summary = Summary::new(super::RequestPlan::new(delivery), delivery.rate);
+    let report = DeliveryReport::nothing_sent(true);
+    write(path, run, &summary, &report, None, None)
 }
 
 /// Write the report of a send to `path` (pretty JSON, one trailing newline).

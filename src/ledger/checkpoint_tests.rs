@@ -1,6 +1,10 @@
 //! Unit tests of the checkpoint: start/resume rules, validation, atomic writes, dead-letter cut.
 
-use super::*;
+use super::checkpoint::*;
+use super::settings::RunSettings;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -38,6 +42,7 @@ fn a_written_checkpoint_loads_back_the_same() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     cp.inputs[0].watermark = 2;
@@ -75,6 +80,7 @@ fn resume_without_a_checkpoint_is_refused() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     assert!(matches!(err, CheckpointError::Missing { .. }));
@@ -90,6 +96,7 @@ fn an_unfinished_checkpoint_is_not_overwritten_without_resume_but_a_finished_one
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     cp.write_atomic(&s.checkpoint).unwrap();
@@ -99,6 +106,7 @@ fn an_unfinished_checkpoint_is_not_overwritten_without_resume_but_a_finished_one
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     assert!(err.to_string().contains("pass --resume"), "{err}");
@@ -110,6 +118,7 @@ fn an_unfinished_checkpoint_is_not_overwritten_without_resume_but_a_finished_one
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     assert!(!fresh.finished);
@@ -125,6 +134,7 @@ fn resuming_against_a_changed_input_names_the_file_and_the_change() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     cp.write_atomic(&s.checkpoint).unwrap();
@@ -135,6 +145,7 @@ fn resuming_against_a_changed_input_names_the_file_and_the_change() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     let text = err.to_string();
@@ -153,6 +164,7 @@ fn resuming_with_other_settings_or_inputs_is_refused() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     cp.write_atomic(&s.checkpoint).unwrap();
@@ -162,6 +174,7 @@ fn resuming_with_other_settings_or_inputs_is_refused() {
         &s.inputs,
         settings("sequential"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     assert!(
@@ -176,6 +189,7 @@ fn resuming_with_other_settings_or_inputs_is_refused() {
         &swapped,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     assert!(
@@ -189,6 +203,7 @@ fn resuming_with_other_settings_or_inputs_is_refused() {
         &fewer,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     assert!(
@@ -207,6 +222,7 @@ fn stdin_cannot_keep_a_checkpoint() {
             &files,
             settings("batch"),
             &s.dead_letter,
+            "dead-letter file",
         )
         .unwrap_err();
         assert!(
@@ -225,11 +241,12 @@ fn resume_cuts_the_dead_letter_file_back_to_the_checkpointed_length() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     let mut dl = File::create(&s.dead_letter).unwrap();
     dl.write_all(b"{\"line\":1}\n").unwrap();
-    cp.dead_letter.len = settle_dead_letter(&mut dl).unwrap();
+    cp.file.len = settle_file(&mut dl).unwrap();
     cp.write_atomic(&s.checkpoint).unwrap();
     // Work past the checkpoint, then a crash in the middle of a line.
     dl.write_all(b"{\"line\":2}\n{\"li").unwrap();
@@ -240,9 +257,10 @@ fn resume_cuts_the_dead_letter_file_back_to_the_checkpointed_length() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
-    assert_eq!(back.dead_letter.len, 11);
+    assert_eq!(back.file.len, 11);
     assert_eq!(
         std::fs::read_to_string(&s.dead_letter).unwrap(),
         "{\"line\":1}\n"
@@ -256,12 +274,10 @@ fn resume_cuts_the_dead_letter_file_back_to_the_checkpointed_length() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
-    assert!(
-        matches!(err, CheckpointError::DeadLetterShrunk { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, CheckpointError::FileShrunk { .. }), "{err}");
 }
 
 #[test]
@@ -277,6 +293,7 @@ fn garbage_and_foreign_files_are_reported_not_trusted() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap_err();
     assert!(matches!(err, CheckpointError::Exists { .. }), "{err}");
@@ -308,9 +325,10 @@ fn a_fresh_run_keeps_earlier_dead_letters_and_resume_never_cuts_into_them() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
-    assert_eq!(cp.dead_letter.len, 10);
+    assert_eq!(cp.file.len, 10);
     cp.write_atomic(&s.checkpoint).unwrap();
     OpenOptions::new()
         .append(true)
@@ -324,6 +342,7 @@ fn a_fresh_run_keeps_earlier_dead_letters_and_resume_never_cuts_into_them() {
         &s.inputs,
         settings("batch"),
         &s.dead_letter,
+        "dead-letter file",
     )
     .unwrap();
     assert_eq!(

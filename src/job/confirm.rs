@@ -3,20 +3,9 @@
 
 use std::io::{self, BufRead, IsTerminal, Write};
 
-use super::GdprAction;
+use crate::map::gdpr::{GdprAction, action_explained, action_name};
+use crate::report::gdpr::Workspace;
 use crate::report::messages::say;
-
-use super::{action_explained, action_name};
-
-/// The workspace a run goes to, as it is shown (never the key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Workspace {
-    pub site_id: String,
-    /// The Track API host (`track.customer.io`, `track-eu.customer.io`, or the `--endpoint` host).
-    pub host: String,
-    /// `us`, `eu`, `custom endpoint` or `sandbox`.
-    pub region: String,
-}
 
 /// What the gate decided.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The ledger: which records are settled (accepted, dead-lettered or skipped), and per input the
-//! watermark — the first record index not yet settled, so every record below it is settled — and
+//! The sender's watermarks: which records read are settled (accepted, dead-lettered or skipped),
+//! and per input the watermark — the first record index not yet settled, so every record below it is settled — and
 //! the settled ranges above it (what a checkpoint records, so that one record stuck in retries
 //! does not make a resume send again everything that settled after it).
 
@@ -20,7 +20,7 @@ pub(crate) struct Coverage {
 
 /// Per-input settlement tracking. Records must be opened in increasing index order per input.
 #[derive(Debug, Default)]
-pub(crate) struct Ledger {
+pub(crate) struct Watermarks {
     inputs: Vec<InputLedger>,
 }
 
@@ -40,9 +40,9 @@ impl InputLedger {
     }
 }
 
-impl Ledger {
-    pub(crate) fn new() -> Ledger {
-        Ledger::default()
+impl Watermarks {
+    pub(crate) fn new() -> Watermarks {
+        Watermarks::default()
     }
 
     fn input(&mut self, input: usize) -> &mut InputLedger {
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn watermark_waits_for_the_oldest_open_record() {
-        let mut l = Ledger::new();
+        let mut l = Watermarks::new();
         for i in 0..5 {
             l.open(0, i);
         }
@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn coverage_lists_what_settled_above_a_stuck_record() {
-        let mut l = Ledger::new();
+        let mut l = Watermarks::new();
         for i in [2, 3, 4, 5, 6, 7, 8] {
             l.open(1, i); // indices 0 and 1 were settled by an earlier run (never opened)
         }

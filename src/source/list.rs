@@ -1,18 +1,21 @@
-//! Reading lists of people: files or stdin; plain text, CSV or NDJSON, chosen by extension;
-//! gzip or zstd told by content through the event reader's own decoder
-//! ([`crate::source::compression`]); one entry at a time with its `FILE:LINE`.
+//! People lists, the inputs of GDPR runs: files or standard input, opened by the one opener
+//! ([`super::open::given`]: the same checks, gzip or zstd told by content, as for event files);
+//! plain text, CSV or NDJSON by extension or `--list-format`; one entry at a time with its
+//! `FILE:LINE`, as read. Which person an entry names is the mapping's business (`map::gdpr`).
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::resolve::{Field, Resolved, resolve, resolve_object};
-use crate::source::csv_records::{CsvRecords, Next};
-use crate::source::{Location, parse_event};
+use super::csv_records::{CsvRecords, Next};
+use super::open::{Origin, given};
+use super::{Location, parse_event};
+use crate::exit::usage;
 
 /// A line longer than this is malformed (no identifier or list entry comes near it).
 pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
@@ -20,13 +23,39 @@ pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 /// The CSV columns tried, in this order, when `--column` is not given.
 pub(crate) const DEFAULT_COLUMNS: [&str; 4] = ["userId", "id", "email", "cio_id"];
 
-/// One entry of a list and what it resolved to.
+/// What a CSV column holds, as its name says (the column of an entry read from a text line is
+/// [`Field::Rule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    /// A bare identifier (`userId`, `id`, a plain-text line, a `--column`): `cio_` prefix → cio_id,
+    /// email-shaped → email, else id.
+    Rule,
+    /// An `email` column: must look like an address.
+    Email,
+    /// A `cio_id` column: a cio_id, with or without its `cio_` prefix.
+    CioId,
+}
+
+/// What one entry of a list holds, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Said {
+    /// A comment line of a text list, or a blank line of an NDJSON list.
+    Blank,
+    /// A text line or a CSV cell, and what it holds.
+    Text(String, Field),
+    /// An NDJSON line's object.
+    Object(Map<String, Value>),
+    /// An entry that cannot be read; the message says why and what to do.
+    Unreadable(String),
+}
+
+/// One entry of a list.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// Which list (0-based, in command-line order).
     pub input: usize,
     pub location: Location,
-    pub resolved: Resolved,
+    pub said: Said,
 }
 
 /// How a list is read: one identifier per line, a CSV with a column, or NDJSON objects.
@@ -51,67 +80,58 @@ impl ListFormat {
 /// One list to read: a file, or standard input held in memory (it is read twice: once to count and
 /// check, once to send).
 #[derive(Debug, Clone)]
-pub(crate) struct ListSource {
+pub(crate) struct List {
     /// The path as given, or `-`.
     pub name: Arc<str>,
     pub format: ListFormat,
     origin: Origin,
 }
 
-#[derive(Debug, Clone)]
-enum Origin {
-    File(PathBuf),
-    Stdin(Arc<[u8]>),
-}
-
-/// Check and name every list; reads standard input (`-` or no file) into memory, at most once.
-pub(crate) fn sources(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<ListSource>> {
-    let stdin_only = [PathBuf::from("-")];
-    let files = if files.is_empty() {
-        &stdin_only[..]
-    } else {
-        files
-    };
-    let mut stdin_used = false;
-    let mut out = Vec::with_capacity(files.len());
-    for path in files {
-        let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-        if path.as_os_str() == "-" {
-            if stdin_used {
-                bail!("standard input (-) can be given only once");
+/// Check and name every list ([`given`]'s refusals, usage errors); reads standard input (`-` or no
+/// file) into memory.
+pub(crate) fn open(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List>> {
+    let mut lists = Vec::with_capacity(files.len().max(1));
+    for given in given(files, "list")? {
+        let (format, origin) = match given.origin {
+            Origin::File(path) => (format.unwrap_or(format_of(&path).0), Origin::File(path)),
+            _ => {
+                if io::stdin().is_terminal() {
+                    return Err(usage(
+                        "no list: give a list FILE, or pipe one into standard input (reading a list \
+                         typed at the terminal would leave no way to answer the confirmation)",
+                    ));
+                }
+                let mut bytes = Vec::new();
+                io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| usage(format!("reading the list from standard input: {e}")))?;
+                (
+                    format.unwrap_or(ListFormat::Text),
+                    Origin::Held(bytes.into()),
+                )
             }
-            stdin_used = true;
-            if io::stdin().is_terminal() {
-                bail!(
-                    "no list: give a list FILE, or pipe one into standard input (reading a list typed \
-                     at the terminal would leave no way to answer the confirmation)"
-                );
-            }
-            let mut bytes = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("reading the list from standard input")?;
-            out.push(ListSource {
-                name,
-                format: format.unwrap_or(ListFormat::Text),
-                origin: Origin::Stdin(bytes.into()),
-            });
-            continue;
-        }
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("{name}: cannot read the list"))?;
-        if meta.is_dir() {
-            bail!("{name}: is a directory, not a list file");
-        }
-        let (by_extension, _compressed) = format_of(path);
-        out.push(ListSource {
-            name,
-            format: format.unwrap_or(by_extension),
-            origin: Origin::File(path.clone()),
+        };
+        lists.push(List {
+            name: given.name,
+            format,
+            origin,
         });
     }
-    Ok(out)
+    Ok(lists)
+}
+
+/// Refuse a `--column` that a list would ignore: only CSV lists have columns.
+pub(crate) fn check_column(lists: &[List], column: Option<&str>) -> Result<()> {
+    match (column, lists.iter().find(|l| l.format != ListFormat::Csv)) {
+        (Some(c), Some(list)) => Err(usage(format!(
+            "--column {c}: {} is a {} list, which has no columns (only CSV lists do): drop \
+             --column, or give the list as CSV (--list-format csv)",
+            list.name,
+            list.format.name()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The format an extension names (`.csv`, `.ndjson`/`.jsonl`/`.json`, anything else is text), and
@@ -121,13 +141,7 @@ pub(crate) fn format_of(path: &Path) -> (ListFormat, bool) {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let stripped = [".gz", ".zst", ".zstd"]
-        .iter()
-        .find_map(|suffix| name.strip_suffix(suffix));
-    let (stem, compressed) = match stripped {
-        Some(stem) => (stem.to_string(), true),
-        None => (name.clone(), false),
-    };
+    let (stem, compressed) = super::open::strip_compression(&name);
     let format = match stem.rsplit_once('.').map(|(_, ext)| ext) {
         Some("csv") => ListFormat::Csv,
         Some("ndjson" | "jsonl" | "json") => ListFormat::Ndjson,
@@ -136,20 +150,13 @@ pub(crate) fn format_of(path: &Path) -> (ListFormat, bool) {
     (format, compressed)
 }
 
-impl ListSource {
-    /// The raw bytes, as stored (still compressed).
-    fn raw(&self) -> Result<Box<dyn Read + Send>> {
-        Ok(match &self.origin {
-            Origin::File(path) => Box::new(
-                File::open(path).with_context(|| format!("{}: cannot open the list", self.name))?,
-            ),
-            Origin::Stdin(bytes) => Box::new(io::Cursor::new(Arc::clone(bytes))),
-        })
-    }
-
+impl List {
     /// Feed the list's bytes as stored into `hasher`; returns how many there were.
     pub(crate) fn hash_into(&self, hasher: &mut Sha256) -> Result<u64> {
-        let mut raw = self.raw()?;
+        let mut raw = self
+            .origin
+            .stored()
+            .with_context(|| format!("{}: reading the list", self.name))?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
         loop {
@@ -167,14 +174,15 @@ impl ListSource {
     }
 
     fn reader(&self) -> Result<Box<dyn BufRead>> {
-        let stored_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (_, decoded) = crate::source::compression::decoded(self.raw()?, stored_read)
+        let decoded = self
+            .origin
+            .decoded(Arc::new(AtomicU64::new(0)))
             .with_context(|| format!("{}: reading the list", self.name))?;
         Ok(Box::new(BufReader::with_capacity(64 * 1024, decoded)))
     }
 
     /// The entries of this list, in order. `input` is its 0-based position on the command line.
-    /// An entry that cannot be used is an `Entry` with [`Resolved::Malformed`]; only I/O failures
+    /// An entry that cannot be read is an `Entry` with [`Said::Unreadable`]; only I/O failures
     /// (and a CSV without the column) are errors.
     pub(crate) fn entries(&self, input: usize, column: Option<&str>) -> Result<Entries> {
         let reader = self.reader()?;
@@ -348,7 +356,7 @@ impl Iterator for Entries {
     type Item = Result<Entry>;
 
     fn next(&mut self) -> Option<Result<Entry>> {
-        let (line, resolved) = match &mut self.inner {
+        let (line, said) = match &mut self.inner {
             Inner::Done => return None,
             Inner::Lines(lines) => match lines.next() {
                 Err(e) => {
@@ -363,13 +371,13 @@ impl Iterator for Entries {
                 }
                 Ok(Some(Err(len))) => (
                     lines.line,
-                    Resolved::Malformed(format!(
+                    Said::Unreadable(format!(
                         "line is {len} bytes, above the {MAX_LINE_BYTES}-byte limit for one entry"
                     )),
                 ),
                 Ok(Some(Ok(bytes))) => {
-                    let resolved = line_entry(bytes, self.format);
-                    (lines.line, resolved)
+                    let said = line_entry(bytes, self.format);
+                    (lines.line, said)
                 }
             },
             Inner::Csv {
@@ -384,7 +392,7 @@ impl Iterator for Entries {
                 }
                 Ok(Next::Record) if records.len() != *columns => (
                     records.line(),
-                    Resolved::Malformed(format!(
+                    Said::Unreadable(format!(
                         "CSV row has {} fields but the header has {columns}: fix the row \
                          (quote cells that hold commas)",
                         records.len()
@@ -392,15 +400,15 @@ impl Iterator for Entries {
                 ),
                 Ok(Next::Record) => {
                     let cell = records.get(*index).unwrap_or_default();
-                    let resolved = match std::str::from_utf8(cell) {
-                        Ok(text) => resolve(text, *field),
+                    let said = match std::str::from_utf8(cell) {
+                        Ok(text) => Said::Text(text.to_owned(), *field),
                         Err(e) => not_utf8(e),
                     };
-                    (records.line(), resolved)
+                    (records.line(), said)
                 }
                 Ok(Next::TooLong { .. }) => (
                     records.line(),
-                    Resolved::Malformed(format!(
+                    Said::Unreadable(format!(
                         "CSV row is above the {MAX_LINE_BYTES}-byte limit for one entry (its cells, \
                          from this line on): fix the row, or close the quote that opens it"
                     )),
@@ -420,13 +428,13 @@ impl Iterator for Entries {
                 file: Arc::clone(&self.name),
                 line,
             },
-            resolved,
+            said,
         }))
     }
 }
 
-fn not_utf8(e: std::str::Utf8Error) -> Resolved {
-    Resolved::Malformed(format!(
+fn not_utf8(e: std::str::Utf8Error) -> Said {
+    Said::Unreadable(format!(
         "not valid UTF-8 at byte {}: re-encode the list as UTF-8",
         e.valid_up_to()
     ))
@@ -434,7 +442,7 @@ fn not_utf8(e: std::str::Utf8Error) -> Resolved {
 
 /// One line of a text or NDJSON list. Text: a line whose first non-blank character is `#` is a
 /// comment.
-fn line_entry(bytes: &[u8], format: ListFormat) -> Resolved {
+fn line_entry(bytes: &[u8], format: ListFormat) -> Said {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return not_utf8(e),
@@ -442,25 +450,25 @@ fn line_entry(bytes: &[u8], format: ListFormat) -> Resolved {
     match format {
         ListFormat::Ndjson => {
             if text.trim().is_empty() {
-                return Resolved::Blank;
+                return Said::Blank;
             }
             match parse_event(text) {
-                Ok(serde_json::Value::Object(object)) => resolve_object(&object),
-                Ok(_) => Resolved::Malformed("a line must be a JSON object".into()),
-                Err(e) => Resolved::Malformed(e.to_string()),
+                Ok(Value::Object(object)) => Said::Object(object),
+                Ok(_) => Said::Unreadable("a line must be a JSON object".into()),
+                Err(e) => Said::Unreadable(e.to_string()),
             }
         }
-        _ if text.trim_start().starts_with('#') => Resolved::Blank,
-        _ => resolve(text, Field::Rule),
+        _ if text.trim_start().starts_with('#') => Said::Blank,
+        _ => Said::Text(text.to_owned(), Field::Rule),
     }
 }
 
 /// Hex SHA-256 of all lists' bytes as stored, concatenated in order, and their total size.
-pub(crate) fn digest(sources: &[ListSource]) -> Result<(String, u64)> {
+pub(crate) fn digest(lists: &[List]) -> Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut bytes = 0;
-    for source in sources {
-        bytes += source.hash_into(&mut hasher)?;
+    for list in lists {
+        bytes += list.hash_into(&mut hasher)?;
     }
-    Ok((crate::ledger::hex(&hasher.finalize()), bytes))
+    Ok((super::fingerprint::hex(&hasher.finalize()), bytes))
 }

@@ -8,7 +8,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::CheckpointError;
+/// Why an input cannot be fingerprinted.
+#[derive(Debug, thiserror::Error)]
+pub enum FingerprintError {
+    #[error(
+        "standard input cannot be resumed (it cannot be read again): save it to a file and give that file, or drop --checkpoint"
+    )]
+    Stdin,
+    #[error("{path}: {error}")]
+    Input { path: String, error: std::io::Error },
+}
 
 /// How many leading bytes of an input the fingerprint hashes.
 pub(crate) const HEAD_BYTES: u64 = 64 * 1024;
@@ -28,19 +37,19 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// Fingerprint the input at `path`. Standard input (`-`) cannot be fingerprinted, so a run
     /// reading it cannot keep a checkpoint.
-    pub(crate) fn of(path: &Path) -> Result<Fingerprint, CheckpointError> {
+    pub(crate) fn of(path: &Path) -> Result<Fingerprint, FingerprintError> {
         let shown = path.display().to_string();
         if shown == "-" {
-            return Err(CheckpointError::Stdin);
+            return Err(FingerprintError::Stdin);
         }
-        let io_err = |source: std::io::Error| CheckpointError::Input {
+        let io_err = |source: std::io::Error| FingerprintError::Input {
             path: shown.clone(),
             error: source,
         };
         let file = File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
         if meta.is_dir() {
-            return Err(CheckpointError::Input {
+            return Err(FingerprintError::Input {
                 path: shown.clone(),
                 error: std::io::Error::other("is a directory, not a file"),
             });
@@ -80,6 +89,14 @@ impl Fingerprint {
         }
         changes
     }
+}
+
+/// The fingerprints of the inputs, in order; none (no files) means standard input.
+pub fn fingerprints(files: &[std::path::PathBuf]) -> Result<Vec<Fingerprint>, FingerprintError> {
+    if files.is_empty() {
+        return Err(FingerprintError::Stdin);
+    }
+    files.iter().map(|f| Fingerprint::of(f)).collect()
 }
 
 /// Lower-case hex of some bytes.
@@ -139,7 +156,7 @@ mod tests {
     fn stdin_missing_files_and_directories_are_refused() {
         assert!(matches!(
             Fingerprint::of(Path::new("-")),
-            Err(CheckpointError::Stdin)
+            Err(FingerprintError::Stdin)
         ));
         let dir = tempfile::tempdir().unwrap();
         let missing = Fingerprint::of(&dir.path().join("nope.ndjson")).unwrap_err();

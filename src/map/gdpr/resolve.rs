@@ -4,19 +4,8 @@ use serde_json::{Map, Value};
 
 use super::{IdKind, Person};
 use crate::map::identifiers::{is_lenient_email, person_identifier};
+use crate::source::list::{Field, Said};
 use crate::track::limits::MAX_ID_BYTES;
-
-/// What kind of value a list entry holds, as its column or field says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Field {
-    /// A bare identifier (`userId`, `id`, a plain-text line, a `--column`): `cio_` prefix → cio_id,
-    /// email-shaped → email, else id.
-    Rule,
-    /// An `email` column or field: must look like an address.
-    Email,
-    /// A `cio_id` column or field: a cio_id, with or without its `cio_` prefix.
-    CioId,
-}
 
 /// The outcome of one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +16,16 @@ pub(crate) enum Resolved {
     Person(Person, Option<String>),
     /// Cannot be used; the message says why and what to do.
     Malformed(String),
+}
+
+/// The person one list entry names, or why it names none.
+pub(crate) fn resolve_entry(said: &Said) -> Resolved {
+    match said {
+        Said::Blank => Resolved::Blank,
+        Said::Text(text, field) => resolve(text, *field),
+        Said::Object(object) => resolve_object(object),
+        Said::Unreadable(why) => Resolved::Malformed(why.clone()),
+    }
 }
 
 /// Resolve one value (surrounding whitespace is trimmed first).

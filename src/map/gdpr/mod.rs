@@ -1,23 +1,9 @@
-//! GDPR runs: turn lists of people (ids or emails) into delete / suppress / unsuppress operations.
-//!
-//! `list` opens the inputs and reads entries, `resolve` turns one value into a person by the
-//! identifier rule of mapping.md §3, `fold` drops duplicates with a set of hashed keys, `confirm` is
-//! the gate before anything is sent and `receipt` is the CSV proof of what was done; `settle` turns
-//! settlements into receipt rows, `resume` makes a run one checkpointed job (`--checkpoint`,
-//! `--resume`) and `report` writes the JSON summary (`--report`).
+//! The mapping of GDPR runs: a list entry (an id, an email, a cio_id, an object) becomes a person
+//! by the identifier rule of mapping.md §3 (`resolve`), and a person a delete, suppress or
+//! unsuppress operation; `fold` tells a person listed twice.
 
-pub(crate) mod confirm;
 pub(crate) mod fold;
-pub(crate) mod list;
-#[cfg(test)]
-mod list_tests;
-pub(crate) mod receipt;
-pub(crate) mod report;
 pub(crate) mod resolve;
-pub(crate) mod resume;
-pub(crate) mod run;
-pub(crate) mod settle;
-pub(crate) mod show;
 
 use std::fmt;
 
@@ -76,6 +62,16 @@ impl Person {
     /// The `identifiers` object of the operation: exactly one key.
     pub(crate) fn identifiers(&self) -> Value {
         json!({ self.kind.name(): self.identifier })
+    }
+
+    /// The person an operation of [`operation`] addresses: the one key of its `identifiers`.
+    pub(crate) fn of_operation(body: &Value) -> Option<Person> {
+        let identifiers = body.get("identifiers")?.as_object()?;
+        let (name, value) = identifiers.iter().next()?;
+        let kind = [IdKind::Id, IdKind::Email, IdKind::CioId]
+            .into_iter()
+            .find(|k| k.name() == name)?;
+        Some(Person::new(kind, value.as_str()?))
     }
 
     /// How the person is written for humans and in the receipt: `cio_` ids keep their prefix.
@@ -151,9 +147,11 @@ mod tests {
             r#"{"type":"person","action":"suppress","identifiers":{"cio_id":"a3000001"}}"#
         );
         let p = Person::new(IdKind::Email, "Ada@Example.org");
+        let op = operation(GdprAction::Delete, &p);
         assert_eq!(
-            operation(GdprAction::Delete, &p).body.to_string(),
+            op.body.to_string(),
             r#"{"type":"person","action":"delete","identifiers":{"email":"Ada@Example.org"}}"#
         );
+        assert_eq!(Person::of_operation(&op.body), Some(p));
     }
 }

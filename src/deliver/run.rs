@@ -1,4 +1,4 @@
-//! The delivery loop: read items in input order, settle what needs no request, hand operations to
+//! The delivery loop: read work in input order, settle what needs no request, hand operations to
 //! their lanes in chunks (spans for operations touching several lanes), and report settlements and
 //! watermarks.
 
@@ -9,15 +9,14 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use super::lanes::{self, Owners, Route};
-use super::ledger::Ledger;
 use super::rate::RateLimiter;
 use super::shared::{Counters, Prepared, Shared};
 use super::transport::Transport;
+use super::watermarks::Watermarks;
 use super::worker::{LaneMsg, Latch, run_lane};
-use super::{
-    DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement, Work, is_set,
-};
+use super::{DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement, is_set};
 use crate::map::Outcome;
+use crate::stream::Work;
 
 /// Deliver every item: mapped operations are sent, skipped and invalid records are settled at once.
 /// Stops reading when `stop` is raised (requests in flight finish, retries included; operations
@@ -46,7 +45,7 @@ pub(crate) fn deliver(
     };
     let lane_count = settings.lanes();
     let mut state = State {
-        ledger: Ledger::new(),
+        watermarks: Watermarks::new(),
         stats: DeliveryStats::default(),
         mode: settings.mode,
     };
@@ -102,7 +101,7 @@ pub(crate) fn deliver(
         }
         Ok(())
     })?;
-    state.stats.unsent = state.ledger.unsettled() as u64;
+    state.stats.unsent = state.watermarks.unsettled() as u64;
     state.refresh(&shared);
     hooks.on_tick(&state.stats);
     let halted = shared.halt.lock().ok().and_then(|h| h.clone());
@@ -117,13 +116,13 @@ pub(crate) fn deliver(
         read_to_end,
         limit_reached: None,
         cut_short: false,
-        watermarks: state.ledger.watermarks(),
-        coverage: state.ledger.coverage(),
+        watermarks: state.watermarks.watermarks(),
+        coverage: state.watermarks.coverage(),
     })
 }
 
 struct State {
-    ledger: Ledger,
+    watermarks: Watermarks,
     stats: DeliveryStats,
     mode: crate::track::Mode,
 }
@@ -141,12 +140,13 @@ impl State {
             outcome,
         } = item;
         self.stats.records += 1;
-        self.ledger.open(info.input, info.index);
+        self.watermarks.open(info.input, info.index);
         let (action, result) = match outcome {
             Outcome::Mapped(op) => {
                 let endpoint = op.endpoint(self.mode);
                 let keys = lanes::key_hashes(&op.body);
                 let action = op.action;
+                hooks.on_handed(&info, action);
                 let bytes = op.into_json();
                 let route = shared.owners.assign(&keys);
                 let prepared = Prepared {
@@ -225,13 +225,13 @@ impl State {
                 Settled::Failed { .. } => self.stats.failed += 1,
             }
             hooks.on_record(s);
-            self.ledger.settle(s.record.input, s.record.index);
+            self.watermarks.settle(s.record.input, s.record.index);
         }
-        let moved = self.ledger.advanced();
+        let moved = self.watermarks.advanced();
         if !moved.is_empty() {
             hooks.on_settled(&moved);
         }
-        hooks.on_progress(&self.ledger);
+        hooks.on_progress(&self.watermarks);
         self.refresh(shared);
         hooks.on_tick(&self.stats);
     }

@@ -1,13 +1,13 @@
-//! Tests of list reading: formats, gzip, BOM and CRLF, comments, ragged CSV rows, bad bytes.
+//! Tests of lists read and resolved: formats, gzip, BOM and CRLF, comments, ragged CSV rows, bad
+//! bytes, duplicates.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::IdKind;
-use super::fold::{Noted, scan};
-use super::list::ListFormat;
-use super::list::{format_of, sources};
-use super::resolve::Resolved;
+use super::people::{Noted, scan};
+use crate::map::gdpr::IdKind;
+use crate::map::gdpr::resolve::{Resolved, resolve_entry};
+use crate::source::list::{ListFormat, format_of, open as sources};
 
 fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -22,7 +22,7 @@ fn read(files: &[PathBuf], format: Option<ListFormat>, column: Option<&str>) -> 
     for (input, source) in sources.iter().enumerate() {
         for entry in source.entries(input, column).expect("entries") {
             let entry = entry.expect("entry");
-            let what = match entry.resolved {
+            let what = match resolve_entry(&entry.said) {
                 Resolved::Blank => "blank".to_string(),
                 Resolved::Person(p, _) => format!("{}={}", p.kind, p.identifier),
                 Resolved::Malformed(why) => format!("bad: {why}"),
@@ -133,7 +133,7 @@ fn ndjson_objects_and_bad_lines() {
 #[test]
 fn a_line_over_the_limit_is_one_bad_entry() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut bytes = vec![b'x'; super::list::MAX_LINE_BYTES + 10];
+    let mut bytes = vec![b'x'; crate::source::list::MAX_LINE_BYTES + 10];
     bytes.extend_from_slice(b"\nu2\n");
     let path = write(dir.path(), "l.txt", &bytes);
     let got = read(&[path], None, None);

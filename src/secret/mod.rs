@@ -1,5 +1,8 @@
-//! A wrapper for the API key whose `Debug` and `Display` never show it, and the redactor that takes
-//! it out of text a server sent back.
+//! A wrapper for the API key whose `Debug` and `Display` never show it, the redactor that takes
+//! it out of text a server sent back, and where keys come from ([`credentials`]: the environment,
+//! a file, or with a warning the command line).
+
+pub(crate) mod credentials;
 
 use std::fmt;
 

@@ -1,21 +1,43 @@
-//! What `send` and `gdpr` set up alike: the target (a workspace's URL and credentials, or an
-//! in-process sandbox), the transport to it, and the Ctrl-C stop flag.
+//! Where a sending job sends, as whom: a workspace's URL and credentials, or an in-process
+//! sandbox; the transport to it, and the preflight that asks the workspace's region before
+//! anything is read.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::cli::settings::TargetSettings;
 use crate::deliver::HttpTransport;
-use crate::deliver::credentials::{self, Credentials, KeySource};
 use crate::exit::{Exit, Fatal, usage};
-use crate::interrupt::Stopping;
+use crate::report::gdpr::Workspace;
 use crate::report::messages::{record, say, warning};
 use crate::report::summary::run_report::{RunFacts, Status};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
+use crate::secret::credentials::{self, Credentials, KeySource};
+use crate::track::Region;
 use crate::track::region_check::{self, Verdict};
+
+/// Where a sending job sends and as whom, checked but not yet resolved (no key read, no sandbox
+/// started).
+#[derive(Debug, Clone)]
+pub(crate) struct TargetSettings {
+    /// `--sandbox`: an in-process sandbox instead of `base_url`.
+    pub sandbox: bool,
+    /// The checked Track API base URL: `--endpoint`, or the region's.
+    pub base_url: String,
+    /// `us`, `eu` or `custom endpoint`.
+    pub region: String,
+    /// `--region`: where the workspace must be (the preflight checks).
+    pub expected_region: Region,
+    pub site_id: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    /// `--api-key` (warned about: it shows in the process list).
+    pub api_key: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+    /// The per-attempt timeout.
+    pub timeout: Duration,
+}
 
 /// Where the preflight asks the workspace's region (track-api.md §1.1).
 const REGION_PATH: &str = "/api/v1/accounts/region";
@@ -33,7 +55,7 @@ pub(crate) struct Target {
 impl Target {
     /// Resolve the credentials (or start the sandbox with a random key): refusals are usage
     /// errors, before anything is read or sent.
-    pub(super) fn open(settings: TargetSettings) -> Result<Target> {
+    pub(crate) fn open(settings: TargetSettings) -> Result<Target> {
         if settings.sandbox {
             let key = Secret::new(
                 (0..24)
@@ -75,12 +97,12 @@ impl Target {
         })
     }
 
-    pub(super) fn is_sandbox(&self) -> bool {
+    pub(crate) fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
 
     /// The target as the banner names it.
-    pub(super) fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.sandbox {
             Some(_) => format!("the in-process sandbox at {}", self.base_url),
             None => self.base_url.clone(),
@@ -88,7 +110,7 @@ impl Target {
     }
 
     /// The transport to the target for `lanes` lanes (the pool holds one connection each).
-    pub(super) fn transport(&self, lanes: usize) -> Result<HttpTransport> {
+    pub(crate) fn transport(&self, lanes: usize) -> Result<HttpTransport> {
         HttpTransport::with_ca_bundle(
             &self.base_url,
             &self.creds.site_id,
@@ -100,10 +122,35 @@ impl Target {
         .map_err(|e| usage(e.to_string()))
     }
 
+    /// The transport to the target for `lanes` lanes, after the [`Target::preflight`].
+    pub(crate) fn connect(&self, lanes: usize) -> Result<HttpTransport> {
+        let transport = self.transport(lanes)?;
+        self.preflight(&transport)?;
+        Ok(transport)
+    }
+
+    /// The workspace as a destructive job shows it (never the key).
+    pub(crate) fn workspace(&self) -> Workspace {
+        Workspace {
+            site_id: self.creds.site_id.clone(),
+            host: crate::track::url::authority(&self.base_url).to_string(),
+            region: self.region.clone(),
+        }
+    }
+
+    /// What a checkpoint keeps of where the job sends: the sandbox, or the endpoint's host.
+    pub(crate) fn endpoint_setting(&self) -> String {
+        if self.is_sandbox() {
+            "in-process sandbox".to_string()
+        } else {
+            crate::track::url::authority(&self.base_url).to_string()
+        }
+    }
+
     /// Before any input is read: ask the workspace's region with the run's credentials. Refused
     /// credentials end the run (exit 3), a workspace in the other region too (exit 2, naming the
     /// `--region` to use); a lookup that cannot say is a warning, and the run goes on.
-    pub(super) fn preflight(&self, transport: &HttpTransport) -> Result<()> {
+    pub(crate) fn preflight(&self, transport: &HttpTransport) -> Result<()> {
         let reply = match transport.get(REGION_PATH) {
             Ok(reply) => reply,
             Err(e) => {
@@ -144,7 +191,7 @@ impl Target {
 
     /// The `--report` facts of a run to this target that started at `started_at`, ended as
     /// `status` with `exit`, and read `inputs` (each with the records this run read from it).
-    pub(super) fn facts(
+    pub(crate) fn facts(
         &self,
         started_at: chrono::DateTime<chrono::Utc>,
         status: Status,
@@ -163,16 +210,10 @@ impl Target {
     }
 
     /// With `--sandbox`, say what its workspace now holds.
-    pub(super) fn say_sandbox_state(&self) {
+    pub(crate) fn say_sandbox_state(&self) {
         if let Some(sandbox) = &self.sandbox {
             say!("the sandbox workspace now holds:");
             say!("{}", sandbox.summary().trim_end());
         }
     }
-}
-
-/// Ctrl-C and SIGTERM from here on stop the run cleanly (requests in flight settle); the first
-/// one says what `what` does before the run ends.
-pub(crate) fn stop_flag(what: Stopping) -> Result<Arc<AtomicBool>> {
-    Ok(crate::interrupt::install(what)?.as_atomic())
 }

@@ -1,15 +1,17 @@
 //! `gdpr --report FILE`: the final summary as JSON — counts (whole job with a checkpoint), the
-//! lists' SHA-256, the tool version, the workspace and the receipt's path. Never the API key.
+//! lists' SHA-256, the tool version, the workspace and the receipt's path, with the run fields
+//! every report has (README "The report"). Never the API key.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use super::fold::Scan;
-use super::receipt::{Counts, Trailer};
-use crate::deliver::DeliveryStats;
+use super::{About, Sent};
 use crate::ledger::Counters;
+use crate::ledger::receipt::{Trailer, rfc3339};
+use crate::report::delivery::merge;
+use crate::report::summary::run_report::RunFacts;
 
 /// What the report says about the checkpoint, when there is one.
 pub(crate) struct CheckpointFacts<'a> {
@@ -20,15 +22,13 @@ pub(crate) struct CheckpointFacts<'a> {
 }
 
 /// The report's JSON.
-pub(crate) fn json(
+fn json(
+    about: &About<'_>,
     trailer: &Trailer,
-    scan: &Scan,
-    counts: &Counts,
-    receipt: &Path,
-    region: &str,
-    stats: &DeliveryStats,
+    sent: &Sent,
     checkpoint: Option<&CheckpointFacts<'_>>,
 ) -> Value {
+    let (scan, counts, stats) = (about.scan, &sent.counts, &sent.report.stats);
     json!({
         "command": "gdpr",
         "action": trailer.action,
@@ -39,9 +39,9 @@ pub(crate) fn json(
         "workspace": {
             "site_id": trailer.site_id,
             "host": trailer.host,
-            "region": region,
+            "region": about.workspace.region,
         },
-        "receipt": receipt.display().to_string(),
+        "receipt": sent.receipt.display().to_string(),
         "entries": scan.entries,
         "people": scan.people,
         "duplicates": scan.duplicates,
@@ -58,8 +58,8 @@ pub(crate) fn json(
             "requests": stats.requests,
             "retries": stats.retries,
         },
-        "started": super::receipt::rfc3339(trailer.started),
-        "finished": super::receipt::rfc3339(trailer.finished),
+        "started": rfc3339(trailer.started),
+        "finished": rfc3339(trailer.finished),
         "ending": trailer.ending,
         "status": trailer.status,
         "checkpoint": checkpoint.map(|c| json!({
@@ -71,9 +71,18 @@ pub(crate) fn json(
     })
 }
 
-/// Write the report (pretty JSON and a newline).
-pub(crate) fn write(path: &Path, value: &Value) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
+/// Write the report of a run (`facts`: its run fields) to `path`: pretty JSON and a newline.
+pub(crate) fn write(
+    path: &Path,
+    about: &About<'_>,
+    trailer: &Trailer,
+    sent: &Sent,
+    checkpoint: Option<&CheckpointFacts<'_>>,
+    facts: &RunFacts,
+) -> Result<()> {
+    let mut value = json(about, trailer, sent, checkpoint);
+    merge(&mut value, facts.to_json(trailer.finished));
+    let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
     std::fs::write(path, text)
         .with_context(|| format!("--report {}: cannot write it", path.display()))

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::secret::Secret;
+use super::Secret;
 
 /// Site id and key, checked.
 #[derive(Debug, Clone)]

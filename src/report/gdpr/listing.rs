@@ -1,23 +1,49 @@
-//! What a GDPR run prints before it sends: the dry-run listing (NDJSON), the problems found in the
-//! lists, and the totals of the first reading.
+//! What a GDPR run prints before it sends: the dry-run listing (NDJSON on standard output) or the
+//! problems found in the lists, as the first pass reads them, and the totals of that reading.
 
-use crate::report::messages::{record, say};
-use std::io::Write;
+use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 use serde_json::json;
 
-use super::GdprAction;
-use super::fold::{Noted, Scan};
-use super::{action_name, operation};
+use super::plural;
+use crate::exit::usage;
+use crate::map::gdpr::{GdprAction, action_name, operation};
+use crate::report::messages::{record, say};
+use crate::source::list::List;
+use crate::stream::people::{Noted, Scan, scan};
 use crate::track::Mode;
 
-pub(crate) fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// The first pass over `lists`: with `dry_run`, every entry as a line of the listing on standard
+/// output (the operation `action` would send in `mode`); else the problems on standard error.
+/// A list that cannot be read is a usage error (nothing was sent).
+pub(crate) fn first_pass(
+    lists: &[List],
+    column: Option<&str>,
+    dry_run: bool,
+    action: GdprAction,
+    mode: Mode,
+) -> Result<Scan> {
+    let usage_of = |e: anyhow::Error| usage(format!("{e:#}"));
+    if !dry_run {
+        return scan(lists, column, |noted| {
+            problem_line(&noted);
+            Ok(())
+        })
+        .map_err(usage_of);
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let scan = scan(lists, column, |noted| {
+        listing_line(&mut out, &noted, action, mode)
+    })
+    .map_err(usage_of)?;
+    out.flush()?;
+    Ok(scan)
 }
 
 /// One NDJSON line of the dry-run listing.
-pub(crate) fn listing_line(
+fn listing_line(
     out: &mut impl Write,
     noted: &Noted<'_>,
     action: GdprAction,
@@ -63,7 +89,7 @@ pub(crate) fn listing_line(
 }
 
 /// What a real run prints about an entry before it asks: problems always, the rest unless quiet.
-pub(crate) fn problem_line(noted: &Noted<'_>) {
+fn problem_line(noted: &Noted<'_>) {
     match noted {
         Noted::Malformed { location, why } => record!("{location}: invalid: {why}"),
         Noted::Person {

@@ -1,0 +1,434 @@
+//! A job's book: the ledger's side of a delivery. It opens (or resumes) the job's checkpoint and
+//! file, takes the sender's settlements through the journal into its sink, remembers what is in
+//! flight when the sink lists unsent records, and keeps the first write error, which stops the run
+//! as a Ctrl-C does. At the end it closes the job: the last checkpoint, then the tail.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::checkpoint::{self, Checkpoint, Counters, InputProgress};
+use super::journal::Journal;
+use super::lock::{self, Held};
+use super::settings::RunSettings;
+use super::sink::{Kind, Release, Sink};
+use crate::deliver::{DeliveryReport, Hooks, Settled, Settlement, Watermarks};
+use crate::exit::usage;
+use crate::map::Outcome;
+use crate::stream::{RecordInfo, Work};
+use crate::track::Action;
+
+/// How often the checkpoint is rewritten while a run goes on (and always at its end). A crash
+/// repeats at most the work of this long, plus the requests in flight.
+pub(crate) const EVERY: Duration = Duration::from_secs(1);
+
+/// What a job's ledger is kept under.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    /// `--checkpoint FILE`: the job may span runs.
+    pub checkpoint: Option<PathBuf>,
+    /// `--resume`: continue the job of the checkpoint.
+    pub resume: bool,
+    /// The inputs, as the checkpoint fingerprints them.
+    pub files: Vec<PathBuf>,
+    /// What a resume must share with the run that started the job (never the key).
+    pub settings: RunSettings,
+}
+
+/// A job's ledger checked but not yet begun: every refusal comes here, before anything is sent or
+/// written (and, for `gdpr`, before anyone is asked). See [`Opening::new`].
+#[derive(Debug)]
+pub(crate) struct Opening {
+    job: Job,
+    what: &'static str,
+    file: PathBuf,
+    /// The checkpoint to continue (resume) or to start (fresh); `None` without `--checkpoint`.
+    checkpoint: Option<Checkpoint>,
+    lock: Option<Held>,
+}
+
+impl Opening {
+    /// Check `job`, whose ledger's file `what` calls it and `--FLAG` names: on `--resume`, the
+    /// file is the one the checkpoint names (`given`, when there is one, must be that one), the
+    /// checkpoint must match this run's settings and inputs and the file must still hold what it
+    /// covers; without, it is `given` or `default`, and a checkpoint of an unfinished run must
+    /// not be in the way. With a checkpoint the file is locked for the run. Refusals are usage
+    /// errors (exit 2).
+    pub(crate) fn new(
+        job: Job,
+        given: Option<&Path>,
+        default: impl FnOnce() -> PathBuf,
+        (what, flag): (&'static str, &str),
+    ) -> Result<Opening> {
+        let usage_of = |e: checkpoint::CheckpointError| usage(e.to_string());
+        let (file, checkpoint) = match (&job.checkpoint, job.resume) {
+            (None, true) => {
+                return Err(usage(
+                    "--resume needs --checkpoint FILE (the checkpoint of the run to continue)",
+                ));
+            }
+            (None, false) => (given.map_or_else(default, Path::to_path_buf), None),
+            (Some(path), false) => {
+                let file = given.map_or_else(default, Path::to_path_buf);
+                let fresh = checkpoint::start(path, &job.files, job.settings.clone(), &file)
+                    .map_err(usage_of)?;
+                (file, Some(fresh))
+            }
+            (Some(path), true) => {
+                let loaded =
+                    checkpoint::resume(path, &job.files, &job.settings).map_err(usage_of)?;
+                let file = PathBuf::from(&loaded.file.path);
+                if let Some(given) = given.filter(|g| *g != file) {
+                    return Err(usage(format!(
+                        "--{flag} {}: checkpoint {} belongs to the job whose {what} is {}: \
+                         resume without --{flag}, or with that one",
+                        given.display(),
+                        path.display(),
+                        file.display()
+                    )));
+                }
+                if !loaded.finished {
+                    checkpoint::check_length(path, &loaded.file, &file, what).map_err(usage_of)?;
+                }
+                (file, Some(loaded))
+            }
+        };
+        let lock = match &checkpoint {
+            Some(_) => Some(lock::hold(&file, what)?),
+            None => None,
+        };
+        Ok(Opening {
+            job,
+            what,
+            file,
+            checkpoint,
+            lock,
+        })
+    }
+
+    /// The ledger's file.
+    pub(crate) fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The job continues an earlier run's (`--resume`).
+    pub(crate) fn resumed(&self) -> bool {
+        self.job.resume
+    }
+
+    /// A resumed job that is finished already: there is nothing to do.
+    pub(crate) fn finished(&self) -> bool {
+        self.job.resume && self.checkpoint.as_ref().is_some_and(|c| c.finished)
+    }
+
+    /// What the job's earlier runs settled: records this run neither sends nor counts again.
+    pub(crate) fn settled_before(&self) -> SettledBefore {
+        SettledBefore(match (&self.checkpoint, self.job.resume) {
+            (Some(c), true) => c.inputs.clone(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// What earlier runs of the job settled (zero for a fresh job).
+    pub(crate) fn earlier(&self) -> Counters {
+        match (&self.checkpoint, self.job.resume) {
+            (Some(c), true) => c.counters,
+            _ => Counters::default(),
+        }
+    }
+
+    /// Begin the job with `sink` writing the file: on resume the file is cut back to what the
+    /// checkpoint covers; a new receipt is created with its header; the checkpoint is written at
+    /// once. `stop` is raised at the first write error of the run.
+    pub(crate) fn begin<S: Sink>(self, sink: S, stop: Arc<AtomicBool>) -> Result<Book<S>> {
+        let usage_of = |e: checkpoint::CheckpointError| usage(e.to_string());
+        let Opening {
+            job,
+            what,
+            file,
+            checkpoint,
+            lock,
+        } = self;
+        let earlier = match (&checkpoint, job.resume) {
+            (Some(c), true) => c.counters,
+            _ => Counters::default(),
+        };
+        let (checkpoint, path) = match (checkpoint, &job.checkpoint) {
+            (Some(c), Some(path)) => (c, Some(path.clone())),
+            _ => (
+                Checkpoint::fresh(job.settings.clone(), Vec::new(), &file),
+                None,
+            ),
+        };
+        if let (true, Some(path)) = (job.resume, &path) {
+            checkpoint::cut_back(path, &checkpoint.file, &file, what).map_err(usage_of)?;
+        }
+        let mut journal = Journal::new(checkpoint, path.clone(), EVERY, sink.release());
+        if let (false, Some(header)) = (job.resume, sink.header()) {
+            journal.create(&header).map_err(usage_of)?;
+        }
+        if path.is_some() {
+            // Write it at once: from here on a checkpoint exists, fresh or not.
+            journal.advance(&[]).map_err(usage_of)?;
+        }
+        Ok(Book {
+            before: SettledBefore(if job.resume {
+                journal.checkpoint().inputs.clone()
+            } else {
+                Vec::new()
+            }),
+            sink,
+            journal,
+            earlier,
+            resumed: job.resume,
+            in_flight: BTreeMap::new(),
+            error: None,
+            stop,
+            _lock: lock,
+        })
+    }
+}
+
+/// The ledger of a run; see the module documentation.
+pub(crate) struct Book<S: Sink> {
+    sink: S,
+    journal: Journal,
+    /// What the job's earlier runs settled, as the checkpoint said when this run began.
+    before: SettledBefore,
+    earlier: Counters,
+    resumed: bool,
+    /// Records handed to the sender and not settled yet (only when the sink lists unsent ones).
+    in_flight: BTreeMap<(usize, u64), (RecordInfo, Action)>,
+    /// The first error writing the file or the checkpoint; the run stops when it happens.
+    error: Option<anyhow::Error>,
+    stop: Arc<AtomicBool>,
+    /// The file's lock, held for the run when the job has a checkpoint.
+    _lock: Option<Held>,
+}
+
+impl<S: Sink> Book<S> {
+    /// What the job's earlier runs settled: records this run neither sends nor counts again.
+    pub(crate) fn settled_before(&self) -> SettledBefore {
+        self.before.clone()
+    }
+
+    /// Keep the first local error and stop the run as a Ctrl-C would.
+    fn check(&mut self, result: Result<()>) {
+        if let Err(e) = result
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn settle(&mut self, settlement: &Settlement) -> Result<()> {
+        let r = &settlement.record;
+        let kind = self.sink.kind(settlement);
+        let entry = self.sink.entry(settlement).map_err(|e| {
+            anyhow::anyhow!("writing {} {}: {e}", S::WHAT, self.sink.path().display())
+        })?;
+        Ok(self.journal.settled(r.input, r.index, kind, entry)?)
+    }
+
+    /// The delivery ended as `report` says (`complete`: every record of the job is settled):
+    /// write the final checkpoint (not yet marked finished, see [`Closed::finish`]) and, when the
+    /// sink lists unsent records, an entry for each record in flight and each of `unread` (work
+    /// never handed to the sender) that no run settled, `why` saying why it was not sent.
+    pub(crate) fn close(
+        mut self,
+        report: &DeliveryReport,
+        complete: bool,
+        unread: impl Iterator<Item = Work>,
+        why: &str,
+    ) -> Closed<S> {
+        let result = self.end(report, complete, unread, why);
+        self.check(result);
+        Closed { book: self }
+    }
+
+    fn end(
+        &mut self,
+        report: &DeliveryReport,
+        complete: bool,
+        unread: impl Iterator<Item = Work>,
+        why: &str,
+    ) -> Result<()> {
+        if self.error.is_some() {
+            return Ok(()); // a write failed: nothing more is written
+        }
+        if self.sink.release() == Release::AtWatermark {
+            self.journal.advance(&report.watermarks)?;
+        }
+        self.journal.end(complete, &report.coverage)?;
+        if !self.sink.lists_unsent() {
+            return Ok(());
+        }
+        let not_sent = format!("not sent: {why}");
+        let in_flight =
+            std::mem::take(&mut self.in_flight)
+                .into_values()
+                .map(|(record, action)| Settlement {
+                    record,
+                    action: Some(action),
+                    result: Settled::Failed {
+                        status: None,
+                        reason: not_sent.clone(),
+                    },
+                });
+        let before = self.settled_before();
+        let unread =
+            unread
+                .filter(|w| !before.covers(&w.record))
+                .map(|Work { record, outcome }| match outcome {
+                    Outcome::Mapped(op) => Settlement {
+                        record,
+                        action: Some(op.action),
+                        result: Settled::Failed {
+                            status: None,
+                            reason: not_sent.clone(),
+                        },
+                    },
+                    Outcome::Invalid(invalid) => Settlement {
+                        record,
+                        action: invalid.action,
+                        result: Settled::Invalid {
+                            reason: invalid.message,
+                        },
+                    },
+                    Outcome::Skipped { action, reason } => Settlement {
+                        record,
+                        action,
+                        result: Settled::Skipped { reason },
+                    },
+                });
+        let mut tail: Vec<((usize, u64), Kind, Vec<u8>)> = Vec::new();
+        for settlement in in_flight.chain(unread) {
+            let key = (settlement.record.input, settlement.record.index);
+            if let Some(entry) = self.sink.entry(&settlement)? {
+                tail.push((key, self.sink.kind(&settlement), entry));
+            }
+        }
+        Ok(self.journal.tail(tail)?)
+    }
+}
+
+impl<S: Sink> Hooks for Book<S> {
+    fn on_handed(&mut self, record: &RecordInfo, action: Action) {
+        if self.sink.lists_unsent() {
+            self.in_flight
+                .insert((record.input, record.index), (record.clone(), action));
+        }
+    }
+
+    fn on_record(&mut self, settlement: &Settlement) {
+        if !self.in_flight.is_empty() {
+            let r = &settlement.record;
+            self.in_flight.remove(&(r.input, r.index));
+        }
+        let result = self.settle(settlement);
+        self.check(result);
+    }
+
+    fn on_settled(&mut self, watermarks: &[(usize, u64)]) {
+        if self.sink.release() == Release::AtWatermark {
+            let result = self.journal.advance(watermarks).map_err(Into::into);
+            self.check(result);
+        }
+    }
+
+    fn on_progress(&mut self, watermarks: &Watermarks) {
+        if self.sink.release() == Release::AtOnce {
+            let result = self
+                .journal
+                .cover_if_due(|| watermarks.coverage())
+                .map_err(Into::into);
+            self.check(result);
+        }
+    }
+}
+
+/// What earlier runs of a job settled (a copy of the checkpoint's progress when the run began).
+#[derive(Debug, Clone)]
+pub(crate) struct SettledBefore(Vec<InputProgress>);
+
+impl SettledBefore {
+    /// Whether an earlier run settled `record`: this run neither sends nor counts it.
+    pub(crate) fn covers(&self, record: &RecordInfo) -> bool {
+        self.0
+            .get(record.input)
+            .is_some_and(|i| i.covers(record.index))
+    }
+
+    /// Whether an earlier run settled record `index` of input `input`.
+    pub(crate) fn is_settled(&self, input: usize, index: u64) -> bool {
+        self.0.get(input).is_some_and(|i| i.covers(index))
+    }
+}
+
+/// A job's ledger after the delivery: its file may take a trailer, then the job is marked
+/// finished.
+pub(crate) struct Closed<S: Sink> {
+    book: Book<S>,
+}
+
+impl<S: Sink> Closed<S> {
+    /// The first local error of the run (a file that could not be written), taken.
+    pub(crate) fn take_error(&mut self) -> Option<anyhow::Error> {
+        self.book.error.take()
+    }
+
+    /// Counts over all runs of the job, tail included.
+    pub(crate) fn totals(&self) -> Counters {
+        self.book.journal.totals()
+    }
+
+    /// Entries this run wrote into the file.
+    pub(crate) fn entries(&self) -> u64 {
+        self.book.journal.entries()
+    }
+
+    /// The file.
+    pub(crate) fn path(&self) -> &Path {
+        self.book.journal.file_path()
+    }
+
+    /// The checkpoint as it stands.
+    pub(crate) fn checkpoint(&self) -> &Checkpoint {
+        self.book.journal.checkpoint()
+    }
+
+    /// What earlier runs of the job settled (zero for a fresh job).
+    pub(crate) fn earlier(&self) -> Counters {
+        self.book.earlier
+    }
+
+    /// The job was there before this run (`--resume`).
+    pub(crate) fn resumed(&self) -> bool {
+        self.book.resumed
+    }
+
+    /// Append `bytes` (a receipt's trailer) after everything else.
+    pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        Ok(self.book.journal.append(bytes)?)
+    }
+
+    /// The end: fsync the file and, when the job is `complete` (and nothing failed), mark its
+    /// checkpoint finished. Only now, after any trailer: a crash before this resumes and writes
+    /// the trailer again.
+    pub(crate) fn finish(&mut self, complete: bool) -> Result<()> {
+        if self.book.error.is_some() {
+            return Ok(());
+        }
+        if complete {
+            self.book.journal.mark_finished()?;
+        } else {
+            self.book.journal.sync()?;
+        }
+        Ok(())
+    }
+}
