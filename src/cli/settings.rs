@@ -94,8 +94,8 @@ pub(crate) fn send(args: SendArgs) -> Result<send::Settings> {
     })
 }
 
-/// `gdpr`'s settings (the run settings of its checkpoint without the endpoint, the site id and
-/// the lists' digest, which the run learns).
+/// `gdpr`'s settings (the run settings of its checkpoint without the site id and the lists'
+/// digest, which the run learns).
 pub(crate) fn gdpr(args: GdprArgs) -> Result<gdpr::Settings> {
     check_gdpr_flags(&args)?;
     let d = &args.delivery;

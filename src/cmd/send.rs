@@ -3,26 +3,23 @@
 //! ledger), into the dead-letter file; progress and the final summary.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::deliver::budget::{Budget, ErrorBudget};
-use crate::deliver::{AllOf, DeliverySettings};
+use crate::deliver::budget::ErrorBudget;
+use crate::deliver::{AllOf, DeliverySettings, Hooks};
 use crate::exit::{Exit, exit_for_error};
 use crate::interrupt::{self, Stopping};
-use crate::job::{self, Delivery, Target, TargetSettings};
-use crate::ledger::book::Opening;
+use crate::job::{self, LedgerFile, Limit, Sending, TargetSettings};
 use crate::ledger::dead_letter::{self, DeadLetters};
 use crate::ledger::{Job, lock};
 use crate::map::window::Window;
-use crate::report::delivery::{SendWatch, delivery_text, job_json, job_text};
+use crate::report::delivery::{SendWatch, banner, job_json, say_summary};
 use crate::report::messages::say;
 use crate::report::progress::Display;
-use crate::report::safety::gate::{Look, pre_scan};
+use crate::report::safety::{Analyzer, gate, now_unix};
 use crate::report::summary::run_report::{self, Status};
-use crate::report::summary::{Measure, RequestPlan, Summary, TextOptions};
+use crate::report::summary::{Measure, RequestPlan, SendCount, Summary};
 use crate::stream::{Pipeline, PipelineSettings};
 
 /// What `send` was asked to do, checked.
@@ -43,139 +40,105 @@ pub(crate) struct Settings {
 }
 
 pub(crate) fn run(s: Settings) -> Result<Exit> {
+    let (checkpoint, started_at) = (s.job.checkpoint.clone(), chrono::Utc::now());
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
-    let _lock = lock::checkpoint(s.job.checkpoint.as_deref())?;
+    let _lock = lock::checkpoint(checkpoint.as_deref())?;
     // A report left by an earlier run must not outlive this one's early refusal.
     if let Some(path) = &s.report {
         let _ = std::fs::remove_file(path);
     }
-    let started_at = chrono::Utc::now();
-    let target = Target::open(s.target)?;
-    let transport = target.connect(s.delivery.lanes())?;
-    let mut job = s.job;
-    job.settings.set_site_id(Some(&target.creds.site_id));
-    let checkpointed = job.checkpoint.is_some();
-    let default = || dead_letter::default_path(&s.pipeline.files);
-    let names = ("dead-letter file", "dead-letter");
-    let opening = Opening::new(job, s.dead_letter.as_deref(), default, names)?;
-    if !checkpointed {
+    let default = dead_letter::default_path(&s.pipeline.files);
+    let (given, what, flag) = (s.dead_letter, "dead-letter file", "dead-letter");
+    let file = LedgerFile {
+        given,
+        default,
+        what,
+        flag,
+    };
+    let (sending, opening) = Sending::open(s.target, s.delivery, s.job, file)?;
+    let target = &sending.target;
+    if checkpoint.is_none() {
         dead_letter::check_fresh(opening.file(), s.dead_letter_append)?;
     }
-    // The campaign-safety pre-scan (not needed for the sandbox, which has no campaigns); from
-    // here a Ctrl-C stops the run, during the pre-scan with nothing sent.
+    // The campaign-safety pre-scan (not for the sandbox, which has no campaigns): from here a
+    // Ctrl-C stops the run, during the pre-scan with nothing sent.
     let stop = job::stop_flag(Stopping::PreScan)?;
-    let look = Look {
+    let (now, allow_recent) = (now_unix(), s.allow_recent || target.is_sandbox());
+    let look = gate::Look {
         stop: &stop,
         display: s.display,
     };
-    let allow_recent = s.allow_recent || target.is_sandbox();
-    let now = crate::report::safety::now_unix();
-    let scan = match pre_scan(&s.pipeline, &s.window, allow_recent, s.budget, now, look) {
+    let scan = match gate::pre_scan(&s.pipeline, &s.window, allow_recent, s.budget, now, look) {
         Err(e) if exit_for_error(&e) == Exit::Interrupted => {
             if let Some(path) = &s.report {
                 let inputs = s.pipeline.files.iter().map(|f| (f.clone(), 0)).collect();
                 let facts =
                     target.facts(started_at, Status::Interrupted, Exit::Interrupted, inputs);
-                run_report::write_nothing_sent(path, &facts, &s.delivery)?;
+                run_report::write_nothing_sent(path, &facts, &sending.delivery)?;
             }
             return Err(e);
         }
         scan => scan?,
     };
     interrupt::stopping(Stopping::Send {
-        checkpoint: checkpointed,
+        checkpoint: checkpoint.is_some(),
     });
-    let mut safety = crate::report::safety::Analyzer::new(now).with_window(&s.window);
     let files = s.pipeline.files.clone();
+    let safety = Analyzer::new(now).with_window(&s.window);
     let pipeline = Pipeline::open(s.pipeline)?.with_window(s.window);
-    say!(
-        "{}",
-        crate::report::delivery::banner("send", &target.describe(), &s.delivery)
-    );
+    say!("{}", banner("send", &target.describe(), &sending.delivery));
 
-    let path = opening.file().to_path_buf();
-    let before = opening.settled_before();
-    let earlier = opening.earlier();
+    let (before, earlier, path) = (
+        opening.settled_before(),
+        opening.earlier(),
+        opening.file().to_path_buf(),
+    );
     let mut book = opening.begin(DeadLetters::new(path), stop.clone())?;
-    let mut budget = s.budget.map(|b| {
-        let total = scan.scanned.then_some(scan.records);
-        Budget::new(
-            b,
-            total,
-            (earlier.invalid + earlier.rejected, earlier.read),
-            stop.clone(),
-        )
-    });
-    if let Some(b) = budget.as_ref().filter(|b| b.over() && b.bad > 0) {
-        return Err(job::over_budget_before(b));
-    }
+    let total = scan.scanned.then_some(scan.records);
+    let mut budget = job::budget(s.budget, total, earlier, &stop)?;
     let mut watch = SendWatch::new(s.display, pipeline.progress());
-    let bytes_read = pipeline.progress().bytes_read;
-    let started = Instant::now();
-    let mut records_by_input = vec![0u64; files.len().max(1)];
-    let mut summary = Summary::new(RequestPlan::new(&s.delivery), s.delivery.rate);
+    let summary = Summary::new(RequestPlan::new(&sending.delivery), sending.delivery.rate);
+    let mut count = SendCount::new(summary, safety, files.len(), pipeline.progress());
     // What is counted of each record is taken on the pipeline's workers (summary::Measure).
-    let measured = pipeline.finish_on_workers(|mut item| (Measure::take(&mut item), item));
     // Records an earlier run settled are neither sent nor counted again; --limit takes the first
     // N of the others (the record after them is read to learn that there is more, and dropped).
-    let mut limit = job::Limit::new(s.limit);
-    let work = measured
+    let mut limit = Limit::new(s.limit);
+    let work = pipeline
+        .finish_on_workers(|mut item| (Measure::take(&mut item), item))
         .filter(|(_, item)| !before.is_settled(item.record.input, item.record.index))
         .take_while(|_| limit.take())
         .map(|(measure, item)| {
-            if let Some(n) = records_by_input.get_mut(item.record.input) {
-                *n += 1;
-            }
-            measure.count_sent(&item, &mut summary, &mut safety);
+            count.count(measure, &item);
             item.into()
         });
-    let delivery = Delivery {
-        settings: &s.delivery,
-        transport: &transport,
-        stop: &stop,
-    };
-    let mut hooks: Vec<&mut dyn crate::deliver::Hooks> = vec![&mut watch];
-    if let Some(budget) = budget.as_mut() {
-        hooks.push(budget);
-    }
-    let mut report = job::deliver(work, &mut book, &mut AllOf(hooks), &delivery)?;
+    let mut hooks: Vec<&mut dyn Hooks> = vec![&mut watch];
+    hooks.extend(budget.as_mut().map(|b| b as &mut dyn Hooks));
+    let mut report = sending.deliver(work, &mut book, &mut AllOf(hooks), &stop)?;
+    let (summary, by_input) = count.finish();
     report.limit_reached = limit.reached();
     report.cut_short = summary.read_errors > 0;
     let complete = report.is_complete();
     let mut ledger = book.close(&report, complete, std::iter::empty(), "");
-    let _ = ledger.finish(complete);
+    let finished = ledger.finish(complete);
     watch.finish(ledger.path());
-    summary.finish(
-        bytes_read.load(Ordering::Relaxed),
-        started.elapsed().as_secs_f64(),
-    );
-    summary.safety = Some(safety);
-
-    // The dry-run numbers, without its estimate of the requests (the real ones follow).
-    let options = TextOptions {
-        request_estimate: false,
-    };
-    let dead = Some((ledger.path().display().to_string(), ledger.entries()));
-    let dead = dead.as_ref().map(|(p, n)| (p.as_str(), *n));
-    say!("{}", summary.render_text("send", options));
-    say!("{}", delivery_text(&report, dead, checkpointed));
-    if checkpointed {
-        say!("{}", job_text(&ledger));
-    }
+    say_summary(&summary, &report, &ledger);
     target.say_sandbox_state();
+    let local_error = ledger.take_error().or(finished.err());
     let outcome = job::outcome(
-        ledger.take_error(),
+        local_error,
         budget.as_ref(),
         &report,
-        checkpointed,
+        checkpoint.is_some(),
         earlier,
     );
     if let Some(path) = &s.report {
-        let inputs = job::inputs(&files, records_by_input);
         let exit = outcome.as_ref().map_or_else(exit_for_error, |e| *e);
+        let inputs = job::inputs(&files, by_input);
         let facts = target.facts(started_at, Status::of(&outcome, &report), exit, inputs);
-        let checkpoint = checkpointed.then(|| job_json(&ledger));
-        run_report::write(path, &facts, &summary, &report, dead, checkpoint)?;
+        let dead = Some((ledger.path().display().to_string(), ledger.entries()));
+        let dead = dead.as_ref().map(|(p, n)| (p.as_str(), *n));
+        let job = checkpoint.is_some().then(|| job_json(&ledger));
+        run_report::write(path, &facts, &summary, &report, dead, job)?;
     }
     outcome
 }

@@ -1,7 +1,7 @@
-//! What the sending commands (`send`, `gdpr`) set up and run alike: the [`target`] (credentials or
-//! an in-process sandbox, the transport, the preflight), the Ctrl-C stop flag, the [`confirm`]ation
-//! gate of a destructive job, [`deliver`]: work delivered into the job's ledger, and how a job
-//! ends ([`outcome`]).
+//! What the sending commands (`send`, `gdpr`) set up and run alike: [`Sending`], the job builder
+//! (the [`target`]: credentials or an in-process sandbox, the transport, the preflight; the job's
+//! ledger checked; the delivery of work into it), the Ctrl-C stop flag, the [`confirm`]ation gate
+//! of a destructive job, and how a `send` ends ([`outcome`]).
 
 pub(crate) mod confirm;
 pub(crate) mod target;
@@ -12,12 +12,13 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
-use crate::deliver::budget::Budget;
-use crate::deliver::{AllOf, DeliveryReport, DeliverySettings, Hooks, Transport};
+use crate::deliver::budget::{Budget, ErrorBudget};
+use crate::deliver::{AllOf, DeliveryReport, DeliverySettings, Hooks, HttpTransport};
 use crate::exit::{Exit, Fatal};
 use crate::interrupt::Stopping;
+use crate::ledger::book::Opening;
 use crate::ledger::sink::Sink;
-use crate::ledger::{Book, Counters};
+use crate::ledger::{Book, Counters, Job};
 use crate::stream::Work;
 
 pub(crate) use target::{Target, TargetSettings};
@@ -28,31 +29,67 @@ pub(crate) fn stop_flag(what: Stopping) -> Result<Arc<AtomicBool>> {
     Ok(crate::interrupt::install(what)?.as_atomic())
 }
 
-/// How a job's work reaches the workspace.
-pub(crate) struct Delivery<'a> {
-    pub settings: &'a DeliverySettings,
-    pub transport: &'a dyn Transport,
-    pub stop: &'a AtomicBool,
+/// A sending job set up: its target resolved (credentials, or the sandbox started), connected
+/// and its region checked, and how it delivers. Its ledger comes with it, checked but not begun
+/// ([`Sending::open`]).
+pub(crate) struct Sending {
+    pub target: Target,
+    transport: HttpTransport,
+    pub delivery: DeliverySettings,
 }
 
-/// Deliver `work` (in input order; what earlier runs of the job settled already left out by the
-/// caller) into `book`, the job's ledger; `watch` (the command's progress, problems, error budget)
-/// is told everything first, so that a budget stops the run before the record that broke it is
-/// written. Every record read is settled into the book or counted as unsent in the report.
-pub(crate) fn deliver<S: Sink>(
-    work: impl Iterator<Item = Work>,
-    book: &mut Book<S>,
-    watch: &mut dyn Hooks,
-    delivery: &Delivery<'_>,
-) -> Result<DeliveryReport> {
-    let mut hooks = AllOf(vec![watch, book]);
-    crate::deliver::deliver(
-        work,
-        delivery.settings,
-        delivery.transport,
-        &mut hooks,
-        delivery.stop,
-    )
+/// Where a job's ledger writes: the file given on the command line (`--FLAG`), else `default`;
+/// `what` its sink calls it.
+pub(crate) struct LedgerFile {
+    pub given: Option<PathBuf>,
+    pub default: PathBuf,
+    pub what: &'static str,
+    pub flag: &'static str,
+}
+
+impl Sending {
+    /// Resolve `target` and connect to it (the preflight), then check `job`, whose run settings
+    /// take the workspace's site id, writing into `file` (see [`Opening::new`]). Every refusal is
+    /// made here, before anything is read or sent.
+    pub(crate) fn open(
+        target: TargetSettings,
+        delivery: DeliverySettings,
+        mut job: Job,
+        file: LedgerFile,
+    ) -> Result<(Sending, Opening)> {
+        let target = Target::open(target)?;
+        let transport = target.connect(delivery.lanes())?;
+        job.settings.set_site_id(Some(&target.creds.site_id));
+        let LedgerFile {
+            given,
+            default,
+            what,
+            flag,
+        } = file;
+        let opening = Opening::new(job, given.as_deref(), || default, (what, flag))?;
+        let sending = Sending {
+            target,
+            transport,
+            delivery,
+        };
+        Ok((sending, opening))
+    }
+
+    /// Deliver `work` (in input order; what earlier runs of the job settled already left out by
+    /// the caller) into `book`, the job's ledger, until `stop`; `watch` (the command's progress,
+    /// problems, error budget) is told everything first, so that a budget stops the run before
+    /// the record that broke it is written. Every record read is settled into the book or counted
+    /// as unsent in the report.
+    pub(crate) fn deliver<S: Sink>(
+        &self,
+        work: impl Iterator<Item = Work>,
+        book: &mut Book<S>,
+        watch: &mut dyn Hooks,
+        stop: &AtomicBool,
+    ) -> Result<DeliveryReport> {
+        let mut hooks = AllOf(vec![watch, book]);
+        crate::deliver::deliver(work, &self.delivery, &self.transport, &mut hooks, stop)
+    }
 }
 
 /// `--limit N`: the first N records of those not settled yet are taken; the one after them is
@@ -95,19 +132,33 @@ pub(crate) fn inputs(files: &[PathBuf], records: Vec<u64>) -> Vec<(PathBuf, u64)
     files.iter().cloned().zip(records).collect()
 }
 
-/// The refusal of a job whose earlier runs already dead-lettered more than its `--max-invalid`
-/// allows (exit 5): nothing is sent.
-pub(crate) fn over_budget_before(budget: &Budget) -> anyhow::Error {
-    Fatal::new(
-        Exit::OverBudget,
-        format!(
-            "earlier runs of this checkpoint already dead-lettered {} invalid or rejected \
-             records, over --max-invalid {} (the budget counts the whole job): nothing was \
-             sent. Fix them and send the dead-letter file, or raise --max-invalid to go on",
-            budget.bad, budget.budget
-        ),
-    )
-    .into()
+/// The `--max-invalid` budget of a run over `total` records (when a pre-scan counted them): the
+/// whole job's, `earlier` runs' records counted too, raising `stop` when the run goes over it. A
+/// job whose earlier runs are over it already is refused (exit 5): nothing is sent.
+pub(crate) fn budget(
+    budget: Option<ErrorBudget>,
+    total: Option<u64>,
+    earlier: Counters,
+    stop: &Arc<AtomicBool>,
+) -> Result<Option<Budget>> {
+    let Some(budget) = budget else {
+        return Ok(None);
+    };
+    let earlier = (earlier.invalid + earlier.rejected, earlier.read);
+    let budget = Budget::new(budget, total, earlier, Arc::clone(stop));
+    if budget.over() && budget.bad > 0 {
+        return Err(Fatal::new(
+            Exit::OverBudget,
+            format!(
+                "earlier runs of this checkpoint already dead-lettered {} invalid or rejected \
+                 records, over --max-invalid {} (the budget counts the whole job): nothing was \
+                 sent. Fix them and send the dead-letter file, or raise --max-invalid to go on",
+                budget.bad, budget.budget
+            ),
+        )
+        .into());
+    }
+    Ok(Some(budget))
 }
 
 /// How a `send` ends: a local error (exit 4), the error budget (exit 5), a halt's own code, or the

@@ -138,15 +138,6 @@ impl Target {
         }
     }
 
-    /// What a checkpoint keeps of where the job sends: the sandbox, or the endpoint's host.
-    pub(crate) fn endpoint_setting(&self) -> String {
-        if self.is_sandbox() {
-            "in-process sandbox".to_string()
-        } else {
-            crate::track::url::authority(&self.base_url).to_string()
-        }
-    }
-
     /// Before any input is read: ask the workspace's region with the run's credentials. Refused
     /// credentials end the run (exit 3), a workspace in the other region too (exit 2, naming the
     /// `--region` to use); a lookup that cannot say is a warning, and the run goes on.

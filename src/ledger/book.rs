@@ -412,6 +412,11 @@ impl<S: Sink> Closed<S> {
         self.book.resumed
     }
 
+    /// The job keeps a checkpoint.
+    pub(crate) fn checkpointed(&self) -> bool {
+        self.book.journal.checkpointed()
+    }
+
     /// Append `bytes` (a receipt's trailer) after everything else.
     pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<()> {
         Ok(self.book.journal.append(bytes)?)

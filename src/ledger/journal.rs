@@ -107,6 +107,11 @@ impl Journal {
         &self.checkpoint
     }
 
+    /// Whether the journal writes a checkpoint.
+    pub(crate) fn checkpointed(&self) -> bool {
+        self.path.is_some()
+    }
+
     /// The ledger's file.
     pub(crate) fn file_path(&self) -> &Path {
         &self.file_path

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::book::Closed;
 use super::checkpoint::Counters;
 use super::sink::{Kind, Release, Sink};
 use crate::deliver::{Settled, Settlement};
@@ -286,9 +287,21 @@ impl Sink for Receipt {
     }
 }
 
-/// The trailer's `#` rows: the totals `c` and what `trailer` says; the receipt is complete only
-/// with them.
-pub(crate) fn trailer(trailer: &Trailer, c: Counts) -> io::Result<Vec<u8>> {
+/// End the receipt of the job `ledger` closed: its trailer, with the job's counts (returned), then
+/// the job marked finished when it is `complete`. A receipt is complete only with its trailer.
+pub(crate) fn complete(
+    ledger: &mut Closed<Receipt>,
+    trailer: &Trailer,
+    complete: bool,
+) -> Result<Counts> {
+    let counts = Counts::of(ledger.totals());
+    ledger.append(&trailer_rows(trailer, counts)?)?;
+    ledger.finish(complete)?;
+    Ok(counts)
+}
+
+/// The trailer's `#` rows: the totals `c` and what `trailer` says.
+fn trailer_rows(trailer: &Trailer, c: Counts) -> io::Result<Vec<u8>> {
     let rows: Vec<(&str, String)> = vec![
         ("# receipt", "cio-replay gdpr".into()),
         ("# tool_version", env!("CARGO_PKG_VERSION").into()),

@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 
 use crate::deliver::{DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement};
 use crate::ledger::Closed;
+use crate::ledger::dead_letter::DeadLetters;
 use crate::ledger::sink::Sink;
 use crate::report::messages::say;
 use crate::report::progress::line::{Counts, Meter, Periodic};
 use crate::report::progress::{BarKind, Display, table_bar};
+use crate::report::summary::{Summary, TextOptions};
 use crate::source::Progress;
 
 /// The send progress: on a terminal a bar of input bytes read over the progress line's header
@@ -313,6 +315,27 @@ pub(crate) fn merge(base: &mut Value, extra: Value) {
         for (k, v) in e {
             b.insert(k, v);
         }
+    }
+}
+
+/// Say how a `send` went: the dry-run numbers of what it read (`summary`, without its estimate of
+/// the requests: the real ones follow), what the delivery did, and with a checkpoint what the whole
+/// job amounts to.
+pub(crate) fn say_summary(
+    summary: &Summary,
+    report: &DeliveryReport,
+    ledger: &Closed<DeadLetters>,
+) {
+    let options = TextOptions {
+        request_estimate: false,
+    };
+    let path = ledger.path().display().to_string();
+    let checkpointed = ledger.checkpointed();
+    say!("{}", summary.render_text("send", options));
+    let dead = Some((path.as_str(), ledger.entries()));
+    say!("{}", delivery_text(report, dead, checkpointed));
+    if checkpointed {
+        say!("{}", job_text(ledger));
     }
 }
 

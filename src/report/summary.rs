@@ -29,8 +29,8 @@ pub(crate) mod reasons;
 pub(crate) mod run_report;
 mod tally;
 pub(crate) use reasons::Reasons;
-pub(crate) use tally::Measure;
 pub(crate) use tally::Tally;
+pub(crate) use tally::{Measure, SendCount};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,17 +1,20 @@
-//! The people of GDPR lists as streams. The first pass ([`scan`]) reads every list to check it,
-//! fold duplicates and count (the dry run lists each entry, the gate shows the totals); the
-//! second ([`People`]) turns each distinct person, once, and each unusable entry into work for the
-//! sender: the operation of the run's action, or an invalid record, numbered per list in list
-//! order (the same numbers on every run over the same lists: what a checkpoint keys on).
+//! The people of GDPR lists as streams. The first pass ([`Listed::read`], [`scan`]) reads every
+//! list to check it, fold duplicates and count (the dry run lists each entry, the gate shows the
+//! totals); the second ([`People`]) turns each distinct person, once, and each unusable entry into
+//! work for the sender: the operation of the run's action, or an invalid record, numbered per list
+//! in list order (the same numbers on every run over the same lists: what a checkpoint keys on).
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::exit::usage;
 use crate::map::gdpr::fold::Seen;
 use crate::map::gdpr::resolve::{Resolved, resolve_entry};
 use crate::map::gdpr::{GdprAction, IdKind, Person, operation};
 use crate::map::{Invalid, Outcome};
 use crate::source::Location;
-use crate::source::list::{Entries, Entry, List};
+use crate::source::list::{self, Entries, Entry, List, ListFormat};
 
 use super::{RecordInfo, Work};
 
@@ -53,6 +56,64 @@ pub(crate) struct Scan {
     pub seen: Seen,
     /// Entries (not blank or comments) of each list, in order.
     pub entries_by_list: Vec<u64>,
+}
+
+/// People lists read once: the lists, the column read, what the first pass found, and the lists'
+/// digest.
+pub(crate) struct Listed {
+    pub lists: Vec<List>,
+    pub column: Option<String>,
+    pub scan: Scan,
+    /// Hex SHA-256 of the lists' bytes as stored, and their size.
+    pub digest: (String, u64),
+}
+
+impl Listed {
+    /// Open `paths` (lists in `format`, or as their names say), check them (a `column` is for
+    /// CSV lists only), take their digest and read them once ([`scan`]), telling `on` about every
+    /// entry. Lists that cannot be read are usage errors (nothing was sent).
+    pub(crate) fn read(
+        paths: &[PathBuf],
+        format: Option<ListFormat>,
+        column: Option<String>,
+        on: impl FnMut(Noted<'_>) -> Result<()>,
+    ) -> Result<Listed> {
+        let lists = list::open(paths, format)?;
+        let digest = list::digest(&lists).map_err(|e| usage(format!("{e:#}")))?;
+        list::check_column(&lists, column.as_deref())?;
+        let scan = scan(&lists, column.as_deref(), on).map_err(|e| usage(format!("{e:#}")))?;
+        Ok(Listed {
+            lists,
+            column,
+            scan,
+            digest,
+        })
+    }
+
+    /// The second pass: each person once, as work for `action`.
+    pub(crate) fn people(&self, action: GdprAction) -> People<'_> {
+        People::new(&self.lists, self.column.as_deref(), &self.scan.seen, action)
+    }
+
+    /// How many people and unusable entries of the second pass `settled(input, index)` leaves
+    /// (what an earlier run of the job did not settle): those this run sends, and names as
+    /// invalid. A list that cannot be read is a usage error.
+    pub(crate) fn left(&self, settled: impl Fn(usize, u64) -> bool) -> Result<(u64, u64)> {
+        let mut people = self.people(GdprAction::Delete);
+        let (mut persons, mut malformed) = (0, 0);
+        for work in people.by_ref() {
+            if !settled(work.record.input, work.record.index) {
+                match work.outcome {
+                    Outcome::Mapped(_) => persons += 1,
+                    _ => malformed += 1,
+                }
+            }
+        }
+        match people.take_error() {
+            Some(e) => Err(usage(format!("{e:#}"))),
+            None => Ok((persons, malformed)),
+        }
+    }
 }
 
 /// Read every list once: fold duplicates, count, and tell `on` about each entry.
@@ -240,30 +301,6 @@ impl<'a> People<'a> {
             record: RecordInfo::built(location, input, index, text),
             outcome,
         }
-    }
-}
-
-/// How many people and unusable entries of the second pass `settled(input, index)` leaves (what
-/// an earlier run of the job did not settle): those this run sends, and names as invalid.
-pub(crate) fn left(
-    lists: &[List],
-    column: Option<&str>,
-    seen: &Seen,
-    settled: impl Fn(usize, u64) -> bool,
-) -> Result<(u64, u64)> {
-    let mut people = People::new(lists, column, seen, GdprAction::Delete);
-    let (mut persons, mut malformed) = (0, 0);
-    for work in people.by_ref() {
-        if !settled(work.record.input, work.record.index) {
-            match work.outcome {
-                Outcome::Mapped(_) => persons += 1,
-                _ => malformed += 1,
-            }
-        }
-    }
-    match people.take_error() {
-        Some(e) => Err(e),
-        None => Ok((persons, malformed)),
     }
 }
 

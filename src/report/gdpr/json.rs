@@ -8,27 +8,23 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::{About, Sent};
-use crate::ledger::Counters;
-use crate::ledger::receipt::{Trailer, rfc3339};
+use crate::ledger::receipt::{Receipt, rfc3339};
+use crate::ledger::{Closed, Counters};
 use crate::report::delivery::merge;
 use crate::report::summary::run_report::RunFacts;
 
 /// What the report says about the checkpoint, when there is one.
-pub(crate) struct CheckpointFacts<'a> {
-    pub path: &'a Path,
-    pub resumed: bool,
-    pub finished: bool,
-    pub earlier: Counters,
+struct CheckpointFacts<'a> {
+    path: &'a Path,
+    resumed: bool,
+    finished: bool,
+    earlier: Counters,
 }
 
 /// The report's JSON.
-fn json(
-    about: &About<'_>,
-    trailer: &Trailer,
-    sent: &Sent,
-    checkpoint: Option<&CheckpointFacts<'_>>,
-) -> Value {
-    let (scan, counts, stats) = (about.scan, &sent.counts, &sent.report.stats);
+fn json(about: &About<'_>, sent: &Sent, checkpoint: Option<&CheckpointFacts<'_>>) -> Value {
+    let (scan, counts, stats) = (&about.listed.scan, &sent.counts, &sent.report.stats);
+    let trailer = &sent.trailer;
     json!({
         "command": "gdpr",
         "action": trailer.action,
@@ -71,17 +67,23 @@ fn json(
     })
 }
 
-/// Write the report of a run (`facts`: its run fields) to `path`: pretty JSON and a newline.
+/// Write the report of a run (`facts`: its run fields; `checkpoint`: the job's checkpoint, which
+/// `ledger` kept) to `path`: pretty JSON and a newline.
 pub(crate) fn write(
     path: &Path,
     about: &About<'_>,
-    trailer: &Trailer,
     sent: &Sent,
-    checkpoint: Option<&CheckpointFacts<'_>>,
+    (checkpoint, ledger): (Option<&Path>, &Closed<Receipt>),
     facts: &RunFacts,
 ) -> Result<()> {
-    let mut value = json(about, trailer, sent, checkpoint);
-    merge(&mut value, facts.to_json(trailer.finished));
+    let checkpoint = checkpoint.map(|path| CheckpointFacts {
+        path,
+        resumed: ledger.resumed(),
+        finished: sent.complete(),
+        earlier: ledger.earlier(),
+    });
+    let mut value = json(about, sent, checkpoint.as_ref());
+    merge(&mut value, facts.to_json(sent.trailer.finished));
     let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
     std::fs::write(path, text)

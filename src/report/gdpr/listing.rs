@@ -2,44 +2,41 @@
 //! problems found in the lists, as the first pass reads them, and the totals of that reading.
 
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use serde_json::json;
 
 use super::plural;
-use crate::exit::usage;
+use crate::exit::Exit;
 use crate::map::gdpr::{GdprAction, action_name, operation};
 use crate::report::messages::{record, say};
-use crate::source::list::List;
-use crate::stream::people::{Noted, Scan, scan};
+use crate::source::list::ListFormat;
+use crate::stream::people::{Listed, Noted};
 use crate::track::Mode;
 
-/// The first pass over `lists`: with `dry_run`, every entry as a line of the listing on standard
-/// output (the operation `action` would send in `mode`); else the problems on standard error.
-/// A list that cannot be read is a usage error (nothing was sent).
-pub(crate) fn first_pass(
-    lists: &[List],
-    column: Option<&str>,
-    dry_run: bool,
-    action: GdprAction,
-    mode: Mode,
-) -> Result<Scan> {
-    let usage_of = |e: anyhow::Error| usage(format!("{e:#}"));
+/// Read the lists of `paths` once ([`Listed::read`]): with `dry_run`, every entry as a line of the
+/// listing on standard output (the operation `action` would send in `mode`); else the problems on
+/// standard error.
+pub(crate) fn read_lists(
+    paths: &[PathBuf],
+    format: Option<ListFormat>,
+    column: Option<String>,
+    (dry_run, action, mode): (bool, GdprAction, Mode),
+) -> Result<Listed> {
     if !dry_run {
-        return scan(lists, column, |noted| {
+        return Listed::read(paths, format, column, |noted| {
             problem_line(&noted);
             Ok(())
-        })
-        .map_err(usage_of);
+        });
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let scan = scan(lists, column, |noted| {
+    let listed = Listed::read(paths, format, column, |noted| {
         listing_line(&mut out, &noted, action, mode)
-    })
-    .map_err(usage_of)?;
+    })?;
     out.flush()?;
-    Ok(scan)
+    Ok(listed)
 }
 
 /// One NDJSON line of the dry-run listing.
@@ -104,8 +101,30 @@ fn problem_line(noted: &Noted<'_>) {
     }
 }
 
+/// The end of a run that sends nothing (a dry run, or lists with no one on them): the totals and
+/// why nothing was sent; the exit says whether entries could not be used.
+pub(crate) fn nothing_to_send(action: GdprAction, listed: &Listed, dry_run: bool) -> Exit {
+    let scan = &listed.scan;
+    say!("{}", totals_text(action_name(action), listed));
+    if dry_run {
+        say!(
+            "dry run: nothing was sent ({} operation{} would be sent)",
+            scan.people,
+            plural(scan.people)
+        );
+    } else {
+        say!("no people on the list: nothing to send, no receipt written");
+    }
+    if scan.malformed > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    }
+}
+
 /// The totals of the first pass, for standard error.
-pub(crate) fn totals_text(name: &str, scan: &Scan, sha256: &str) -> String {
+pub(crate) fn totals_text(name: &str, listed: &Listed) -> String {
+    let (scan, sha256) = (&listed.scan, &listed.digest.0);
     let [ids, emails, cio_ids] = scan.by_kind;
     format!(
         "gdpr {name}: {} entr{} read: {} {} ({ids} id{}, {emails} email{}, {cio_ids} cio_id{}), {} \

@@ -15,14 +15,14 @@ use chrono::{DateTime, Utc};
 
 use crate::deliver::{DeliveryReport, DeliveryStats, Hooks};
 use crate::exit::{Exit, Fatal, exit_for_error};
-use crate::ledger::Counters;
-use crate::ledger::receipt::{Counts, Trailer};
+use crate::ledger::receipt::{self, Counts, Receipt, Trailer};
+use crate::ledger::{Book, Closed, Counters};
 use crate::map::gdpr::{GdprAction, action_name};
 use crate::report::messages::{say, warning};
 use crate::report::progress::line::{Counts as RowCounts, Meter, Periodic};
 use crate::report::progress::{BarKind, Display, bar};
-use crate::source::list::List;
-use crate::stream::people::Scan;
+use crate::report::summary::run_report::Status;
+use crate::stream::people::{Listed, People};
 
 /// `""` for one, `"s"` for any other number.
 pub(crate) fn plural(n: u64) -> &'static str {
@@ -42,11 +42,8 @@ pub(crate) struct Workspace {
 /// What a GDPR job is about, for its receipt's trailer, its report and its summary.
 pub(crate) struct About<'a> {
     pub action: GdprAction,
-    pub lists: &'a [List],
-    pub scan: &'a Scan,
-    /// Hex SHA-256 of the lists' bytes as stored, and their size.
-    pub digest: (&'a str, u64),
-    pub workspace: &'a Workspace,
+    pub listed: &'a Listed,
+    pub workspace: Workspace,
     pub started: DateTime<Utc>,
 }
 
@@ -54,14 +51,20 @@ impl About<'_> {
     /// The receipt's trailer of a run that ended as `ending` says, `complete` when everyone was
     /// handled.
     pub(crate) fn trailer(&self, ending: &str, complete: bool) -> Trailer {
+        let (scan, digest) = (&self.listed.scan, &self.listed.digest);
         Trailer {
             action: action_name(self.action).to_string(),
-            lists: self.lists.iter().map(|l| l.name.to_string()).collect(),
-            sha256: self.digest.0.to_string(),
-            list_bytes: self.digest.1,
-            entries: self.scan.entries,
-            duplicates: self.scan.duplicates,
-            blank: self.scan.blank,
+            lists: self
+                .listed
+                .lists
+                .iter()
+                .map(|l| l.name.to_string())
+                .collect(),
+            sha256: digest.0.clone(),
+            list_bytes: digest.1,
+            entries: scan.entries,
+            duplicates: scan.duplicates,
+            blank: scan.blank,
             site_id: self.workspace.site_id.clone(),
             host: self.workspace.host.clone(),
             started: self.started,
@@ -73,16 +76,53 @@ impl About<'_> {
 
     /// The lists as the report's `inputs`: each with its entries.
     pub(crate) fn inputs(&self) -> Vec<(PathBuf, u64)> {
-        self.lists
+        let listed = self.listed;
+        listed
+            .lists
             .iter()
-            .zip(&self.scan.entries_by_list)
+            .zip(&listed.scan.entries_by_list)
             .map(|(list, entries)| (PathBuf::from(&*list.name), *entries))
             .collect()
     }
 }
 
+/// The end of a run whose delivery `report` gave: the records it did not settle and the people
+/// `people` never read go into the receipt as not sent, then its trailer, then the job is marked
+/// finished when it is complete. Returns what the run did, and its ledger. A receipt or checkpoint
+/// that could not be written stopped the run: nothing more is written, and the error says so.
+pub(crate) fn conclude(
+    about: &About<'_>,
+    mut report: DeliveryReport,
+    book: Book<Receipt>,
+    people: &mut People<'_>,
+    (checkpointed, clock): (bool, Instant),
+) -> Result<(Sent, Closed<Receipt>)> {
+    let read_error = people.take_error();
+    report.cut_short = read_error.is_some();
+    let ending = ending(&report, read_error.as_ref());
+    // Every person gets a row: those in flight and never settled, then those never read.
+    people.past_errors();
+    let complete = report.is_complete() && people.changed() == 0;
+    let mut ledger = book.close(&report, complete, people.by_ref(), &ending);
+    if let Some(e) = ledger.take_error() {
+        return Err(stopped_by(about.action, &report, checkpointed, e));
+    }
+    let trailer = about.trailer(&ending, complete);
+    let counts = receipt::complete(&mut ledger, &trailer, complete)?;
+    let sent = Sent {
+        report,
+        counts,
+        receipt: ledger.path().to_path_buf(),
+        trailer,
+        changed: people.changed(),
+        read_error,
+        elapsed_seconds: clock.elapsed().as_secs_f64(),
+    };
+    Ok((sent, ledger))
+}
+
 /// How a run ended, as the receipt's `ending` says it.
-pub(crate) fn ending(report: &DeliveryReport, read_error: Option<&anyhow::Error>) -> String {
+fn ending(report: &DeliveryReport, read_error: Option<&anyhow::Error>) -> String {
     if let Some(halt) = &report.halted {
         format!("stopped: {}", halt.message)
     } else if report.stopped_early {
@@ -92,6 +132,15 @@ pub(crate) fn ending(report: &DeliveryReport, read_error: Option<&anyhow::Error>
     } else {
         "complete".to_string()
     }
+}
+
+/// The line of a resumed job its checkpoint says is finished: nothing to do.
+pub(crate) fn finished_text(checkpoint: &Path, receipt: &Path) -> String {
+    format!(
+        "the job of checkpoint {} is finished already: its receipt is {}; nothing to do",
+        checkpoint.display(),
+        receipt.display()
+    )
 }
 
 /// The line a resumed job begins with: what earlier runs settled of the lists' `people`.
@@ -114,7 +163,7 @@ pub(crate) fn resuming_text(
 
 /// The end of a run that a receipt or checkpoint that could not be written stopped: said, and
 /// the error (exit 4) it ends with. Nothing more was written.
-pub(crate) fn stopped_by(
+fn stopped_by(
     action: GdprAction,
     report: &DeliveryReport,
     checkpointed: bool,
@@ -146,10 +195,8 @@ pub(crate) struct Sent {
     /// The receipt's counts (of the whole job, with a checkpoint).
     pub counts: Counts,
     pub receipt: PathBuf,
-    /// One line on how the run ended (the receipt's `ending`).
-    pub ending: String,
-    /// Every person of the job was handled.
-    pub complete: bool,
+    /// The receipt's trailer: how the run ended, whether it handled everyone.
+    pub trailer: Trailer,
     /// Entries not in the first reading (the list changed while it was read): not sent.
     pub changed: u64,
     pub read_error: Option<anyhow::Error>,
@@ -185,11 +232,15 @@ impl Sent {
             if s.retries == 1 { "y" } else { "ies" },
             self.elapsed_seconds
         );
-        say!("receipt: {} ({})", self.receipt.display(), self.ending);
+        say!(
+            "receipt: {} ({})",
+            self.receipt.display(),
+            self.trailer.ending
+        );
         if let (Some(note), true) = (accepted_note(action), c.accepted > 0) {
             say!("{note}");
         }
-        if !self.complete && checkpointed {
+        if !self.complete() && checkpointed {
             say!("not finished: run the same command with --resume to continue the job");
         }
         say!(
@@ -203,6 +254,18 @@ impl Sent {
                     "unsuppressing someone not suppressed is accepted, not an error",
             }
         );
+    }
+
+    /// Every person of the job was handled.
+    pub(crate) fn complete(&self) -> bool {
+        self.trailer.status == "complete"
+    }
+
+    /// The report's `status` and `exit_code` of the run.
+    pub(crate) fn status(&self) -> (Status, Exit) {
+        let outcome = self.outcome();
+        let status = Status::of(&outcome, &self.report);
+        (status, outcome.unwrap_or_else(|e| exit_for_error(&e)))
     }
 
     /// Warn about a list that changed while it was read, and give the job's exit.

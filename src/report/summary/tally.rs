@@ -2,10 +2,13 @@
 //! keep only that ([`Tally`]: the event and the operation body are freed there); `send` keeps the
 //! item to deliver it and its [`Measure`] beside it.
 
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
 use super::Summary;
 use crate::map::Outcome;
 use crate::report::safety::{Analyzer, Observation};
-use crate::source::Location;
+use crate::source::{Location, Progress};
 use crate::stream::Item;
 
 /// One record as the summary and the safety checks count it.
@@ -93,6 +96,46 @@ impl Measure {
         if let Some(observation) = self.observation {
             safety.add(location, input, observation);
         }
+    }
+}
+
+/// What `send` counts of the records it hands to the sender: the summary (the dry-run numbers),
+/// the safety checks, and the records of each input (the report's `inputs`).
+pub(crate) struct SendCount {
+    pub summary: Summary,
+    safety: Analyzer,
+    pub by_input: Vec<u64>,
+    input: Progress,
+    started: Instant,
+}
+
+impl SendCount {
+    /// Counting from now into `summary` and `safety`, over `inputs` inputs read as `input` says.
+    pub(crate) fn new(summary: Summary, safety: Analyzer, inputs: usize, input: Progress) -> Self {
+        SendCount {
+            summary,
+            safety,
+            by_input: vec![0; inputs.max(1)],
+            input,
+            started: Instant::now(),
+        }
+    }
+
+    /// Count `item`, measured by [`Measure::take`].
+    pub(crate) fn count(&mut self, measure: Measure, item: &Item) {
+        if let Some(n) = self.by_input.get_mut(item.record.input) {
+            *n += 1;
+        }
+        measure.count_sent(item, &mut self.summary, &mut self.safety);
+    }
+
+    /// The delivery ended: the summary takes the bytes read, the time and the safety checks.
+    pub(crate) fn finish(mut self) -> (Summary, Vec<u64>) {
+        let read = self.input.bytes_read.load(Ordering::Relaxed);
+        self.summary
+            .finish(read, self.started.elapsed().as_secs_f64());
+        self.summary.safety = Some(self.safety);
+        (self.summary, self.by_input)
     }
 }
 
