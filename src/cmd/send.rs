@@ -14,11 +14,11 @@ use crate::job::{self, LedgerFile, Limit, Sending, TargetSettings};
 use crate::ledger::dead_letter::{self, DeadLetters};
 use crate::ledger::{Job, lock};
 use crate::map::window::Window;
-use crate::report::delivery::{SendWatch, banner, job_json, say_summary};
+use crate::report::delivery::{SendWatch, banner, say_summary};
 use crate::report::messages::say;
 use crate::report::progress::Display;
+use crate::report::run_report::{self, Status};
 use crate::report::safety::{Analyzer, gate, now_unix};
-use crate::report::summary::run_report::{self, Status};
 use crate::report::summary::{Measure, RequestPlan, SendCount, Summary};
 use crate::stream::{Pipeline, PipelineSettings};
 
@@ -135,10 +135,7 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
         let exit = outcome.as_ref().map_or_else(exit_for_error, |e| *e);
         let inputs = job::inputs(&files, by_input);
         let facts = target.facts(started_at, Status::of(&outcome, &report), exit, inputs);
-        let dead = Some((ledger.path().display().to_string(), ledger.entries()));
-        let dead = dead.as_ref().map(|(p, n)| (p.as_str(), *n));
-        let job = checkpoint.is_some().then(|| job_json(&ledger));
-        run_report::write(path, &facts, &summary, &report, dead, job)?;
+        run_report::write(path, &facts, &summary, &report, &ledger)?;
     }
     outcome
 }

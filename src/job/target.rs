@@ -11,7 +11,7 @@ use crate::deliver::HttpTransport;
 use crate::exit::{Exit, Fatal, usage};
 use crate::report::gdpr::Workspace;
 use crate::report::messages::{record, say, warning};
-use crate::report::summary::run_report::{RunFacts, Status};
+use crate::report::run_report::{RunFacts, Status};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::secret::credentials::{self, Credentials, KeySource};

@@ -6,5 +6,6 @@ pub(crate) mod delivery;
 pub(crate) mod gdpr;
 pub mod messages;
 pub(crate) mod progress;
+pub(crate) mod run_report;
 pub(crate) mod safety;
 pub(crate) mod summary;

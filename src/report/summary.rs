@@ -26,7 +26,6 @@
 
 pub(crate) mod listing;
 pub(crate) mod reasons;
-pub(crate) mod run_report;
 mod tally;
 pub(crate) use reasons::Reasons;
 pub(crate) use tally::Tally;

@@ -129,29 +129,36 @@ fn every_arrow_points_down_the_pipeline() {
 fn sibling_modules_form_no_cycle() {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
-    // directory → (submodule → siblings it uses)
+    // directory → (submodule → siblings it uses); a file deeper down counts for each directory
+    // above it, as a use by the submodule it lies in.
     let mut graphs: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_path(f)).collect();
     for file in &files {
         let module = module_path(file);
-        if module.len() < 2 {
-            continue;
-        }
-        let (name, parent) = module.split_last().expect("two parts");
         let text = code(file);
-        let mut uses = BTreeSet::new();
-        let crate_prefix = format!("crate::{}::", parent.join("::"));
-        for sibling in names_after(&text, "super::").chain(names_after(&text, &crate_prefix)) {
-            let mut path = parent.to_vec();
-            path.push(sibling.to_string());
-            if sibling != name && modules.contains(&path) {
-                uses.insert(sibling.to_string());
+        for depth in 1..module.len() {
+            let (parent, name) = (&module[..depth], &module[depth]);
+            let mut uses = BTreeSet::new();
+            let crate_prefix = format!("crate::{}::", parent.join("::"));
+            let supers = if depth + 1 == module.len() {
+                names_after(&text, "super::").collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            };
+            for sibling in supers.into_iter().chain(names_after(&text, &crate_prefix)) {
+                let mut path = parent.to_vec();
+                path.push(sibling.to_string());
+                if sibling != name && modules.contains(&path) {
+                    uses.insert(sibling.to_string());
+                }
             }
+            graphs
+                .entry(parent.to_vec())
+                .or_default()
+                .entry(name.clone())
+                .or_default()
+                .extend(uses);
         }
-        graphs
-            .entry(parent.to_vec())
-            .or_default()
-            .insert(name.clone(), uses);
     }
     let mut cycles = Vec::new();
     for (dir, graph) in &graphs {

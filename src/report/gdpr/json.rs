@@ -11,7 +11,7 @@ use super::{About, Sent};
 use crate::ledger::receipt::{Receipt, rfc3339};
 use crate::ledger::{Closed, Counters};
 use crate::report::delivery::merge;
-use crate::report::summary::run_report::RunFacts;
+use crate::report::run_report::RunFacts;
 
 /// What the report says about the checkpoint, when there is one.
 struct CheckpointFacts<'a> {

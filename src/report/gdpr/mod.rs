@@ -21,7 +21,7 @@ use crate::map::gdpr::{GdprAction, action_name};
 use crate::report::messages::{say, warning};
 use crate::report::progress::line::{Counts as RowCounts, Meter, Periodic};
 use crate::report::progress::{BarKind, Display, bar};
-use crate::report::summary::run_report::Status;
+use crate::report::run_report::Status;
 use crate::stream::people::{Listed, People};
 
 /// `""` for one, `"s"` for any other number.

@@ -8,10 +8,12 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::Summary;
+use super::summary::{RequestPlan, Summary};
 use crate::deliver::{DeliveryReport, DeliverySettings};
 use crate::exit::{Exit, exit_for_error};
-use crate::report::delivery::{delivery_json, merge};
+use crate::ledger::Closed;
+use crate::ledger::dead_letter::DeadLetters;
+use crate::report::delivery::{delivery_json, job_json, merge};
 
 /// The report's schema version: bumped when a field changes meaning or goes.
 pub(crate) const REPORT_VERSION: u32 = 1;
@@ -107,13 +109,27 @@ pub(crate) fn write_nothing_sent(
     run: &RunFacts,
     delivery: &DeliverySettings,
 ) -> Result<()> {
-    let summary = Summary::new(super::RequestPlan::new(delivery), delivery.rate);
+    let summary = Summary::new(RequestPlan::new(delivery), delivery.rate);
     let report = DeliveryReport::nothing_sent(true);
-    write(path, run, &summary, &report, None, None)
+    write_json(path, run, &summary, &report, None, None)
 }
 
-/// Write the report of a send to `path` (pretty JSON, one trailing newline).
+/// Write the report of a send to `path` (pretty JSON, one trailing newline): `ledger` is the job's
+/// (its dead letters, and with a checkpoint the whole job's counts).
 pub(crate) fn write(
+    path: &Path,
+    run: &RunFacts,
+    summary: &Summary,
+    report: &DeliveryReport,
+    ledger: &Closed<DeadLetters>,
+) -> Result<()> {
+    let dead = ledger.path().display().to_string();
+    let checkpoint = ledger.checkpointed().then(|| job_json(ledger));
+    let dead = Some((dead.as_str(), ledger.entries()));
+    write_json(path, run, summary, report, dead, checkpoint)
+}
+
+fn write_json(
     path: &Path,
     run: &RunFacts,
     summary: &Summary,
