@@ -9,7 +9,6 @@ use crate::common;
 
 use std::path::Path;
 
-use cio_replay::sandbox::SandboxConfig;
 use serde_json::Value;
 
 const MIB: usize = 1024 * 1024;
@@ -87,7 +86,7 @@ fn an_event_csv_record_with_a_5_mib_cell_is_one_invalid_record_at_its_line() {
 
 #[test]
 fn sending_it_maps_the_others_and_dead_letters_a_short_prefix_of_it() {
-    let sb = common::send::sandbox_with_key(SandboxConfig::default(), "csv-key");
+    let sb = common::send::sandbox("csv-key");
     let dir = common::tempdir();
     let huge_line = write_events(&dir.path().join("events.csv"), 3);
     let out = common::send::send(&sb, dir.path(), "csv-key", &["events.csv"]);

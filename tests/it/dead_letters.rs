@@ -7,23 +7,15 @@ use crate::common;
 use std::path::Path;
 
 use base64::Engine as _;
-use cio_replay::sandbox::{Sandbox, SandboxConfig};
+use cio_replay::sandbox::Sandbox;
 use serde_json::Value;
 
 const KEY: &str = "dead-letter-key";
 
-fn sandbox() -> Sandbox {
-    common::send::sandbox_with_key(SandboxConfig::default(), KEY)
-}
-
 /// `send FILE` in `dir` against `sb`, its dead letters in `dead`; (exit code, stderr).
 fn send(sb: &Sandbox, dir: &Path, file: &str, dead: &str) -> (Option<i32>, String) {
-    let out = common::cio()
-        .current_dir(dir)
-        .env("CIO_SITE_ID", common::send::SITE)
-        .env("CIO_API_KEY", KEY)
-        .args(["send", "--endpoint", &sb.url(), "--allow-recent"])
-        .args(["--progress", "never", "--dead-letter", dead, file])
+    let out = common::send::command(&sb.url(), dir, KEY)
+        .args(["--dead-letter", dead, file])
         .output()
         .expect("runs");
     (
@@ -39,9 +31,7 @@ fn lines(path: &Path) -> Vec<Value> {
         !text.contains('\u{fffd}'),
         "no replacement character: {text}"
     );
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect()
+    common::listing(text.as_bytes())
 }
 
 fn track(n: u64) -> String {
@@ -54,7 +44,7 @@ fn track(n: u64) -> String {
 /// replacement character as if it were the data.
 #[test]
 fn a_line_that_is_not_utf8_keeps_its_exact_bytes_and_reads_back_as_the_same_error() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let bad: &[u8] = b"{\"type\":\"track\",\"userId\":\"u9\",\"event\":\"caf\xe9 \xff\xfe\",\"timestamp\":\"2023-01-01T00:00:09Z\"}";
     let mut input = format!("{}\n", track(1)).into_bytes();
@@ -108,7 +98,7 @@ fn a_line_that_is_not_utf8_keeps_its_exact_bytes_and_reads_back_as_the_same_erro
 /// time and `first_source` the first input's `FILE:LINE`, through any number of rounds.
 #[test]
 fn a_dead_letter_of_a_dead_letter_keeps_the_first_file_and_line() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let text = format!(
         "{}\n{{\"type\":\"track\",\"userId\":\"u\"}}\n{{oops\n",

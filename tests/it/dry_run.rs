@@ -4,16 +4,10 @@
 use crate::common;
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use crate::common::{cio, crate_path, listing, tempdir};
+use crate::common::{cio, crate_path, listing, sample, tempdir};
 use serde_json::Value;
-
-fn sample() -> String {
-    crate_path("fixtures/sample.ndjson")
-        .to_string_lossy()
-        .into_owned()
-}
 
 #[test]
 fn every_sample_record_maps_in_input_order() {
@@ -177,8 +171,7 @@ fn a_closed_pipe_is_success() {
     let path = dir.path().join("many.ndjson");
     let line = r#"{"type":"track","event":"E","userId":"u1","timestamp":"2023-05-01T00:00:00Z"}"#;
     std::fs::write(&path, format!("{line}\n").repeat(50_000)).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("cio-replay");
-    let mut child = Command::new(bin)
+    let mut child = common::process()
         .args(["dry-run", path.to_str().unwrap(), "--quiet"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -269,23 +262,17 @@ fn one_entity_records() -> String {
 
 /// The `--summary-json` of `dry-run INPUT FLAGS`.
 fn estimate(dir: &std::path::Path, input: &str, flags: &[&str]) -> Value {
-    let summary = dir.join("estimate.json");
-    let out = cio()
-        .args(["dry-run", input, "--quiet", "-o"])
-        .arg(dir.join("listing.ndjson"))
-        .arg("--summary-json")
-        .arg(&summary)
-        .args(flags)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{flags:?}: {out:?}");
-    serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap()
+    let mut args = vec![input, "--quiet"];
+    args.extend_from_slice(flags);
+    let (code, stderr, summary) = common::dry_run_summary(dir, &args);
+    assert_eq!(code, 0, "{flags:?}: {stderr}");
+    summary
 }
 
 /// `send INPUT FLAGS` to a fresh sandbox: its `--report` and what the sandbox counted.
 fn sent(dir: &std::path::Path, input: &str, flags: &[&str]) -> (Value, Value) {
     const KEY: &str = "estimate-key";
-    let sb = common::send::sandbox_with_key(Default::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     // A lane sends a batch that is not full only at the end: no timing in the count. (The rate
     // changes how long it takes, not the requests.)
     let mut args = vec![input, "--linger", "600000", "--rate", "0"];

@@ -18,15 +18,6 @@ use sha2::{Digest, Sha256};
 const SITE: &str = "gdpr-site";
 const KEY: &str = "gdpr-test-k3y-NEVER-PRINTED";
 
-fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        site_id: SITE.into(),
-        api_key: Secret::new(KEY),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts")
-}
-
 /// Create people with identify operations (straight to the sandbox, not through gdpr).
 fn identify(sb: &Sandbox, people: &[Value]) {
     let transport = HttpTransport::new(
@@ -80,18 +71,6 @@ fn cio_id_of(sb: &Sandbox, id: &str) -> String {
         .to_string()
 }
 
-fn gdpr(sb: &Sandbox) -> assert_cmd::Command {
-    let mut cmd = common::cio();
-    cmd.env("CIO_SITE_ID", SITE).env("CIO_API_KEY", KEY).args([
-        "gdpr",
-        "--endpoint",
-        &sb.url(),
-        "--progress",
-        "never",
-    ]);
-    cmd
-}
-
 /// The receipt's rows (by column name) and its `#` trailer (key → value).
 fn receipt(path: &Path) -> (Vec<BTreeMap<String, String>>, BTreeMap<String, String>) {
     let text = std::fs::read_to_string(path).expect("receipt written");
@@ -137,7 +116,7 @@ fn no_key(output: &std::process::Output) {
 
 #[test]
 fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() {
-    let sb = sandbox();
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
     identify(
         &sb,
         &[
@@ -158,7 +137,7 @@ fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() 
     );
     std::fs::write(&list, &text).expect("list");
     let receipt_path = dir.path().join("receipt.csv");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--receipt"])
         .arg(&receipt_path)
         .arg(&list)
@@ -235,7 +214,7 @@ fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() 
 
     // The same list again: safe, everyone accepted again, nothing else removed.
     let again = dir.path().join("again.csv");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--receipt"])
         .arg(&again)
         .arg(&list)
@@ -252,7 +231,7 @@ fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() 
 
     // A receipt is never overwritten: refused before anything is sent.
     let before = common::requests(&sb);
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--receipt"])
         .arg(&again)
         .arg(&list)
@@ -264,7 +243,7 @@ fn a_mixed_list_deletes_exactly_the_valid_people_and_reports_the_rest_by_line() 
 
 #[test]
 fn suppress_blocks_later_identify_calls_and_unsuppress_frees_them() {
-    let sb = sandbox();
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
     identify(
         &sb,
         &[
@@ -280,7 +259,7 @@ fn suppress_blocks_later_identify_calls_and_unsuppress_frees_them() {
         "note,userId\nfirst,u1\nsecond,Sam@Example.org\nblank,\n",
     )
     .expect("list");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["suppress", "--yes", "--receipt"])
         .arg(dir.path().join("s.csv"))
         .arg(&csv_list)
@@ -317,7 +296,7 @@ fn suppress_blocks_later_identify_calls_and_unsuppress_frees_them() {
         "{\"userId\":\"u1\"}\n{\"type\":\"track\",\"event\":\"User Unsuppressed\",\"properties\":{\"email\":\"sam@example.org\"}}\n",
     )
     .expect("list");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["unsuppress", "--yes", "--receipt"])
         .arg(dir.path().join("u.csv"))
         .arg(&ndjson)
@@ -341,14 +320,14 @@ fn suppress_blocks_later_identify_calls_and_unsuppress_frees_them() {
 
 #[test]
 fn without_a_terminal_and_without_yes_nothing_is_sent() {
-    let sb = sandbox();
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
     identify(&sb, &[json!({"id": "u1"})]);
     let before = common::requests(&sb);
     let dir = common::tempdir();
     let list = dir.path().join("l.txt");
     std::fs::write(&list, "u1\n").expect("list");
     let receipt_path = dir.path().join("r.csv");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--receipt"])
         .arg(&receipt_path)
         .arg(&list)
@@ -416,11 +395,11 @@ fn dry_run_lists_every_person_and_needs_no_credentials() {
 /// summary says so once (before: a bare "accepted"), pointing to `verify`.
 #[test]
 fn deleting_someone_unknown_is_accepted_with_a_note_that_it_proves_nothing() {
-    let sb = sandbox();
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
     identify(&sb, &[json!({"id": "known"})]);
     let dir = common::tempdir();
     std::fs::write(dir.path().join("l.txt"), "known\nnever-seen\n").expect("list");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .current_dir(dir.path())
         .args(["delete", "--yes", "l.txt", "--receipt", "r.csv"])
         .output()
@@ -510,7 +489,7 @@ fn the_prompt_on_a_terminal_sends_nothing_on_a_wrong_answer_and_proceeds_on_the_
     use expectrl::process::unix::WaitStatus;
     use expectrl::{Expect, Session};
 
-    let sb = sandbox();
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
     identify(
         &sb,
         &[json!({"id": "u1"}), json!({"email": "ada@example.org"})],
@@ -520,10 +499,8 @@ fn the_prompt_on_a_terminal_sends_nothing_on_a_wrong_answer_and_proceeds_on_the_
     let list = dir.path().join("l.txt");
     std::fs::write(&list, "u1\nada@example.org\n").expect("list");
     let spawn = |receipt: &str| {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-replay"));
-        cmd.env_remove("CIO_REGION")
-            .env_remove("CIO_ENDPOINT")
-            .env("CIO_SITE_ID", SITE)
+        let mut cmd = common::process();
+        cmd.env("CIO_SITE_ID", SITE)
             .env("CIO_API_KEY", KEY)
             .args([
                 "gdpr",
@@ -584,10 +561,8 @@ fn no_list_file_on_a_terminal_is_refused_instead_of_waiting_for_typed_input() {
     use expectrl::process::unix::WaitStatus;
     use expectrl::{Expect, Session};
 
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-replay"));
-    cmd.env_remove("CIO_SITE_ID")
-        .env_remove("CIO_API_KEY")
-        .args(["gdpr", "delete", "--dry-run"]);
+    let mut cmd = common::process();
+    cmd.args(["gdpr", "delete", "--dry-run"]);
     let mut session = Session::spawn(cmd).expect("spawned on a pty");
     session.set_expect_timeout(Some(Duration::from_secs(60)));
     session
@@ -603,17 +578,6 @@ fn no_list_file_on_a_terminal_is_refused_instead_of_waiting_for_typed_input() {
 // ---------------------------------------------------------------------------------------------
 // --checkpoint / --resume / --report
 
-fn watermark(checkpoint: &Path) -> u64 {
-    std::fs::read_to_string(checkpoint)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .map_or(0, |cp| {
-            cp["inputs"].as_array().map_or(0, |a| {
-                a.iter().filter_map(|i| i["watermark"].as_u64()).sum()
-            })
-        })
-}
-
 fn json_file(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).expect("file written");
     assert!(!text.contains(KEY), "{} holds the API key", path.display());
@@ -623,13 +587,14 @@ fn json_file(path: &Path) -> Value {
 #[test]
 fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_receipt() {
     const N: usize = 400;
-    let sb = Sandbox::start(SandboxConfig {
-        site_id: SITE.into(),
-        api_key: Secret::new(KEY),
-        latency: Duration::from_millis(25),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts");
+    let sb = common::sandbox_for(
+        SITE,
+        KEY,
+        SandboxConfig {
+            latency: Duration::from_millis(25),
+            ..SandboxConfig::default()
+        },
+    );
     let ids: Vec<String> = (0..N).map(|i| format!("u{i:04}")).collect();
     identify(
         &sb,
@@ -658,7 +623,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
     let report1 = dir.path().join("run1.json");
     let report2 = dir.path().join("run2.json");
     let run = |resume: bool, report: &Path| {
-        let mut cmd = common::process();
+        let mut cmd = common::piped();
         cmd.env("CIO_SITE_ID", SITE)
             .env("CIO_API_KEY", KEY)
             .args(["gdpr", "delete", "--yes", "--endpoint", &sb.url()])
@@ -674,9 +639,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
             .arg(&checkpoint)
             .arg("--report")
             .arg(report)
-            .arg(&list)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
+            .arg(&list);
         if resume {
             cmd.arg("--resume");
         } else {
@@ -689,7 +652,7 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
     // Run 1: Ctrl-C once a quarter of the people are settled.
     let mut child = run(false, &report1);
     let started = std::time::Instant::now();
-    while watermark(&checkpoint) < (N / 4) as u64 {
+    while common::watermark(&checkpoint) < (N / 4) as u64 {
         assert!(
             child.try_wait().expect("wait").is_none(),
             "the run ended before it could be interrupted"
@@ -795,13 +758,13 @@ fn ctrl_c_with_a_checkpoint_then_resume_sends_everyone_exactly_once_into_one_rec
 
 #[test]
 fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
-    let sb = sandbox();
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
     let dir = common::tempdir();
     let list = dir.path().join("forget.txt");
     std::fs::write(&list, "u1\nu2\nada@example.org\n").expect("list");
     let checkpoint = dir.path().join("cp.json");
     let receipt_path = dir.path().join("r.csv");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--checkpoint"])
         .arg(&checkpoint)
         .arg("--receipt")
@@ -822,7 +785,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
 
     // The finished job, resumed: nothing to do, the receipt untouched.
     let receipt_before = std::fs::read(&receipt_path).expect("receipt");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--resume", "--checkpoint"])
         .arg(&checkpoint)
         .arg(&list)
@@ -855,7 +818,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
             .expect("receipt")
             .contains("# status")
     );
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--resume", "--checkpoint"])
         .arg(&checkpoint)
         .arg(&list)
@@ -873,7 +836,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
     assert_eq!(common::requests(&sb), before);
 
     // Another receipt, or another action, is refused.
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args([
             "delete",
             "--yes",
@@ -888,7 +851,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("r.csv"));
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["suppress", "--yes", "--resume", "--checkpoint"])
         .arg(&checkpoint)
         .arg(&list)
@@ -899,7 +862,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
 
     // A changed list is refused.
     std::fs::write(&list, "u1\nu2\nada@example.org\nu3\n").expect("list");
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--resume", "--checkpoint"])
         .arg(&checkpoint)
         .arg(&list)
@@ -915,7 +878,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
 
     // A dry run takes neither --report nor --checkpoint.
     for flag in ["--report", "--checkpoint"] {
-        let out = gdpr(&sb)
+        let out = common::gdpr(&sb)
             .args(["delete", "--dry-run", flag])
             .arg(dir.path().join("dry.json"))
             .arg(&list)
@@ -926,7 +889,7 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
     }
 
     // Standard input cannot be resumed.
-    let out = gdpr(&sb)
+    let out = common::gdpr(&sb)
         .args(["delete", "--yes", "--checkpoint"])
         .arg(dir.path().join("stdin.json"))
         .write_stdin("u9\n")
@@ -944,13 +907,14 @@ fn resume_refuses_a_changed_list_another_receipt_and_stdin() {
 #[test]
 fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() {
     const N: usize = 400;
-    let sb = Sandbox::start(SandboxConfig {
-        site_id: SITE.into(),
-        api_key: Secret::new(KEY),
-        latency: Duration::from_millis(25),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts");
+    let sb = common::sandbox_for(
+        SITE,
+        KEY,
+        SandboxConfig {
+            latency: Duration::from_millis(25),
+            ..SandboxConfig::default()
+        },
+    );
     let ids: Vec<String> = (0..N).map(|i| format!("k{i:04}@example.org")).collect();
     let dir = common::tempdir();
     let list = dir.path().join("list.csv");
@@ -958,7 +922,7 @@ fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() 
     let checkpoint = dir.path().join("cp.json");
     let receipt_path = dir.path().join("kill.csv");
     let command = |resume: bool| {
-        let mut cmd = common::process();
+        let mut cmd = common::piped();
         cmd.env("CIO_SITE_ID", SITE)
             .env("CIO_API_KEY", KEY)
             .args(["gdpr", "suppress", "--yes", "--endpoint", &sb.url()])
@@ -974,9 +938,7 @@ fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() 
             .arg(&checkpoint)
             .arg("--receipt")
             .arg(&receipt_path)
-            .arg(&list)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
+            .arg(&list);
         if resume {
             cmd.arg("--resume");
         }
@@ -984,7 +946,7 @@ fn a_killed_checkpointed_run_resumes_into_one_receipt_with_one_row_per_person() 
     };
     let mut child = command(false).spawn().expect("starts");
     let started = std::time::Instant::now();
-    while watermark(&checkpoint) < (N / 4) as u64 {
+    while common::watermark(&checkpoint) < (N / 4) as u64 {
         assert!(child.try_wait().expect("wait").is_none(), "ended too soon");
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
         std::thread::sleep(Duration::from_millis(5));
@@ -1015,8 +977,8 @@ fn the_preflight_refuses_a_wrong_key_or_the_other_region_before_anyone_is_asked(
     let list = dir.path().join("forget.txt");
     std::fs::write(&list, "u1\nu2\n").expect("list");
     let receipt_path = dir.path().join("receipt.csv");
-    let sb = sandbox();
-    let out = gdpr(&sb)
+    let sb = common::sandbox_for(SITE, KEY, SandboxConfig::default());
+    let out = common::gdpr(&sb)
         .env("CIO_API_KEY", "wrong-key")
         .args(["delete", "--yes", "--receipt"])
         .arg(&receipt_path)
@@ -1030,14 +992,15 @@ fn the_preflight_refuses_a_wrong_key_or_the_other_region_before_anyone_is_asked(
     assert_eq!(requests(&sb), 0);
     assert!(!receipt_path.exists(), "no receipt for a refused run");
 
-    let eu = Sandbox::start(SandboxConfig {
-        site_id: SITE.into(),
-        api_key: Secret::new(KEY),
-        region: cio_replay::track::Region::Eu,
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts");
-    let out = gdpr(&eu)
+    let eu = common::sandbox_for(
+        SITE,
+        KEY,
+        SandboxConfig {
+            region: cio_replay::track::Region::Eu,
+            ..SandboxConfig::default()
+        },
+    );
+    let out = common::gdpr(&eu)
         .args(["delete", "--yes", "--receipt"])
         .arg(&receipt_path)
         .arg(&list)
@@ -1078,13 +1041,14 @@ fn a_column_on_a_list_without_columns_is_refused() {
 /// plain progress line every interval as `send` does (before: nothing).
 #[test]
 fn the_gdpr_report_has_the_run_fields_and_an_unwatched_run_logs_progress_rows() {
-    let sb = Sandbox::start(SandboxConfig {
-        site_id: SITE.into(),
-        api_key: Secret::new(KEY),
-        latency: Duration::from_millis(40),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts");
+    let sb = common::sandbox_for(
+        SITE,
+        KEY,
+        SandboxConfig {
+            latency: Duration::from_millis(40),
+            ..SandboxConfig::default()
+        },
+    );
     let dir = common::tempdir();
     let list: String = (0..24).map(|i| format!("p-{i}\n")).collect();
     std::fs::write(dir.path().join("l.txt"), format!("# comment\n{list}")).expect("list");

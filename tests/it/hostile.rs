@@ -2,7 +2,7 @@
 //! arbitrary JSON, arbitrary CSV) and named regression files (fixtures/hostile/ plus big ones made
 //! at test time). Nothing may panic or hang, and every record is accounted for with its location.
 
-use crate::common;
+use crate::common::{self, DryRun};
 
 use std::io::Write;
 use std::path::Path;
@@ -64,37 +64,9 @@ fn ndjson_record_lines(bytes: &[u8]) -> Vec<u64> {
         .collect()
 }
 
-/// `cio-replay dry-run FILE` with a hang guard: (exit code, stdout lines as JSON, stderr).
-fn dry_run(file: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = common::cio()
-        .arg("dry-run")
-        .arg(file)
-        .args(["--progress", "never"])
-        .args(extra)
-        .timeout(HANG)
-        .output()
-        .expect("ran the binary");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    let code = out
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("killed (a hang?): {stderr}"));
-    let lines = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line {l:?}: {e}")))
-        .collect();
-    (code, lines, stderr)
-}
-
 /// The `source` of every dry-run line, and the number of lines with an `error`.
 fn sources_and_errors(lines: &[Value]) -> (Vec<String>, usize) {
-    let sources = lines
-        .iter()
-        .map(|l| l["source"].as_str().unwrap_or("").to_owned())
-        .collect();
-    let errors = lines.iter().filter(|l| l.get("error").is_some()).count();
-    (sources, errors)
+    (common::sources(lines), common::errors(lines).len())
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -370,7 +342,7 @@ proptest! {
 #[test]
 fn invalid_utf8_is_one_invalid_record_at_its_line() {
     let file = fixture("invalid-utf8.ndjson");
-    let (code, lines, _) = dry_run(&file, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[file.to_str().unwrap()], None);
     let (sources, errors) = sources_and_errors(&lines);
     let name = file.display().to_string();
     assert_eq!(sources, [2, 3, 4].map(|l| format!("{name}:{l}")));
@@ -385,7 +357,7 @@ fn invalid_utf8_is_one_invalid_record_at_its_line() {
 #[test]
 fn nul_bytes_are_invalid_records_not_truncation() {
     let file = fixture("nul-bytes.ndjson");
-    let (code, lines, _) = dry_run(&file, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[file.to_str().unwrap()], None);
     let (sources, errors) = sources_and_errors(&lines);
     assert_eq!(sources.len(), 3, "{lines:?}");
     // Line 1: a raw NUL inside a string; line 2: NUL outside; line 3: an escaped \u0000 is valid JSON.
@@ -400,7 +372,7 @@ fn nul_bytes_are_invalid_records_not_truncation() {
 #[test]
 fn numbers_beyond_i64_and_f64_are_reported_or_kept_never_wrapped() {
     let file = fixture("big-numbers.ndjson");
-    let (code, lines, _) = dry_run(&file, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[file.to_str().unwrap()], None);
     assert_eq!(lines.len(), 4, "{lines:?}");
     // 1e400 and -1e400 do not fit an f64: invalid, with the line.
     for (i, line) in lines.iter().enumerate().take(2) {
@@ -424,7 +396,7 @@ fn numbers_beyond_i64_and_f64_are_reported_or_kept_never_wrapped() {
 #[test]
 fn duplicate_keys_take_the_last_value_like_javascript() {
     let file = fixture("duplicate-keys.ndjson");
-    let (code, lines, _) = dry_run(&file, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[file.to_str().unwrap()], None);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let op = &lines[0]["operation"];
     assert_eq!(op["identifiers"]["id"], "second", "{op}");
@@ -435,7 +407,11 @@ fn duplicate_keys_take_the_last_value_like_javascript() {
 #[test]
 fn csv_with_quotes_and_newlines_inside_cells() {
     let file = fixture("quoted-newlines.csv");
-    let (code, lines, stderr) = dry_run(&file, &[]);
+    let DryRun {
+        code,
+        lines,
+        stderr,
+    } = common::dry_run(&[file.to_str().unwrap()], None);
     let (sources, errors) = sources_and_errors(&lines);
     let name = file.display().to_string();
     // Each record's location is the line it starts on.
@@ -462,7 +438,11 @@ fn csv_with_quotes_and_newlines_inside_cells() {
 #[test]
 fn header_only_csv_and_empty_files_have_no_records() {
     for name in ["header-only.csv", "empty.ndjson", "empty.csv"] {
-        let (code, lines, stderr) = dry_run(&fixture(name), &[]);
+        let DryRun {
+            code,
+            lines,
+            stderr,
+        } = common::dry_run(&[fixture(name).to_str().unwrap()], None);
         assert!(lines.is_empty(), "{name}: {lines:?}");
         assert_eq!(code, 0, "{name}: {stderr}");
     }
@@ -520,7 +500,7 @@ fn deeply_nested_json_is_an_invalid_record_not_a_stack_overflow() {
     f.write_all("}".repeat(depth).as_bytes()).unwrap();
     writeln!(f, "}}").unwrap();
     drop(f);
-    let (code, lines, _) = dry_run(&path, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[path.to_str().unwrap()], None);
     let (sources, errors) = sources_and_errors(&lines);
     assert_eq!(sources.len(), 3, "{lines:?}");
     assert_eq!(errors, 2, "{lines:?}");
@@ -535,7 +515,7 @@ fn deeply_nested_json_is_an_invalid_record_not_a_stack_overflow() {
         format!("type,event,userId,properties.x:json\ntrack,e,u1,{cell}\n"),
     )
     .unwrap();
-    let (code, lines, _) = dry_run(&csv, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[csv.to_str().unwrap()], None);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].get("error").is_some(), "{}", lines[0]);
     assert_eq!(code, 1);
@@ -562,7 +542,7 @@ fn a_20_mb_line_is_read_and_reported_and_the_next_line_still_counts() {
     )
     .unwrap();
     drop(f);
-    let (code, lines, _) = dry_run(&path, &[]);
+    let DryRun { code, lines, .. } = common::dry_run(&[path.to_str().unwrap()], None);
     let (sources, errors) = sources_and_errors(&lines);
     assert_eq!(sources.len(), 2, "two records");
     assert!(

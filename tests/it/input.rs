@@ -3,32 +3,9 @@
 //! (exit 2 before anything is read).
 
 use std::io::Write;
-use std::path::Path;
 
-use crate::common::{cio, crate_path, tempdir};
+use crate::common::{DryRun, cio, crate_path, dry_run, tempdir, write};
 use serde_json::Value;
-
-/// Run `dry-run` with `args`; return (exit code, listing lines as JSON, stderr).
-fn dry_run(args: &[&str], stdin: Option<Vec<u8>>) -> (i32, Vec<Value>, String) {
-    let mut cmd = cio();
-    cmd.arg("dry-run").args(args).args(["--progress", "never"]);
-    if let Some(bytes) = stdin {
-        cmd.write_stdin(bytes);
-    }
-    let out = cmd.output().expect("run cio-replay");
-    let stdout = String::from_utf8(out.stdout).expect("listing is UTF-8");
-    let lines = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each listing line is JSON"))
-        .collect();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code().unwrap_or(-1), lines, stderr)
-}
-
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::write(path, bytes).expect("write temp file");
-}
 
 fn source(line: &Value) -> &str {
     line["source"].as_str().expect("source")
@@ -43,7 +20,7 @@ fn bom_crlf_and_blank_lines_are_tolerated() {
     let path = dir.path().join("events.ndjson");
     let text = format!("\u{feff}{TRACK}\r\n\r\n   \n{TRACK}\r\n\n");
     write(&path, text.as_bytes());
-    let (_, lines, _) = dry_run(&[path.to_str().unwrap()], None);
+    let DryRun { lines, .. } = dry_run(&[path.to_str().unwrap()], None);
     assert_eq!(lines.len(), 2);
     assert!(source(&lines[0]).ends_with("events.ndjson:1"));
     assert!(source(&lines[1]).ends_with("events.ndjson:4"));
@@ -58,7 +35,7 @@ fn bom_crlf_and_blank_lines_are_tolerated() {
 #[test]
 fn bad_records_are_reported_and_the_run_continues() {
     let path = crate_path("fixtures/bad/bad.ndjson");
-    let (code, lines, _) = dry_run(&[path.to_str().unwrap()], None);
+    let DryRun { code, lines, .. } = dry_run(&[path.to_str().unwrap()], None);
     assert_eq!(code, 1);
     assert_eq!(lines.len(), 10, "one line per record: {lines:?}");
     for (i, line) in lines.iter().enumerate() {
@@ -96,7 +73,7 @@ fn a_huge_line_is_one_invalid_record() {
     .unwrap();
     writeln!(file, "{TRACK}").unwrap();
     drop(file);
-    let (code, lines, _) = dry_run(&[path.to_str().unwrap(), "--quiet"], None);
+    let DryRun { code, lines, .. } = dry_run(&[path.to_str().unwrap(), "--quiet"], None);
     assert_eq!(code, 1);
     assert_eq!(lines.len(), 3);
     assert!(source(&lines[1]).ends_with("huge.ndjson:2"));
@@ -112,7 +89,7 @@ fn a_huge_line_is_one_invalid_record() {
 #[test]
 fn csv_cells_are_typed_and_located() {
     let path = crate_path("fixtures/sample.csv");
-    let (_, lines, _) = dry_run(&[path.to_str().unwrap()], None);
+    let DryRun { lines, .. } = dry_run(&[path.to_str().unwrap()], None);
     assert_eq!(lines.len(), 6);
     let lines_at: Vec<&str> = lines
         .iter()
@@ -125,7 +102,7 @@ fn csv_cells_are_typed_and_located() {
 #[test]
 fn ragged_rows_and_bad_cells_are_invalid_records() {
     let path = crate_path("fixtures/bad/ragged.csv");
-    let (code, lines, _) = dry_run(&[path.to_str().unwrap()], None);
+    let DryRun { code, lines, .. } = dry_run(&[path.to_str().unwrap()], None);
     assert_eq!(code, 1);
     assert_eq!(lines.len(), 5);
     let error = |i: usize| lines[i]["error"].as_str().unwrap_or("").to_owned();
@@ -149,7 +126,7 @@ fn csv_typing_reaches_the_event() {
         b"\xEF\xBB\xBFtype,userId,event,properties.total:number,properties.gift:bool,properties.tags:json,properties.empty\r\n\
           track,u1,Bought,12.5,TRUE,\"[\"\"a\"\"]\",\r\n",
     );
-    let (_, lines, _) = dry_run(&[path.to_str().unwrap(), "--event-id", "none"], None);
+    let DryRun { lines, .. } = dry_run(&[path.to_str().unwrap(), "--event-id", "none"], None);
     assert_eq!(lines.len(), 1);
     if let Some(op) = lines[0].get("operation") {
         assert_eq!(
@@ -189,8 +166,8 @@ fn bad_csv_headers_exit_2_before_reading() {
 fn gzip_is_read_by_extension() {
     let plain = crate_path("fixtures/sample.ndjson");
     let gz = crate_path("fixtures/sample.ndjson.gz");
-    let (_, a, _) = dry_run(&[plain.to_str().unwrap(), "--quiet"], None);
-    let (_, b, _) = dry_run(&[gz.to_str().unwrap(), "--quiet"], None);
+    let DryRun { lines: a, .. } = dry_run(&[plain.to_str().unwrap(), "--quiet"], None);
+    let DryRun { lines: b, .. } = dry_run(&[gz.to_str().unwrap(), "--quiet"], None);
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.get("operation"), y.get("operation"));
@@ -206,7 +183,11 @@ fn a_corrupt_gzip_ends_that_input_only() {
     write(&cut, &bytes[..bytes.len() / 2]);
     let next = dir.path().join("next.ndjson");
     write(&next, format!("{TRACK}\n").as_bytes());
-    let (code, lines, stderr) = dry_run(&[cut.to_str().unwrap(), next.to_str().unwrap()], None);
+    let DryRun {
+        code,
+        lines,
+        stderr,
+    } = dry_run(&[cut.to_str().unwrap(), next.to_str().unwrap()], None);
     assert_eq!(code, 1, "{stderr}");
     let last_cut = lines
         .iter()
@@ -225,11 +206,11 @@ fn a_corrupt_gzip_ends_that_input_only() {
 #[test]
 fn stdin_is_read_with_dash_or_no_file() {
     let input = format!("{TRACK}\n{TRACK}\n").into_bytes();
-    let (_, lines, _) = dry_run(&[], Some(input.clone()));
+    let DryRun { lines, .. } = dry_run(&[], Some(input.clone()));
     assert_eq!(lines.len(), 2);
     assert_eq!(source(&lines[1]), "-:2");
     let csv = b"type,userId,event\ntrack,u1,Go\n".to_vec();
-    let (_, lines, _) = dry_run(&["-", "--input-format", "csv"], Some(csv));
+    let DryRun { lines, .. } = dry_run(&["-", "--input-format", "csv"], Some(csv));
     assert_eq!(lines.len(), 1);
     assert_eq!(source(&lines[0]), "-:2");
 }
@@ -261,7 +242,7 @@ fn dead_letter_lines_are_read_back_as_their_event() {
         r#"{{"dead_letter":{{"source":"a.ndjson:3","status":400,"reason":"x"}},"event":{TRACK}}}"#
     );
     write(&path, format!("{line}\n{TRACK}\n").as_bytes());
-    let (_, lines, _) = dry_run(&[path.to_str().unwrap(), "--event-id", "none"], None);
+    let DryRun { lines, .. } = dry_run(&[path.to_str().unwrap(), "--event-id", "none"], None);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0].get("operation"), lines[1].get("operation"));
 }

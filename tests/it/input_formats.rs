@@ -2,10 +2,9 @@
 //! name and on stdin), truncated compressed inputs reported as counted read errors, JSON arrays
 //! streamed element by element, folders walked and `--files-from` lists.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::common::{cio, tempdir};
+use crate::common::{cio, dry_run, errors, gzip, mapped, sources, tempdir, write};
 use serde_json::Value;
 
 fn event(i: usize) -> String {
@@ -20,70 +19,8 @@ fn ndjson(n: usize) -> Vec<u8> {
         .collect()
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
 fn zstd(data: &[u8]) -> Vec<u8> {
     zstd::encode_all(data, 3).unwrap()
-}
-
-fn write(path: &Path, bytes: &[u8]) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, bytes).expect("write temp file");
-}
-
-struct Run {
-    code: i32,
-    lines: Vec<Value>,
-    stderr: String,
-}
-
-/// Run `dry-run` with `args` (and `stdin`); the listing lines as JSON.
-fn dry_run(args: &[&str], stdin: Option<Vec<u8>>) -> Run {
-    let mut cmd = cio();
-    cmd.arg("dry-run").args(args).args(["--progress", "never"]);
-    if let Some(bytes) = stdin {
-        cmd.write_stdin(bytes);
-    }
-    let out = cmd.output().expect("run cio-replay");
-    let stdout = String::from_utf8(out.stdout).expect("listing is UTF-8");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let lines = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each listing line is JSON"))
-        .collect();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        lines,
-        stderr,
-    }
-}
-
-fn sources(run: &Run) -> Vec<String> {
-    run.lines
-        .iter()
-        .map(|l| l["source"].as_str().expect("source").to_owned())
-        .collect()
-}
-
-fn mapped(run: &Run) -> usize {
-    run.lines
-        .iter()
-        .filter(|l| l.get("operation").is_some())
-        .count()
-}
-
-fn errors(run: &Run) -> Vec<String> {
-    run.lines
-        .iter()
-        .filter_map(|l| l.get("error").and_then(Value::as_str).map(str::to_owned))
-        .collect()
 }
 
 fn p(path: &Path) -> &str {

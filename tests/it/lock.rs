@@ -6,11 +6,10 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use cio_replay::sandbox::{Sandbox, SandboxConfig};
-use cio_replay::secret::Secret;
 use serde_json::Value;
 
 const SITE: &str = "lock-site";
@@ -22,21 +21,14 @@ const GUARD: Duration = Duration::from_secs(60);
 
 /// A sandbox that takes 100 ms over every reply.
 fn slow_sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        site_id: SITE.into(),
-        api_key: Secret::new(KEY),
-        latency: Duration::from_millis(100),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts")
-}
-
-fn bin() -> Command {
-    let mut cmd = common::process();
-    cmd.env("CIO_API_KEY", KEY)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    cmd
+    common::sandbox_for(
+        SITE,
+        KEY,
+        SandboxConfig {
+            latency: Duration::from_millis(100),
+            ..SandboxConfig::default()
+        },
+    )
 }
 
 /// Wait until the run has written its checkpoint and the sandbox has its first operations: the
@@ -100,8 +92,9 @@ impl SendJob {
     }
 
     fn command(&self, resume: bool) -> Command {
-        let mut cmd = bin();
-        cmd.arg("send")
+        let mut cmd = common::piped();
+        cmd.env("CIO_API_KEY", KEY)
+            .arg("send")
             .arg(&self.input)
             .args(["--endpoint", &self.url, "--site-id", SITE])
             .arg("--checkpoint")
@@ -117,17 +110,14 @@ impl SendJob {
     }
 }
 
+/// Wait for `child` (guarded against hangs): its exit status and standard error.
 fn finish(child: Child) -> Output {
-    let started = Instant::now();
-    let mut child = child;
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > GUARD {
-            let _ = child.kill();
-            panic!("the run hung for {GUARD:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let (status, stderr) = common::wait_child(child, GUARD);
+    Output {
+        status,
+        stdout: Vec::new(),
+        stderr: stderr.into_bytes(),
     }
-    child.wait_with_output().expect("output")
 }
 
 #[test]
@@ -196,8 +186,9 @@ fn a_second_gdpr_run_on_a_running_job_is_refused_on_its_checkpoint_and_on_its_re
     let receipt = dir.path().join("job.csv");
     let url = sb.url();
     let command = |checkpoint: &Path, resume: bool| {
-        let mut cmd = bin();
-        cmd.env("CIO_SITE_ID", SITE)
+        let mut cmd = common::piped();
+        cmd.env("CIO_API_KEY", KEY)
+            .env("CIO_SITE_ID", SITE)
             .args(["gdpr", "suppress", "--yes", "--endpoint", &url])
             .args(["--progress", "never", "--concurrency", "1"])
             .args(["--batch-size", "1", "--checkpoint"])

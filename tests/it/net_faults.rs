@@ -11,51 +11,12 @@ use crate::common::proxy::RecordingProxy;
 use crate::common::send::{SITE, report};
 use crate::common::tls::{TlsServer, ca_pem};
 use base64::Engine;
-use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
-use serde_json::{Value, json};
+use cio_replay::sandbox::{Sandbox, ScriptedReply};
+use serde_json::json;
 
 const KEY: &str = "key-1";
 /// A Track API host for the proxy tests that resolves nowhere (RFC 2606).
 const HOST: &str = "track.cio-replay.invalid";
-
-fn sandbox() -> Sandbox {
-    common::send::sandbox_with_key(SandboxConfig::default(), KEY)
-}
-
-fn input(dir: &Path, n: u64) {
-    let text: String = (0..n)
-        .map(|i| {
-            format!(
-                "{}\n",
-                json!({"type":"track","userId":format!("u{i}"),"event":"Clicked",
-                       "timestamp":"2023-01-01T00:00:00Z","messageId":format!("m{i}")})
-            )
-        })
-        .collect();
-    std::fs::write(dir.join("in.ndjson"), text).expect("write input");
-}
-
-/// `send in.ndjson` against `sb` (report in `report.json`, dead letters in `dead.ndjson`).
-fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["in.ndjson"];
-    all.extend_from_slice(args);
-    common::send::send(sb, dir, KEY, &all)
-}
-
-fn code_and_stderr(out: &Output) -> (i32, String) {
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn dead_letters(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("dead.ndjson"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
-}
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_default()
@@ -63,19 +24,9 @@ fn read(dir: &Path, name: &str) -> String {
 
 /// `gdpr delete --yes forget.txt` against `sb` (receipt in `receipt.csv`).
 fn gdpr(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
-    common::cio()
+    common::gdpr(sb)
         .current_dir(dir)
-        .env("CIO_SITE_ID", SITE)
-        .env("CIO_API_KEY", KEY)
-        .args([
-            "gdpr",
-            "delete",
-            "--endpoint",
-            &sb.url(),
-            "--progress",
-            "never",
-        ])
-        .args(["--yes", "--receipt", "receipt.csv"])
+        .args(["delete", "--yes", "--receipt", "receipt.csv"])
         .args(args)
         .arg("forget.txt")
         .output()
@@ -109,15 +60,16 @@ fn unreadable_207s() -> Vec<(&'static str, ScriptedReply)> {
 #[test]
 fn an_unreadable_207_is_an_unknown_outcome_and_the_batch_is_sent_again() {
     for (name, reply) in unreadable_207s() {
-        let sb = sandbox();
+        let sb = common::send::sandbox(KEY);
         sb.script(vec![reply]);
         let dir = common::tempdir();
-        input(dir.path(), 10);
-        let (code, stderr) = code_and_stderr(&send(
+        common::send::input(dir.path(), 10, |i| format!("u{i}"));
+        let (code, stderr) = common::send::send_input(
             &sb,
             dir.path(),
+            KEY,
             &["--concurrency", "1", "--retries", "2"],
-        ));
+        );
         assert_eq!(code, 0, "{name}: {stderr}");
         let r = report(dir.path());
         assert_eq!(
@@ -141,15 +93,16 @@ fn an_unreadable_207_is_an_unknown_outcome_and_the_batch_is_sent_again() {
 #[test]
 fn a_207_that_stays_unreadable_fails_every_operation_to_the_dead_letter_file() {
     for (name, reply) in unreadable_207s() {
-        let sb = sandbox();
+        let sb = common::send::sandbox(KEY);
         sb.script(vec![reply.times(3)]);
         let dir = common::tempdir();
-        input(dir.path(), 10);
-        let (code, stderr) = code_and_stderr(&send(
+        common::send::input(dir.path(), 10, |i| format!("u{i}"));
+        let (code, stderr) = common::send::send_input(
             &sb,
             dir.path(),
+            KEY,
             &["--concurrency", "1", "--retries", "2"],
-        ));
+        );
         assert_eq!(code, 1, "{name}: {stderr}");
         let r = report(dir.path());
         assert_eq!(
@@ -157,7 +110,7 @@ fn a_207_that_stays_unreadable_fails_every_operation_to_the_dead_letter_file() {
             (Some(0), Some(10)),
             "{name}: {r}"
         );
-        let dead = dead_letters(dir.path());
+        let dead = common::send::dead_letters(dir.path());
         assert_eq!(dead.len(), 10, "{name}");
         for line in &dead {
             let d = &line["dead_letter"];
@@ -175,7 +128,7 @@ fn a_207_that_stays_unreadable_fails_every_operation_to_the_dead_letter_file() {
 
 #[test]
 fn gdpr_fails_the_people_of_a_207_that_stays_unreadable() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![
         ScriptedReply::status(207)
             .text("<html>Multi-Status</html>")
@@ -184,7 +137,7 @@ fn gdpr_fails_the_people_of_a_207_that_stays_unreadable() {
     let dir = common::tempdir();
     std::fs::write(dir.path().join("forget.txt"), "u1\nu2\n").expect("list");
     let out = gdpr(&sb, dir.path(), &["--retries", "2", "--concurrency", "1"]);
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(code, 1, "{stderr}");
     let receipt = read(dir.path(), "receipt.csv");
     let rows: Vec<&str> = receipt.lines().filter(|l| l.starts_with('u')).collect();
@@ -201,13 +154,13 @@ fn gdpr_fails_the_people_of_a_207_that_stays_unreadable() {
 
 #[test]
 fn a_readable_207_still_rejects_only_the_listed_operations() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(207).body(
         json!({"errors":[{"batch_index":3,"reason":"invalid","field":"name","message":"too long"}]}),
     )]);
     let dir = common::tempdir();
-    input(dir.path(), 5);
-    let (code, stderr) = code_and_stderr(&send(&sb, dir.path(), &["--concurrency", "1"]));
+    common::send::input(dir.path(), 5, |i| format!("u{i}"));
+    let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &["--concurrency", "1"]);
     assert_eq!(code, 1, "{stderr}");
     let r = report(dir.path());
     assert_eq!(
@@ -218,7 +171,7 @@ fn a_readable_207_still_rejects_only_the_listed_operations() {
         ),
         (Some(4), Some(1), Some(0))
     );
-    let dead = dead_letters(dir.path());
+    let dead = common::send::dead_letters(dir.path());
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["dead_letter"]["source"], "in.ndjson:4");
     assert_eq!(dead[0]["dead_letter"]["reason"], "name: too long (invalid)");
@@ -243,15 +196,15 @@ fn assert_no_secret(what: &str, text: &str) {
 
 #[test]
 fn a_401_page_echoing_the_authorization_header_is_redacted_on_stderr_and_in_the_report() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![
         ScriptedReply::status(401)
             .text("<html><title>401 Unauthorized</title>")
             .echo_headers(),
     ]);
     let dir = common::tempdir();
-    input(dir.path(), 3);
-    let (code, stderr) = code_and_stderr(&send(&sb, dir.path(), &["--concurrency", "1"]));
+    common::send::input(dir.path(), 3, |i| format!("u{i}"));
+    let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &["--concurrency", "1"]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("401 Unauthorized"), "{stderr}");
     assert!(
@@ -287,11 +240,11 @@ fn rejections_echoing_credentials_are_redacted_in_dead_letters_and_the_report() 
         ),
     ];
     for (name, args, reply) in cases {
-        let sb = sandbox();
+        let sb = common::send::sandbox(KEY);
         sb.script(vec![reply]);
         let dir = common::tempdir();
-        input(dir.path(), 3);
-        let (code, stderr) = code_and_stderr(&send(&sb, dir.path(), &args));
+        common::send::input(dir.path(), 3, |i| format!("u{i}"));
+        let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &args);
         assert_eq!(code, 1, "{name}: {stderr}");
         assert_no_secret("stderr", &stderr);
         let dead = read(dir.path(), "dead.ndjson");
@@ -306,12 +259,12 @@ fn rejections_echoing_credentials_are_redacted_in_dead_letters_and_the_report() 
 
 #[test]
 fn gdpr_receipts_never_hold_echoed_credentials() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(422).echo_headers().times(2)]);
     let dir = common::tempdir();
     std::fs::write(dir.path().join("forget.txt"), "u1\nu2\n").expect("list");
     let out = gdpr(&sb, dir.path(), &["--mode", "sequential"]);
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(code, 1, "{stderr}");
     assert_no_secret("stderr", &stderr);
     let receipt = read(dir.path(), "receipt.csv");
@@ -321,19 +274,9 @@ fn gdpr_receipts_never_hold_echoed_credentials() {
 
 /// `send in.ndjson` to `endpoint` with every proxy variable pointing at `proxy`.
 fn send_via_proxy(proxy: &RecordingProxy, dir: &Path, endpoint: &str, args: &[&str]) -> Output {
-    let mut cmd = common::cio();
+    let mut cmd = assert_cmd::Command::from_std(common::send::command(endpoint, dir, KEY));
     proxy.apply(&mut cmd);
-    cmd.current_dir(dir)
-        .env("CIO_SITE_ID", SITE)
-        .env("CIO_API_KEY", KEY)
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            endpoint,
-            "--allow-recent",
-        ])
-        .args(["--progress", "never", "--report", "report.json"])
+    cmd.args(["in.ndjson", "--report", "report.json"])
         .args(["--dead-letter", "dead.ndjson"])
         .args(args)
         .output()
@@ -343,11 +286,11 @@ fn send_via_proxy(proxy: &RecordingProxy, dir: &Path, endpoint: &str, args: &[&s
 #[test]
 fn a_loopback_endpoint_never_goes_through_the_environments_proxy() {
     let proxy = RecordingProxy::start();
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
-    input(dir.path(), 5);
+    common::send::input(dir.path(), 5, |i| format!("u{i}"));
     let out = send_via_proxy(&proxy, dir.path(), &sb.url(), &["--retries", "0"]);
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(proxy.seen(), Vec::<String>::new(), "the proxy was used");
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report(dir.path())["accepted"], 5);
@@ -362,7 +305,7 @@ fn a_loopback_endpoint_never_goes_through_the_environments_proxy() {
         .args(["--dead-letter", "dead2.ndjson", "--retries", "0"])
         .output()
         .expect("runs");
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(proxy.seen(), Vec::<String>::new(), "the proxy was used");
 }
@@ -371,7 +314,7 @@ fn a_loopback_endpoint_never_goes_through_the_environments_proxy() {
 fn https_goes_through_the_proxy_as_a_connect_tunnel_and_plain_http_never_does() {
     let proxy = RecordingProxy::start();
     let dir = common::tempdir();
-    input(dir.path(), 2);
+    common::send::input(dir.path(), 2, |i| format!("u{i}"));
     // The proxy refuses the tunnel (502): nothing leaves this machine, and the proxy has seen
     // exactly what a real one would: CONNECT, no credentials. (The host is under `.invalid`, so
     // that even a broken build going around the proxy reaches no one.)
@@ -381,7 +324,7 @@ fn https_goes_through_the_proxy_as_a_connect_tunnel_and_plain_http_never_does() 
         &format!("https://{HOST}"),
         &["--retries", "0"],
     );
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(code, 1, "{stderr}");
     let seen = proxy.seen();
     assert!(!seen.is_empty(), "the https request did not use the proxy");
@@ -399,7 +342,7 @@ fn https_goes_through_the_proxy_as_a_connect_tunnel_and_plain_http_never_does() 
 
     // Plain http to anything but loopback is refused before anything is sent.
     let out = send_via_proxy(&proxy, dir.path(), &format!("http://{HOST}"), &[]);
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("plain http"), "{stderr}");
     assert_eq!(
@@ -412,31 +355,22 @@ fn https_goes_through_the_proxy_as_a_connect_tunnel_and_plain_http_never_does() 
 #[test]
 fn a_socks_proxy_in_the_environment_is_refused_with_a_clear_error() {
     let dir = common::tempdir();
-    input(dir.path(), 1);
-    let out = common::cio()
-        .current_dir(dir.path())
-        .env("CIO_SITE_ID", SITE)
-        .env("CIO_API_KEY", KEY)
+    common::send::input(dir.path(), 1, |i| format!("u{i}"));
+    let out = common::send::command(&format!("https://{HOST}"), dir.path(), KEY)
         .env("ALL_PROXY", "socks5://127.0.0.1:9")
-        .args([
-            "send",
-            "in.ndjson",
-            "--endpoint",
-            &format!("https://{HOST}"),
-        ])
-        .args(["--allow-recent", "--progress", "never"])
+        .arg("in.ndjson")
         .output()
         .expect("runs");
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) = common::code_and_stderr(&out);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("SOCKS proxy"), "{stderr}");
 }
 
 #[test]
 fn a_ca_bundle_that_is_not_pem_certificates_is_a_usage_error_before_sending() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
-    input(dir.path(), 2);
+    common::send::input(dir.path(), 2, |i| format!("u{i}"));
     let cases = [
         (
             "garbage.pem",
@@ -456,16 +390,15 @@ fn a_ca_bundle_that_is_not_pem_certificates_is_a_usage_error_before_sending() {
     ];
     for (file, text, why) in cases {
         std::fs::write(dir.path().join(file), text).expect("bundle");
-        let out = send(&sb, dir.path(), &["--ca-bundle", file]);
-        let (code, stderr) = code_and_stderr(&out);
+        let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &["--ca-bundle", file]);
         assert_eq!(code, 2, "{file}: {stderr}");
         assert!(
             stderr.contains(&format!("--ca-bundle {file}: {why}")),
             "{stderr}"
         );
     }
-    let out = send(&sb, dir.path(), &["--ca-bundle", "missing.pem"]);
-    let (code, stderr) = code_and_stderr(&out);
+    let (code, stderr) =
+        common::send::send_input(&sb, dir.path(), KEY, &["--ca-bundle", "missing.pem"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("--ca-bundle missing.pem: cannot read it"),
@@ -478,40 +411,29 @@ fn a_ca_bundle_that_is_not_pem_certificates_is_a_usage_error_before_sending() {
 fn https_is_verified_against_the_ca_bundle_when_given_and_the_system_store_otherwise() {
     let server = TlsServer::start();
     let dir = common::tempdir();
-    input(dir.path(), 3);
+    common::send::input(dir.path(), 3, |i| format!("u{i}"));
     let run = |extra: &[&str], env: &[(&str, &Path)]| {
-        let mut cmd = common::cio();
+        let mut cmd = common::send::command(&server.url(), dir.path(), KEY);
         cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.current_dir(dir.path())
-            .env("CIO_SITE_ID", SITE)
-            .env("CIO_API_KEY", KEY)
-            .args([
-                "send",
-                "in.ndjson",
-                "--endpoint",
-                &server.url(),
-                "--allow-recent",
-            ])
-            .args(["--progress", "never", "--dead-letter", "dead.ndjson"])
-            .args([
-                "--dead-letter-append",
-                "--retries",
-                "0",
-                "--concurrency",
-                "1",
-            ])
-            .args(extra)
-            .output()
-            .expect("runs")
+        cmd.args([
+            "in.ndjson",
+            "--dead-letter",
+            "dead.ndjson",
+            "--dead-letter-append",
+        ])
+        .args(["--retries", "0", "--concurrency", "1"])
+        .args(extra)
+        .output()
+        .expect("runs")
     };
     // The test CA is in no system store: refused.
-    let (code, stderr) = code_and_stderr(&run(&[], &[]));
+    let (code, stderr) = common::code_and_stderr(&run(&[], &[]));
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(server.served(), 0);
-    let dead = dead_letters(dir.path());
+    let dead = common::send::dead_letters(dir.path());
     assert!(
         dead.iter().all(|d| d["dead_letter"]["stage"] == "failed"),
         "{dead:?}"
@@ -519,11 +441,11 @@ fn https_is_verified_against_the_ca_bundle_when_given_and_the_system_store_other
     // Trusted through --ca-bundle.
     let ca = ca_pem();
     let ca_text = ca.to_string_lossy().into_owned();
-    let (code, stderr) = code_and_stderr(&run(&["--ca-bundle", &ca_text], &[]));
+    let (code, stderr) = common::code_and_stderr(&run(&["--ca-bundle", &ca_text], &[]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(server.served(), 1);
     // And through the system store, which honours SSL_CERT_FILE.
-    let (code, stderr) = code_and_stderr(&run(&[], &[("SSL_CERT_FILE", &ca)]));
+    let (code, stderr) = common::code_and_stderr(&run(&[], &[("SSL_CERT_FILE", &ca)]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(server.served(), 2);
 }

@@ -10,17 +10,10 @@ use crate::common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cio_replay::sandbox::SandboxConfig;
 use parquet::basic::Compression;
 use serde_json::{Value, json};
 
 const KEY: &str = "key-p";
-
-fn exports(name: &str) -> String {
-    common::crate_path(&format!("fixtures/exports/{name}"))
-        .display()
-        .to_string()
-}
 
 /// Write `rows` rows of the warehouse `tracks` table to `path`.
 fn unload(path: &Path, rows: u64, seed: u64, group_rows: u64) {
@@ -42,7 +35,10 @@ fn unload_as(shape: parquet_unload::Shape, path: &Path, rows: u64, seed: u64, gr
 
 #[test]
 fn the_fixture_unload_maps_under_its_transform() {
-    let (parquet, jq) = (exports("tracks.parquet"), exports("tracks.jq"));
+    let (parquet, jq) = (
+        common::export("tracks.parquet"),
+        common::export("tracks.jq"),
+    );
     let here = common::crate_path("");
     let lines = common::dry_run_listing(&here, &[&parquet, "--transform-file", &jq]);
     assert_eq!(lines.len(), 6);
@@ -99,7 +95,11 @@ fn segment_shaped_rows_map_with_no_transform() {
     let segment = operations(&["events.parquet"]);
     // Flat columns with JSON text (read by the column readers): the very same operations.
     assert_eq!(operations(&["flat.parquet"]), segment);
-    let warehouse = operations(&["tracks.parquet", "--transform-file", &exports("tracks.jq")]);
+    let warehouse = operations(&[
+        "tracks.parquet",
+        "--transform-file",
+        &common::export("tracks.jq"),
+    ]);
     assert_eq!(segment.len(), 50);
     // The transform writes properties in another order, which object equality ignores.
     let same = segment
@@ -118,7 +118,7 @@ fn segment_shaped_rows_map_with_no_transform() {
 #[test]
 fn rows_without_a_transform_get_a_hint_naming_it() {
     let out = common::cio()
-        .args(["validate", &exports("tracks.parquet")])
+        .args(["validate", &common::export("tracks.parquet")])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
@@ -142,7 +142,7 @@ fn a_folder_of_part_files_is_read_in_path_order() {
     unload(&unloaded.join("part-00000.snappy.parquet"), 5, 1, 100);
     std::fs::write(unloaded.join("_SUCCESS"), "").expect("write");
     std::fs::write(unloaded.join(".part-00000.snappy.parquet.crc"), "crc").expect("write");
-    let jq = exports("tracks.jq");
+    let jq = common::export("tracks.jq");
     let sources: Vec<String> =
         common::dry_run_listing(dir.path(), &["unload", "--transform-file", &jq])
             .iter()
@@ -185,7 +185,7 @@ fn files_that_cannot_be_read_are_usage_errors() {
 /// the error budget) meets the read error and refuses before sending anything.
 #[test]
 fn a_corrupt_unload_is_refused_before_anything_is_sent() {
-    let sb = common::send::sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let path = dir.path().join("tracks.parquet");
     unload(&path, 2000, 3, 1000);
@@ -201,7 +201,7 @@ fn a_corrupt_unload_is_refused_before_anything_is_sent() {
     bytes[start..start + 48].fill(0xA5);
     std::fs::write(&path, bytes).expect("write");
 
-    let tracks = exports("tracks.jq");
+    let tracks = common::export("tracks.jq");
     let out = common::send::send(
         &sb,
         dir.path(),
@@ -225,7 +225,7 @@ fn a_corrupt_unload_is_refused_before_anything_is_sent() {
 /// fixed transform.
 #[test]
 fn a_killed_parquet_send_resumes_and_its_dead_letters_replay() {
-    let sb = common::send::sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let n = 1200u64;
     unload(&dir.path().join("tracks.parquet"), n, 5, 500);
@@ -299,7 +299,11 @@ fn a_killed_parquet_send_resumes_and_its_dead_letters_replay() {
         &sb,
         dir.path(),
         KEY,
-        &["dead.ndjson", "--transform-file", &exports("tracks.jq")],
+        &[
+            "dead.ndjson",
+            "--transform-file",
+            &common::export("tracks.jq"),
+        ],
     );
     assert!(
         out.status.success(),

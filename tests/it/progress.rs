@@ -191,11 +191,8 @@ fn on_an_80_column_terminal_the_bar_ctrl_c_and_summary_fit() {
     let sb = sandbox(20);
     let dir = common::tempdir();
     input(dir.path(), 400, 0, 3);
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cio-replay"));
+    let mut cmd = common::process();
     cmd.current_dir(dir.path())
-        .env_remove("CIO_REGION")
-        .env_remove("CIO_ENDPOINT")
-        .env_remove("NO_COLOR")
         .env("CIO_SITE_ID", SITE)
         .env("CIO_API_KEY", KEY)
         .env("TERM", "xterm")

@@ -5,7 +5,7 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -27,30 +27,7 @@ struct SandboxProc {
 
 impl SandboxProc {
     fn start(faults: &[&str]) -> SandboxProc {
-        let mut child = common::process()
-            .args(["sandbox", "--port", "0"])
-            .args(faults)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sandbox starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("sandbox printed its URL")
-                .expect("readable stdout");
-            if let Some(at) = line.find("http://127.0.0.1:") {
-                break line[at..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .to_owned();
-            }
-        };
-        // Keep draining stdout so the sandbox never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let (child, url) = common::sandbox_process(faults, &[], Stdio::null());
         SandboxProc { child, url }
     }
 
@@ -104,7 +81,7 @@ impl<'a> Run<'a> {
     }
 
     fn command(&self, resume: bool) -> Command {
-        let mut cmd = common::process();
+        let mut cmd = common::piped();
         cmd.arg("send")
             .arg(self.input)
             .args(["--endpoint", self.url, "--site-id", "sandbox"])
@@ -117,9 +94,7 @@ impl<'a> Run<'a> {
             .arg(&self.report)
             .args(["--rate", "1000", "--concurrency", "4", "--batch-size", "50"])
             .args(["--retries", "30", "--timeout", "5", "--progress", "never"])
-            .arg("--allow-recent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .arg("--allow-recent");
         if resume {
             cmd.arg("--resume");
         }
@@ -137,19 +112,12 @@ impl<'a> Run<'a> {
 
     /// Records settled according to the checkpoint on disk (0 when there is none yet).
     fn settled(&self) -> u64 {
-        std::fs::read_to_string(&self.checkpoint)
-            .ok()
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .map_or(0, |cp| {
-                cp["inputs"].as_array().map_or(0, |a| {
-                    a.iter().filter_map(|i| i["watermark"].as_u64()).sum()
-                })
-            })
+        common::watermark(&self.checkpoint)
     }
 
+    /// The checkpoint on disk.
     fn checkpoint(&self) -> Value {
-        let text = std::fs::read_to_string(&self.checkpoint).expect("checkpoint exists");
-        serde_json::from_str(&text).expect("checkpoint is JSON")
+        common::read_json(&self.checkpoint)
     }
 }
 
@@ -187,12 +155,7 @@ fn interrupt_after(
         std::thread::sleep(Duration::from_millis(5));
     }
     for _ in 0..times {
-        let ok = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(ok.success());
+        common::signal(&child, signal);
         std::thread::sleep(Duration::from_millis(20));
     }
     Some(wait(child))

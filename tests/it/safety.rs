@@ -5,7 +5,7 @@
 use crate::common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{SecondsFormat, Utc};
 use cio_replay::sandbox::{Sandbox, SandboxConfig};
@@ -32,33 +32,6 @@ fn track(user: &str, event: &str, timestamp: Option<Value>) -> Value {
     e
 }
 
-fn write(dir: &Path, name: &str, events: &[Value]) -> PathBuf {
-    let path = dir.join(name);
-    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
-    fs::write(&path, text).expect("write fixture");
-    path
-}
-
-/// Run dry-run with `--summary-json`; returns (exit code, stderr, summary).
-fn dry_run(dir: &Path, args: &[&str]) -> (i32, String, Value) {
-    let summary = dir.join("summary.json");
-    let out = common::cio()
-        .arg("dry-run")
-        .args(args)
-        .arg("--output")
-        .arg(dir.join("listing.ndjson"))
-        .arg("--summary-json")
-        .arg(&summary)
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = fs::read_to_string(&summary)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), stderr, json)
-}
-
 fn warning<'a>(summary: &'a Value, kind: &str) -> Option<&'a Value> {
     summary["safety"]["warnings"]
         .as_array()?
@@ -70,9 +43,8 @@ fn warning<'a>(summary: &'a Value, kind: &str) -> Option<&'a Value> {
 fn dry_run_warns_about_every_pattern() {
     let dir = common::tempdir();
     let t = now();
-    let file = write(
-        dir.path(),
-        "mixed.ndjson",
+    let file = common::write_ndjson(
+        &dir.path().join("mixed.ndjson"),
         &[
             track("u1", "Old", Some(json!(iso(t - 40 * DAY)))),
             track("u1", "Recent", Some(json!(iso(t - 2 * HOUR)))),
@@ -83,7 +55,7 @@ fn dry_run_warns_about_every_pattern() {
                    "traits": {"created_at": iso(t + 400 * DAY)}}),
         ],
     );
-    let (code, stderr, summary) = dry_run(dir.path(), &[file.to_str().unwrap()]);
+    let (code, stderr, summary) = common::dry_run_summary(dir.path(), &[file.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     let name = file.display().to_string();
     let recent = warning(&summary, "recent").expect("recent warning");
@@ -121,29 +93,27 @@ fn dry_run_warns_about_every_pattern() {
 fn a_file_at_one_second_is_flagged_and_old_files_are_quiet() {
     let dir = common::tempdir();
     let stamp = json!(iso(now() - 90 * DAY));
-    let same = write(
-        dir.path(),
-        "same.ndjson",
+    let same = common::write_ndjson(
+        &dir.path().join("same.ndjson"),
         &[
             track("u1", "A", Some(stamp.clone())),
             track("u2", "B", Some(stamp.clone())),
             track("u3", "C", Some(stamp)),
         ],
     );
-    let (_, stderr, summary) = dry_run(dir.path(), &[same.to_str().unwrap()]);
+    let (_, stderr, summary) = common::dry_run_summary(dir.path(), &[same.to_str().unwrap()]);
     let w = warning(&summary, "same-second").expect("same-second warning");
     assert_eq!(w["count"], 3);
     assert!(stderr.contains("are at the same second"), "{stderr}");
 
-    let old = write(
-        dir.path(),
-        "old.ndjson",
+    let old = common::write_ndjson(
+        &dir.path().join("old.ndjson"),
         &[
             track("u1", "A", Some(json!(iso(now() - 90 * DAY)))),
             track("u2", "B", Some(json!(iso(now() - 80 * DAY)))),
         ],
     );
-    let (_, stderr, summary) = dry_run(dir.path(), &[old.to_str().unwrap()]);
+    let (_, stderr, summary) = common::dry_run_summary(dir.path(), &[old.to_str().unwrap()]);
     assert_eq!(summary["safety"]["warnings"], json!([]), "{summary:#}");
     assert!(!stderr.contains("warning:"), "{stderr}");
 }
@@ -167,8 +137,8 @@ fn histogram_fits_80_columns_and_quiet_hides_it() {
     events.push(json!({"type": "identify", "userId": "u1", "timestamp": "2023-03-05T00:00:00Z"}));
     events.push(json!({"type": "page", "userId": "u1", "name": "Home",
         "properties": {"url": "https://example.com/"}, "timestamp": "2023-05-07T00:00:00Z"}));
-    let file = write(dir.path(), "months.ndjson", &events);
-    let (code, stderr, summary) = dry_run(dir.path(), &[file.to_str().unwrap()]);
+    let file = common::write_ndjson(&dir.path().join("months.ndjson"), &events);
+    let (code, stderr, summary) = common::dry_run_summary(dir.path(), &[file.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     let chart: Vec<&str> = stderr
         .lines()
@@ -210,9 +180,8 @@ fn histogram_fits_80_columns_and_quiet_hides_it() {
 #[test]
 fn since_until_skip_with_reasons_and_counts_add_up() {
     let dir = common::tempdir();
-    let file = write(
-        dir.path(),
-        "slices.ndjson",
+    let file = common::write_ndjson(
+        &dir.path().join("slices.ndjson"),
         &[
             track("u1", "Dec", Some(json!("2023-12-31T23:59:59Z"))),
             track("u1", "Jan", Some(json!("2024-01-01T00:00:00Z"))),
@@ -222,7 +191,7 @@ fn since_until_skip_with_reasons_and_counts_add_up() {
             json!({"type": "track", "event": "no user", "timestamp": "2024-01-10T00:00:00Z"}),
         ],
     );
-    let (code, stderr, summary) = dry_run(
+    let (code, stderr, summary) = common::dry_run_summary(
         dir.path(),
         &[
             file.to_str().unwrap(),
@@ -261,7 +230,7 @@ fn since_until_skip_with_reasons_and_counts_add_up() {
     assert!(lines[5].get("error").is_some(), "invalid stays invalid");
     assert_eq!(summary["safety"]["since"], "2024-01-01");
 
-    let (_, _, strict) = dry_run(
+    let (_, _, strict) = common::dry_run_summary(
         dir.path(),
         &[file.to_str().unwrap(), "--since", "2024-01-01", "--strict"],
     );
@@ -272,13 +241,14 @@ fn since_until_skip_with_reasons_and_counts_add_up() {
         "outside the window and --strict: invalid"
     );
 
-    let (code, stderr, _) = dry_run(dir.path(), &[file.to_str().unwrap(), "--since", "soon"]);
+    let (code, stderr, _) =
+        common::dry_run_summary(dir.path(), &[file.to_str().unwrap(), "--since", "soon"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("--since \"soon\" is not a time"),
         "{stderr}"
     );
-    let (code, stderr, _) = dry_run(
+    let (code, stderr, _) = common::dry_run_summary(
         dir.path(),
         &[
             file.to_str().unwrap(),
@@ -290,11 +260,6 @@ fn since_until_skip_with_reasons_and_counts_add_up() {
     );
     assert_eq!(code, 2);
     assert!(stderr.contains("the window is empty"), "{stderr}");
-}
-
-/// A sandbox served in this test process: what reaches it can be counted.
-fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig::default()).expect("sandbox starts")
 }
 
 /// `send` to the sandbox `sb` (as a normal endpoint, so the safety check applies).
@@ -335,16 +300,15 @@ fn nothing_arrived(sb: &Sandbox) -> bool {
 fn send_refuses_recent_and_untimed_events_and_sends_nothing() {
     let dir = common::tempdir();
     let t = now();
-    let file = write(
-        dir.path(),
-        "recent.ndjson",
+    let file = common::write_ndjson(
+        &dir.path().join("recent.ndjson"),
         &[
             track("u1", "Old", Some(json!(iso(t - 10 * DAY)))),
             track("u1", "Recent", Some(json!(t - 71 * HOUR))),
             track("u2", "No time", None),
         ],
     );
-    let sb = sandbox();
+    let sb = common::sandbox(SandboxConfig::default());
     let (code, stderr) = send_to(&sb, SendInput::File(&file), &[]);
     assert_eq!(code, 2, "{stderr}");
     let name = file.display().to_string();
@@ -373,12 +337,11 @@ fn send_refuses_recent_and_untimed_events_and_sends_nothing() {
 #[test]
 fn allow_recent_lifts_the_refusal() {
     let dir = common::tempdir();
-    let file = write(
-        dir.path(),
-        "recent.ndjson",
+    let file = common::write_ndjson(
+        &dir.path().join("recent.ndjson"),
         &[track("u1", "Recent", Some(json!(iso(now() - HOUR))))],
     );
-    let sb = sandbox();
+    let sb = common::sandbox(SandboxConfig::default());
     let (code, _) = send_to(&sb, SendInput::File(&file), &[]);
     assert_eq!(code, 2);
     assert!(nothing_arrived(&sb));
@@ -407,7 +370,7 @@ fn send_from_stdin_needs_allow_recent() {
         "{}\n",
         track("u1", "Old", Some(json!(iso(now() - 30 * DAY))))
     );
-    let sb = sandbox();
+    let sb = common::sandbox(SandboxConfig::default());
     let (code, stderr) = send_to(&sb, SendInput::Stdin(&line), &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("standard input"), "{stderr}");

@@ -5,49 +5,17 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use base64::Engine;
-
-use crate::common::wire::{self, Got, parse};
+use crate::common;
+use crate::common::wire::{self, Got, auth, basic, batch, parse, post};
 use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
 use serde_json::{Value, json};
-
-fn start(config: SandboxConfig) -> Sandbox {
-    Sandbox::start(config).expect("sandbox starts")
-}
-
-fn default_sandbox() -> Sandbox {
-    start(SandboxConfig::default())
-}
 
 fn addr(sandbox: &Sandbox) -> String {
     sandbox.url().trim_start_matches("http://").to_string()
 }
 
-fn basic(user: &str, key: &str) -> String {
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}"));
-    format!("Basic {token}")
-}
-
 fn raw(sandbox: &Sandbox, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> Got {
     wire::raw(&sandbox.url(), method, path, auth, body)
-}
-
-fn auth() -> String {
-    basic("sandbox", "sandbox-key")
-}
-
-fn post(sandbox: &Sandbox, path: &str, body: &Value) -> Got {
-    raw(
-        sandbox,
-        "POST",
-        path,
-        Some(&auth()),
-        body.to_string().as_bytes(),
-    )
-}
-
-fn batch(sandbox: &Sandbox, ops: Vec<Value>) -> Got {
-    post(sandbox, "/api/v2/batch", &json!({ "batch": ops }))
 }
 
 fn identify(id: &str, attributes: Value) -> Value {
@@ -59,7 +27,7 @@ const ULID_B: &str = "01HZY1K3E8M6N0Q2R4S6T8V0W3";
 
 #[test]
 fn entity_identify_is_200_and_region_names_the_sandbox() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let got = post(
         &sandbox,
         "/api/v2/entity",
@@ -88,7 +56,7 @@ fn entity_identify_is_200_and_region_names_the_sandbox() {
 
 #[test]
 fn batch_with_invalid_operations_is_207_with_their_indexes_and_applies_the_rest() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let ops = vec![
         identify("ok-0", json!({})),
         json!({"type":"person","action":"fly","identifiers":{"id":"x"}}),
@@ -129,7 +97,7 @@ fn batch_with_invalid_operations_is_207_with_their_indexes_and_applies_the_rest(
 
 #[test]
 fn event_data_is_limited_by_its_compact_json_whatever_the_spelling() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     // 1e15 is 4 bytes as sent and 18 as compact JSON ("1000000000000000.0"): 6,000 of them
     // fit the 32,000-byte operation limit but not the 100,000-byte event data limit.
     let numbers = |n: usize| vec!["1e15"; n].join(",");
@@ -188,7 +156,7 @@ fn event_data_is_limited_by_its_compact_json_whatever_the_spelling() {
 
 #[test]
 fn malformed_bodies_and_invalid_entities_are_400() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let bad_json = raw(
         &sandbox,
         "POST",
@@ -224,7 +192,7 @@ fn malformed_bodies_and_invalid_entities_are_400() {
 
 #[test]
 fn wrong_or_missing_credentials_are_401_but_metrics_need_none() {
-    let sandbox = start(SandboxConfig {
+    let sandbox = common::sandbox(SandboxConfig {
         site_id: "site-1".into(),
         api_key: cio_replay::secret::Secret::new("k-1"),
         ..SandboxConfig::default()
@@ -267,7 +235,7 @@ fn wrong_or_missing_credentials_are_401_but_metrics_need_none() {
 
 #[test]
 fn bodies_over_the_limits_are_413() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let mut entity = identify("u1", json!({"pad": ""})).to_string();
     let pad = 32_001 - entity.len();
     entity = identify("u1", json!({ "pad": "p".repeat(pad) })).to_string();
@@ -316,7 +284,7 @@ fn bodies_over_the_limits_are_413() {
 
 #[test]
 fn above_the_throttle_is_429_with_retry_after() {
-    let sandbox = start(SandboxConfig {
+    let sandbox = common::sandbox(SandboxConfig {
         throttle: Some(1.0),
         ..SandboxConfig::default()
     });
@@ -346,7 +314,7 @@ fn above_the_throttle_is_429_with_retry_after() {
 
 #[test]
 fn fail_rate_one_injects_5xx_before_applying_anything() {
-    let sandbox = start(SandboxConfig {
+    let sandbox = common::sandbox(SandboxConfig {
         fail_rate: 1.0,
         seed: Some(42),
         ..SandboxConfig::default()
@@ -362,7 +330,7 @@ fn fail_rate_one_injects_5xx_before_applying_anything() {
 
 #[test]
 fn scripted_replies_come_first_in_order_then_normal_handling() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     sandbox.script(vec![ScriptedReply::status(429).retry_after(2).times(2)]);
     let script = raw(
         &sandbox,
@@ -410,7 +378,7 @@ fn scripted_replies_come_first_in_order_then_normal_handling() {
 
 #[test]
 fn the_workspace_after_a_fixed_script_is_exactly_right() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let ops = vec![
         identify(
             "alice",
@@ -518,7 +486,7 @@ fn the_workspace_after_a_fixed_script_is_exactly_right() {
 
 #[test]
 fn garbage_does_not_stop_it() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     // Random bytes.
     let mut rng = fastrand::Rng::with_seed(7);
     for _ in 0..20 {
@@ -589,7 +557,7 @@ fn garbage_does_not_stop_it() {
 
 #[test]
 fn keep_alive_clients_get_many_answers_on_one_connection() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let mut stream = TcpStream::connect(addr(&sandbox)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -617,8 +585,7 @@ fn keep_alive_clients_get_many_answers_on_one_connection() {
 fn the_command_prints_its_url_serves_and_prints_a_summary_on_interrupt() {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
-    let bin = assert_cmd::cargo::cargo_bin("cio-replay");
-    let mut child = Command::new(bin)
+    let mut child = common::process()
         .args(["sandbox", "--port", "0", "--site-id", "s1"])
         .env("CIO_API_KEY", "secret-key-xyz")
         .stdout(Stdio::piped())
@@ -668,7 +635,7 @@ fn the_command_prints_its_url_serves_and_prints_a_summary_on_interrupt() {
 
 #[test]
 fn a_real_client_keeps_its_connection_sees_a_scripted_close_as_an_error_and_carries_on() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(20)))
@@ -697,7 +664,7 @@ fn a_real_client_keeps_its_connection_sees_a_scripted_close_as_an_error_and_carr
 
 #[test]
 fn concurrent_clients_each_get_their_own_answers() {
-    let sandbox = default_sandbox();
+    let sandbox = common::sandbox(SandboxConfig::default());
     std::thread::scope(|scope| {
         for t in 0..8 {
             let sandbox = &sandbox;

@@ -3,13 +3,11 @@
 //! the Track credentials kept apart; the 10-a-second limit; `--workspace-region` on the command.
 
 use crate::common;
-use crate::common::wire::{Got, raw};
+use crate::common::wire::{Got, basic, batch, raw};
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use cio_replay::sandbox::{Sandbox, SandboxConfig};
 use cio_replay::secret::Secret;
 use cio_replay::track::Region;
@@ -17,29 +15,13 @@ use serde_json::{Value, json};
 
 const APP_KEY: &str = "sandbox-app-key";
 
-fn basic(user: &str, key: &str) -> String {
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}"));
-    format!("Basic {token}")
-}
-
 fn bearer(key: &str) -> String {
     format!("Bearer {key}")
 }
 
-fn start(config: SandboxConfig) -> Sandbox {
-    Sandbox::start(config).expect("sandbox starts")
-}
-
 /// Send Track operations with the default Basic credentials; every one must be accepted.
 fn track(sandbox: &Sandbox, ops: Vec<Value>) {
-    let body = json!({ "batch": ops }).to_string();
-    let got = raw(
-        &sandbox.url(),
-        "POST",
-        "/api/v2/batch",
-        Some(&basic("sandbox", "sandbox-key")),
-        body.as_bytes(),
-    );
+    let got = batch(sandbox, ops);
     assert_eq!((got.status, got.json()), (200, json!({})), "{}", got.body);
 }
 
@@ -61,7 +43,7 @@ fn post(sandbox: &Sandbox, target: &str, body: &Value) -> Got {
 /// A workspace of three people (u1 with a device, an email-only person, a phone-only person)
 /// and three more that are deleted, suppressed and merged away.
 fn populated() -> Sandbox {
-    let sandbox = start(SandboxConfig::default());
+    let sandbox = common::sandbox(SandboxConfig::default());
     track(
         &sandbox,
         vec![
@@ -90,7 +72,7 @@ fn populated() -> Sandbox {
 #[test]
 fn region_names_the_sandbox_and_the_configured_region() {
     for (region, name) in [(Region::Us, "us"), (Region::Eu, "eu")] {
-        let sandbox = start(SandboxConfig {
+        let sandbox = common::sandbox(SandboxConfig {
             region,
             ..SandboxConfig::default()
         });
@@ -257,7 +239,7 @@ fn many_people_in_one_call_leave_out_the_unknown() {
 
 #[test]
 fn a_hundred_ids_pass_and_other_bodies_are_400() {
-    let sandbox = start(SandboxConfig::default());
+    let sandbox = common::sandbox(SandboxConfig::default());
     let ids = |n: usize| (0..n).map(|i| format!("u{i}")).collect::<Vec<_>>();
     let ok = post(
         &sandbox,
@@ -288,7 +270,7 @@ fn a_hundred_ids_pass_and_other_bodies_are_400() {
 
 #[test]
 fn the_app_key_and_the_track_credentials_do_not_cross() {
-    let sandbox = start(SandboxConfig {
+    let sandbox = common::sandbox(SandboxConfig {
         site_id: "site-1".into(),
         api_key: Secret::new("track-key"),
         app_api_key: Secret::new("app-key"),
@@ -346,7 +328,7 @@ fn the_app_key_and_the_track_credentials_do_not_cross() {
 
 #[test]
 fn above_ten_requests_a_second_the_app_api_says_429_with_retry_after() {
-    let sandbox = start(SandboxConfig {
+    let sandbox = common::sandbox(SandboxConfig {
         throttle: Some(1.0),
         ..SandboxConfig::default()
     });
@@ -384,44 +366,9 @@ fn above_ten_requests_a_second_the_app_api_says_429_with_retry_after() {
     assert!(sandbox.state()["requests"]["by_status"]["429"].as_u64() >= Some(1));
 }
 
-/// `cio-replay sandbox` with the new flags, its keys from the flags and the environment.
-fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cio-replay"));
-    for var in [
-        "CIO_SITE_ID",
-        "CIO_API_KEY",
-        "CIO_APP_API_KEY",
-        "CIO_REGION",
-        "CIO_ENDPOINT",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
-        .arg("sandbox")
-        .args(["--port", "0"])
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
-    stdout.read_line(&mut line).expect("the URL line");
-    let url = line
-        .trim()
-        .strip_prefix("cio-replay sandbox listening on ")
-        .expect("the URL line")
-        .to_string();
-    (child, url)
-}
-
+/// Stop `cio-replay sandbox` with a Ctrl-C: it must exit 0; its standard error.
 fn stop(child: std::process::Child) -> String {
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    common::signal(&child, "INT");
     let (status, stderr) = common::wait_child(child, Duration::from_secs(20));
     assert!(status.success(), "{stderr}");
     stderr
@@ -429,7 +376,7 @@ fn stop(child: std::process::Child) -> String {
 
 #[test]
 fn the_command_takes_workspace_region_and_app_api_key() {
-    let (child, url) = spawn(
+    let (child, url) = common::sandbox_process(
         &[
             "--workspace-region",
             "eu",
@@ -437,6 +384,7 @@ fn the_command_takes_workspace_region_and_app_api_key() {
             "flag-app-key-123",
         ],
         &[("CIO_API_KEY", "env-track-key-456")],
+        Stdio::piped(),
     );
     let region = raw(
         &url,
@@ -463,7 +411,11 @@ fn the_command_takes_workspace_region_and_app_api_key() {
         "{stderr}"
     );
 
-    let (child, url) = spawn(&[], &[("CIO_APP_API_KEY", "env-app-key-789")]);
+    let (child, url) = common::sandbox_process(
+        &[],
+        &[("CIO_APP_API_KEY", "env-app-key-789")],
+        Stdio::piped(),
+    );
     let region = raw(
         &url,
         "GET",
@@ -491,7 +443,7 @@ fn the_command_takes_workspace_region_and_app_api_key() {
     let stderr = stop(child);
     assert!(!stderr.contains("env-app-key-789"), "{stderr}");
 
-    let (child, url) = spawn(&[], &[]);
+    let (child, url) = common::sandbox_process(&[], &[], Stdio::piped());
     let app = raw(
         &url,
         "GET",

@@ -11,14 +11,6 @@ use serde_json::{Value, json};
 
 const KEY: &str = "k3y-DO-NOT-PRINT-7f3a91";
 
-fn sandbox_with(config: SandboxConfig) -> Sandbox {
-    common::send::sandbox_with_key(config, KEY)
-}
-
-fn sandbox() -> Sandbox {
-    sandbox_with(SandboxConfig::default())
-}
-
 /// Run `send` against `sb` with the key in the environment; returns (exit code, stdout, stderr).
 fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = common::send::send(sb, dir, KEY, args);
@@ -29,20 +21,11 @@ fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-use crate::common::send::report;
-
-fn write_lines(path: &Path, lines: impl IntoIterator<Item = Value>) {
-    let text: String = lines.into_iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(path, text).expect("write input");
-}
+use crate::common::send::{report, sandbox_with_key};
 
 fn track(user: &str, n: u64) -> Value {
     json!({"type":"track","userId":user,"event":"Clicked","properties":{"n":n},
            "timestamp":"2023-01-01T00:00:00Z","messageId":format!("m-{user}-{n}")})
-}
-
-fn fixture(rel: &str) -> String {
-    common::crate_path(rel).display().to_string()
 }
 
 /// Every operation the sandbox processed exactly once: applied + blocked + ignored = accepted, no
@@ -60,13 +43,9 @@ fn assert_exactly_once(sb: &Sandbox, report: &Value) {
 #[test]
 fn every_fixture_record_is_accepted_exactly_once_in_both_modes() {
     for mode in ["batch", "sequential"] {
-        let sb = sandbox();
+        let sb = common::send::sandbox(KEY);
         let dir = common::tempdir();
-        let (code, _, stderr) = send(
-            &sb,
-            dir.path(),
-            &[&fixture("fixtures/sample.ndjson"), "--mode", mode],
-        );
+        let (code, _, stderr) = send(&sb, dir.path(), &[&common::sample(), "--mode", mode]);
         assert_eq!(code, 0, "{mode}: {stderr}");
         let r = report(dir.path());
         assert_eq!(r["records"], 38, "{r:#}");
@@ -86,7 +65,7 @@ fn every_fixture_record_is_accepted_exactly_once_in_both_modes() {
 
 #[test]
 fn one_persons_records_keep_their_order_at_concurrency_8() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let lines = (0..25u64).flat_map(|seq| {
         (0..20).map(move |p| {
@@ -94,7 +73,7 @@ fn one_persons_records_keep_their_order_at_concurrency_8() {
                    "timestamp":"2023-01-01T00:00:00Z"})
         })
     });
-    write_lines(&dir.path().join("in.ndjson"), lines);
+    common::write_ndjson(&dir.path().join("in.ndjson"), lines);
     let (code, _, stderr) = send(
         &sb,
         dir.path(),
@@ -112,10 +91,10 @@ fn one_persons_records_keep_their_order_at_concurrency_8() {
 
 #[test]
 fn bursts_of_429_with_retry_after_are_waited_out() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(429).retry_after(1).times(3)]);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..30).map(|n| track(&format!("u{}", n % 3), n)),
     );
@@ -130,13 +109,13 @@ fn bursts_of_429_with_retry_after_are_waited_out() {
 
 #[test]
 fn injected_5xx_are_retried_to_success() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![
         ScriptedReply::status(503).times(2),
         ScriptedReply::status(500),
     ]);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..12).map(|n| track("u", n)),
     );
@@ -150,13 +129,16 @@ fn injected_5xx_are_retried_to_success() {
     assert_exactly_once(&sb, &r);
 
     // Random faults at a 30% rate, seeded: everything still arrives once.
-    let sb = sandbox_with(SandboxConfig {
-        fail_rate: 0.3,
-        seed: Some(7),
-        ..SandboxConfig::default()
-    });
+    let sb = sandbox_with_key(
+        SandboxConfig {
+            fail_rate: 0.3,
+            seed: Some(7),
+            ..SandboxConfig::default()
+        },
+        KEY,
+    );
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..200).map(|n| track(&format!("u{}", n % 9), n)),
     );
@@ -174,14 +156,14 @@ fn injected_5xx_are_retried_to_success() {
 
 #[test]
 fn a_207_dead_letters_exactly_the_listed_operations_and_they_send_back() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(207).body(json!({"errors":[
         {"batch_index":1,"reason":"invalid","field":"name","message":"too long"},
         {"batch_index":3,"reason":"invalid","message":"bad value"},
         {"reason":"no index"}
     ]}))]);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..10).map(|n| track("u", n)),
     );
@@ -228,10 +210,10 @@ fn a_207_dead_letters_exactly_the_listed_operations_and_they_send_back() {
 #[test]
 fn a_401_exits_3_at_once() {
     // Credentials revoked mid-run: the preflight passed, then the Track API answers 401.
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(401).times(100)]);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..500).map(|n| track(&format!("u{n}"), n)),
     );
@@ -248,9 +230,9 @@ fn a_401_exits_3_at_once() {
 
 #[test]
 fn the_preflight_refuses_a_wrong_key_before_reading_the_input() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..500).map(|n| track(&format!("u{n}"), n)),
     );
@@ -279,12 +261,15 @@ fn the_preflight_refuses_a_wrong_key_before_reading_the_input() {
 
 #[test]
 fn the_preflight_refuses_a_workspace_in_the_other_region() {
-    let sb = sandbox_with(SandboxConfig {
-        region: cio_replay::track::Region::Eu,
-        ..SandboxConfig::default()
-    });
+    let sb = sandbox_with_key(
+        SandboxConfig {
+            region: cio_replay::track::Region::Eu,
+            ..SandboxConfig::default()
+        },
+        KEY,
+    );
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), [track("u", 1)]);
+    common::write_ndjson(&dir.path().join("in.ndjson"), [track("u", 1)]);
     let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("EU region"), "{stderr}");
@@ -299,7 +284,7 @@ fn the_preflight_refuses_a_workspace_in_the_other_region() {
 #[test]
 fn credentials_and_endpoints_are_checked_before_anything_is_sent() {
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), [track("u", 1)]);
+    common::write_ndjson(&dir.path().join("in.ndjson"), [track("u", 1)]);
     let out = common::cio()
         .current_dir(dir.path())
         .args(["send", "in.ndjson", "--allow-recent"])
@@ -340,11 +325,11 @@ fn credentials_and_endpoints_are_checked_before_anything_is_sent() {
 
 #[test]
 fn the_api_key_appears_in_no_output_or_file() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let mut lines: Vec<Value> = (0..20).map(|n| track("u", n)).collect();
     lines.push(json!({"type":"track","userId":"u"})); // invalid: no event name
-    write_lines(&dir.path().join("in.ndjson"), lines);
+    common::write_ndjson(&dir.path().join("in.ndjson"), lines);
     std::fs::write(dir.path().join("key.txt"), format!("{KEY}\n")).expect("key file");
     let mut seen = String::new();
     let (code, out, err) = send(&sb, dir.path(), &["in.ndjson"]);
@@ -428,7 +413,7 @@ fn send_sandbox_needs_no_account() {
         .current_dir(dir.path())
         .args([
             "send",
-            &fixture("fixtures/sample.ndjson"),
+            &common::sample(),
             "--sandbox",
             "--dead-letter",
             "d.ndjson",
@@ -443,9 +428,9 @@ fn send_sandbox_needs_no_account() {
 
 #[test]
 fn a_dead_letter_file_with_records_is_not_appended_to_without_asking() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
-    write_lines(&dir.path().join("in.ndjson"), [track("u", 1)]);
+    common::write_ndjson(&dir.path().join("in.ndjson"), [track("u", 1)]);
     std::fs::write(
         dir.path().join("in.ndjson.rejected.ndjson"),
         "{\"old\":1}\n",
@@ -481,9 +466,9 @@ fn a_dead_letter_file_with_records_is_not_appended_to_without_asking() {
 
 #[test]
 fn a_canary_sends_the_first_records_and_a_resume_the_rest_once() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..250).map(|n| track(&format!("u{}", n % 9), n)),
     );
@@ -529,13 +514,13 @@ fn a_canary_sends_the_first_records_and_a_resume_the_rest_once() {
 /// already over, sends nothing.
 #[test]
 fn the_error_budget_of_a_resumed_run_counts_the_whole_job() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     // Bisection finds each record of a user "bad-..." and the sandbox rejects it (400).
     sb.script(vec![
         ScriptedReply::status(400).matching("bad-").times(10_000),
     ]);
     let dir = common::tempdir();
-    write_lines(
+    common::write_ndjson(
         &dir.path().join("in.ndjson"),
         (0..100).map(|n| {
             let user = if n % 10 == 0 {
@@ -592,13 +577,13 @@ fn the_error_budget_of_a_resumed_run_counts_the_whole_job() {
 
 #[test]
 fn the_error_budget_refuses_before_sending_and_stops_a_send_over_it() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let mut lines: Vec<Value> = (0..200).map(|n| track(&format!("u{n}"), n)).collect();
     for n in (0..200).step_by(20) {
         lines[n] = json!({"type": "track", "event": "no user"});
     }
-    write_lines(&dir.path().join("in.ndjson"), lines.clone());
+    common::write_ndjson(&dir.path().join("in.ndjson"), lines.clone());
     // The pre-scan counts 10 invalid of 200: over 5, and over 4%; nothing is sent.
     for budget in ["5", "4%"] {
         let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson", "--max-invalid", budget]);
@@ -649,20 +634,17 @@ fn the_error_budget_refuses_before_sending_and_stops_a_send_over_it() {
 
 /// 2000 track records, gzipped and cut in the middle of the stream, at `path`; returns the text.
 fn truncated_gzip(path: &Path) -> String {
-    use std::io::Write as _;
     let text: String = (0..2000)
         .map(|n| format!("{}\n", track(&format!("u{n}"), n)))
         .collect();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).unwrap();
-    let bytes = gz.finish().unwrap();
+    let bytes = common::gzip(text.as_bytes());
     std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
     text
 }
 
 #[test]
 fn the_pre_scan_refuses_a_truncated_input_with_nothing_sent() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     truncated_gzip(&dir.path().join("in.ndjson.gz"));
     let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson.gz", "--max-invalid", "100%"]);
@@ -674,12 +656,12 @@ fn the_pre_scan_refuses_a_truncated_input_with_nothing_sent() {
 
 #[test]
 fn the_report_says_what_ran_where_and_how_it_ended() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let mut lines: Vec<Value> = (0..20).map(|n| track(&format!("u{n}"), n)).collect();
     lines[3] = json!({"type": "track", "event": "no user"});
     lines[7] = json!({"type": "track", "event": "no user either"});
-    write_lines(&dir.path().join("in.ndjson"), lines);
+    common::write_ndjson(&dir.path().join("in.ndjson"), lines);
     let (code, _, stderr) = send(&sb, dir.path(), &["in.ndjson"]);
     assert_eq!(code, 1, "{stderr}");
     let r = report(dir.path());
@@ -729,7 +711,7 @@ fn the_report_says_what_ran_where_and_how_it_ended() {
 
 #[test]
 fn an_input_cut_short_leaves_the_job_unfinished_without_a_pre_scan() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let text = truncated_gzip(&dir.path().join("in.ndjson.gz"));
     // --allow-recent (the harness's) and no --max-invalid: no pre-scan, the send meets the cut.

@@ -3,59 +3,22 @@
 
 use crate::common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
+use cio_replay::sandbox::{SandboxConfig, ScriptedReply};
 use serde_json::{Value, json};
 
 const KEY: &str = "key-1";
 
-fn sandbox_with(config: SandboxConfig) -> Sandbox {
-    common::send::sandbox_with_key(config, KEY)
-}
-
-/// Run `send` on `in.ndjson` against `sb`; returns (exit code, stderr).
-fn send(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String) {
-    let mut all = vec!["in.ndjson"];
-    all.extend_from_slice(args);
-    let out = common::send::send(sb, dir, KEY, &all);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn input(dir: &Path, n: u64) {
-    let text: String = (0..n)
-        .map(|i| {
-            format!(
-                "{}\n",
-                json!({"type":"track","userId":"u","event":"Clicked","properties":{"n":i},
-                       "timestamp":"2023-01-01T00:00:00Z","messageId":format!("m{i}")})
-            )
-        })
-        .collect();
-    std::fs::write(dir.join("in.ndjson"), text).expect("write input");
-}
-
-use crate::common::send::report;
-
-fn dead_letters(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("dead.ndjson"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
-}
+use crate::common::send::{report, sandbox_with_key};
 
 #[test]
 fn dropped_connections_are_retried() {
-    let sb = sandbox_with(SandboxConfig::default());
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::close().times(2)]);
     let dir = common::tempdir();
-    input(dir.path(), 10);
-    let (code, stderr) = send(&sb, dir.path(), &["--concurrency", "1"]);
+    common::send::input(dir.path(), 10, |_| "u".into());
+    let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &["--concurrency", "1"]);
     assert_eq!(code, 0, "{stderr}");
     let r = report(dir.path());
     assert_eq!(
@@ -66,19 +29,23 @@ fn dropped_connections_are_retried() {
 
 #[test]
 fn timeouts_exhaust_retries_and_dead_letter_the_records_as_failed() {
-    let sb = sandbox_with(SandboxConfig {
-        latency: Duration::from_millis(1500),
-        ..SandboxConfig::default()
-    });
+    let sb = sandbox_with_key(
+        SandboxConfig {
+            latency: Duration::from_millis(1500),
+            ..SandboxConfig::default()
+        },
+        KEY,
+    );
     let dir = common::tempdir();
-    input(dir.path(), 2);
-    let (code, stderr) = send(
+    common::send::input(dir.path(), 2, |_| "u".into());
+    let (code, stderr) = common::send::send_input(
         &sb,
         dir.path(),
+        KEY,
         &["--mode", "sequential", "--timeout", "0.3", "--retries", "1"],
     );
     assert_eq!(code, 1, "{stderr}");
-    let dead = dead_letters(dir.path());
+    let dead = common::send::dead_letters(dir.path());
     assert_eq!(dead.len(), 2);
     for line in &dead {
         assert_eq!(line["dead_letter"]["stage"], "failed");
@@ -91,24 +58,25 @@ fn timeouts_exhaust_retries_and_dead_letter_the_records_as_failed() {
 
 #[test]
 fn a_redirect_is_a_configuration_error() {
-    let sb = sandbox_with(SandboxConfig::default());
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(301)]);
     let dir = common::tempdir();
-    input(dir.path(), 3);
-    let (code, stderr) = send(&sb, dir.path(), &[]);
+    common::send::input(dir.path(), 3, |_| "u".into());
+    let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("redirects are not followed"), "{stderr}");
 }
 
 #[test]
 fn a_whole_batch_400_is_bisected_and_the_rest_sent() {
-    let sb = sandbox_with(SandboxConfig::default());
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(400)]);
     let dir = common::tempdir();
-    input(dir.path(), 10);
-    let (code, stderr) = send(
+    common::send::input(dir.path(), 10, |_| "u".into());
+    let (code, stderr) = common::send::send_input(
         &sb,
         dir.path(),
+        KEY,
         &["--concurrency", "1", "--batch-size", "10"],
     );
     assert_eq!(code, 0, "{stderr}");
@@ -122,15 +90,15 @@ fn a_whole_batch_400_is_bisected_and_the_rest_sent() {
 
 #[test]
 fn a_400_for_one_operation_rejects_it_with_the_servers_message() {
-    let sb = sandbox_with(SandboxConfig::default());
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(400).body(
         json!({"errors":[{"reason":"invalid","field":"identifiers.id","message":"bad id"}]}),
     )]);
     let dir = common::tempdir();
-    input(dir.path(), 3);
-    let (code, stderr) = send(&sb, dir.path(), &["--mode", "sequential"]);
+    common::send::input(dir.path(), 3, |_| "u".into());
+    let (code, stderr) = common::send::send_input(&sb, dir.path(), KEY, &["--mode", "sequential"]);
     assert_eq!(code, 1, "{stderr}");
-    let dead = dead_letters(dir.path());
+    let dead = common::send::dead_letters(dir.path());
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["dead_letter"]["source"], "in.ndjson:1");
     assert_eq!(dead[0]["dead_letter"]["status"], 400);
@@ -143,13 +111,16 @@ fn a_400_for_one_operation_rejects_it_with_the_servers_message() {
 
 #[test]
 fn ctrl_c_stops_promptly_lets_in_flight_requests_finish_and_exits_130() {
-    let sb = sandbox_with(SandboxConfig {
-        latency: Duration::from_millis(50),
-        ..SandboxConfig::default()
-    });
+    let sb = sandbox_with_key(
+        SandboxConfig {
+            latency: Duration::from_millis(50),
+            ..SandboxConfig::default()
+        },
+        KEY,
+    );
     let dir = common::tempdir();
-    input(dir.path(), 2000);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-replay"))
+    common::send::input(dir.path(), 2000, |_| "u".into());
+    let mut child = common::process()
         .current_dir(dir.path())
         .env("CIO_SITE_ID", "site-1")
         .env("CIO_API_KEY", "key-1")

@@ -2,34 +2,18 @@
 //! `Retry-After`, a dead-letter or checkpoint file that cannot be written after sending began, and
 //! one entity stuck in 503s while the rest of the job goes on (and a kill re-sends little).
 
-use crate::common;
+use crate::common::send::track_line;
+use crate::common::{self, read_json, signal};
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use cio_replay::sandbox::{Sandbox, SandboxConfig, ScriptedReply};
-use serde_json::{Value, json};
+use cio_replay::sandbox::{Sandbox, ScriptedReply};
+use serde_json::Value;
 
 const KEY: &str = "key-1";
 const HANG: Duration = Duration::from_secs(120);
-
-fn sandbox() -> Sandbox {
-    common::send::sandbox_with_key(SandboxConfig::default(), KEY)
-}
-
-fn track(i: u64, user: &str) -> String {
-    format!(
-        "{}\n",
-        json!({"type":"track","userId":user,"event":"Clicked","properties":{"n":i},
-               "timestamp":"2023-01-01T00:00:00Z","messageId":format!("m{i}")})
-    )
-}
-
-fn input(dir: &Path, n: u64) {
-    let text: String = (0..n).map(|i| track(i, &format!("u{}", i % 7))).collect();
-    std::fs::write(dir.join("in.ndjson"), text).expect("write input");
-}
 
 /// `cio-replay send in.ndjson` against `sb` in `dir`, as a child process (stderr piped).
 fn spawn_send(sb: &Sandbox, dir: &Path, args: &[&str]) -> Child {
@@ -45,15 +29,6 @@ fn spawn_send(sb: &Sandbox, dir: &Path, args: &[&str]) -> Child {
 fn finish(child: Child) -> (i32, String) {
     let (status, stderr) = common::wait_child(child, HANG);
     (status.code().unwrap_or(-1), stderr)
-}
-
-fn signal(child: &Child, name: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status()
-        .expect("kill runs");
-    assert!(ok.success());
 }
 
 fn wait_for(what: &str, done: impl FnMut() -> bool) {
@@ -72,20 +47,15 @@ fn unique_events(sb: &Sandbox) -> u64 {
     sb.state()["events"]["unique"].as_u64().unwrap_or(0)
 }
 
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("JSON")
-}
-
 /// Ctrl-C after the whole input was read, while its only batch waits out a long `Retry-After`:
 /// exit 130, the checkpoint stays unfinished, the summary says how many records are unsent, and
 /// `--resume` sends them. (Before: exit 0 and `finished: true`, and the resume sent nothing.)
 #[test]
 fn a_ctrl_c_while_the_last_batch_waits_out_a_retry_after_is_not_a_finish() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(429).retry_after(120)]);
     let dir = common::tempdir();
-    input(dir.path(), 20);
+    common::send::input(dir.path(), 20, |i| format!("u{}", i % 7));
     let args = ["--concurrency", "1", "--checkpoint", "cp.json"];
     let child = spawn_send(&sb, dir.path(), &args);
     wait_for("the first (throttled) request", || {
@@ -120,10 +90,10 @@ fn a_ctrl_c_while_the_last_batch_waits_out_a_retry_after_is_not_a_finish() {
 /// nothing records what was sent.
 #[test]
 fn without_a_checkpoint_a_stop_near_the_end_exits_130_and_does_not_suggest_resume() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(503).retry_after(120)]);
     let dir = common::tempdir();
-    input(dir.path(), 5);
+    common::send::input(dir.path(), 5, |i| format!("u{}", i % 7));
     let child = spawn_send(&sb, dir.path(), &["--concurrency", "1"]);
     wait_for("the first (failed) request", || common::requests(&sb) >= 1);
     std::thread::sleep(Duration::from_millis(200));
@@ -149,20 +119,18 @@ fn without_a_checkpoint_a_stop_near_the_end_exits_130_and_does_not_suggest_resum
 /// with `not sent` rows, and the resume answered "finished already"), and the resume sends them.
 #[test]
 fn a_gdpr_job_stopped_near_the_end_is_interrupted_and_resumes() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     sb.script(vec![ScriptedReply::status(429).retry_after(120)]);
     let dir = common::tempdir();
     std::fs::write(dir.path().join("list.txt"), "u-1\nu-2\nu-3\n").expect("list");
     let gdpr = |resume: bool| {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("cio-replay"));
+        let mut cmd = common::piped();
         cmd.current_dir(dir.path())
             .env("CIO_SITE_ID", common::send::SITE)
             .env("CIO_API_KEY", KEY)
             .args(["gdpr", "--endpoint", &sb.url(), "--progress", "never"])
             .args(["delete", "list.txt", "--yes", "--concurrency", "1"])
-            .args(["--checkpoint", "job.json", "--receipt", "receipt.csv"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .args(["--checkpoint", "job.json", "--receipt", "receipt.csv"]);
         if resume {
             cmd.arg("--resume");
         }
@@ -193,11 +161,11 @@ fn a_gdpr_job_stopped_near_the_end_is_interrupted_and_resumes() {
 /// sent", no summary, the OS error twice).
 #[test]
 fn a_dead_letter_write_error_after_sending_stops_with_exit_4_and_a_summary() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
-    let mut text: String = (0..300).map(|i| track(i, "u")).collect();
+    let mut text: String = (0..300).map(|i| track_line(i, "u")).collect();
     text.push_str("{not json\n");
-    text.extend((300..600).map(|i| track(i, "u")));
+    text.extend((300..600).map(|i| track_line(i, "u")));
     std::fs::write(dir.path().join("in.ndjson"), text).expect("input");
     for checkpoint in [false, true] {
         let mut args = vec!["--concurrency", "1", "--batch-size", "10", "--rate", "200"];
@@ -259,13 +227,13 @@ fn covered(cp: &Value) -> u64 {
 /// the whole send nearly stopped).
 #[test]
 fn one_stuck_person_neither_stalls_the_job_nor_makes_a_kill_resend_what_settled() {
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     // 4,000 records of 2,000 people; "stuck" appears once, near the start. (People with work
     // queued behind the stuck batch on its lane wait with it: a few hundred records here.)
-    let mut text: String = track(0, "u0");
-    text.push_str(&track(1, "stuck"));
-    text.extend((2..4000).map(|i| track(i, &format!("u{}", i % 2000))));
+    let mut text: String = track_line(0, "u0");
+    text.push_str(&track_line(1, "stuck"));
+    text.extend((2..4000).map(|i| track_line(i, &format!("u{}", i % 2000))));
     std::fs::write(dir.path().join("in.ndjson"), text).expect("input");
     sb.script(vec![
         ScriptedReply::status(503)
@@ -349,7 +317,7 @@ fn a_ctrl_c_during_the_pre_scan_stops_it_with_nothing_sent() {
     use std::io::BufRead;
     use std::sync::{Arc, Mutex};
 
-    let sb = sandbox();
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let records = 250_000u64;
     let pad = "x".repeat(100);
@@ -361,15 +329,13 @@ fn a_ctrl_c_during_the_pre_scan_stops_it_with_nothing_sent() {
         ));
     }
     std::fs::write(dir.path().join("in.ndjson"), text).expect("input");
-    let mut child = common::process()
+    let mut child = common::piped()
         .current_dir(dir.path())
         .env("CIO_SITE_ID", common::send::SITE)
         .env("CIO_API_KEY", KEY)
         .env("CIO_PROGRESS_INTERVAL_MS", "20")
         .args(["send", "in.ndjson", "--endpoint", &sb.url()])
         .args(["--report", "report.json", "--dead-letter", "dead.ndjson"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("send starts");
     let seen = Arc::new(Mutex::new(String::new()));

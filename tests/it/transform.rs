@@ -6,16 +6,9 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use cio_replay::sandbox::SandboxConfig;
 use serde_json::{Value, json};
 
 const KEY: &str = "key-t";
-
-fn exports(name: &str) -> String {
-    common::crate_path(&format!("fixtures/exports/{name}"))
-        .display()
-        .to_string()
-}
 
 /// The dry-run listing of `args` (exit 0), one JSON value a line.
 fn listing(args: &[&str]) -> Vec<Value> {
@@ -24,7 +17,7 @@ fn listing(args: &[&str]) -> Vec<Value> {
 
 #[test]
 fn the_mixpanel_preset_maps_events_identifies_and_profiles() {
-    let lines = listing(&[&exports("mixpanel.ndjson"), "--preset", "mixpanel"]);
+    let lines = listing(&[&common::export("mixpanel.ndjson"), "--preset", "mixpanel"]);
     assert_eq!(lines.len(), 4, "{lines:?}");
     let op = |i: usize| &lines[i]["operation"];
     assert_eq!(lines[0]["action"], "track-event");
@@ -44,12 +37,12 @@ fn the_mixpanel_preset_maps_events_identifies_and_profiles() {
 
 #[test]
 fn the_amplitude_preset_makes_two_records_of_an_event_with_user_properties() {
-    let lines = listing(&[&exports("amplitude.ndjson"), "--preset", "amplitude"]);
+    let lines = listing(&[&common::export("amplitude.ndjson"), "--preset", "amplitude"]);
     let sources: Vec<&str> = lines
         .iter()
         .map(|l| l["source"].as_str().unwrap_or(""))
         .collect();
-    let file = exports("amplitude.ndjson");
+    let file = common::export("amplitude.ndjson");
     assert_eq!(
         sources,
         [
@@ -74,15 +67,15 @@ fn the_amplitude_preset_makes_two_records_of_an_event_with_user_properties() {
 #[test]
 fn a_warehouse_csv_is_reshaped_by_a_transform_file_and_refused_with_a_hint_without_one() {
     let lines = listing(&[
-        &exports("warehouse.csv"),
+        &common::export("warehouse.csv"),
         "--transform-file",
-        &exports("warehouse.jq"),
+        &common::export("warehouse.jq"),
     ]);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["operation"]["name"], "Order Completed");
     assert_eq!(lines[0]["operation"]["attributes"]["total"], 42.5);
     let out = common::cio()
-        .args(["validate", &exports("warehouse.csv")])
+        .args(["validate", &common::export("warehouse.csv")])
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -150,7 +143,7 @@ fn a_program_that_does_not_compile_is_a_usage_error_that_says_where() {
     let dry_run = |program: &str| {
         common::cio()
             .args(["dry-run", "--transform", program])
-            .arg(exports("mixpanel.ndjson"))
+            .arg(common::export("mixpanel.ndjson"))
             .output()
             .expect("runs")
     };
@@ -182,7 +175,7 @@ fn print_transform_prints_the_preset_and_an_unknown_preset_lists_the_known_ones(
     let dir = common::tempdir();
     let copy = dir.path().join("mine.jq");
     std::fs::write(&copy, &out.stdout).expect("write");
-    let input = exports("mixpanel.ndjson");
+    let input = common::export("mixpanel.ndjson");
     assert_eq!(
         listing(&[&input, "--transform-file", &copy.display().to_string()]),
         listing(&[&input, "--preset", "mixpanel"])
@@ -203,7 +196,7 @@ fn print_transform_prints_the_preset_and_an_unknown_preset_lists_the_known_ones(
 /// and a resume with another transform is refused.
 #[test]
 fn a_transformed_send_dead_letters_the_record_as_read_and_keeps_its_transform() {
-    let sb = common::send::sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     std::fs::write(
         dir.path().join("in.ndjson"),
@@ -274,7 +267,7 @@ fn a_transformed_send_dead_letters_the_record_as_read_and_keeps_its_transform() 
 /// every record made is settled once, nothing lost.
 #[test]
 fn a_killed_transformed_send_resumes_with_nothing_lost() {
-    let sb = common::send::sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     let dir = common::tempdir();
     let n = 1500u64;
     let text: String = (0..n)

@@ -9,18 +9,13 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use cio_replay::sandbox::{Sandbox, SandboxConfig};
+use cio_replay::sandbox::Sandbox;
 use serde_json::Value;
 
-use crate::common::send::{sandbox_with_key, send};
+use crate::common::send::send;
+use crate::common::{listing, sample};
 
 const KEY: &str = "track-key";
-
-fn fixtures() -> String {
-    common::crate_path("fixtures/sample.ndjson")
-        .display()
-        .to_string()
-}
 
 /// `verify ARGS` in `dir` against `sb`'s App API with `app_key`, the report in `verify.json`.
 fn verify_with_key(sb: &Sandbox, dir: &Path, app_key: &str, args: &[&str]) -> Output {
@@ -38,22 +33,15 @@ fn verify(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
     verify_with_key(sb, dir, sb.app_api_key().expose(), args)
 }
 
-fn lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("an NDJSON line"))
-        .collect()
-}
-
+/// The `--report` JSON the last `verify` in `dir` wrote.
 fn report(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("verify.json")).expect("report written");
-    serde_json::from_str(&text).expect("report is JSON")
+    common::read_json(&dir.join("verify.json"))
 }
 
 /// A sandbox holding the fixtures, sent as `send` sends them.
 fn sent_fixtures(dir: &Path) -> Sandbox {
-    let sb = sandbox_with_key(SandboxConfig::default(), KEY);
-    let out = send(&sb, dir, KEY, &[&fixtures()]);
+    let sb = common::send::sandbox(KEY);
+    let out = send(&sb, dir, KEY, &[&sample()]);
     assert!(
         out.status.success(),
         "{}",
@@ -77,7 +65,7 @@ fn send_records(sb: &Sandbox, dir: &Path, name: &str, records: &str) {
 fn the_fixtures_sent_then_verified_match() {
     let dir = common::tempdir();
     let sb = sent_fixtures(dir.path());
-    let out = verify(&sb, dir.path(), &[&fixtures()]);
+    let out = verify(&sb, dir.path(), &[&sample()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -102,10 +90,10 @@ fn one_changed_attribute_is_exactly_one_difference() {
         "extra.ndjson",
         r#"{"type":"identify","userId":"u-1002","timestamp":"2024-05-01T00:00:00Z","traits":{"plan":"enterprise"}}"#,
     );
-    let out = verify(&sb, dir.path(), &[&fixtures()]);
+    let out = verify(&sb, dir.path(), &[&sample()]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        lines(&out),
+        listing(&out.stdout),
         [
             serde_json::json!({"difference": "attribute", "person": {"id": "u-1002"},
                             "name": "plan", "expected": "basic", "actual": "enterprise"})
@@ -126,10 +114,10 @@ fn a_person_deleted_after_the_send_is_missing() {
         "delete.ndjson",
         r#"{"type":"track","event":"User Deleted","userId":"u-1003","timestamp":"2024-05-01T00:00:00Z"}"#,
     );
-    let out = verify(&sb, dir.path(), &[&fixtures()]);
+    let out = verify(&sb, dir.path(), &[&sample()]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        lines(&out),
+        listing(&out.stdout),
         [serde_json::json!({"difference": "missing", "person": {"id": "u-1003"}})]
     );
 }
@@ -137,7 +125,7 @@ fn a_person_deleted_after_the_send_is_missing() {
 #[test]
 fn a_person_the_input_deletes_but_the_workspace_holds_is_unexpected() {
     let dir = common::tempdir();
-    let sb = sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     let identify = r#"{"type":"identify","userId":"u-7","timestamp":"2024-01-01T00:00:00Z","traits":{"plan":"pro"}}"#;
     send_records(&sb, dir.path(), "sent.ndjson", identify);
     // The input says the person was deleted; the delete never reached the workspace.
@@ -146,7 +134,7 @@ fn a_person_the_input_deletes_but_the_workspace_holds_is_unexpected() {
     std::fs::write(&input, format!("{identify}\n{deleted}\n")).expect("write");
     let out = verify(&sb, dir.path(), &[input.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
-    let got = lines(&out);
+    let got = listing(&out.stdout);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["difference"], "unexpected");
     assert_eq!(got[0]["person"], serde_json::json!({"id": "u-7"}));
@@ -157,19 +145,19 @@ fn a_wrong_app_api_key_exits_3_and_is_never_printed() {
     let dir = common::tempdir();
     let sb = sent_fixtures(dir.path());
     let wrong = "wrong-app-key-6f1c";
-    let out = verify_with_key(&sb, dir.path(), wrong, &[&fixtures()]);
+    let out = verify_with_key(&sb, dir.path(), wrong, &[&sample()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("refused the key"), "{stderr}");
     assert!(!stderr.contains(wrong), "{stderr}");
     assert!(out.stdout.is_empty());
     // The Track key is not an App API key either.
-    let out = verify_with_key(&sb, dir.path(), KEY, &[&fixtures()]);
+    let out = verify_with_key(&sb, dir.path(), KEY, &[&sample()]);
     assert_eq!(out.status.code(), Some(3));
     // No key at all is a usage error.
     let out = common::cio()
         .current_dir(dir.path())
-        .args(["verify", "--app-endpoint", &sb.url(), &fixtures()])
+        .args(["verify", "--app-endpoint", &sb.url(), &sample()])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
@@ -184,7 +172,7 @@ fn plain_http_is_refused_outside_loopback() {
             "verify",
             "--app-endpoint",
             "http://api.customer.io",
-            &fixtures(),
+            &sample(),
         ])
         .output()
         .expect("runs");
@@ -213,7 +201,7 @@ fn people_with(n: usize, shift: usize) -> String {
 #[test]
 fn ten_requests_a_second_and_a_429_is_waited_out() {
     let dir = common::tempdir();
-    let sb = sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     send_records(&sb, dir.path(), "people.ndjson", &people(2500));
     let input = dir.path().join("people.ndjson");
     // Someone else spends the second's ten requests just before verify starts.
@@ -248,7 +236,7 @@ fn ten_requests_a_second_and_a_429_is_waited_out() {
 #[test]
 fn a_sample_checks_the_same_n_people_for_the_same_seed() {
     let dir = common::tempdir();
-    let sb = sandbox_with_key(SandboxConfig::default(), KEY);
+    let sb = common::send::sandbox(KEY);
     send_records(&sb, dir.path(), "people.ndjson", &people(300));
     let input = dir.path().join("people.ndjson");
     let input = input.to_str().expect("utf-8");
@@ -272,7 +260,7 @@ fn a_sample_checks_the_same_n_people_for_the_same_seed() {
     let sampled = |seed: &str| {
         let out = verify(&sb, dir.path(), &["--sample", "40", "--seed", seed, input]);
         assert_eq!(out.status.code(), Some(1));
-        let mut who: Vec<String> = lines(&out)
+        let mut who: Vec<String> = listing(&out.stdout)
             .iter()
             .map(|l| l["person"]["id"].to_string())
             .collect();

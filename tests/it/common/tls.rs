@@ -25,6 +25,7 @@ pub struct TlsServer {
 }
 
 impl TlsServer {
+    /// Listen on a free port of 127.0.0.1 with the test certificate.
     pub fn start() -> TlsServer {
         let certs: Vec<CertificateDer<'static>> =
             CertificateDer::pem_file_iter(super::crate_path("fixtures/tls/server.pem"))

@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use serde_json::Value;
+use base64::Engine as _;
+use cio_replay::sandbox::Sandbox;
+use serde_json::{Value, json};
 
 /// A reply as seen on the wire.
 #[derive(Debug)]
@@ -16,16 +18,45 @@ pub struct Got {
 }
 
 impl Got {
+    /// The body as JSON (`null` when it is not JSON).
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 
+    /// The value of the header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// The `Authorization` value of HTTP Basic auth for `user` and `key`.
+pub fn basic(user: &str, key: &str) -> String {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}"));
+    format!("Basic {token}")
+}
+
+/// The `Authorization` of a default sandbox's Track API (Basic `sandbox:sandbox-key`).
+pub fn auth() -> String {
+    basic("sandbox", "sandbox-key")
+}
+
+/// `POST path` of `body` to `sb`'s Track API with the default credentials ([`auth`]).
+pub fn post(sb: &Sandbox, path: &str, body: &Value) -> Got {
+    raw(
+        &sb.url(),
+        "POST",
+        path,
+        Some(&auth()),
+        body.to_string().as_bytes(),
+    )
+}
+
+/// `POST /api/v2/batch` of `ops` to `sb` with the default credentials ([`auth`]).
+pub fn batch(sb: &Sandbox, ops: Vec<Value>) -> Got {
+    post(sb, "/api/v2/batch", &json!({ "batch": ops }))
 }
 
 /// One request on a fresh connection to `base` (`http://127.0.0.1:PORT`, `Connection: close`),
