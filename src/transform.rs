@@ -166,7 +166,7 @@ impl Transform {
                 Value::Object(map) => results.push(Value::Object(map)),
                 other => {
                     return Err(TransformError::NotAnObject {
-                        found: json::kind(&other),
+                        found: crate::source::value::kind(&other),
                     });
                 }
             }

@@ -32,7 +32,13 @@ pub fn run(command: Command) -> Result<Exit> {
     match command {
         Command::Validate(args) => cmd::validate::run(settings::validate(args)?),
         Command::DryRun(args) => cmd::dry_run::run(settings::dry_run(args)?),
-        Command::Send(args) => cmd::send::run(settings::send(args)?),
+        Command::Send(args) => {
+            // A report left by an earlier run must not outlive this one's refusal of its flags.
+            if let Some(path) = &args.delivery.report {
+                let _ = std::fs::remove_file(path);
+            }
+            cmd::send::run(settings::send(args)?)
+        }
         Command::Gdpr(args) => cmd::gdpr::run(settings::gdpr(args)?),
         Command::Verify(args) => cmd::verify::run(settings::verify(args)?),
         Command::Sandbox(args) => cmd::sandbox::run(settings::sandbox(args)),

@@ -102,11 +102,18 @@ pub(crate) fn gdpr(args: GdprArgs) -> Result<gdpr::Settings> {
     let mode = mode(args.mode);
     let action = GdprAction::from(args.action);
     let list_format = args.list_format.map(ListFormat::from);
+    let target = target(d, region(args.region), args.endpoint.as_deref())?;
+    // Where the job sends, as its checkpoint has always kept it: the host, or the sandbox.
+    let endpoint = match target.sandbox {
+        true => "in-process sandbox",
+        false => crate::track::url::authority(&target.base_url),
+    };
     let mut settings = RunSettings::default();
     settings
         .set("command", "gdpr")
         .set("action", action_name(action))
         .set("mode", mode.name())
+        .set("endpoint", endpoint)
         .set("column", args.column.clone().unwrap_or_default())
         .set(
             "list_format",
@@ -116,7 +123,7 @@ pub(crate) fn gdpr(args: GdprArgs) -> Result<gdpr::Settings> {
         action,
         mode,
         delivery: delivery(mode, d)?,
-        target: target(d, region(args.region), args.endpoint.as_deref())?,
+        target,
         job: Job {
             checkpoint: d.checkpoint.clone(),
             resume: d.resume,

@@ -89,11 +89,14 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let stop = job::stop_flag(Stopping::Gdpr {
         checkpoint: checkpoint.is_some(),
     })?;
-    let mut book = opening.begin(Receipt::new(path, action), stop.clone())?;
+    let mut book = opening.begin(
+        Receipt::new(path, action, checkpoint.is_some()),
+        stop.clone(),
+    )?;
     let mut people = listed.people(action);
     let (mut progress, clock) = (PeopleProgress::new(s.display, to_send), Instant::now());
     let work = people.by_ref().filter(|w| !before.covers(&w.record));
-    let report = sending.deliver(work, &mut book, &mut progress, &stop)?;
+    let delivered = sending.deliver(work, &mut book, &mut progress, &stop)?;
     progress.finish();
     let about = About {
         action,
@@ -102,7 +105,7 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
         started,
     };
     let end = (checkpoint.is_some(), clock);
-    let (sent, ledger) = conclude(&about, report, book, &mut people, end)?;
+    let (sent, ledger) = conclude(&about, delivered, book, &mut people, end)?;
     if let Some(path) = &s.report {
         let (status, exit) = sent.status();
         let facts = sending.target.facts(started, status, exit, about.inputs());

@@ -43,10 +43,6 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let (checkpoint, started_at) = (s.job.checkpoint.clone(), chrono::Utc::now());
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
     let _lock = lock::checkpoint(checkpoint.as_deref())?;
-    // A report left by an earlier run must not outlive this one's early refusal.
-    if let Some(path) = &s.report {
-        let _ = std::fs::remove_file(path);
-    }
     let default = dead_letter::default_path(&s.pipeline.files);
     let (given, what, flag) = (s.dead_letter, "dead-letter file", "dead-letter");
     let file = LedgerFile {
@@ -113,29 +109,29 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
         });
     let mut hooks: Vec<&mut dyn Hooks> = vec![&mut watch];
     hooks.extend(budget.as_mut().map(|b| b as &mut dyn Hooks));
-    let mut report = sending.deliver(work, &mut book, &mut AllOf(hooks), &stop)?;
+    let mut delivered = sending.deliver(work, &mut book, &mut AllOf(hooks), &stop)?;
     let (summary, by_input) = count.finish();
-    report.limit_reached = limit.reached();
-    report.cut_short = summary.read_errors > 0;
-    let complete = report.is_complete();
-    let mut ledger = book.close(&report, complete, std::iter::empty(), "");
+    delivered.limit_reached = limit.reached();
+    delivered.cut_short = summary.read_errors > 0;
+    let complete = delivered.is_complete();
+    let mut ledger = book.close(&delivered, complete, std::iter::empty(), "");
     let finished = ledger.finish(complete);
     watch.finish(ledger.path());
-    say_summary(&summary, &report, &ledger);
+    say_summary(&summary, &delivered, &ledger);
     target.say_sandbox_state();
     let local_error = ledger.take_error().or(finished.err());
     let outcome = job::outcome(
         local_error,
         budget.as_ref(),
-        &report,
+        &delivered,
         checkpoint.is_some(),
         earlier,
     );
     if let Some(path) = &s.report {
         let exit = outcome.as_ref().map_or_else(exit_for_error, |e| *e);
         let inputs = job::inputs(&files, by_input);
-        let facts = target.facts(started_at, Status::of(&outcome, &report), exit, inputs);
-        run_report::write(path, &facts, &summary, &report, &ledger)?;
+        let facts = target.facts(started_at, Status::of(&outcome, &delivered), exit, inputs);
+        run_report::write(path, &facts, &summary, &delivered, &ledger)?;
     }
     outcome
 }

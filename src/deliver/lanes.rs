@@ -58,7 +58,7 @@ use serde_json::Value;
 
 /// Where an operation goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Route {
+pub(crate) enum Assignment {
     Lane(usize),
     /// Its entities have unsettled operations on these lanes (distinct, at least two): the first
     /// leads, the others settle their earlier work on its entities first.
@@ -137,9 +137,9 @@ impl Owners {
 
     /// Route an operation touching the entities `keys` and count it as unsettled on the lane
     /// that sends it (the lead of a span), which owns all of `keys` from now on.
-    pub(crate) fn assign(&self, keys: &[u64]) -> Route {
+    pub(crate) fn assign(&self, keys: &[u64]) -> Assignment {
         if self.lanes == 1 {
-            return Route::Lane(0);
+            return Assignment::Lane(0);
         }
         let mut map = self.lock();
         let mut busy: Vec<usize> = Vec::with_capacity(2);
@@ -151,13 +151,13 @@ impl Owners {
             }
         }
         let route = match busy.as_slice() {
-            [] => Route::Lane(keys.first().map_or(0, |h| self.free_lane(*h))),
-            [one] => Route::Lane(*one),
-            _ => Route::Span(busy),
+            [] => Assignment::Lane(keys.first().map_or(0, |h| self.free_lane(*h))),
+            [one] => Assignment::Lane(*one),
+            _ => Assignment::Span(busy),
         };
         let lead = match &route {
-            Route::Lane(n) => *n,
-            Route::Span(spanned) => spanned[0],
+            Assignment::Lane(n) => *n,
+            Assignment::Span(spanned) => spanned[0],
         };
         for k in keys {
             let o = map.entry(*k).or_insert(Owner {
@@ -285,8 +285,8 @@ mod tests {
         for lanes in 1..16 {
             let owners = Owners::new(lanes);
             let home = lane_of(hashes(&a)[0], lanes);
-            assert_eq!(owners.assign(&hashes(&a)), Route::Lane(home));
-            assert_eq!(owners.assign(&hashes(&b)), Route::Lane(home));
+            assert_eq!(owners.assign(&hashes(&a)), Assignment::Lane(home));
+            assert_eq!(owners.assign(&hashes(&b)), Assignment::Lane(home));
             owners.settle(&hashes(&a));
             owners.settle(&hashes(&b));
             assert_eq!(owners.busy(), 0);
@@ -309,17 +309,26 @@ mod tests {
         let (person, object) = two_homes(4);
         // The object is busy on its home lane: a relationship change (person first) goes there,
         // not to the person's home, and the person is owned there until it settles.
-        assert_eq!(owners.assign(&[object]), Route::Lane(lane_of(object, 4)));
+        assert_eq!(
+            owners.assign(&[object]),
+            Assignment::Lane(lane_of(object, 4))
+        );
         assert_eq!(
             owners.assign(&[person, object]),
-            Route::Lane(lane_of(object, 4))
+            Assignment::Lane(lane_of(object, 4))
         );
-        assert_eq!(owners.assign(&[person]), Route::Lane(lane_of(object, 4)));
+        assert_eq!(
+            owners.assign(&[person]),
+            Assignment::Lane(lane_of(object, 4))
+        );
         for keys in [&[object][..], &[person, object], &[person]] {
             owners.settle(keys);
         }
         assert_eq!(owners.busy(), 0);
-        assert_eq!(owners.assign(&[person]), Route::Lane(lane_of(person, 4)));
+        assert_eq!(
+            owners.assign(&[person]),
+            Assignment::Lane(lane_of(person, 4))
+        );
     }
 
     #[test]
@@ -327,11 +336,14 @@ mod tests {
         let owners = Owners::new(4);
         let (person, object) = two_homes(4);
         let (lp, lo) = (lane_of(person, 4), lane_of(object, 4));
-        assert_eq!(owners.assign(&[person]), Route::Lane(lp));
-        assert_eq!(owners.assign(&[object]), Route::Lane(lo));
-        assert_eq!(owners.assign(&[person, object]), Route::Span(vec![lp, lo]));
+        assert_eq!(owners.assign(&[person]), Assignment::Lane(lp));
+        assert_eq!(owners.assign(&[object]), Assignment::Lane(lo));
+        assert_eq!(
+            owners.assign(&[person, object]),
+            Assignment::Span(vec![lp, lo])
+        );
         // The lead owns both now: the object's next operation queues behind the span there.
-        assert_eq!(owners.assign(&[object]), Route::Lane(lp));
+        assert_eq!(owners.assign(&[object]), Assignment::Lane(lp));
         owners.settle(&[person]);
         owners.settle(&[object]);
         owners.settle(&[person, object]);
@@ -340,7 +352,7 @@ mod tests {
         assert_eq!(owners.busy(), 0);
         // One lane: everything goes to lane 0 and nothing is tracked.
         let one = Owners::new(1);
-        assert_eq!(one.assign(&[person, object]), Route::Lane(0));
+        assert_eq!(one.assign(&[person, object]), Assignment::Lane(0));
         assert_eq!(one.busy(), 0);
     }
 
@@ -349,23 +361,23 @@ mod tests {
         let owners = Owners::new(3);
         let (a, b) = two_homes(3);
         let home = lane_of(a, 3);
-        assert_eq!(owners.assign(&[a]), Route::Lane(home));
+        assert_eq!(owners.assign(&[a]), Assignment::Lane(home));
         let waiting = owners.waiting(home);
         // `a` is busy there: its order matters more than the wait.
-        assert_eq!(owners.assign(&[a]), Route::Lane(home));
+        assert_eq!(owners.assign(&[a]), Assignment::Lane(home));
         // A free entity whose home is the waiting lane goes to the next lane.
         let c = (0..)
             .map(|i| hash_key(&format!("person|{i}")))
             .find(|h| lane_of(*h, 3) == home && *h != a)
             .unwrap_or(0);
-        assert_eq!(owners.assign(&[c]), Route::Lane((home + 1) % 3));
-        assert_eq!(owners.assign(&[b]), Route::Lane(lane_of(b, 3)));
+        assert_eq!(owners.assign(&[c]), Assignment::Lane((home + 1) % 3));
+        assert_eq!(owners.assign(&[b]), Assignment::Lane(lane_of(b, 3)));
         drop(waiting);
         let d = (0..)
             .map(|i| hash_key(&format!("object|x{i}")))
             .find(|h| lane_of(*h, 3) == home)
             .unwrap_or(0);
-        assert_eq!(owners.assign(&[d]), Route::Lane(home));
+        assert_eq!(owners.assign(&[d]), Assignment::Lane(home));
     }
 
     #[test]

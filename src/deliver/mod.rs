@@ -229,7 +229,7 @@ pub(crate) struct Halt {
 
 /// The end of a delivery.
 #[derive(Debug, Clone)]
-pub(crate) struct DeliveryReport {
+pub(crate) struct Delivered {
     pub stats: DeliveryStats,
     pub elapsed: Duration,
     /// Set when a 401/403 or a redirect stopped the run.
@@ -252,10 +252,10 @@ pub(crate) struct DeliveryReport {
     pub coverage: Vec<Coverage>,
 }
 
-impl DeliveryReport {
+impl Delivered {
     /// The report of a delivery that never began (the run stopped before sending anything).
-    pub(crate) fn nothing_sent(stopped_early: bool) -> DeliveryReport {
-        DeliveryReport {
+    pub(crate) fn nothing_sent(stopped_early: bool) -> Delivered {
+        Delivered {
             stats: DeliveryStats::default(),
             elapsed: Duration::ZERO,
             halted: None,

@@ -8,20 +8,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
-use super::lanes::{self, Owners, Route};
+use super::lanes::{self, Assignment, Owners};
 use super::rate::RateLimiter;
-use super::shared::{Counters, Prepared, Shared};
+use super::shared::{LaneCounters, Prepared, Shared};
 use super::transport::Transport;
 use super::watermarks::Watermarks;
 use super::worker::{LaneMsg, Latch, run_lane};
-use super::{DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement, is_set};
+use super::{Delivered, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement, is_set};
 use crate::map::Outcome;
 use crate::stream::Work;
 
 /// Deliver every item: mapped operations are sent, skipped and invalid records are settled at once.
 /// Stops reading when `stop` is raised (requests in flight finish, retries included; operations
 /// queued but not yet sent stay unsettled) or when the API refuses the credentials (see
-/// [`DeliveryReport::halted`]). Every record read is either settled (reported to
+/// [`Delivered::halted`]). Every record read is either settled (reported to
 /// `hooks.on_record`) or counted in `stats.unsent`.
 pub(crate) fn deliver(
     items: impl Iterator<Item = impl Into<Work>>,
@@ -29,7 +29,7 @@ pub(crate) fn deliver(
     transport: &dyn Transport,
     hooks: &mut dyn Hooks,
     stop: &AtomicBool,
-) -> anyhow::Result<DeliveryReport> {
+) -> anyhow::Result<Delivered> {
     let started = Instant::now();
     let shared = Shared {
         transport,
@@ -37,7 +37,7 @@ pub(crate) fn deliver(
         retries: settings.retries,
         limits: settings.limits,
         linger: settings.linger,
-        counters: Counters::default(),
+        counters: LaneCounters::default(),
         abort: AtomicBool::new(false),
         stop,
         halt: Mutex::new(None),
@@ -108,7 +108,7 @@ pub(crate) fn deliver(
     // A stop counts whenever it left work undone, also after the last record was read (queued
     // batches, a batch waiting out a Retry-After).
     let stopped_early = is_set(stop) && (!read_to_end || state.stats.unsent > 0);
-    Ok(DeliveryReport {
+    Ok(Delivered {
         stats: state.stats,
         elapsed: started.elapsed(),
         halted,
@@ -158,8 +158,8 @@ impl State {
                 };
                 self.stats.operations += 1;
                 match route {
-                    Route::Lane(n) => lanes.push(n, prepared)?,
-                    Route::Span(spanned) => lanes.span(&spanned, prepared)?,
+                    Assignment::Lane(n) => lanes.push(n, prepared)?,
+                    Assignment::Span(spanned) => lanes.span(&spanned, prepared)?,
                 }
                 return Ok(());
             }

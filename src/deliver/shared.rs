@@ -26,7 +26,7 @@ pub(crate) struct Prepared {
 
 /// Counters every lane adds to.
 #[derive(Default)]
-pub(super) struct Counters {
+pub(super) struct LaneCounters {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
@@ -41,7 +41,7 @@ pub(crate) struct Shared<'a> {
     pub retries: u32,
     pub limits: BatchLimits,
     pub linger: Duration,
-    pub counters: Counters,
+    pub counters: LaneCounters,
     /// Raised on 401/403 or a redirect: no lane starts another attempt.
     pub abort: AtomicBool,
     /// The caller's stop flag (Ctrl-C): operations not yet sent are dropped, unsettled.

@@ -62,11 +62,7 @@ impl Hooks for Collect {
     }
 }
 
-fn run(
-    items: Vec<Item>,
-    s: &DeliverySettings,
-    t: &RecordingTransport,
-) -> (DeliveryReport, Collect) {
+fn run(items: Vec<Item>, s: &DeliverySettings, t: &RecordingTransport) -> (Delivered, Collect) {
     let mut hooks = Collect::default();
     let report = deliver(items.into_iter(), s, t, &mut hooks, &never_stop())
         .unwrap_or_else(|e| panic!("{e}"));

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use crate::deliver::budget::{Budget, ErrorBudget};
-use crate::deliver::{AllOf, DeliveryReport, DeliverySettings, Hooks, HttpTransport};
+use crate::deliver::{AllOf, Delivered, DeliverySettings, Hooks, HttpTransport};
 use crate::exit::{Exit, Fatal};
 use crate::interrupt::Stopping;
 use crate::ledger::book::Opening;
@@ -86,7 +86,7 @@ impl Sending {
         book: &mut Book<S>,
         watch: &mut dyn Hooks,
         stop: &AtomicBool,
-    ) -> Result<DeliveryReport> {
+    ) -> Result<Delivered> {
         let mut hooks = AllOf(vec![watch, book]);
         crate::deliver::deliver(work, &self.delivery, &self.transport, &mut hooks, stop)
     }
@@ -167,7 +167,7 @@ pub(crate) fn budget(
 pub(crate) fn outcome(
     local_error: Option<anyhow::Error>,
     budget: Option<&Budget>,
-    report: &DeliveryReport,
+    report: &Delivered,
     checkpointed: bool,
     earlier: Counters,
 ) -> Result<Exit> {

@@ -15,8 +15,8 @@ use super::checkpoint::{self, Checkpoint, Counters, InputProgress};
 use super::journal::Journal;
 use super::lock::{self, Held};
 use super::settings::RunSettings;
-use super::sink::{Kind, Release, Sink};
-use crate::deliver::{DeliveryReport, Hooks, Settled, Settlement, Watermarks};
+use super::sink::{Release, Sink};
+use crate::deliver::{Delivered, Hooks, Settled, Settlement, Watermarks};
 use crate::exit::usage;
 use crate::map::Outcome;
 use crate::stream::{RecordInfo, Work};
@@ -97,6 +97,15 @@ impl Opening {
                 (file, Some(loaded))
             }
         };
+        if let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty())
+            && !folder.is_dir()
+        {
+            return Err(usage(format!(
+                "{what} {}: folder {} does not exist",
+                file.display(),
+                folder.display()
+            )));
+        }
         let lock = match &checkpoint {
             Some(_) => Some(lock::hold(&file, what)?),
             None => None,
@@ -167,7 +176,8 @@ impl Opening {
         if let (true, Some(path)) = (job.resume, &path) {
             checkpoint::cut_back(path, &checkpoint.file, &file, what).map_err(usage_of)?;
         }
-        let mut journal = Journal::new(checkpoint, path.clone(), EVERY, sink.release());
+        let mut journal =
+            Journal::new(checkpoint, path.clone(), EVERY, sink.release()).named(S::WHAT);
         if let (false, Some(header)) = (job.resume, sink.header()) {
             journal.create(&header).map_err(usage_of)?;
         }
@@ -216,12 +226,14 @@ impl<S: Sink> Book<S> {
         self.before.clone()
     }
 
-    /// Keep the first local error and stop the run as a Ctrl-C would.
+    /// Keep the first local error and stop the run as a Ctrl-C would; the journal writes nothing
+    /// more, so no later checkpoint covers what the error left unwritten.
     fn check(&mut self, result: Result<()>) {
         if let Err(e) = result
             && self.error.is_none()
         {
             self.error = Some(e);
+            self.journal.poison();
             self.stop.store(true, Ordering::SeqCst);
         }
     }
@@ -241,7 +253,7 @@ impl<S: Sink> Book<S> {
     /// never handed to the sender) that no run settled, `why` saying why it was not sent.
     pub(crate) fn close(
         mut self,
-        report: &DeliveryReport,
+        report: &Delivered,
         complete: bool,
         unread: impl Iterator<Item = Work>,
         why: &str,
@@ -253,7 +265,7 @@ impl<S: Sink> Book<S> {
 
     fn end(
         &mut self,
-        report: &DeliveryReport,
+        report: &Delivered,
         complete: bool,
         unread: impl Iterator<Item = Work>,
         why: &str,
@@ -306,13 +318,13 @@ impl<S: Sink> Book<S> {
                         result: Settled::Skipped { reason },
                     },
                 });
-        let mut tail: Vec<((usize, u64), Kind, Vec<u8>)> = Vec::new();
-        for settlement in in_flight.chain(unread) {
+        // In key order, streamed: every record never handed over comes after those that were.
+        let sink = &self.sink;
+        let tail = in_flight.chain(unread).filter_map(|settlement| {
             let key = (settlement.record.input, settlement.record.index);
-            if let Some(entry) = self.sink.entry(&settlement)? {
-                tail.push((key, self.sink.kind(&settlement), entry));
-            }
-        }
+            let entry = sink.entry(&settlement).transpose()?;
+            Some(entry.map(|entry| (key, sink.kind(&settlement), entry)))
+        });
         Ok(self.journal.tail(tail)?)
     }
 }
@@ -435,5 +447,84 @@ impl<S: Sink> Closed<S> {
             self.book.journal.sync()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deliver::never_stop;
+    use crate::ledger::dead_letter::DeadLetters;
+
+    fn job(dir: &Path, resume: bool) -> Job {
+        let input = dir.join("in.ndjson");
+        if !input.exists() {
+            std::fs::write(&input, "{}\n").unwrap();
+        }
+        let mut settings = RunSettings::default();
+        settings.set("mode", "batch");
+        Job {
+            checkpoint: Some(dir.join("cp.json")),
+            resume,
+            files: vec![input],
+            settings,
+        }
+    }
+
+    /// Start a job writing `dead` and end it unfinished, its dead-letter file holding a line.
+    fn unfinished(dir: &Path, dead: &Path) {
+        let opening = Opening::new(
+            job(dir, false),
+            None,
+            || dead.to_path_buf(),
+            ("dead-letter file", "dead-letter"),
+        )
+        .unwrap();
+        let stop = Arc::new(never_stop());
+        let book = opening
+            .begin(DeadLetters::new(dead.to_path_buf()), stop)
+            .unwrap();
+        drop(book);
+        std::fs::write(dead, "{\"kept\":1}\n").unwrap();
+    }
+
+    #[test]
+    fn a_resume_takes_the_jobs_own_file_and_refuses_another_before_touching_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.ndjson");
+        unfinished(dir.path(), &dead);
+        let other = dir.path().join("other.ndjson");
+        std::fs::write(&other, "someone else's file\n").unwrap();
+        let names = ("dead-letter file", "dead-letter");
+        let err =
+            Opening::new(job(dir.path(), true), Some(&other), || other.clone(), names).unwrap_err();
+        let shown = format!("{err:#}");
+        assert!(
+            shown.contains("dead.ndjson") && shown.contains("--dead-letter"),
+            "{shown}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&other).unwrap(),
+            "someone else's file\n",
+            "a refused resume cuts nothing"
+        );
+        // Without --dead-letter the job's own file is taken (whatever the default would be).
+        let opening = Opening::new(job(dir.path(), true), None, || other.clone(), names).unwrap();
+        assert_eq!(opening.file(), dead);
+        assert!(opening.resumed() && !opening.finished());
+    }
+
+    #[test]
+    fn a_job_file_is_locked_while_the_job_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.ndjson");
+        let names = ("dead-letter file", "dead-letter");
+        let first = Opening::new(job(dir.path(), false), None, || dead.clone(), names).unwrap();
+        // A second job (another checkpoint) over the same dead-letter file is refused.
+        let mut second = job(dir.path(), false);
+        second.checkpoint = Some(dir.path().join("cp2.json"));
+        let err = Opening::new(second, None, || dead.clone(), names).unwrap_err();
+        assert!(format!("{err:#}").contains("in use"), "{err:#}");
+        drop(first);
     }
 }

@@ -81,6 +81,13 @@ pub enum CheckpointError {
     /// written. The OS error is part of the message, not a source, so it is shown once.
     #[error("{path}: {error}")]
     Io { path: String, error: std::io::Error },
+    /// The ledger's file (`what`: "dead-letter file", "receipt") could not be written.
+    #[error("writing {what} {path}: {error}")]
+    Write {
+        what: &'static str,
+        path: String,
+        error: std::io::Error,
+    },
 }
 
 /// How far one input is settled.

@@ -40,7 +40,12 @@ pub(crate) struct Journal {
     /// Where the checkpoint is written; `None` runs the journal without one (the file only).
     path: Option<PathBuf>,
     file_path: PathBuf,
+    /// What the file is called in messages.
+    what: &'static str,
     file: Option<BufWriter<File>>,
+    /// Whether the file is fsynced (with a checkpoint, or a file this run created): without a
+    /// checkpoint a dead-letter file may be a pipe or `/dev/null`, and is only flushed.
+    durable: bool,
     release: Release,
     held: BTreeMap<(usize, u64), Held>,
     /// Per input, the index below which every held entry was released ([`Release::AtWatermark`];
@@ -71,9 +76,11 @@ impl Journal {
         let file_path = PathBuf::from(&checkpoint.file.path);
         let released = checkpoint.inputs.iter().map(|i| i.watermark).collect();
         Journal {
+            durable: path.is_some(),
             checkpoint,
             path,
             file_path,
+            what: "dead-letter file",
             file: None,
             release,
             held: BTreeMap::new(),
@@ -87,9 +94,21 @@ impl Journal {
         }
     }
 
+    /// The same journal, its file called `what` in messages ("dead-letter file", "receipt").
+    pub(crate) fn named(mut self, what: &'static str) -> Journal {
+        self.what = what;
+        self
+    }
+
+    /// Write nothing more (the run failed elsewhere): the last checkpoint on disk stays.
+    pub(crate) fn poison(&mut self) {
+        self.broken = true;
+    }
+
     /// Create the file, which must not exist yet, with `header` as its first bytes (a receipt's
     /// column names), fsynced: the job's entries start after it.
     pub(crate) fn create(&mut self, header: &[u8]) -> Result<(), CheckpointError> {
+        self.durable = true;
         let io = self.file_error();
         let mut file = OpenOptions::new()
             .write(true)
@@ -172,13 +191,32 @@ impl Journal {
     /// Watermarks moved: release every held record below them (count it, write its entry in input
     /// order), then write the checkpoint if the last one is older than `every`.
     pub(crate) fn advance(&mut self, watermarks: &[(usize, u64)]) -> Result<(), CheckpointError> {
+        let before = self.entries;
         for &(input, watermark) in watermarks {
             self.release(input, watermark)?;
         }
         if self.due() {
             self.write()?;
+        } else if self.entries > before {
+            // Released entries reach the file now (a crash keeps them), fsynced with the next
+            // checkpoint.
+            self.flush()?;
         }
         Ok(())
+    }
+
+    /// Flush what was written into the file (no fsync).
+    fn flush(&mut self) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
+        let io = self.file_error();
+        let result = match &mut self.file {
+            Some(writer) => writer.flush().map_err(io),
+            None => Ok(()),
+        };
+        self.broken = result.is_err();
+        result
     }
 
     /// [`Release::AtOnce`]: if the last checkpoint is older than `every`, record `coverage` (the
@@ -254,25 +292,38 @@ impl Journal {
     }
 
     /// After [`Journal::end`] of a run that stopped: write the entries still held and `unsent`
-    /// (entries of records read but never settled, keyed like them) past the checkpointed length,
-    /// in input order. The checkpoint does not cover them: a resume cuts them off.
+    /// (entries of records read but never settled, keyed like them, in key order) past the
+    /// checkpointed length, in input order, as they come. The checkpoint does not cover them: a
+    /// resume cuts them off.
     pub(crate) fn tail(
         &mut self,
-        unsent: Vec<((usize, u64), Kind, Vec<u8>)>,
+        unsent: impl Iterator<Item = std::io::Result<((usize, u64), Kind, Vec<u8>)>>,
     ) -> Result<(), CheckpointError> {
-        let mut rest = std::mem::take(&mut self.held);
-        for (key, kind, entry) in unsent {
-            rest.entry(key).or_insert(Held {
-                kind,
-                entry: Some(entry),
-            });
-        }
-        for held in rest.into_values() {
-            if let Some(entry) = &held.entry {
-                self.write_entry(entry)?;
+        let mut held = std::mem::take(&mut self.held).into_iter().peekable();
+        for next in unsent {
+            let (key, kind, entry) = next.map_err(self.file_error())?;
+            while let Some((_, earlier)) = held.next_if(|(k, _)| *k < key) {
+                self.tail_entry(earlier.kind, earlier.entry.as_deref())?;
             }
-            tally(&mut self.tail, held.kind);
+            if held.next_if(|(k, _)| *k == key).is_some() {
+                continue; // settled after all: its own entry stands
+            }
+            self.tail_entry(kind, Some(&entry))?;
         }
+        for (_, rest) in held {
+            self.tail_entry(rest.kind, rest.entry.as_deref())?;
+        }
+        Ok(())
+    }
+
+    fn tail_entry(&mut self, kind: Kind, entry: Option<&[u8]>) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
+        if let Some(entry) = entry {
+            self.write_entry(entry)?;
+        }
+        tally(&mut self.tail, kind);
         Ok(())
     }
 
@@ -291,14 +342,21 @@ impl Journal {
         let result = self.sync_file();
         self.broken = result.is_err();
         result?;
-        for progress in &mut self.checkpoint.inputs {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        // Finished in memory only once it is on disk.
+        let mut finished = self.checkpoint.clone();
+        for progress in &mut finished.inputs {
             progress.finished = true;
         }
-        self.checkpoint.finished = true;
-        match &self.path {
-            Some(path) => self.checkpoint.write_atomic(path),
-            None => Ok(()),
+        finished.finished = true;
+        let result = finished.write_atomic(path);
+        match result {
+            Ok(()) => self.checkpoint = finished,
+            Err(_) => self.broken = true,
         }
+        result
     }
 
     /// Flush and fsync the file (a run that ends unfinished).
@@ -306,7 +364,7 @@ impl Journal {
         if self.broken {
             return Ok(());
         }
-        let result = self.sync_file();
+        let result = self.sync_file().map(drop);
         self.broken = result.is_err();
         result
     }
@@ -337,8 +395,11 @@ impl Journal {
         Ok(())
     }
 
-    /// Write a released record's entry (if any), then count it.
+    /// Write a released record's entry (if any), then count it; after a write error, neither.
     fn count(&mut self, kind: Kind, entry: Option<&[u8]>) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
         if let Some(entry) = entry {
             self.write_entry(entry)?;
         }
@@ -348,6 +409,9 @@ impl Journal {
     }
 
     fn write_entry(&mut self, entry: &[u8]) -> Result<(), CheckpointError> {
+        if self.broken {
+            return Ok(());
+        }
         self.write_bytes(entry)?;
         self.entries += 1;
         Ok(())
@@ -363,8 +427,9 @@ impl Journal {
     }
 
     fn file_error(&self) -> impl Fn(std::io::Error) -> CheckpointError + use<> {
-        let path = self.file_path.display().to_string();
-        move |error| CheckpointError::Io {
+        let (what, path) = (self.what, self.file_path.display().to_string());
+        move |error| CheckpointError::Write {
+            what,
             path: path.clone(),
             error,
         }
@@ -387,14 +452,20 @@ impl Journal {
         Ok(())
     }
 
-    /// Flush and fsync the file (if it was opened); its length goes into the checkpoint.
-    fn sync_file(&mut self) -> Result<(), CheckpointError> {
+    /// Flush the file (if it was opened) and, when it is durable, fsync it; returns its length
+    /// then (durable only).
+    fn sync_file(&mut self) -> Result<Option<u64>, CheckpointError> {
         let io = self.file_error();
-        if let Some(writer) = &mut self.file {
-            writer.flush().map_err(&io)?;
-            super::checkpoint::settle_file(writer.get_mut()).map_err(&io)?;
+        let Some(writer) = &mut self.file else {
+            return Ok(None);
+        };
+        writer.flush().map_err(&io)?;
+        if !self.durable {
+            return Ok(None);
         }
-        Ok(())
+        super::checkpoint::settle_file(writer.get_mut())
+            .map(Some)
+            .map_err(&io)
     }
 
     /// Flush and fsync the file, then write the checkpoint that covers it.
@@ -408,11 +479,8 @@ impl Journal {
     }
 
     fn write_files(&mut self) -> Result<(), CheckpointError> {
-        let io = self.file_error();
-        if let Some(writer) = &mut self.file {
-            writer.flush().map_err(&io)?;
-            self.checkpoint.file.len =
-                super::checkpoint::settle_file(writer.get_mut()).map_err(&io)?;
+        if let Some(len) = self.sync_file()? {
+            self.checkpoint.file.len = len;
         }
         self.last_write = Some(Instant::now());
         match &self.path {
@@ -687,5 +755,51 @@ mod tests {
         let cp = Checkpoint::load(&path).unwrap();
         assert_eq!((cp.inputs[0].watermark, cp.counters.read), (1, 1));
         assert!(!cp.finished);
+    }
+
+    #[test]
+    fn without_a_checkpoint_entries_still_come_out_in_input_order_and_a_stop_leaves_a_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("receipt.csv");
+        // No checkpoint file, no fingerprinted inputs (standard input may be among them).
+        let cp = Checkpoint::fresh(RunSettings::default(), Vec::new(), &file);
+        let mut j = Journal::new(cp, None, Duration::from_secs(3600), Release::AtWatermark);
+        j.create(b"header\n").unwrap();
+        j.settled(1, 0, Kind::Accepted, line(10)).unwrap();
+        j.settled(0, 2, Kind::Accepted, line(2)).unwrap();
+        j.settled(0, 0, Kind::Rejected, line(0)).unwrap();
+        j.advance(&[(0, 1), (1, 1)]).unwrap();
+        // Released rows reach the file at once, in input order; 2 waits for 1.
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text, "header\n{\"i\":0}\n{\"i\":10}\n");
+        // The run stops with 1 never settled: 2 (held) and the unsent 1 and 3 go into the tail,
+        // merged in order.
+        j.end(false, &[]).unwrap();
+        let unsent = |i: u64| ((0, i), Kind::Failed, line(100 + i).unwrap());
+        j.tail([unsent(1), unsent(3)].into_iter().map(Ok)).unwrap();
+        j.append(b"trailer\n").unwrap();
+        j.mark_finished().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            text,
+            "header\n{\"i\":0}\n{\"i\":10}\n{\"i\":101}\n{\"i\":2}\n{\"i\":103}\ntrailer\n"
+        );
+        let totals = j.totals();
+        assert!(totals.adds_up());
+        assert_eq!((totals.read, totals.accepted, totals.failed), (5, 2, 2));
+        assert_eq!(j.entries(), 5);
+        assert!(!dir.path().join("cp.json").exists());
+    }
+
+    #[test]
+    fn a_receipt_is_never_created_over_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("receipt.csv");
+        std::fs::write(&file, "someone else's\n").unwrap();
+        let cp = Checkpoint::fresh(RunSettings::default(), Vec::new(), &file);
+        let mut j = Journal::new(cp, None, Duration::ZERO, Release::AtWatermark);
+        let err = j.create(b"header\n").unwrap_err();
+        assert!(err.to_string().contains("receipt.csv"), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "someone else's\n");
     }
 }

@@ -178,20 +178,20 @@ impl<'a> Row<'a> {
     }
 }
 
-/// Counts of the rows written so far.
+/// The rows of a receipt, by outcome.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Counts {
+pub(crate) struct Totals {
     pub accepted: u64,
     pub rejected: u64,
     pub failed: u64,
     pub invalid: u64,
 }
 
-impl Counts {
+impl Totals {
     /// The rows a ledger counted: unusable entries (and, were there any, skipped records) are
     /// invalid.
-    pub(crate) fn of(counters: Counters) -> Counts {
-        Counts {
+    pub(crate) fn of(counters: Counters) -> Totals {
+        Totals {
             accepted: counters.accepted,
             rejected: counters.rejected,
             failed: counters.failed,
@@ -232,13 +232,22 @@ pub(crate) struct Trailer {
 pub(crate) struct Receipt {
     path: PathBuf,
     action: &'static str,
+    release: Release,
 }
 
 impl Receipt {
-    pub(crate) fn new(path: PathBuf, action: GdprAction) -> Receipt {
+    /// The receipt at `path` of a job that does `action`. With a checkpoint (`checkpointed`), rows
+    /// are written in list order once the watermark passes them (what the checkpoint covers is
+    /// what the file holds); without one, as people settle, so that a killed run's receipt still
+    /// names everyone who was done.
+    pub(crate) fn new(path: PathBuf, action: GdprAction, checkpointed: bool) -> Receipt {
         Receipt {
             path,
             action: action_name(action),
+            release: match checkpointed {
+                true => Release::AtWatermark,
+                false => Release::AtOnce,
+            },
         }
     }
 
@@ -262,7 +271,7 @@ impl Sink for Receipt {
     }
 
     fn release(&self) -> Release {
-        Release::AtWatermark
+        self.release
     }
 
     fn entry(&self, settlement: &Settlement) -> io::Result<Option<Vec<u8>>> {
@@ -293,15 +302,15 @@ pub(crate) fn complete(
     ledger: &mut Closed<Receipt>,
     trailer: &Trailer,
     complete: bool,
-) -> Result<Counts> {
-    let counts = Counts::of(ledger.totals());
+) -> Result<Totals> {
+    let counts = Totals::of(ledger.totals());
     ledger.append(&trailer_rows(trailer, counts)?)?;
     ledger.finish(complete)?;
     Ok(counts)
 }
 
 /// The trailer's `#` rows: the totals `c` and what `trailer` says.
-fn trailer_rows(trailer: &Trailer, c: Counts) -> io::Result<Vec<u8>> {
+fn trailer_rows(trailer: &Trailer, c: Totals) -> io::Result<Vec<u8>> {
     let rows: Vec<(&str, String)> = vec![
         ("# receipt", "cio-replay gdpr".into()),
         ("# tool_version", env!("CARGO_PKG_VERSION").into()),
@@ -329,4 +338,113 @@ fn trailer_rows(trailer: &Trailer, c: Counts) -> io::Result<Vec<u8>> {
         bytes.extend(encode(&[key, value.as_str()])?);
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::gdpr::{IdKind, operation};
+    use crate::stream::RecordInfo;
+    use crate::track::Action;
+
+    fn settlement(person: Option<&Person>, result: Settled) -> Settlement {
+        let location = Location {
+            file: "forget.txt".into(),
+            line: 7,
+            part: None,
+        };
+        let text = person.map_or(String::new(), |p| {
+            operation(GdprAction::Suppress, p).body.to_string()
+        });
+        Settlement {
+            record: RecordInfo::built(location, 0, 3, text),
+            action: person.map(|_| Action::SuppressPerson),
+            result,
+        }
+    }
+
+    /// The cells of the row a settlement leaves, without its time.
+    fn row(receipt: &Receipt, s: &Settlement) -> (Vec<String>, Kind) {
+        let bytes = receipt.entry(s).unwrap().expect("every record has a row");
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&bytes[..]);
+        let record = reader.records().next().unwrap().unwrap();
+        let mut cells: Vec<String> = record.iter().map(String::from).collect();
+        assert!(cells[6].ends_with('Z'), "{cells:?}");
+        cells.remove(6);
+        (cells, receipt.kind(s))
+    }
+
+    #[test]
+    fn every_settlement_is_one_row_of_the_person_its_operation_addresses() {
+        let receipt = Receipt::new("r.csv".into(), GdprAction::Suppress, true);
+        let ada = Person::new(IdKind::CioId, "a3000001");
+        let cases = [
+            (
+                settlement(Some(&ada), Settled::Accepted),
+                "cio_a3000001,cio_id,suppress,accepted,2xx,,forget.txt:7",
+                Kind::Accepted,
+            ),
+            (
+                settlement(
+                    Some(&ada),
+                    Settled::Rejected {
+                        status: Some(400),
+                        reason: "bad".into(),
+                    },
+                ),
+                "cio_a3000001,cio_id,suppress,rejected,400,bad,forget.txt:7",
+                Kind::Rejected,
+            ),
+            (
+                settlement(
+                    Some(&ada),
+                    Settled::Failed {
+                        status: None,
+                        reason: "not sent: interrupted (Ctrl-C)".into(),
+                    },
+                ),
+                "cio_a3000001,cio_id,suppress,failed,,not sent: interrupted (Ctrl-C),forget.txt:7",
+                Kind::Failed,
+            ),
+            (
+                settlement(
+                    None,
+                    Settled::Invalid {
+                        reason: "id is 151 bytes".into(),
+                    },
+                ),
+                ",,suppress,invalid,,id is 151 bytes,forget.txt:7",
+                Kind::Invalid,
+            ),
+        ];
+        for (s, expected, kind) in cases {
+            let (cells, got) = row(&receipt, &s);
+            assert_eq!(cells.join(","), expected);
+            assert_eq!(got, kind, "{expected}");
+        }
+        assert_eq!(
+            receipt.header().unwrap(),
+            b"identifier,kind,action,outcome,http_status,reason,time,source\n"
+        );
+        assert!(receipt.lists_unsent() && receipt.release() == Release::AtWatermark);
+        // Without a checkpoint, rows go as people settle: a killed run's receipt names them.
+        let direct = Receipt::new("r.csv".into(), GdprAction::Delete, false);
+        assert_eq!(direct.release(), Release::AtOnce);
+    }
+
+    #[test]
+    fn the_trailer_counts_what_the_ledger_counted() {
+        let counters = Counters {
+            read: 9,
+            accepted: 5,
+            rejected: 1,
+            skipped: 1,
+            invalid: 1,
+            failed: 1,
+        };
+        let totals = Totals::of(counters);
+        assert_eq!((totals.people(), totals.invalid), (7, 2));
+    }
 }

@@ -4,19 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::Invalid;
+pub(crate) use crate::source::value::kind;
 use crate::track::Action;
-
-/// The JSON kind of a value, for messages ("an array", "a boolean", ...).
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 /// A value as it appears in a message: compact JSON, cut to a readable length.
 pub(crate) fn shown(v: &Value) -> String {

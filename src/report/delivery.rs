@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
-use crate::deliver::{DeliveryReport, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement};
+use crate::deliver::{Delivered, DeliverySettings, DeliveryStats, Hooks, Settled, Settlement};
 use crate::ledger::Closed;
 use crate::ledger::dead_letter::DeadLetters;
 use crate::ledger::sink::Sink;
 use crate::report::messages::say;
-use crate::report::progress::line::{Counts, Meter, Periodic};
+use crate::report::progress::line::{Meter, Periodic, RowCounts};
 use crate::report::progress::{BarKind, Display, table_bar};
 use crate::report::summary::{Summary, TextOptions};
 use crate::source::Progress;
@@ -57,15 +57,7 @@ impl SendProgress {
     pub(crate) fn update(&mut self, stats: &DeliveryStats) {
         let now = Instant::now();
         let position = self.input.bytes_read.load(Ordering::Relaxed);
-        let counts = Counts {
-            read: stats.records,
-            accepted: stats.accepted,
-            rejected: stats.rejected + stats.invalid,
-            failed: stats.failed,
-            requests: stats.requests,
-            retries: stats.retries,
-            throttled: stats.throttled,
-        };
+        let counts = RowCounts::of(stats);
         let row = match self.meter.lock() {
             Ok(mut meter) => {
                 meter.set(counts, position, now);
@@ -209,7 +201,7 @@ pub(crate) fn banner(command: &str, target: &str, delivery: &DeliverySettings) -
 /// `resumable`: the run keeps a checkpoint (only then is `--resume` suggested, and the counts are
 /// labelled as this run's, beside the checkpoint's whole-job line).
 pub(crate) fn delivery_text(
-    report: &DeliveryReport,
+    report: &Delivered,
     dead_letter: Option<(&str, u64)>,
     resumable: bool,
 ) -> String {
@@ -282,7 +274,7 @@ pub(crate) fn delivery_text(
 }
 
 /// The delivery fields of the JSON report (merged into the dry-run summary's fields).
-pub(crate) fn delivery_json(report: &DeliveryReport, dead_letter: Option<(&str, u64)>) -> Value {
+pub(crate) fn delivery_json(report: &Delivered, dead_letter: Option<(&str, u64)>) -> Value {
     let s = &report.stats;
     let secs = report.elapsed.as_secs_f64();
     let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
@@ -321,11 +313,7 @@ pub(crate) fn merge(base: &mut Value, extra: Value) {
 /// Say how a `send` went: the dry-run numbers of what it read (`summary`, without its estimate of
 /// the requests: the real ones follow), what the delivery did, and with a checkpoint what the whole
 /// job amounts to.
-pub(crate) fn say_summary(
-    summary: &Summary,
-    report: &DeliveryReport,
-    ledger: &Closed<DeadLetters>,
-) {
+pub(crate) fn say_summary(summary: &Summary, report: &Delivered, ledger: &Closed<DeadLetters>) {
     let options = TextOptions {
         request_estimate: false,
     };

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::summary::{RequestPlan, Summary};
-use crate::deliver::{DeliveryReport, DeliverySettings};
+use crate::deliver::{Delivered, DeliverySettings};
 use crate::exit::{Exit, exit_for_error};
 use crate::ledger::Closed;
 use crate::ledger::dead_letter::DeadLetters;
@@ -33,7 +33,7 @@ pub(crate) enum Status {
 
 impl Status {
     /// The `status` of a send that ends with `outcome`.
-    pub(crate) fn of(outcome: &anyhow::Result<Exit>, report: &DeliveryReport) -> Status {
+    pub(crate) fn of(outcome: &anyhow::Result<Exit>, report: &Delivered) -> Status {
         match outcome {
             Err(e) if exit_for_error(e) == Exit::LocalError => Status::Failed,
             Err(_) => Status::Halted,
@@ -110,7 +110,7 @@ pub(crate) fn write_nothing_sent(
     delivery: &DeliverySettings,
 ) -> Result<()> {
     let summary = Summary::new(RequestPlan::new(delivery), delivery.rate);
-    let report = DeliveryReport::nothing_sent(true);
+    let report = Delivered::nothing_sent(true);
     write_json(path, run, &summary, &report, None, None)
 }
 
@@ -120,7 +120,7 @@ pub(crate) fn write(
     path: &Path,
     run: &RunFacts,
     summary: &Summary,
-    report: &DeliveryReport,
+    report: &Delivered,
     ledger: &Closed<DeadLetters>,
 ) -> Result<()> {
     let dead = ledger.path().display().to_string();
@@ -133,7 +133,7 @@ fn write_json(
     path: &Path,
     run: &RunFacts,
     summary: &Summary,
-    report: &DeliveryReport,
+    report: &Delivered,
     dead_letters: Option<(&str, u64)>,
     checkpoint: Option<serde_json::Value>,
 ) -> Result<()> {

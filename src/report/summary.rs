@@ -51,7 +51,7 @@ const MAX_READ_ERROR_PLACES: usize = 5;
 
 /// Records by outcome for one action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
+pub(crate) struct ActionCounts {
     pub mapped: u64,
     pub skipped: u64,
     pub invalid: u64,
@@ -164,7 +164,7 @@ pub(crate) struct Summary {
     pub read_errors: u64,
     /// Where the first few read errors happened (`FILE:LINE`), for the text summary.
     pub read_error_places: Vec<String>,
-    pub actions: BTreeMap<Action, Counts>,
+    pub actions: BTreeMap<Action, ActionCounts>,
     pub operation_bytes: u64,
     pub plan: RequestPlan,
     pub rate: f64,

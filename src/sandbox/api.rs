@@ -45,7 +45,7 @@ pub(super) struct Api {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Route {
+enum Resource {
     Entity,
     Batch,
     Metrics,
@@ -55,16 +55,16 @@ enum Route {
     Reset,
 }
 
-impl Route {
-    fn of(method: &str, path: &str) -> Result<Route, u16> {
+impl Resource {
+    fn of(method: &str, path: &str) -> Result<Resource, u16> {
         let (route, wanted) = match path.trim_end_matches('/') {
-            "/api/v2/entity" => (Route::Entity, "POST"),
-            "/api/v2/batch" => (Route::Batch, "POST"),
-            "/api/v1/metrics" => (Route::Metrics, "POST"),
-            "/api/v1/accounts/region" => (Route::Region, "GET"),
-            "/_sandbox/state" => (Route::State, "GET"),
-            "/_sandbox/script" => (Route::Script, "POST"),
-            "/_sandbox/reset" => (Route::Reset, "POST"),
+            "/api/v2/entity" => (Resource::Entity, "POST"),
+            "/api/v2/batch" => (Resource::Batch, "POST"),
+            "/api/v1/metrics" => (Resource::Metrics, "POST"),
+            "/api/v1/accounts/region" => (Resource::Region, "GET"),
+            "/_sandbox/state" => (Resource::State, "GET"),
+            "/_sandbox/script" => (Resource::Script, "POST"),
+            "/_sandbox/reset" => (Resource::Reset, "POST"),
             _ => return Err(404),
         };
         if method == wanted {
@@ -76,8 +76,8 @@ impl Route {
 
     fn cap(self) -> usize {
         match self {
-            Route::Batch => MAX_BATCH_BYTES,
-            Route::Script => MAX_SCRIPT_BYTES,
+            Resource::Batch => MAX_BATCH_BYTES,
+            Resource::Script => MAX_SCRIPT_BYTES,
             _ => MAX_OPERATION_BYTES,
         }
     }
@@ -102,11 +102,11 @@ impl Api {
         decoded == expected.as_bytes()
     }
 
-    fn api(&self, route: Route, request: HttpRequest<'_>) -> Reply {
+    fn api(&self, route: Resource, request: HttpRequest<'_>) -> Reply {
         if !self.latency.is_zero() {
             std::thread::sleep(self.latency);
         }
-        if route != Route::Region {
+        if route != Resource::Region {
             let body = match request.body {
                 Body::Complete(body) => body,
                 Body::TooLarge => &[],
@@ -118,10 +118,10 @@ impl Api {
                 return reply;
             }
         }
-        if route != Route::Metrics && !self.authorized(&request) {
+        if route != Resource::Metrics && !self.authorized(&request) {
             return reply(401, json!({"meta": {"error": "Unauthorized"}}));
         }
-        if route == Route::Region {
+        if route == Resource::Region {
             return reply(
                 200,
                 json!({"url": self.base_url, "region": self.region.name(), "environment_id": 1}),
@@ -145,8 +145,8 @@ impl Api {
             return errors(413, vec![Problem::new("too_large", "", message)]);
         };
         match route {
-            Route::Entity => self.entity(body),
-            Route::Batch => self.batch(body),
+            Resource::Entity => self.entity(body),
+            Resource::Batch => self.batch(body),
             _ => self.metrics(body),
         }
     }
@@ -273,7 +273,7 @@ impl Handler for Api {
         if AppRoute::of(method, path).is_some() {
             return app::MAX_BODY_BYTES;
         }
-        Route::of(method, path).map_or(MAX_OPERATION_BYTES, Route::cap)
+        Resource::of(method, path).map_or(MAX_OPERATION_BYTES, Resource::cap)
     }
 
     fn handle(&self, request: HttpRequest<'_>) -> Reply {
@@ -285,7 +285,7 @@ impl Handler for Api {
             self.count(&out);
             return out;
         }
-        let route = match Route::of(&request.method, &request.path) {
+        let route = match Resource::of(&request.method, &request.path) {
             Ok(route) => route,
             Err(status) => {
                 let message = format!("no endpoint {} {}", request.method, request.path);
@@ -295,12 +295,12 @@ impl Handler for Api {
             }
         };
         let out = match route {
-            Route::State => {
+            Resource::State => {
                 let inner = self.lock();
                 return reply(200, inner.workspace.to_json(&inner.requests));
             }
-            Route::Script => return self.script(&request.body),
-            Route::Reset => {
+            Resource::Script => return self.script(&request.body),
+            Resource::Reset => {
                 let mut inner = self.lock();
                 inner.workspace = Workspace::default();
                 inner.requests = Requests::default();
@@ -308,7 +308,7 @@ impl Handler for Api {
                 return reply(200, json!({}));
             }
             // The preflight's region lookups are counted apart: `requests` are the data requests.
-            Route::Region => {
+            Resource::Region => {
                 let out = self.api(route, request);
                 self.lock().requests.region_lookups += 1;
                 return out;

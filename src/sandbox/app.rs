@@ -51,7 +51,7 @@ pub(crate) enum AppRoute {
     /// `POST /v1/customers/attributes`.
     People,
     /// `GET /v1/customers/{id}/attributes`, with the id as it came (still percent-encoded).
-    Person(String),
+    Profile(String),
 }
 
 impl AppRoute {
@@ -66,7 +66,7 @@ impl AppRoute {
             if id.is_empty() || id.contains('/') {
                 return None;
             }
-            (AppRoute::Person(id.to_string()), "GET")
+            (AppRoute::Profile(id.to_string()), "GET")
         };
         Some(if method == wanted {
             Ok(route)
@@ -98,7 +98,7 @@ pub(crate) fn answer(workspace: &Workspace, route: &AppRoute, request: &HttpRequ
         }
     };
     match route {
-        AppRoute::Person(raw) => person(workspace, id_type, raw),
+        AppRoute::Profile(raw) => person(workspace, id_type, raw),
         AppRoute::People => match &request.body {
             Body::Complete(body) => people(workspace, id_type, body),
             Body::TooLarge => error(

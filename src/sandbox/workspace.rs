@@ -26,7 +26,7 @@ pub(super) type ObjectKey = (String, String);
 pub(super) type Relationships = BTreeMap<u64, Map<String, Value>>;
 
 #[derive(Debug, Default)]
-pub(super) struct Person {
+pub(super) struct Profile {
     pub id: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -65,7 +65,7 @@ pub(super) struct Object {
 
 /// What applying one accepted operation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
+pub(super) enum Effect {
     Applied,
     /// It addressed a suppressed identifier: accepted and ignored.
     Blocked,
@@ -76,7 +76,7 @@ pub(super) enum Outcome {
 #[derive(Debug, Default)]
 pub(super) struct Workspace {
     /// By the number behind the person's cio_id (unordered: sorted when shown).
-    pub people: HashMap<u64, Person>,
+    pub people: HashMap<u64, Profile>,
     index: HashMap<Ident, u64>,
     /// Unordered: sorted when shown.
     pub anonymous: HashMap<String, Anonymous>,
@@ -123,7 +123,7 @@ fn object_number(cio: &str) -> Option<u64> {
 
 impl Workspace {
     /// Apply one valid v2 operation and count the outcome.
-    pub(super) fn apply(&mut self, op: &Value) -> Outcome {
+    pub(super) fn apply(&mut self, op: &Value) -> Effect {
         self.now = op
             .get("timestamp")
             .and_then(Value::as_u64)
@@ -134,14 +134,14 @@ impl Workspace {
             Some("delivery") => {
                 let name = op.get("name").and_then(Value::as_str).unwrap_or_default();
                 count(&mut self.deliveries, name);
-                Outcome::Applied
+                Effect::Applied
             }
-            _ => Outcome::Ignored,
+            _ => Effect::Ignored,
         };
         match outcome {
-            Outcome::Applied => self.applied += 1,
-            Outcome::Blocked => self.blocked_ops += 1,
-            Outcome::Ignored => self.ignored_ops += 1,
+            Effect::Applied => self.applied += 1,
+            Effect::Blocked => self.blocked_ops += 1,
+            Effect::Ignored => self.ignored_ops += 1,
         }
         outcome
     }
@@ -164,13 +164,13 @@ impl Workspace {
         self.index.get(ident).copied()
     }
 
-    fn person(&mut self, op: &Value) -> Outcome {
+    fn person(&mut self, op: &Value) -> Effect {
         let action = op.get("action").and_then(Value::as_str).unwrap_or_default();
         if action == "merge" {
             return self.merge(op);
         }
         let Some(ident) = op.get("identifiers").and_then(Ident::from_map) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         if action == "unsuppress" {
             return match self.blocked.get(&ident).copied() {
@@ -178,22 +178,22 @@ impl Workspace {
                     for freed in self.suppressions.remove(&group).unwrap_or_default() {
                         self.blocked.remove(&freed);
                     }
-                    Outcome::Applied
+                    Effect::Applied
                 }
-                None => Outcome::Ignored,
+                None => Effect::Ignored,
             };
         }
         if self.is_blocked(&ident) {
-            return Outcome::Blocked;
+            return Effect::Blocked;
         }
         match action {
             "identify" => self.identify(&ident, op),
             "delete" => match self.find(&ident) {
                 Some(key) => {
                     self.remove_person(key);
-                    Outcome::Applied
+                    Effect::Applied
                 }
-                None => Outcome::Ignored,
+                None => Effect::Ignored,
             },
             "suppress" => {
                 let mut group: BTreeSet<Ident> = BTreeSet::from([ident.clone()]);
@@ -205,7 +205,7 @@ impl Workspace {
                     self.blocked.insert(member.clone(), self.next_group);
                 }
                 self.suppressions.insert(self.next_group, group);
-                Outcome::Applied
+                Effect::Applied
             }
             "add_relationships" | "delete_relationships" => {
                 let add = action == "add_relationships";
@@ -215,10 +215,10 @@ impl Workspace {
                     self.find(&ident)
                 };
                 let Some(key) = key else {
-                    return Outcome::Ignored;
+                    return Effect::Ignored;
                 };
                 self.relate_person(key, op.get("cio_relationships"), add);
-                Outcome::Applied
+                Effect::Applied
             }
             "add_device" => self.add_device(&ident, op),
             "delete_device" => {
@@ -227,7 +227,7 @@ impl Workspace {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 let Some(key) = self.find(&ident) else {
-                    return Outcome::Ignored;
+                    return Effect::Ignored;
                 };
                 match self
                     .people
@@ -236,16 +236,16 @@ impl Workspace {
                 {
                     Some(_) => {
                         self.device_owner.remove(token);
-                        Outcome::Applied
+                        Effect::Applied
                     }
-                    None => Outcome::Ignored,
+                    None => Effect::Ignored,
                 }
             }
             _ => self.event(&ident, action, op),
         }
     }
 
-    fn identify(&mut self, ident: &Ident, op: &Value) -> Outcome {
+    fn identify(&mut self, ident: &Ident, op: &Value) -> Effect {
         let attrs = op.get("attributes").and_then(Value::as_object);
         let update_only = attrs
             .and_then(|a| a.get("_update"))
@@ -257,7 +257,7 @@ impl Workspace {
             self.find_or_create(ident)
         };
         let Some(key) = key else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         for (name, value) in attrs.into_iter().flatten() {
             match (name.as_str(), value) {
@@ -276,10 +276,10 @@ impl Workspace {
         if op.get("cio_relationships").is_some() {
             self.relate_person(key, op.get("cio_relationships"), true);
         }
-        Outcome::Applied
+        Effect::Applied
     }
 
-    fn event(&mut self, ident: &Ident, action: &str, op: &Value) -> Outcome {
+    fn event(&mut self, ident: &Ident, action: &str, op: &Value) -> Effect {
         let name = op
             .get("name")
             .and_then(Value::as_str)
@@ -289,7 +289,7 @@ impl Workspace {
             Ident::Anonymous(anon) => self.find(ident).ok_or(anon.clone()),
             _ => match self.find_or_create(ident) {
                 Some(key) => Ok(key),
-                None => return Outcome::Ignored,
+                None => return Effect::Ignored,
             },
         };
         self.events_total += 1;
@@ -297,23 +297,23 @@ impl Workspace {
             && !self.event_ids.insert(id)
         {
             self.events_duplicates += 1;
-            return Outcome::Applied;
+            return Effect::Applied;
         }
         let (kind, name) = (self.names.intern(action), self.names.intern(name));
         let events = match target {
             Ok(key) => match self.people.get_mut(&key) {
                 Some(person) => &mut person.events,
-                None => return Outcome::Ignored,
+                None => return Effect::Ignored,
             },
             Err(anon) => &mut self.anonymous.entry(anon).or_default().events,
         };
         events.add(kind, name, 1);
-        Outcome::Applied
+        Effect::Applied
     }
 
-    fn add_device(&mut self, ident: &Ident, op: &Value) -> Outcome {
+    fn add_device(&mut self, ident: &Ident, op: &Value) -> Effect {
         let Some(device) = op.get("device") else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         let token = device
             .get("token")
@@ -321,10 +321,10 @@ impl Workspace {
             .unwrap_or_default()
             .to_string();
         let Ok(device) = to_raw_value(device) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         let Some(key) = self.find_or_create(ident) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         if let Some(previous) = self.device_owner.insert(token.clone(), key)
             && previous != key
@@ -342,7 +342,7 @@ impl Workspace {
                 },
             );
         }
-        Outcome::Applied
+        Effect::Applied
     }
 
     /// The person addressed, created when the identifier can create one (not a cio_id, not an
@@ -351,9 +351,9 @@ impl Workspace {
         if let Some(key) = self.find(ident) {
             return Some(key);
         }
-        let mut person = Person {
+        let mut person = Profile {
             created_at: self.now,
-            ..Person::default()
+            ..Profile::default()
         };
         match ident {
             Ident::Id(v) => person.id = Some(v.clone()),
@@ -397,7 +397,7 @@ impl Workspace {
         self.unindex(key, &person)
     }
 
-    pub(super) fn unindex(&mut self, key: u64, person: &Person) -> Vec<Ident> {
+    pub(super) fn unindex(&mut self, key: u64, person: &Profile) -> Vec<Ident> {
         let mut idents = vec![Ident::CioId(cio_id(key))];
         idents.extend(person.id.clone().map(Ident::Id));
         idents.extend(person.email.clone().map(Ident::Email));

@@ -10,6 +10,18 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 /// Parse `text` as one JSON value (trailing whitespace allowed, anything else after it is an error).
+/// The JSON kind of a value, for messages ("an array", "a boolean", ...).
+pub(crate) fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 pub(crate) fn from_str(text: &str) -> serde_json::Result<Value> {
     let mut scratch = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);

@@ -82,15 +82,3 @@ fn text(bytes: &[u8]) -> String {
 fn unwrap_or_clone<T: Clone>(rc: jaq_json::Rc<T>) -> T {
     jaq_json::Rc::try_unwrap(rc).unwrap_or_else(|rc| (*rc).clone())
 }
-
-/// The JSON kind of a value, for messages.
-pub(super) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}

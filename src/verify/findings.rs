@@ -26,7 +26,7 @@ pub(crate) struct Records {
 
 /// The counts.
 #[derive(Debug, Default)]
-pub(crate) struct Tally {
+pub(crate) struct Findings {
     pub records: Records,
     pub seen: Seen,
     pub sample: Option<(usize, u64)>,
@@ -41,7 +41,7 @@ pub(crate) struct Tally {
     pub traffic: Traffic,
 }
 
-impl Tally {
+impl Findings {
     /// Count one person's differences.
     pub(crate) fn add(&mut self, person: &PersonKey, differences: &[Difference]) {
         self.checked += 1;

@@ -7,9 +7,9 @@
 pub(crate) mod client;
 pub(crate) mod compare;
 pub(crate) mod expect;
+pub(crate) mod findings;
 pub(crate) mod key;
 mod limit;
-pub(crate) mod report;
 pub(crate) mod sample;
 mod stored;
 
@@ -23,7 +23,7 @@ use crate::report::progress::{self, BarKind};
 use crate::stream::Pipeline;
 use client::{AppClient, LookupError, MAX_IDS};
 use expect::Expectations;
-use report::Tally;
+use findings::Findings;
 use sample::Sampler;
 
 /// What to check.
@@ -42,8 +42,8 @@ pub(crate) fn run(
     client: &mut AppClient,
     settings: VerifySettings,
     out: &mut dyn Write,
-) -> Result<Tally> {
-    let mut tally = Tally::default();
+) -> Result<Findings> {
+    let mut tally = Findings::default();
     let sampler = settings.sample.map(|(size, seed)| Sampler::new(size, seed));
     let mut expectations = Expectations::new(sampler);
     let input = pipeline.progress();

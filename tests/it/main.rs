@@ -13,6 +13,7 @@ mod hostile;
 mod input;
 mod input_formats;
 mod layout;
+mod ledger;
 mod lock;
 mod net_faults;
 mod parquet;

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::{IdKind, Person};
 use crate::map::identifiers::{is_lenient_email, person_identifier};
 use crate::source::list::{Field, Said};
+use crate::source::value::kind;
 use crate::track::limits::MAX_ID_BYTES;
 
 /// The outcome of one entry.
@@ -120,7 +121,7 @@ pub(crate) fn resolve_object(object: &Map<String, Value>) -> Resolved {
             other => {
                 return Resolved::Malformed(format!(
                     "{name} is {}, not a string: an identifier must be a string",
-                    kind_of(other)
+                    kind(other)
                 ));
             }
         };
@@ -144,17 +145,6 @@ fn lookup<'a>(object: &'a Map<String, Value>, path: &[&str]) -> Option<&'a Value
         value = value.as_object()?.get(*key)?;
     }
     Some(value)
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The lenient address test of mapping.md §7a, for values that must be addresses.

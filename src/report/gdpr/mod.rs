@@ -13,13 +13,13 @@ use std::time::Instant;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use crate::deliver::{DeliveryReport, DeliveryStats, Hooks};
+use crate::deliver::{Delivered, DeliveryStats, Hooks};
 use crate::exit::{Exit, Fatal, exit_for_error};
-use crate::ledger::receipt::{self, Counts, Receipt, Trailer};
+use crate::ledger::receipt::{self, Receipt, Totals, Trailer};
 use crate::ledger::{Book, Closed, Counters};
 use crate::map::gdpr::{GdprAction, action_name};
 use crate::report::messages::{say, warning};
-use crate::report::progress::line::{Counts as RowCounts, Meter, Periodic};
+use crate::report::progress::line::{Meter, Periodic, RowCounts};
 use crate::report::progress::{BarKind, Display, bar};
 use crate::report::run_report::Status;
 use crate::stream::people::{Listed, People};
@@ -92,7 +92,7 @@ impl About<'_> {
 /// that could not be written stopped the run: nothing more is written, and the error says so.
 pub(crate) fn conclude(
     about: &About<'_>,
-    mut report: DeliveryReport,
+    mut report: Delivered,
     book: Book<Receipt>,
     people: &mut People<'_>,
     (checkpointed, clock): (bool, Instant),
@@ -108,7 +108,10 @@ pub(crate) fn conclude(
         return Err(stopped_by(about.action, &report, checkpointed, e));
     }
     let trailer = about.trailer(&ending, complete);
-    let counts = receipt::complete(&mut ledger, &trailer, complete)?;
+    let counts = match receipt::complete(&mut ledger, &trailer, complete) {
+        Ok(counts) => counts,
+        Err(e) => return Err(stopped_by(about.action, &report, checkpointed, e)),
+    };
     let sent = Sent {
         report,
         counts,
@@ -122,7 +125,7 @@ pub(crate) fn conclude(
 }
 
 /// How a run ended, as the receipt's `ending` says it.
-fn ending(report: &DeliveryReport, read_error: Option<&anyhow::Error>) -> String {
+fn ending(report: &Delivered, read_error: Option<&anyhow::Error>) -> String {
     if let Some(halt) = &report.halted {
         format!("stopped: {}", halt.message)
     } else if report.stopped_early {
@@ -165,7 +168,7 @@ pub(crate) fn resuming_text(
 /// the error (exit 4) it ends with. Nothing more was written.
 fn stopped_by(
     action: GdprAction,
-    report: &DeliveryReport,
+    report: &Delivered,
     checkpointed: bool,
     e: anyhow::Error,
 ) -> anyhow::Error {
@@ -191,9 +194,9 @@ fn stopped_by(
 
 /// What a GDPR run did, once its receipt is finished.
 pub(crate) struct Sent {
-    pub report: DeliveryReport,
+    pub report: Delivered,
     /// The receipt's counts (of the whole job, with a checkpoint).
-    pub counts: Counts,
+    pub counts: Totals,
     pub receipt: PathBuf,
     /// The receipt's trailer: how the run ended, whether it handled everyone.
     pub trailer: Trailer,
@@ -362,15 +365,7 @@ impl Hooks for PeopleProgress {
         let settled = stats.accepted + stats.rejected + stats.failed;
         self.settled.store(settled, Ordering::Relaxed);
         if let Ok(mut meter) = self.meter.lock() {
-            let counts = RowCounts {
-                read: stats.records,
-                accepted: stats.accepted,
-                rejected: stats.rejected + stats.invalid,
-                failed: stats.failed,
-                requests: stats.requests,
-                retries: stats.retries,
-                throttled: stats.throttled,
-            };
+            let counts = RowCounts::of(stats);
             meter.set(counts, settled, Instant::now());
         }
         self.bar.set_position(settled);

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::deliver::DeliveryStats;
+
 /// How often the progress line is written when standard error is not a terminal.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(30);
 
@@ -31,7 +33,7 @@ const COLUMNS: [(&str, usize); 9] = [
 
 /// The counts a row shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
+pub(crate) struct RowCounts {
     pub(crate) read: u64,
     pub(crate) accepted: u64,
     /// Rejected and invalid records.
@@ -43,6 +45,21 @@ pub(crate) struct Counts {
     pub(crate) throttled: u64,
 }
 
+impl RowCounts {
+    /// The counts of a delivery as a row shows them (invalid records with the rejected).
+    pub(crate) fn of(stats: &DeliveryStats) -> RowCounts {
+        RowCounts {
+            read: stats.records,
+            accepted: stats.accepted,
+            rejected: stats.rejected + stats.invalid,
+            failed: stats.failed,
+            requests: stats.requests,
+            retries: stats.retries,
+            throttled: stats.throttled,
+        }
+    }
+}
+
 /// What a row is computed from: the counts, and how far the work is (input bytes, or people),
 /// measured from where real work started so that what a resume skipped is not taken as speed.
 #[derive(Debug, Clone)]
@@ -52,7 +69,7 @@ pub(crate) struct Meter {
     /// The position and time at which real work started (the first tick with a record).
     base: Option<(u64, Instant)>,
     position: u64,
-    pub(crate) counts: Counts,
+    pub(crate) counts: RowCounts,
 }
 
 impl Meter {
@@ -63,13 +80,13 @@ impl Meter {
             total,
             base: None,
             position: 0,
-            counts: Counts::default(),
+            counts: RowCounts::default(),
         }
     }
 
     /// Record the counts and the position now; the first call with a record read is where
     /// the rate is measured from (a resume's skipped records come before it).
-    pub(crate) fn set(&mut self, counts: Counts, position: u64, now: Instant) {
+    pub(crate) fn set(&mut self, counts: RowCounts, position: u64, now: Instant) {
         if self.base.is_none() && counts.read > 0 {
             self.base = Some((position, now));
         }
@@ -249,7 +266,7 @@ mod tests {
         let mut m = Meter::new(Some(u64::MAX));
         let t0 = m.started;
         let all = u64::MAX / 2;
-        let counts = Counts {
+        let counts = RowCounts {
             read: all,
             accepted: all,
             rejected: all,
@@ -280,11 +297,11 @@ mod tests {
         // A resume skipped 900 of 1000 bytes at once; then 10 bytes took 10 seconds.
         let mut m = Meter::new(Some(1000));
         let t0 = m.started;
-        m.set(Counts::default(), 900, t0);
+        m.set(RowCounts::default(), 900, t0);
         assert_eq!(m.eta(900, t0), None, "no rate before a record is read");
-        let counts = Counts {
+        let counts = RowCounts {
             read: 1,
-            ..Counts::default()
+            ..RowCounts::default()
         };
         m.set(counts, 900, t0 + Duration::from_secs(1));
         let eta = m.eta(910, t0 + Duration::from_secs(11)).expect("an ETA");
@@ -300,9 +317,9 @@ mod tests {
     fn no_eta_without_a_total() {
         let mut m = Meter::new(None);
         let t0 = m.started;
-        let counts = Counts {
+        let counts = RowCounts {
             read: 5,
-            ..Counts::default()
+            ..RowCounts::default()
         };
         m.set(counts, 10, t0);
         assert_eq!(m.eta(100, t0 + Duration::from_secs(5)), None);

@@ -23,7 +23,7 @@ use crate::track::{Action, Operation};
 pub(crate) use crate::map::window::{RecordTime, Window, format_time, record_time};
 pub(crate) use family::{Family, can_trigger_campaign};
 pub(crate) use histogram::{Histogram, Table};
-pub(crate) use warnings::{Tally, Warning};
+pub(crate) use warnings::{Occurrences, Warning};
 
 use warnings::SameSecond;
 
@@ -128,11 +128,11 @@ pub(crate) struct Analyzer {
     with_timestamp: u64,
     first: Option<i64>,
     last: Option<i64>,
-    recent: Tally,
-    untimed: Tally,
-    future: Tally,
-    millis: Tally,
-    future_created_at: Tally,
+    recent: Occurrences,
+    untimed: Occurrences,
+    future: Occurrences,
+    millis: Occurrences,
+    future_created_at: Occurrences,
     same_second: SameSecond,
     histogram: Histogram,
 }
@@ -147,11 +147,11 @@ impl Analyzer {
             with_timestamp: 0,
             first: None,
             last: None,
-            recent: Tally::default(),
-            untimed: Tally::default(),
-            future: Tally::default(),
-            millis: Tally::default(),
-            future_created_at: Tally::default(),
+            recent: Occurrences::default(),
+            untimed: Occurrences::default(),
+            future: Occurrences::default(),
+            millis: Occurrences::default(),
+            future_created_at: Occurrences::default(),
             same_second: SameSecond::default(),
             histogram: Histogram::default(),
         }

@@ -9,12 +9,12 @@ use crate::source::Location;
 
 /// A count and the first [`KEEP_LOCATIONS`] locations that made it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Tally {
+pub(crate) struct Occurrences {
     pub count: u64,
     pub first: Vec<String>,
 }
 
-impl Tally {
+impl Occurrences {
     pub(crate) fn add(&mut self, location: &Location) {
         self.count += 1;
         if self.first.len() < KEEP_LOCATIONS {
@@ -51,7 +51,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn message(kind: &str, t: &Tally) -> String {
+fn message(kind: &str, t: &Occurrences) -> String {
     let hours = RECENT_SECONDS / 3600;
     let n = t.count;
     let what = match kind {
@@ -85,7 +85,7 @@ fn message(kind: &str, t: &Tally) -> String {
 /// Append one warning per non-empty tally.
 pub(super) fn push_all<'a>(
     out: &mut Vec<Warning>,
-    tallies: impl IntoIterator<Item = (&'static str, &'a Tally)>,
+    tallies: impl IntoIterator<Item = (&'static str, &'a Occurrences)>,
 ) {
     for (kind, t) in tallies {
         if t.count > 0 {
@@ -100,7 +100,7 @@ pub(super) fn push_all<'a>(
 }
 
 /// The refusal of `send` when events can trigger campaigns (several lines).
-pub(super) fn refusal(recent: &Tally, untimed: &Tally) -> Option<String> {
+pub(super) fn refusal(recent: &Occurrences, untimed: &Occurrences) -> Option<String> {
     if recent.count == 0 && untimed.count == 0 {
         return None;
     }

@@ -5,13 +5,13 @@
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::super::workspace::{Device, Person, cio_id};
+use super::super::workspace::{Device, Profile, cio_id};
 
 /// The attribute shown as the profile-level `unsubscribed` flag rather than among `attributes`.
 const UNSUBSCRIBED: &str = "unsubscribed";
 
 /// The profile of person `key`, looked up as `asked` (shown as its `id`).
-pub(crate) fn profile(asked: &str, key: u64, person: &Person) -> Value {
+pub(crate) fn profile(asked: &str, key: u64, person: &Profile) -> Value {
     let cio = cio_id(key);
     let mut attributes = Map::new();
     let mut timestamps = Map::new();
@@ -110,12 +110,12 @@ mod tests {
     use super::*;
     use serde_json::value::to_raw_value;
 
-    fn person() -> Person {
-        let mut p = Person {
+    fn person() -> Profile {
+        let mut p = Profile {
             id: Some("u1".into()),
             email: Some("ann@example.com".into()),
             created_at: 100,
-            ..Person::default()
+            ..Profile::default()
         };
         p.attributes.set("email", &json!("Ann@Example.com"), 150);
         p.attributes.set("plan", &json!("pro"), 200);
@@ -147,10 +147,10 @@ mod tests {
 
     #[test]
     fn a_person_without_id_or_email_shows_nulls() {
-        let p = Person {
+        let p = Profile {
             phone: Some("+4930123".into()),
             created_at: 5,
-            ..Person::default()
+            ..Profile::default()
         };
         let got = profile("00000001", 1, &p);
         assert_eq!(

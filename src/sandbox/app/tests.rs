@@ -79,7 +79,7 @@ fn routes() {
     );
     assert_eq!(
         AppRoute::of("GET", "/v1/customers/a%40b.com/attributes/"),
-        Some(Ok(AppRoute::Person("a%40b.com".into())))
+        Some(Ok(AppRoute::Profile("a%40b.com".into())))
     );
     assert_eq!(
         AppRoute::of("DELETE", "/v1/customers/u1/attributes"),

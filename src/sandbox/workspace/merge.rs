@@ -2,26 +2,26 @@
 
 use serde_json::Value;
 
-use super::{Ident, Outcome, Workspace};
+use super::{Effect, Ident, Workspace};
 
 impl Workspace {
-    pub(super) fn merge(&mut self, op: &Value) -> Outcome {
+    pub(super) fn merge(&mut self, op: &Value) -> Effect {
         let primary = op.get("primary").and_then(Ident::from_map);
         let secondary = op.get("secondary").and_then(Ident::from_map);
         let (Some(primary), Some(secondary)) = (primary, secondary) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         if self.is_blocked(&primary) || self.is_blocked(&secondary) {
-            return Outcome::Blocked;
+            return Effect::Blocked;
         }
         let (Some(p), Some(s)) = (self.find(&primary), self.find(&secondary)) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         if p == s {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         }
         let Some(gone) = self.people.remove(&s) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         self.unindex(s, &gone);
         for token in gone.devices.keys() {
@@ -50,7 +50,7 @@ impl Workspace {
             }
             person.events.absorb(gone.events);
         }
-        Outcome::Applied
+        Effect::Applied
     }
 
     /// Link an anonymous id to person `key`, moving what was recorded under it.

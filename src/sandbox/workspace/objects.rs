@@ -3,11 +3,11 @@
 use serde_json::{Map, Value};
 
 use super::{
-    Ident, Object, ObjectKey, Outcome, Relationships, Workspace, object_number, set_attribute,
+    Effect, Ident, Object, ObjectKey, Relationships, Workspace, object_number, set_attribute,
 };
 
 impl Workspace {
-    pub(super) fn object(&mut self, op: &Value) -> Outcome {
+    pub(super) fn object(&mut self, op: &Value) -> Effect {
         let action = op.get("action").and_then(Value::as_str).unwrap_or_default();
         let ids = op.get("identifiers");
         let create = matches!(
@@ -15,14 +15,14 @@ impl Workspace {
             "identify" | "identify_anonymous" | "add_relationships"
         );
         let Some(number) = ids.and_then(|ids| self.object_key(ids, create)) else {
-            return Outcome::Ignored;
+            return Effect::Ignored;
         };
         if action == "delete" {
             // Relationships to it go stale (see `Relationships`): nothing else to visit.
             if let Some(object) = self.objects.remove(&number) {
                 self.object_numbers.remove(&(object.type_id, object.id));
             }
-            return Outcome::Applied;
+            return Effect::Applied;
         }
         if let Some(object) = self.objects.get_mut(&number) {
             for (name, value) in op
@@ -64,7 +64,7 @@ impl Workspace {
                 relate(rels, &self.objects, number, add, attrs);
             }
         }
-        Outcome::Applied
+        Effect::Applied
     }
 
     /// The number of the object these identifiers name, created (type + id only) when `create`.

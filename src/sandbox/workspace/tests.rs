@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Ident, Outcome, Workspace};
+use super::{Effect, Ident, Workspace};
 
-fn apply_all(ops: &[Value]) -> (Workspace, Vec<Outcome>) {
+fn apply_all(ops: &[Value]) -> (Workspace, Vec<Effect>) {
     let mut ws = Workspace::default();
     let outcomes = ops.iter().map(|op| ws.apply(op)).collect();
     (ws, outcomes)
@@ -19,7 +19,7 @@ fn anonymous_activity_moves_to_the_person_who_claims_it() {
         json!({"type":"person","action":"identify","identifiers":{"id":"u"},"attributes":{"anonymous_id":"an-1"}}),
         json!({"type":"person","action":"event","identifiers":{"anonymous_id":"an-1"},"name":"later"}),
     ]);
-    assert!(outcomes.iter().all(|o| *o == Outcome::Applied));
+    assert!(outcomes.iter().all(|o| *o == Effect::Applied));
     assert!(ws.anonymous.is_empty());
     let person = ws.people.values().next().unwrap();
     let events = person.events.by_kind(&ws.names);
@@ -41,7 +41,7 @@ fn what_cannot_create_a_person_is_ignored() {
         json!({"type":"person","action":"delete","identifiers":{"id":"nobody"}}),
         json!({"type":"person","action":"unsuppress","identifiers":{"id":"free"}}),
     ]);
-    assert_eq!(outcomes, vec![Outcome::Ignored; 4]);
+    assert_eq!(outcomes, vec![Effect::Ignored; 4]);
     assert!(ws.people.is_empty());
 }
 
@@ -70,7 +70,7 @@ fn emails_match_in_any_case_and_suppression_blocks_them() {
     ]);
     assert_eq!(
         outcomes,
-        vec![Outcome::Applied, Outcome::Applied, Outcome::Blocked]
+        vec![Effect::Applied, Effect::Applied, Effect::Blocked]
     );
     assert!(ws.people.is_empty());
     assert!(ws.is_blocked(&Ident::Email("ann@x.io".into())));
@@ -93,10 +93,10 @@ fn a_deleted_object_loses_its_relationships_even_when_created_again() {
         relate("b"),
     ]);
     let expected = [
-        Outcome::Applied,
-        Outcome::Applied,
-        Outcome::Applied,
-        Outcome::Ignored,
+        Effect::Applied,
+        Effect::Applied,
+        Effect::Applied,
+        Effect::Ignored,
     ];
     assert_eq!(outcomes[..4], expected);
     let count = |id: &str| {

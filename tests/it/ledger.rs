@@ -1,0 +1,223 @@
+//! The ledger of `send` and `gdpr` jobs, the same for both: which file a job writes and when a
+//! resume may use it, what its checkpoint ties it to, files that are not regular files, and write
+//! errors counted as what reached the disk.
+
+use crate::common;
+use crate::common::send::{self as run, SITE};
+
+use cio_replay::sandbox::SandboxConfig;
+use serde_json::json;
+
+const KEY: &str = "ledger-test-k3y";
+
+/// `in.ndjson` in `dir`: 3 track events of `u1`, and an invalid record (no `type`) second.
+fn input_with_one_invalid(dir: &std::path::Path) {
+    let invalid = json!({"userId": "u1", "event": "no type"}).to_string() + "\n";
+    let text =
+        run::track_line(0, "u1") + &invalid + &run::track_line(1, "u1") + &run::track_line(2, "u1");
+    std::fs::write(dir.join("in.ndjson"), text).expect("input");
+}
+
+#[test]
+fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
+    let sb = run::sandbox(KEY);
+    let dir = common::tempdir();
+    input_with_one_invalid(dir.path());
+    let job = [
+        "in.ndjson",
+        "--checkpoint",
+        "cp.json",
+        "--dead-letter",
+        "dead.ndjson",
+    ];
+    // A canary of 2 leaves the job unfinished, its invalid record dead-lettered.
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args(job)
+        .args(["--limit", "2"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 1, "{stderr}");
+    let before = common::operations(&sb);
+    let other = dir.path().join("other.ndjson");
+    std::fs::write(&other, "a file of someone else's\n").expect("other");
+
+    // --resume with another --dead-letter: refused before anything is sent or cut.
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args(["in.ndjson", "--checkpoint", "cp.json", "--resume"])
+        .args(["--dead-letter", "other.ndjson"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("dead.ndjson") && stderr.contains("--dead-letter"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&other).expect("other"),
+        "a file of someone else's\n"
+    );
+    assert_eq!(common::operations(&sb), before, "nothing sent");
+
+    // Without --dead-letter, the resume takes the job's own file and finishes the job.
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args(["in.ndjson", "--checkpoint", "cp.json", "--resume"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(
+        code, 1,
+        "partial: an earlier run dead-lettered a record: {stderr}"
+    );
+    assert_eq!(common::operations(&sb), 3, "every event once over the job");
+    let dead = std::fs::read_to_string(dir.path().join("dead.ndjson")).expect("dead letters");
+    assert_eq!(dead.lines().count(), 1, "{dead}");
+    assert!(common::read_json(&dir.path().join("cp.json"))["finished"] == true);
+}
+
+#[test]
+fn a_gdpr_job_is_tied_to_its_endpoint_and_its_receipt_folder_must_exist() {
+    let config = || SandboxConfig::default();
+    let (first, second) = (
+        common::sandbox_for(SITE, KEY, config()),
+        common::sandbox_for(SITE, KEY, config()),
+    );
+    let dir = common::tempdir();
+    let list = dir.path().join("forget.txt");
+    std::fs::write(&list, "u1\nu2\nu3\n").expect("list");
+    let (cp, receipt) = (dir.path().join("cp.json"), dir.path().join("r.csv"));
+    let out = common::gdpr(&first)
+        .args(["delete", "--yes", "--checkpoint"])
+        .arg(&cp)
+        .arg("--receipt")
+        .arg(&receipt)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Make it an unfinished job (as a run killed before its trailer leaves it).
+    let mut checkpoint = common::read_json(&cp);
+    let len = checkpoint["dead_letter"]["len"]
+        .as_u64()
+        .expect("receipt length");
+    checkpoint["finished"] = json!(false);
+    for input in checkpoint["inputs"].as_array_mut().expect("inputs") {
+        input["finished"] = json!(false);
+    }
+    std::fs::write(&cp, checkpoint.to_string()).expect("checkpoint");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&receipt)
+        .expect("receipt");
+    file.set_len(len).expect("cut");
+    drop(file);
+
+    // Resumed against another endpoint: refused, nothing sent there.
+    let out = common::gdpr(&second)
+        .args(["delete", "--yes", "--resume", "--checkpoint"])
+        .arg(&cp)
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("endpoint"), "{stderr}");
+    assert_eq!(common::operations(&second), 0);
+
+    // A receipt in a folder that does not exist: refused before anything is locked or sent.
+    let out = common::gdpr(&first)
+        .args(["delete", "--yes", "--checkpoint"])
+        .arg(dir.path().join("cp2.json"))
+        .arg("--receipt")
+        .arg(dir.path().join("nowhere/r.csv"))
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("folder") && stderr.contains("nowhere"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn a_stale_report_goes_even_when_the_flags_are_refused() {
+    let sb = run::sandbox(KEY);
+    let dir = common::tempdir();
+    input_with_one_invalid(dir.path());
+    std::fs::write(dir.path().join("r.json"), "{\"status\":\"complete\"}").expect("old report");
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args(["in.ndjson", "--report", "r.json", "--max-invalid", "ten"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        !dir.path().join("r.json").exists(),
+        "an old report outlived the refusal"
+    );
+}
+
+/// Without a checkpoint, dead letters may go where no fsync is possible (`/dev/null`, a pipe).
+#[cfg(unix)]
+#[test]
+fn dead_letters_without_a_checkpoint_may_go_to_dev_null() {
+    let sb = run::sandbox(KEY);
+    let dir = common::tempdir();
+    input_with_one_invalid(dir.path());
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args([
+            "in.ndjson",
+            "--dead-letter",
+            "/dev/null",
+            "--dead-letter-append",
+        ])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("1 dead letters written to /dev/null"),
+        "{stderr}"
+    );
+    assert_eq!(common::operations(&sb), 3);
+}
+
+/// A dead-letter file that cannot be written stops the run (exit 4), and the summary counts only
+/// the dead letters that reached it: none.
+#[cfg(target_os = "linux")]
+#[test]
+fn dead_letters_that_cannot_be_written_are_not_counted_as_written() {
+    let sb = run::sandbox(KEY);
+    let dir = common::tempdir();
+    input_with_one_invalid(dir.path());
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args([
+            "in.ndjson",
+            "--dead-letter",
+            "/dev/full",
+            "--dead-letter-append",
+        ])
+        .args(["--report", "r.json"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("writing dead-letter file /dev/full"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("dead letters written"), "{stderr}");
+    assert_eq!(
+        common::read_json(&dir.path().join("r.json"))["dead_letters"],
+        0
+    );
+}
