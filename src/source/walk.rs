@@ -10,14 +10,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::open::format_by_name;
-use crate::exit::{Exit, Fatal};
+use crate::exit::usage;
 
 /// The end of the dead-letter files `send` writes beside its first input: never read from a folder.
 const DEAD_LETTER_SUFFIX: &str = ".rejected.ndjson";
-
-fn usage(message: String) -> anyhow::Error {
-    Fatal::new(Exit::Usage, message).into()
-}
 
 /// The files to read: `files` in order, each folder replaced by the event files under it, then the
 /// paths listed in `files_from` (read the same way). `-` (stdin) stays as it is; an empty result
@@ -37,7 +33,7 @@ pub(crate) fn expand(files: &[PathBuf], files_from: Option<&Path>) -> Result<Vec
         if list == stdin && (given.iter().any(|f| f == stdin) || listed.iter().any(|f| f == stdin))
         {
             return Err(usage(
-                "--files-from - reads the list from standard input, so standard input (`-`) cannot be an input too".into(),
+                "--files-from - reads the list from standard input, so standard input (`-`) cannot be an input too",
             ));
         }
         given.extend(listed);
