@@ -84,7 +84,10 @@ pub(crate) fn send(args: SendArgs) -> Result<send::Settings> {
         delivery,
         target,
         job,
-        dead_letter: args.dead_letter,
+        dead_letter: (
+            args.dead_letter,
+            crate::ledger::dead_letter::default_path(&args.input.files),
+        ),
         dead_letter_append: args.dead_letter_append,
         allow_recent: args.allow_recent,
         budget,

@@ -30,7 +30,8 @@ pub(crate) struct Settings {
     pub target: TargetSettings,
     /// Checkpoint and resume; the run settings lack the site id (the run learns it).
     pub job: Job,
-    pub dead_letter: Option<PathBuf>,
+    /// `--dead-letter FILE`, and the file without it (beside the first input as given).
+    pub dead_letter: (Option<PathBuf>, PathBuf),
     pub dead_letter_append: bool,
     pub allow_recent: bool,
     pub budget: Option<ErrorBudget>,
@@ -43,8 +44,7 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let (checkpoint, started_at) = (s.job.checkpoint.clone(), chrono::Utc::now());
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
     let _lock = lock::checkpoint(checkpoint.as_deref())?;
-    let default = dead_letter::default_path(&s.pipeline.files);
-    let (given, what, flag) = (s.dead_letter, "dead-letter file", "dead-letter");
+    let ((given, default), what, flag) = (s.dead_letter, "dead-letter file", "dead-letter");
     let file = LedgerFile {
         given,
         default,

@@ -49,8 +49,8 @@ pub(crate) struct LedgerFile {
 
 impl Sending {
     /// Resolve `target` and connect to it (the preflight), then check `job`, whose run settings
-    /// take the workspace's site id, writing into `file` (see [`Opening::new`]). Every refusal is
-    /// made here, before anything is read or sent.
+    /// take the workspace's site id, writing into `file` (see [`Opening::new`]): the target's and
+    /// the job's refusals, before anything is read or sent.
     pub(crate) fn open(
         target: TargetSettings,
         delivery: DeliverySettings,
@@ -77,9 +77,8 @@ impl Sending {
 
     /// Deliver `work` (in input order; what earlier runs of the job settled already left out by
     /// the caller) into `book`, the job's ledger, until `stop`; `watch` (the command's progress,
-    /// problems, error budget) is told everything first, so that a budget stops the run before
-    /// the record that broke it is written. Every record read is settled into the book or counted
-    /// as unsent in the report.
+    /// problems, error budget) is told everything first, then the book. Every record read is
+    /// settled into the book or counted as unsent in what this returns.
     pub(crate) fn deliver<S: Sink>(
         &self,
         work: impl Iterator<Item = Work>,

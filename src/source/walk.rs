@@ -122,6 +122,7 @@ fn is_event_file(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::Exit;
 
     fn touch(path: &Path) {
         if let Some(parent) = path.parent() {

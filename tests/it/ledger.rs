@@ -221,3 +221,27 @@ fn dead_letters_that_cannot_be_written_are_not_counted_as_written() {
         0
     );
 }
+
+#[test]
+fn the_default_dead_letter_file_follows_the_first_input_as_given() {
+    let sb = run::sandbox(KEY);
+    let dir = common::tempdir();
+    std::fs::create_dir(dir.path().join("exports")).expect("folder");
+    input_with_one_invalid(dir.path());
+    std::fs::rename(
+        dir.path().join("in.ndjson"),
+        dir.path().join("exports/a.ndjson"),
+    )
+    .expect("move");
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .arg("exports/")
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 1, "{stderr}");
+    // A folder gives a hidden file in it, which a later walk of the folder skips.
+    let dead = std::fs::read_to_string(dir.path().join("exports/.rejected.ndjson"))
+        .expect("dead letters beside the folder's files");
+    assert_eq!(dead.lines().count(), 1, "{dead}");
+    assert!(!dir.path().join("exports/a.ndjson.rejected.ndjson").exists());
+}
