@@ -33,8 +33,11 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Validate(args) => cmd::validate::run(settings::validate(args)?),
         Command::DryRun(args) => cmd::dry_run::run(settings::dry_run(args)?),
         Command::Send(args) => {
-            // A report left by an earlier run must not outlive this one's refusal of its flags.
-            if let Some(path) = &args.delivery.report {
+            // A report left by an earlier run must not outlive this one's refusal of its flags
+            // (only a file: `--report /dev/null` must not remove the device).
+            if let Some(path) = &args.delivery.report
+                && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+            {
                 let _ = std::fs::remove_file(path);
             }
             cmd::send::run(settings::send(args)?)

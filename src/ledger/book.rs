@@ -106,9 +106,11 @@ impl Opening {
                 folder.display()
             )));
         }
+        // A device (`/dev/full`) is no file of the job's: no lock file beside it.
+        let device = std::fs::metadata(&file).is_ok_and(|m| !m.is_file());
         let lock = match &checkpoint {
-            Some(_) => Some(lock::hold(&file, what)?),
-            None => None,
+            Some(_) if !device => Some(lock::hold(&file, what)?),
+            _ => None,
         };
         Ok(Opening {
             job,

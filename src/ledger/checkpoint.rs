@@ -44,6 +44,10 @@ pub enum CheckpointError {
     #[error("checkpoint {path} cannot be read: {message}")]
     Corrupt { path: String, message: String },
     #[error(
+        "checkpoint {path} is not a regular file (a device, a pipe or a folder): name a file for --checkpoint"
+    )]
+    NotAFile { path: String },
+    #[error(
         "checkpoint {path} was made with different settings ({}): resume with the original settings, or delete the checkpoint to start over",
         .changes.join("; ")
     )]
@@ -195,6 +199,11 @@ impl Checkpoint {
     /// Read and parse a checkpoint file.
     pub(crate) fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
         let shown = path.display().to_string();
+        // A checkpoint is replaced by rename: a device, a pipe or a folder at its path would be
+        // read without end or replaced by a file.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(CheckpointError::NotAFile { path: shown });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 CheckpointError::Missing {

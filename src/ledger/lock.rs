@@ -55,9 +55,18 @@ pub(crate) fn hold(file: &Path, what: &str) -> anyhow::Result<Held> {
     try_hold(file, what).map_err(|e| Fatal::new(Exit::Usage, e.to_string()).into())
 }
 
-/// [`hold`] the checkpoint of a run that has one (`--checkpoint FILE`).
+/// [`hold`] the checkpoint of a run that has one (`--checkpoint FILE`), which must be a regular
+/// file or none yet (its lock file would sit beside a device, and the device be replaced).
 pub(crate) fn checkpoint(path: Option<&Path>) -> anyhow::Result<Option<Held>> {
-    path.map(|p| hold(p, "checkpoint")).transpose()
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let shown = path.display().to_string();
+        let refusal = super::checkpoint::CheckpointError::NotAFile { path: shown };
+        return Err(Fatal::new(Exit::Usage, refusal.to_string()).into());
+    }
+    hold(path, "checkpoint").map(Some)
 }
 
 fn try_hold(file: &Path, what: &str) -> Result<Held, LockError> {

@@ -245,3 +245,35 @@ fn the_default_dead_letter_file_follows_the_first_input_as_given() {
     assert_eq!(dead.lines().count(), 1, "{dead}");
     assert!(!dir.path().join("exports/a.ndjson.rejected.ndjson").exists());
 }
+
+/// Files of a run that are devices stay devices: a report to `/dev/null` is written there (not
+/// removed first), a checkpoint may not be one, and no lock file is made beside one.
+#[cfg(unix)]
+#[test]
+fn devices_are_never_removed_or_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let is_device = || std::fs::metadata("/dev/null").is_ok_and(|m| m.file_type().is_char_device());
+    let sb = run::sandbox(KEY);
+    let dir = common::tempdir();
+    input_with_one_invalid(dir.path());
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args(["in.ndjson", "--report", "/dev/null"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(is_device(), "--report removed /dev/null");
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args(["in.ndjson", "--checkpoint", "/dev/null"])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert_eq!(common::operations(&sb), 3, "nothing more sent");
+    assert!(is_device(), "--checkpoint replaced /dev/null");
+    assert!(
+        !std::path::Path::new("/dev/null.lock").exists(),
+        "a lock file beside /dev/null"
+    );
+}
