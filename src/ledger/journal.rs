@@ -64,9 +64,10 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// A journal continuing `checkpoint` (fresh or resumed, from [`super::checkpoint::open`]),
-    /// writing it to `path` at most once per `every` (and always at [`Journal::finish`]). The file
-    /// is opened for appending at the first entry (see [`Journal::create`] for a new one).
+    /// A journal continuing `checkpoint` (fresh or resumed: [`super::checkpoint::start`],
+    /// [`super::checkpoint::resume`]), writing it to `path` at most once per `every` (and always
+    /// at the end). The file is opened for appending at the first entry (see [`Journal::create`]
+    /// for a new one).
     pub(crate) fn new(
         checkpoint: Checkpoint,
         path: Option<PathBuf>,
@@ -265,7 +266,7 @@ impl Journal {
         Ok(self.checkpoint.counters)
     }
 
-    /// The run ended: as [`Journal::finish`], but the checkpoint is not marked finished yet (a
+    /// The run ended: as `Journal::finish` (tests), but the checkpoint is not marked finished yet (a
     /// receipt's tail and trailer come first, see [`Journal::mark_finished`]).
     pub(crate) fn end(
         &mut self,
@@ -535,7 +536,7 @@ fn cover_input(progress: &mut InputProgress, c: &Coverage) {
 
 /// Open the file for appending. What is in it already is kept: lines of earlier runs (a fresh
 /// `send` appends, as without a checkpoint) or, on resume, the entries the checkpoint covers (the
-/// tail past them was cut off by [`super::checkpoint::open`]).
+/// tail past them was cut off by [`super::checkpoint::cut_back`]).
 fn open_for_append(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }

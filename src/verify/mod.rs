@@ -2,7 +2,7 @@
 //! as `send` does) builds the expected final state of each person ([`expect`]), optionally of a
 //! deterministic sample ([`sample`]); the App API ([`client`]) returns those people 100 at a time
 //! at 10 requests a second; [`compare`] turns each into difference lines (NDJSON on standard
-//! output), and [`report`] counts them for the summary and `--report`.
+//! output), and [`findings`] counts them for the summary and `--report`.
 
 pub(crate) mod client;
 pub(crate) mod compare;
