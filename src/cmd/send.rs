@@ -64,18 +64,9 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
         stop: &stop,
         display: s.display,
     };
-    let scan = match gate::pre_scan(&s.pipeline, &s.window, allow_recent, s.budget, now, look) {
-        Err(e) if exit_for_error(&e) == Exit::Interrupted => {
-            if let Some(path) = &s.report {
-                let inputs = s.pipeline.files.iter().map(|f| (f.clone(), 0)).collect();
-                let facts =
-                    target.facts(started_at, Status::Interrupted, Exit::Interrupted, inputs);
-                run_report::write_nothing_sent(path, &facts, &sending.delivery)?;
-            }
-            return Err(e);
-        }
-        scan => scan?,
-    };
+    let scan = gate::pre_scan(&s.pipeline, &s.window, allow_recent, s.budget, now, look);
+    let report = (s.report.as_deref(), started_at, &s.pipeline.files[..]);
+    let scan = scan.or_else(|e| sending.stopped_before_sending(e, report))?;
     interrupt::stopping(Stopping::Send {
         checkpoint: checkpoint.is_some(),
     });

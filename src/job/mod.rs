@@ -6,19 +6,21 @@
 pub(crate) mod confirm;
 pub(crate) mod target;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 use crate::deliver::budget::{Budget, ErrorBudget};
 use crate::deliver::{AllOf, Delivered, DeliverySettings, Hooks, HttpTransport};
-use crate::exit::{Exit, Fatal};
+use crate::exit::{Exit, Fatal, exit_for_error};
 use crate::interrupt::Stopping;
 use crate::ledger::book::Opening;
 use crate::ledger::sink::Sink;
 use crate::ledger::{Book, Counters, Job};
+use crate::report::run_report::{self, Status};
 use crate::stream::Work;
 
 pub(crate) use target::{Target, TargetSettings};
@@ -73,6 +75,23 @@ impl Sending {
             delivery,
         };
         Ok((sending, opening))
+    }
+
+    /// A send stopped before it sent anything by `error` (a Ctrl-C during its pre-scan, exit 130):
+    /// its `--report` (`report`: path, start, inputs) says so; the error is handed back.
+    pub(crate) fn stopped_before_sending<T>(
+        &self,
+        error: anyhow::Error,
+        (report, started_at, files): (Option<&Path>, DateTime<Utc>, &[PathBuf]),
+    ) -> Result<T> {
+        if let (Some(path), Exit::Interrupted) = (report, exit_for_error(&error)) {
+            let inputs = files.iter().map(|f| (f.clone(), 0)).collect();
+            let facts =
+                self.target
+                    .facts(started_at, Status::Interrupted, Exit::Interrupted, inputs);
+            run_report::write_nothing_sent(path, &facts, &self.delivery)?;
+        }
+        Err(error)
     }
 
     /// Deliver `work` (in input order; what earlier runs of the job settled already left out by
