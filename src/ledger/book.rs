@@ -82,7 +82,7 @@ impl Opening {
                 let loaded =
                     checkpoint::resume(path, &job.files, &job.settings).map_err(usage_of)?;
                 let file = PathBuf::from(&loaded.file.path);
-                if let Some(given) = given.filter(|g| *g != file) {
+                if let Some(given) = given.filter(|g| !same_file(g, &file)) {
                     return Err(usage(format!(
                         "--{flag} {}: checkpoint {} belongs to the job whose {what} is {}: \
                          resume without --{flag}, or with that one",
@@ -91,9 +91,7 @@ impl Opening {
                         file.display()
                     )));
                 }
-                if !loaded.finished {
-                    checkpoint::check_length(path, &loaded.file, &file, what).map_err(usage_of)?;
-                }
+                checkpoint::check_length(path, &loaded.file, &file, what).map_err(usage_of)?;
                 (file, Some(loaded))
             }
         };
@@ -104,6 +102,12 @@ impl Opening {
                 "{what} {}: folder {} does not exist",
                 file.display(),
                 folder.display()
+            )));
+        }
+        if let Some(path) = job.checkpoint.as_ref().filter(|cp| same_file(cp, &file)) {
+            return Err(usage(format!(
+                "{what} {} is the checkpoint itself: name another file for --{flag}",
+                path.display()
             )));
         }
         // A device (`/dev/full`) is no file of the job's: no lock file beside it.
@@ -202,6 +206,15 @@ impl Opening {
             stop,
             _lock: lock,
         })
+    }
+}
+
+/// Whether `a` and `b` name the same file: the same path once both are resolved (`./x`, an
+/// absolute path and a link to it are one file), or, when one cannot be, as written.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::csv_records::{CsvRecords, Next};
-use super::open::{Origin, given};
+use super::open::{Kind, Origin, given};
 use super::{Location, parse_event};
 use crate::exit::usage;
 
@@ -91,7 +91,7 @@ pub(crate) struct List {
 /// file) into memory.
 pub(crate) fn open(files: &[PathBuf], format: Option<ListFormat>) -> Result<Vec<List>> {
     let mut lists = Vec::with_capacity(files.len().max(1));
-    for given in given(files, "list")? {
+    for given in given(files, Kind::Lists)? {
         let (format, origin) = match given.origin {
             Origin::File(path) => (format.unwrap_or(format_of(&path).0), Origin::File(path)),
             _ => {
@@ -156,7 +156,7 @@ impl List {
         let mut raw = self
             .origin
             .stored()
-            .with_context(|| format!("{}: reading the list", self.name))?;
+            .with_context(|| format!("{}: cannot open the list", self.name))?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
         loop {
@@ -174,9 +174,11 @@ impl List {
     }
 
     fn reader(&self) -> Result<Box<dyn BufRead>> {
-        let decoded = self
+        let stored = self
             .origin
-            .decoded(Arc::new(AtomicU64::new(0)))
+            .stored()
+            .with_context(|| format!("{}: cannot open the list", self.name))?;
+        let (_, decoded) = super::compression::decoded(stored, Arc::new(AtomicU64::new(0)))
             .with_context(|| format!("{}: reading the list", self.name))?;
         Ok(Box::new(BufReader::with_capacity(64 * 1024, decoded)))
     }

@@ -76,10 +76,42 @@ pub(crate) struct Given {
     pub size: Option<u64>,
 }
 
-/// Check the inputs as given (`what` names them in messages: "event file", "list"): `-`, or no
-/// path at all, is standard input, at most once; every other path must be a file this process can
-/// read, not a folder. Every refusal is a usage error (exit 2).
-pub(crate) fn given(files: &[PathBuf], what: &str) -> Result<Vec<Given>> {
+/// What [`given`] checks: event files or people lists, each with its own words for a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Event files (folders are walked before: one left here is an error of the walk).
+    Events,
+    /// GDPR people lists.
+    Lists,
+}
+
+impl Kind {
+    fn stdin_twice(self) -> &'static str {
+        match self {
+            Kind::Events => "standard input (`-`) is given more than once",
+            Kind::Lists => "standard input (-) can be given only once",
+        }
+    }
+
+    fn unreadable(self, shown: &str, e: &std::io::Error) -> String {
+        match self {
+            Kind::Events => format!("cannot read {shown}: {e}"),
+            Kind::Lists => format!("{shown}: cannot read the list: {e}"),
+        }
+    }
+
+    fn folder(self, shown: &str) -> String {
+        match self {
+            Kind::Events => format!("{shown} is a directory; give the event files inside it"),
+            Kind::Lists => format!("{shown}: is a directory, not a list file"),
+        }
+    }
+}
+
+/// Check the inputs as given, event files or lists (`kind`): `-`, or no path at all, is standard
+/// input, at most once; every other path must be a file this process can read, not a folder.
+/// Every refusal is a usage error (exit 2).
+pub(crate) fn given(files: &[PathBuf], kind: Kind) -> Result<Vec<Given>> {
     let stdin_only = [PathBuf::from("-")];
     let files = if files.is_empty() {
         &stdin_only[..]
@@ -91,7 +123,7 @@ pub(crate) fn given(files: &[PathBuf], what: &str) -> Result<Vec<Given>> {
     for path in files {
         if path.as_os_str() == "-" {
             if stdin_seen {
-                return Err(usage("standard input (`-`) is given more than once"));
+                return Err(usage(kind.stdin_twice()));
             }
             stdin_seen = true;
             out.push(Given {
@@ -101,17 +133,14 @@ pub(crate) fn given(files: &[PathBuf], what: &str) -> Result<Vec<Given>> {
             });
             continue;
         }
-        let shown = path.display();
-        let meta =
-            std::fs::metadata(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| usage(kind.unreadable(&shown, &e)))?;
         if meta.is_dir() {
-            return Err(usage(format!(
-                "{shown} is a directory; give the {what}s inside it"
-            )));
+            return Err(usage(kind.folder(&shown)));
         }
-        File::open(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
+        File::open(path).map_err(|e| usage(kind.unreadable(&shown, &e)))?;
         out.push(Given {
-            name: Arc::from(path.to_string_lossy().as_ref()),
+            name: Arc::from(shown.as_str()),
             origin: Origin::File(path.to_path_buf()),
             size: Some(meta.len()),
         });
@@ -168,7 +197,7 @@ impl Inputs {
         let bytes_read = Arc::new(AtomicU64::new(0));
         let mut specs = Vec::with_capacity(files.len());
         let mut total = Some(0u64);
-        for given in given(files, "event file")? {
+        for given in given(files, Kind::Events)? {
             let Origin::File(path) = &given.origin else {
                 if format == Some(InputFormat::Parquet) {
                     return Err(usage(

@@ -60,9 +60,11 @@ fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
     );
     assert_eq!(common::operations(&sb), before, "nothing sent");
 
-    // Without --dead-letter, the resume takes the job's own file and finishes the job.
+    // The job's own file, however it is written, is the same file; without --dead-letter the
+    // resume takes it too. The resume finishes the job.
     let out = run::command(&sb.url(), dir.path(), KEY)
         .args(["in.ndjson", "--checkpoint", "cp.json", "--resume"])
+        .args(["--dead-letter", "./dead.ndjson"])
         .output()
         .expect("runs");
     let (code, stderr) = common::code_and_stderr(&out);
@@ -74,6 +76,21 @@ fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
     let dead = std::fs::read_to_string(dir.path().join("dead.ndjson")).expect("dead letters");
     assert_eq!(dead.lines().count(), 1, "{dead}");
     assert!(common::read_json(&dir.path().join("cp.json"))["finished"] == true);
+
+    // A dead-letter file that is the checkpoint itself is refused, naming the mistake.
+    let out = run::command(&sb.url(), dir.path(), KEY)
+        .args([
+            "in.ndjson",
+            "--checkpoint",
+            "c.json",
+            "--dead-letter",
+            "c.json",
+        ])
+        .output()
+        .expect("runs");
+    let (code, stderr) = common::code_and_stderr(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is the checkpoint itself"), "{stderr}");
 }
 
 #[test]
@@ -129,6 +146,35 @@ fn a_gdpr_job_is_tied_to_its_endpoint_and_its_receipt_folder_must_exist() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("endpoint"), "{stderr}");
     assert_eq!(common::operations(&second), 0);
+
+    // A finished job whose receipt is gone: refused (exit 2), not "finished already".
+    let out = common::gdpr(&first)
+        .args(["delete", "--yes", "--receipt"])
+        .arg(dir.path().join("done.csv"))
+        .arg("--checkpoint")
+        .arg(dir.path().join("done.json"))
+        .arg(&list)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(dir.path().join("done.csv")).expect("receipt removed");
+    let out = common::gdpr(&first)
+        .args(["delete", "--yes", "--resume", "--checkpoint"])
+        .arg(dir.path().join("done.json"))
+        .arg(&list)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("done.csv") && !stderr.contains("finished already"),
+        "{stderr}"
+    );
 
     // A receipt in a folder that does not exist: refused before anything is locked or sent.
     let out = common::gdpr(&first)
