@@ -99,6 +99,7 @@ impl Listed {
     /// (what an earlier run of the job did not settle): those this run sends, and names as
     /// invalid. A list that cannot be read is a usage error.
     pub(crate) fn left(&self, settled: impl Fn(usize, u64) -> bool) -> Result<(u64, u64)> {
+        // The action changes no count: any one numbers the same records.
         let mut people = self.people(GdprAction::Delete);
         let (mut persons, mut malformed) = (0, 0);
         for work in people.by_ref() {

@@ -25,7 +25,7 @@ pub(crate) struct Tally {
 #[derive(Debug)]
 pub(crate) struct Measure {
     op_bytes: Option<usize>,
-    /// The mapped operation's entity-key hashes (`send::lanes::key_hashes`), for the estimate.
+    /// The mapped operation's entity-key hashes (`deliver::lanes::key_hashes`), for the estimate.
     keys: Vec<u64>,
     observation: Option<Observation>,
     /// The record is a read error that cut its input short.
