@@ -306,8 +306,10 @@ impl Journal {
             while let Some((_, earlier)) = held.next_if(|(k, _)| *k < key) {
                 self.tail_entry(earlier.kind, earlier.entry.as_deref())?;
             }
-            if held.next_if(|(k, _)| *k == key).is_some() {
-                continue; // settled after all: its own entry stands
+            if let Some((_, own)) = held.next_if(|(k, _)| *k == key) {
+                // Settled after all: its own entry stands.
+                self.tail_entry(own.kind, own.entry.as_deref())?;
+                continue;
             }
             self.tail_entry(kind, Some(&entry))?;
         }
@@ -790,6 +792,24 @@ mod tests {
         assert_eq!((totals.read, totals.accepted, totals.failed), (5, 2, 2));
         assert_eq!(j.entries(), 5);
         assert!(!dir.path().join("cp.json").exists());
+    }
+
+    #[test]
+    fn a_record_both_held_and_unsent_has_its_settled_entry_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("receipt.csv");
+        let cp = Checkpoint::fresh(RunSettings::default(), Vec::new(), &file);
+        let mut j = Journal::new(cp, None, Duration::from_secs(3600), Release::AtWatermark);
+        j.settled(0, 1, Kind::Accepted, line(1)).unwrap();
+        j.end(false, &[]).unwrap();
+        let unsent = |i: u64| Ok(((0, i), Kind::Failed, line(100 + i).unwrap()));
+        j.tail([unsent(0), unsent(1), unsent(2)].into_iter())
+            .unwrap();
+        j.sync().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text, "{\"i\":100}\n{\"i\":1}\n{\"i\":102}\n");
+        let totals = j.totals();
+        assert_eq!((totals.read, totals.accepted, totals.failed), (3, 1, 2));
     }
 
     #[test]
