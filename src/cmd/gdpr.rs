@@ -12,7 +12,7 @@ use crate::deliver::DeliverySettings;
 use crate::exit::{Exit, usage};
 use crate::interrupt::Stopping;
 use crate::job::confirm::{self, Gate};
-use crate::job::{self, LedgerFile, Sending, TargetSettings};
+use crate::job::{self, Sending, TargetSettings};
 use crate::ledger::receipt::{self, Receipt};
 use crate::ledger::{Job, lock};
 use crate::map::gdpr::{GdprAction, action_name};
@@ -55,13 +55,8 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let mut job = s.job;
     job.settings.set("list_sha256", listed.digest.0.as_str());
     let default = receipt::default_path(action_name(action), started);
-    let file = LedgerFile {
-        given: s.receipt,
-        default,
-        what: "receipt",
-        flag: "receipt",
-    };
-    let (sending, opening) = Sending::open(s.target, s.delivery, job, file)?;
+    let file = (s.receipt, default);
+    let (sending, opening) = Sending::open::<Receipt>(s.target, s.delivery, job, file)?;
     let path = opening.file().to_path_buf();
     if let (Some(cp), true) = (&checkpoint, opening.finished()) {
         say!("{}", finished_text(cp, &path));
@@ -70,14 +65,10 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let before = opening.settled_before();
     let (to_send, unusable) = if opening.resumed() {
         let (to_send, unusable) = listed.left(|input, i| before.is_settled(input, i))?;
-        let people = listed.scan.people;
-        say!(
-            "{}",
-            resuming_text(&path, opening.earlier(), people, to_send)
-        );
+        let (earlier, people) = (opening.earlier(), listed.scan.people);
+        say!("{}", resuming_text(&path, earlier, people, to_send));
         (to_send, unusable)
     } else {
-        receipt::check_path(&path).map_err(|e| usage(format!("{e:#}")))?;
         (listed.scan.people, listed.scan.malformed)
     };
     say!("{}", totals_text(action_name(action), &listed));
@@ -89,10 +80,7 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let stop = job::stop_flag(Stopping::Gdpr {
         checkpoint: checkpoint.is_some(),
     })?;
-    let mut book = opening.begin(
-        Receipt::new(path, action, checkpoint.is_some()),
-        stop.clone(),
-    )?;
+    let mut book = opening.begin(|path| Receipt::new(path, action), stop.clone())?;
     let mut people = listed.people(action);
     let (mut progress, clock) = (PeopleProgress::new(s.display, to_send), Instant::now());
     let work = people.by_ref().filter(|w| !before.covers(&w.record));

@@ -10,7 +10,7 @@ use crate::deliver::budget::ErrorBudget;
 use crate::deliver::{AllOf, DeliverySettings, Hooks};
 use crate::exit::{Exit, exit_for_error};
 use crate::interrupt::{self, Stopping};
-use crate::job::{self, LedgerFile, Limit, Sending, TargetSettings};
+use crate::job::{self, Limit, Sending, TargetSettings};
 use crate::ledger::dead_letter::{self, DeadLetters};
 use crate::ledger::{Job, lock};
 use crate::map::window::Window;
@@ -44,14 +44,8 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let (checkpoint, started_at) = (s.job.checkpoint.clone(), chrono::Utc::now());
     // One run at a time on a checkpoint, refused at once (docs/reliability.md); held to the end.
     let _lock = lock::checkpoint(checkpoint.as_deref())?;
-    let ((given, default), what, flag) = (s.dead_letter, "dead-letter file", "dead-letter");
-    let file = LedgerFile {
-        given,
-        default,
-        what,
-        flag,
-    };
-    let (sending, opening) = Sending::open(s.target, s.delivery, s.job, file)?;
+    let (sending, opening) =
+        Sending::open::<DeadLetters>(s.target, s.delivery, s.job, s.dead_letter)?;
     let target = &sending.target;
     if checkpoint.is_none() {
         dead_letter::check_fresh(opening.file(), s.dead_letter_append)?;
@@ -75,12 +69,8 @@ pub(crate) fn run(s: Settings) -> Result<Exit> {
     let pipeline = Pipeline::open(s.pipeline)?.with_window(s.window);
     say!("{}", banner("send", &target.describe(), &sending.delivery));
 
-    let (before, earlier, path) = (
-        opening.settled_before(),
-        opening.earlier(),
-        opening.file().to_path_buf(),
-    );
-    let mut book = opening.begin(DeadLetters::new(path), stop.clone())?;
+    let (before, earlier) = (opening.settled_before(), opening.earlier());
+    let mut book = opening.begin(DeadLetters::new, stop.clone())?;
     let total = scan.scanned.then_some(scan.records);
     let mut budget = job::budget(s.budget, total, earlier, &stop)?;
     let mut watch = SendWatch::new(s.display, pipeline.progress());

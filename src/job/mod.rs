@@ -40,35 +40,20 @@ pub(crate) struct Sending {
     pub delivery: DeliverySettings,
 }
 
-/// Where a job's ledger writes: the file given on the command line (`--FLAG`), else `default`;
-/// `what` its sink calls it.
-pub(crate) struct LedgerFile {
-    pub given: Option<PathBuf>,
-    pub default: PathBuf,
-    pub what: &'static str,
-    pub flag: &'static str,
-}
-
 impl Sending {
     /// Resolve `target` and connect to it (the preflight), then check `job`, whose run settings
-    /// take the workspace's site id, writing into `file` (see [`Opening::new`]): the target's and
-    /// the job's refusals, before anything is read or sent.
-    pub(crate) fn open(
+    /// take the workspace's site id, its file the one `given` (the sink's flag) or `default` (see
+    /// [`Opening::new`]): the target's and the job's refusals, before anything is read or sent.
+    pub(crate) fn open<S: Sink>(
         target: TargetSettings,
         delivery: DeliverySettings,
         mut job: Job,
-        file: LedgerFile,
-    ) -> Result<(Sending, Opening)> {
+        (given, default): (Option<PathBuf>, PathBuf),
+    ) -> Result<(Sending, Opening<S>)> {
         let target = Target::open(target)?;
         let transport = target.connect(delivery.lanes())?;
         job.settings.set_site_id(Some(&target.creds.site_id));
-        let LedgerFile {
-            given,
-            default,
-            what,
-            flag,
-        } = file;
-        let opening = Opening::new(job, given.as_deref(), || default, (what, flag))?;
+        let opening = Opening::new(job, given, default)?;
         let sending = Sending {
             target,
             transport,

@@ -4,6 +4,7 @@
 //! as a Ctrl-C does. At the end it closes the job: the last checkpoint, then the tail.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,31 +40,28 @@ pub(crate) struct Job {
     pub settings: RunSettings,
 }
 
-/// A job's ledger checked but not yet begun: every refusal comes here, before anything is sent or
-/// written (and, for `gdpr`, before anyone is asked). See [`Opening::new`].
+/// A job's ledger checked but not yet begun, its file to be written by an `S`: every refusal
+/// comes here, before anything is sent or written (and, for `gdpr`, before anyone is asked). See
+/// [`Opening::new`].
 #[derive(Debug)]
-pub(crate) struct Opening {
+pub(crate) struct Opening<S: Sink> {
     job: Job,
-    what: &'static str,
     file: PathBuf,
     /// The checkpoint to continue (resume) or to start (fresh); `None` without `--checkpoint`.
     checkpoint: Option<Checkpoint>,
     lock: Option<Held>,
+    sink: PhantomData<S>,
 }
 
-impl Opening {
-    /// Check `job`, whose ledger's file `what` calls it and `--FLAG` names: on `--resume`, the
-    /// file is the one the checkpoint names (`given`, when there is one, must be that one), the
-    /// checkpoint must match this run's settings and inputs and the file must still hold what it
-    /// covers; without, it is `given` or `default`, and a checkpoint of an unfinished run must
-    /// not be in the way. With a checkpoint the file is locked for the run. Refusals are usage
-    /// errors (exit 2).
-    pub(crate) fn new(
-        job: Job,
-        given: Option<&Path>,
-        default: impl FnOnce() -> PathBuf,
-        (what, flag): (&'static str, &str),
-    ) -> Result<Opening> {
+impl<S: Sink> Opening<S> {
+    /// Check `job`: on `--resume`, its file is the one the checkpoint names (`given`, the
+    /// `--FLAG` of `S`, must be that one when there is one), the checkpoint must match this run's
+    /// settings and inputs and the file must still hold what it covers; without, the file is
+    /// `given` or `default`, a checkpoint of an unfinished run must not be in the way, and a file
+    /// the job creates (a receipt) must not exist yet. The file's folder must exist, and with a
+    /// checkpoint the file is locked for the run. Refusals are usage errors (exit 2).
+    pub(crate) fn new(job: Job, given: Option<PathBuf>, default: PathBuf) -> Result<Opening<S>> {
+        let (what, flag) = (S::WHAT, S::FLAG);
         let usage_of = |e: checkpoint::CheckpointError| usage(e.to_string());
         let (file, checkpoint) = match (&job.checkpoint, job.resume) {
             (None, true) => {
@@ -71,9 +69,9 @@ impl Opening {
                     "--resume needs --checkpoint FILE (the checkpoint of the run to continue)",
                 ));
             }
-            (None, false) => (given.map_or_else(default, Path::to_path_buf), None),
+            (None, false) => (given.unwrap_or(default), None),
             (Some(path), false) => {
-                let file = given.map_or_else(default, Path::to_path_buf);
+                let file = given.unwrap_or(default);
                 let fresh = checkpoint::start(path, &job.files, job.settings.clone(), &file)
                     .map_err(usage_of)?;
                 (file, Some(fresh))
@@ -95,6 +93,12 @@ impl Opening {
                 (file, Some(loaded))
             }
         };
+        if !job.resume && S::header().is_some() && file.exists() {
+            return Err(usage(format!(
+                "{what} {} exists already: {what}s are never overwritten; choose another --{flag} FILE",
+                file.display()
+            )));
+        }
         if let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty())
             && !folder.is_dir()
         {
@@ -118,10 +122,10 @@ impl Opening {
         };
         Ok(Opening {
             job,
-            what,
             file,
             checkpoint,
             lock,
+            sink: PhantomData,
         })
     }
 
@@ -135,56 +139,63 @@ impl Opening {
         self.job.resume
     }
 
+    /// The checkpoint an earlier run of the job left (`--resume`).
+    fn earlier_run(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_ref().filter(|_| self.job.resume)
+    }
+
     /// A resumed job that is finished already: there is nothing to do.
     pub(crate) fn finished(&self) -> bool {
-        self.job.resume && self.checkpoint.as_ref().is_some_and(|c| c.finished)
+        self.earlier_run().is_some_and(|c| c.finished)
     }
 
     /// What the job's earlier runs settled: records this run neither sends nor counts again.
     pub(crate) fn settled_before(&self) -> SettledBefore {
-        SettledBefore(match (&self.checkpoint, self.job.resume) {
-            (Some(c), true) => c.inputs.clone(),
-            _ => Vec::new(),
-        })
+        SettledBefore(
+            self.earlier_run()
+                .map_or_else(Vec::new, |c| c.inputs.clone()),
+        )
     }
 
     /// What earlier runs of the job settled (zero for a fresh job).
     pub(crate) fn earlier(&self) -> Counters {
-        match (&self.checkpoint, self.job.resume) {
-            (Some(c), true) => c.counters,
-            _ => Counters::default(),
-        }
+        self.earlier_run()
+            .map_or_else(Counters::default, |c| c.counters)
     }
 
-    /// Begin the job with `sink` writing the file: on resume the file is cut back to what the
-    /// checkpoint covers; a new receipt is created with its header; the checkpoint is written at
-    /// once. `stop` is raised at the first write error of the run.
-    pub(crate) fn begin<S: Sink>(self, sink: S, stop: Arc<AtomicBool>) -> Result<Book<S>> {
+    /// Begin the job, its file written by the sink `make` makes of its path: on resume the file is
+    /// cut back to what the checkpoint covers; a new receipt is created with its header; the
+    /// checkpoint is written at once. `stop` is raised at the first write error of the run.
+    pub(crate) fn begin(
+        self,
+        make: impl FnOnce(PathBuf) -> S,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Book<S>> {
         let usage_of = |e: checkpoint::CheckpointError| usage(e.to_string());
+        let (before, earlier) = (self.settled_before(), self.earlier());
         let Opening {
             job,
-            what,
             file,
             checkpoint,
             lock,
+            ..
         } = self;
-        let earlier = match (&checkpoint, job.resume) {
-            (Some(c), true) => c.counters,
-            _ => Counters::default(),
-        };
         let (checkpoint, path) = match (checkpoint, &job.checkpoint) {
             (Some(c), Some(path)) => (c, Some(path.clone())),
-            _ => (
-                Checkpoint::fresh(job.settings.clone(), Vec::new(), &file),
-                None,
-            ),
+            _ => (Checkpoint::fresh(job.settings, Vec::new(), &file), None),
         };
         if let (true, Some(path)) = (job.resume, &path) {
-            checkpoint::cut_back(path, &checkpoint.file, &file, what).map_err(usage_of)?;
+            checkpoint::cut_back(path, &checkpoint.file, &file, S::WHAT).map_err(usage_of)?;
         }
-        let mut journal =
-            Journal::new(checkpoint, path.clone(), EVERY, sink.release()).named(S::WHAT);
-        if let (false, Some(header)) = (job.resume, sink.header()) {
+        let sink = make(file);
+        // Without a checkpoint nothing is cut back, so no entry need wait for the watermark: a
+        // killed run's file then holds everything that settled.
+        let release = match path {
+            Some(_) => sink.release(),
+            None => Release::AtOnce,
+        };
+        let mut journal = Journal::new(checkpoint, path.clone(), EVERY, release).named(S::WHAT);
+        if let (false, Some(header)) = (job.resume, S::header()) {
             journal.create(&header).map_err(usage_of)?;
         }
         if path.is_some() {
@@ -192,11 +203,7 @@ impl Opening {
             journal.advance(&[]).map_err(usage_of)?;
         }
         Ok(Book {
-            before: SettledBefore(if job.resume {
-                journal.checkpoint().inputs.clone()
-            } else {
-                Vec::new()
-            }),
+            before,
             sink,
             journal,
             earlier,
@@ -255,11 +262,12 @@ impl<S: Sink> Book<S> {
 
     fn settle(&mut self, settlement: &Settlement) -> Result<()> {
         let r = &settlement.record;
-        let kind = self.sink.kind(settlement);
         let entry = self.sink.entry(settlement).map_err(|e| {
             anyhow::anyhow!("writing {} {}: {e}", S::WHAT, self.sink.path().display())
         })?;
-        Ok(self.journal.settled(r.input, r.index, kind, entry)?)
+        Ok(self
+            .journal
+            .settled(r.input, r.index, entry.kind, entry.bytes)?)
     }
 
     /// The delivery ended as `report` says (`complete`: every record of the job is settled):
@@ -288,7 +296,7 @@ impl<S: Sink> Book<S> {
         if self.error.is_some() {
             return Ok(()); // a write failed: nothing more is written
         }
-        if self.sink.release() == Release::AtWatermark {
+        if self.journal.releases() == Release::AtWatermark {
             self.journal.advance(&report.watermarks)?;
         }
         self.journal.end(complete, &report.coverage)?;
@@ -337,8 +345,10 @@ impl<S: Sink> Book<S> {
         let sink = &self.sink;
         let tail = in_flight.chain(unread).filter_map(|settlement| {
             let key = (settlement.record.input, settlement.record.index);
-            let entry = sink.entry(&settlement).transpose()?;
-            Some(entry.map(|entry| (key, sink.kind(&settlement), entry)))
+            match sink.entry(&settlement) {
+                Ok(entry) => Some(Ok((key, entry.kind, entry.bytes?))),
+                Err(e) => Some(Err(e)),
+            }
         });
         Ok(self.journal.tail(tail)?)
     }
@@ -362,14 +372,14 @@ impl<S: Sink> Hooks for Book<S> {
     }
 
     fn on_settled(&mut self, watermarks: &[(usize, u64)]) {
-        if self.sink.release() == Release::AtWatermark {
+        if self.journal.releases() == Release::AtWatermark {
             let result = self.journal.advance(watermarks).map_err(Into::into);
             self.check(result);
         }
     }
 
     fn on_progress(&mut self, watermarks: &Watermarks) {
-        if self.sink.release() == Release::AtOnce {
+        if self.journal.releases() == Release::AtOnce {
             let result = self
                 .journal
                 .cover_if_due(|| watermarks.coverage())
@@ -386,9 +396,7 @@ pub(crate) struct SettledBefore(Vec<InputProgress>);
 impl SettledBefore {
     /// Whether an earlier run settled `record`: this run neither sends nor counts it.
     pub(crate) fn covers(&self, record: &RecordInfo) -> bool {
-        self.0
-            .get(record.input)
-            .is_some_and(|i| i.covers(record.index))
+        self.is_settled(record.input, record.index)
     }
 
     /// Whether an earlier run settled record `index` of input `input`.
@@ -486,19 +494,16 @@ mod tests {
         }
     }
 
+    /// The opening of `job` writing dead letters, `given` or else `default`.
+    fn open(job: Job, given: Option<&Path>, default: &Path) -> Result<Opening<DeadLetters>> {
+        Opening::new(job, given.map(Path::to_path_buf), default.to_path_buf())
+    }
+
     /// Start a job writing `dead` and end it unfinished, its dead-letter file holding a line.
     fn unfinished(dir: &Path, dead: &Path) {
-        let opening = Opening::new(
-            job(dir, false),
-            None,
-            || dead.to_path_buf(),
-            ("dead-letter file", "dead-letter"),
-        )
-        .unwrap();
+        let opening = open(job(dir, false), None, dead).unwrap();
         let stop = Arc::new(never_stop());
-        let book = opening
-            .begin(DeadLetters::new(dead.to_path_buf()), stop)
-            .unwrap();
+        let book = opening.begin(DeadLetters::new, stop).unwrap();
         drop(book);
         std::fs::write(dead, "{\"kept\":1}\n").unwrap();
     }
@@ -510,9 +515,7 @@ mod tests {
         unfinished(dir.path(), &dead);
         let other = dir.path().join("other.ndjson");
         std::fs::write(&other, "someone else's file\n").unwrap();
-        let names = ("dead-letter file", "dead-letter");
-        let err =
-            Opening::new(job(dir.path(), true), Some(&other), || other.clone(), names).unwrap_err();
+        let err = open(job(dir.path(), true), Some(&other), &other).unwrap_err();
         let shown = format!("{err:#}");
         assert!(
             shown.contains("dead.ndjson") && shown.contains("--dead-letter"),
@@ -524,7 +527,7 @@ mod tests {
             "a refused resume cuts nothing"
         );
         // Without --dead-letter the job's own file is taken (whatever the default would be).
-        let opening = Opening::new(job(dir.path(), true), None, || other.clone(), names).unwrap();
+        let opening = open(job(dir.path(), true), None, &other).unwrap();
         assert_eq!(opening.file(), dead);
         assert!(opening.resumed() && !opening.finished());
     }
@@ -533,12 +536,11 @@ mod tests {
     fn a_job_file_is_locked_while_the_job_runs() {
         let dir = tempfile::tempdir().unwrap();
         let dead = dir.path().join("dead.ndjson");
-        let names = ("dead-letter file", "dead-letter");
-        let first = Opening::new(job(dir.path(), false), None, || dead.clone(), names).unwrap();
+        let first = open(job(dir.path(), false), None, &dead).unwrap();
         // A second job (another checkpoint) over the same dead-letter file is refused.
         let mut second = job(dir.path(), false);
         second.checkpoint = Some(dir.path().join("cp2.json"));
-        let err = Opening::new(second, None, || dead.clone(), names).unwrap_err();
+        let err = open(second, None, &dead).unwrap_err();
         assert!(format!("{err:#}").contains("in use"), "{err:#}");
         drop(first);
     }

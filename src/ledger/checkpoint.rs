@@ -198,12 +198,8 @@ impl Checkpoint {
 
     /// Read and parse a checkpoint file.
     pub(crate) fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
+        refuse_non_file(path)?;
         let shown = path.display().to_string();
-        // A checkpoint is replaced by rename: a device, a pipe or a folder at its path would be
-        // read without end or replaced by a file.
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            return Err(CheckpointError::NotAFile { path: shown });
-        }
         let text = std::fs::read_to_string(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 CheckpointError::Missing {
@@ -322,6 +318,18 @@ impl Checkpoint {
             let _ = std::fs::remove_file(&temp);
         }
         result.map_err(io)
+    }
+}
+
+/// Refuse a checkpoint path that holds something other than a regular file: a checkpoint is
+/// replaced by rename, and a device, a pipe or a folder there would be read without end or
+/// replaced by a file (nothing at the path is fine: a fresh job writes it).
+pub(crate) fn refuse_non_file(path: &Path) -> Result<(), CheckpointError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(CheckpointError::NotAFile {
+            path: path.display().to_string(),
+        }),
+        _ => Ok(()),
     }
 }
 

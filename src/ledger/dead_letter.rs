@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde_json::value::RawValue;
 
-use super::sink::{Release, Sink};
+use super::sink::{Entry, Kind, Release, Sink};
 use crate::deliver::Settlement;
 use crate::stream::RecordInfo;
 
@@ -56,12 +56,13 @@ impl DeadLetters {
 
 impl Sink for DeadLetters {
     const WHAT: &'static str = "dead-letter file";
+    const FLAG: &'static str = "dead-letter";
 
     fn path(&self) -> &Path {
         &self.path
     }
 
-    fn header(&self) -> Option<Vec<u8>> {
+    fn header() -> Option<Vec<u8>> {
         None
     }
 
@@ -69,9 +70,9 @@ impl Sink for DeadLetters {
         Release::AtOnce
     }
 
-    fn entry(&self, settlement: &Settlement) -> std::io::Result<Option<Vec<u8>>> {
+    fn entry(&self, settlement: &Settlement) -> std::io::Result<Entry> {
         let result = &settlement.result;
-        Ok(result.stage().map(|stage| {
+        let bytes = result.stage().map(|stage| {
             line(
                 &settlement.record,
                 result.status(),
@@ -80,7 +81,11 @@ impl Sink for DeadLetters {
                 settlement.action.map(|a| a.name()),
             )
             .into_bytes()
-        }))
+        });
+        Ok(Entry {
+            kind: Kind::of(result),
+            bytes,
+        })
     }
 
     fn lists_unsent(&self) -> bool {

@@ -127,6 +127,11 @@ impl Journal {
         &self.checkpoint
     }
 
+    /// When its entries are written.
+    pub(crate) fn releases(&self) -> Release {
+        self.release
+    }
+
     /// Whether the journal writes a checkpoint.
     pub(crate) fn checkpointed(&self) -> bool {
         self.path.is_some()
@@ -208,14 +213,25 @@ impl Journal {
 
     /// Flush what was written into the file (no fsync).
     fn flush(&mut self) -> Result<(), CheckpointError> {
+        self.guarded(|j| {
+            let io = j.file_error();
+            match &mut j.file {
+                Some(writer) => writer.flush().map_err(io),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// Run `write` unless a write failed before; if it fails, nothing more is written, so the
+    /// last checkpoint on disk stays the last valid one.
+    fn guarded<T: Default>(
+        &mut self,
+        write: impl FnOnce(&mut Journal) -> Result<T, CheckpointError>,
+    ) -> Result<T, CheckpointError> {
         if self.broken {
-            return Ok(());
+            return Ok(T::default());
         }
-        let io = self.file_error();
-        let result = match &mut self.file {
-            Some(writer) => writer.flush().map_err(io),
-            None => Ok(()),
-        };
+        let result = write(self);
         self.broken = result.is_err();
         result
     }
@@ -339,37 +355,26 @@ impl Journal {
     /// Its recorded length stays where [`Journal::end`] left it, so a crash before this is resumed
     /// by cutting what followed (a receipt's trailer) and writing it again.
     pub(crate) fn mark_finished(&mut self) -> Result<(), CheckpointError> {
-        if self.broken {
-            return Ok(());
-        }
-        let result = self.sync_file();
-        self.broken = result.is_err();
-        result?;
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        // Finished in memory only once it is on disk.
-        let mut finished = self.checkpoint.clone();
-        for progress in &mut finished.inputs {
-            progress.finished = true;
-        }
-        finished.finished = true;
-        let result = finished.write_atomic(path);
-        match result {
-            Ok(()) => self.checkpoint = finished,
-            Err(_) => self.broken = true,
-        }
-        result
+        self.guarded(|j| {
+            j.sync_file()?;
+            let Some(path) = &j.path else {
+                return Ok(());
+            };
+            // Finished in memory only once it is on disk.
+            let mut finished = j.checkpoint.clone();
+            for progress in &mut finished.inputs {
+                progress.finished = true;
+            }
+            finished.finished = true;
+            finished.write_atomic(path)?;
+            j.checkpoint = finished;
+            Ok(())
+        })
     }
 
     /// Flush and fsync the file (a run that ends unfinished).
     pub(crate) fn sync(&mut self) -> Result<(), CheckpointError> {
-        if self.broken {
-            return Ok(());
-        }
-        let result = self.sync_file().map(drop);
-        self.broken = result.is_err();
-        result
+        self.guarded(|j| j.sync_file().map(drop))
     }
 
     fn release(&mut self, input: usize, watermark: u64) -> Result<(), CheckpointError> {
@@ -411,22 +416,15 @@ impl Journal {
         Ok(())
     }
 
+    /// Write one entry (its caller checked that the journal still writes) and count it written.
     fn write_entry(&mut self, entry: &[u8]) -> Result<(), CheckpointError> {
-        if self.broken {
-            return Ok(());
-        }
         self.write_bytes(entry)?;
         self.entries += 1;
         Ok(())
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), CheckpointError> {
-        if self.broken {
-            return Ok(());
-        }
-        let result = self.append_bytes(bytes);
-        self.broken = result.is_err();
-        result
+        self.guarded(|j| j.append_bytes(bytes))
     }
 
     fn file_error(&self) -> impl Fn(std::io::Error) -> CheckpointError + use<> {
@@ -473,12 +471,7 @@ impl Journal {
 
     /// Flush and fsync the file, then write the checkpoint that covers it.
     fn write(&mut self) -> Result<(), CheckpointError> {
-        if self.broken {
-            return Ok(());
-        }
-        let result = self.write_files();
-        self.broken = result.is_err();
-        result
+        self.guarded(Journal::write_files)
     }
 
     fn write_files(&mut self) -> Result<(), CheckpointError> {

@@ -61,11 +61,8 @@ pub(crate) fn checkpoint(path: Option<&Path>) -> anyhow::Result<Option<Held>> {
     let Some(path) = path else {
         return Ok(None);
     };
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        let shown = path.display().to_string();
-        let refusal = super::checkpoint::CheckpointError::NotAFile { path: shown };
-        return Err(Fatal::new(Exit::Usage, refusal.to_string()).into());
-    }
+    super::checkpoint::refuse_non_file(path)
+        .map_err(|refusal| Fatal::new(Exit::Usage, refusal.to_string()))?;
     hold(path, "checkpoint").map(Some)
 }
 

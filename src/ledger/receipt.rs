@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::book::Closed;
 use super::checkpoint::Counters;
-use super::sink::{Kind, Release, Sink};
+use super::sink::{Entry, Kind, Release, Sink};
 use crate::deliver::{Settled, Settlement};
 use crate::map::gdpr::{GdprAction, Person, action_name};
 use crate::source::Location;
@@ -63,28 +63,6 @@ pub(crate) fn default_path(action: &str, now: DateTime<Utc>) -> PathBuf {
 /// An RFC 3339 UTC time with seconds, as the receipt writes it.
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Refuse a receipt path that exists already (a receipt is never overwritten) or whose folder is
-/// missing; called before the confirmation so that a bad path stops the run before anything is sent.
-pub(crate) fn check_path(path: &Path) -> Result<()> {
-    if path.exists() {
-        anyhow::bail!(
-            "receipt {} exists already: receipts are never overwritten; choose another --receipt FILE",
-            path.display()
-        );
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent
-        && !parent.is_dir()
-    {
-        anyhow::bail!(
-            "receipt {}: folder {} does not exist",
-            path.display(),
-            parent.display()
-        );
-    }
-    Ok(())
 }
 
 /// One row as CSV bytes (with its line end).
@@ -232,22 +210,13 @@ pub(crate) struct Trailer {
 pub(crate) struct Receipt {
     path: PathBuf,
     action: &'static str,
-    release: Release,
 }
 
 impl Receipt {
-    /// The receipt at `path` of a job that does `action`. With a checkpoint (`checkpointed`), rows
-    /// are written in list order once the watermark passes them (what the checkpoint covers is
-    /// what the file holds); without one, as people settle, so that a killed run's receipt still
-    /// names everyone who was done.
-    pub(crate) fn new(path: PathBuf, action: GdprAction, checkpointed: bool) -> Receipt {
+    pub(crate) fn new(path: PathBuf, action: GdprAction) -> Receipt {
         Receipt {
             path,
             action: action_name(action),
-            release: match checkpointed {
-                true => Release::AtWatermark,
-                false => Release::AtOnce,
-            },
         }
     }
 
@@ -261,34 +230,35 @@ impl Receipt {
 
 impl Sink for Receipt {
     const WHAT: &'static str = "receipt";
+    const FLAG: &'static str = "receipt";
 
     fn path(&self) -> &Path {
         &self.path
     }
 
-    fn header(&self) -> Option<Vec<u8>> {
+    fn header() -> Option<Vec<u8>> {
         encode(&HEADER).ok()
     }
 
+    /// In list order: what the checkpoint covers is what the file holds.
     fn release(&self) -> Release {
-        self.release
+        Release::AtWatermark
     }
 
-    fn entry(&self, settlement: &Settlement) -> io::Result<Option<Vec<u8>>> {
+    /// The row, counted as its outcome says (a person not sent is failed, whatever stopped it).
+    fn entry(&self, settlement: &Settlement) -> io::Result<Entry> {
         let person = Receipt::person(settlement);
-        Row::of(settlement, self.action, person.as_ref())
-            .encode()
-            .map(Some)
-    }
-
-    fn kind(&self, settlement: &Settlement) -> Kind {
-        let person = Receipt::person(settlement);
-        match Row::of(settlement, self.action, person.as_ref()).outcome() {
+        let row = Row::of(settlement, self.action, person.as_ref());
+        let kind = match row.outcome() {
             RowOutcome::Accepted => Kind::Accepted,
             RowOutcome::Rejected => Kind::Rejected,
             RowOutcome::Failed => Kind::Failed,
             RowOutcome::Invalid => Kind::Invalid,
-        }
+        };
+        Ok(Entry {
+            kind,
+            bytes: Some(row.encode()?),
+        })
     }
 
     fn lists_unsent(&self) -> bool {
@@ -363,9 +333,10 @@ mod tests {
         }
     }
 
-    /// The cells of the row a settlement leaves, without its time.
+    /// The cells of the row a settlement leaves, without its time, and how it counts.
     fn row(receipt: &Receipt, s: &Settlement) -> (Vec<String>, Kind) {
-        let bytes = receipt.entry(s).unwrap().expect("every record has a row");
+        let entry = receipt.entry(s).unwrap();
+        let bytes = entry.bytes.expect("every record has a row");
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(&bytes[..]);
@@ -373,12 +344,12 @@ mod tests {
         let mut cells: Vec<String> = record.iter().map(String::from).collect();
         assert!(cells[6].ends_with('Z'), "{cells:?}");
         cells.remove(6);
-        (cells, receipt.kind(s))
+        (cells, entry.kind)
     }
 
     #[test]
     fn every_settlement_is_one_row_of_the_person_its_operation_addresses() {
-        let receipt = Receipt::new("r.csv".into(), GdprAction::Suppress, true);
+        let receipt = Receipt::new("r.csv".into(), GdprAction::Suppress);
         let ada = Person::new(IdKind::CioId, "a3000001");
         let cases = [
             (
@@ -425,13 +396,10 @@ mod tests {
             assert_eq!(got, kind, "{expected}");
         }
         assert_eq!(
-            receipt.header().unwrap(),
+            Receipt::header().unwrap(),
             b"identifier,kind,action,outcome,http_status,reason,time,source\n"
         );
         assert!(receipt.lists_unsent() && receipt.release() == Release::AtWatermark);
-        // Without a checkpoint, rows go as people settle: a killed run's receipt names them.
-        let direct = Receipt::new("r.csv".into(), GdprAction::Delete, false);
-        assert_eq!(direct.release(), Release::AtOnce);
     }
 
     #[test]

@@ -40,10 +40,20 @@ pub(crate) enum Release {
     AtWatermark,
 }
 
+/// What a settled record leaves in a ledger: how it counts, and its entry (with its line end), if
+/// any: an accepted event leaves no dead letter, every person a receipt row.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub kind: Kind,
+    pub bytes: Option<Vec<u8>>,
+}
+
 /// Where a ledger's entries go and what they say.
 pub(crate) trait Sink {
     /// What the file is called in messages: "dead-letter file", "receipt".
     const WHAT: &'static str;
+    /// The flag that names the file: `--dead-letter`, `--receipt` (without the dashes).
+    const FLAG: &'static str;
 
     /// The file.
     fn path(&self) -> &Path;
@@ -51,19 +61,14 @@ pub(crate) trait Sink {
     /// A new file's first bytes (a receipt's column names): the file is then created when the job
     /// starts, and never over an existing one. Without a header, entries are appended to whatever
     /// the file holds, and the file is made at the first one.
-    fn header(&self) -> Option<Vec<u8>>;
+    fn header() -> Option<Vec<u8>>;
 
-    /// When entries are written.
+    /// When entries are written in a job with a checkpoint (without one, the journal writes
+    /// every entry as its record settles: nothing is cut back, so nothing need wait).
     fn release(&self) -> Release;
 
-    /// The entry a settled record leaves (with its line end), if any: an accepted event leaves no
-    /// dead letter, every person a receipt row.
-    fn entry(&self, settlement: &Settlement) -> std::io::Result<Option<Vec<u8>>>;
-
-    /// How the record counts: as its result, unless the sink's entry says otherwise.
-    fn kind(&self, settlement: &Settlement) -> Kind {
-        Kind::of(&settlement.result)
-    }
+    /// What a settled record leaves.
+    fn entry(&self, settlement: &Settlement) -> std::io::Result<Entry>;
 
     /// Whether a record read but never settled (the run stopped first) gets an entry too: a
     /// receipt names every person, while dead letters leave such records to `--resume`.

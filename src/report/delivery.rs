@@ -35,15 +35,7 @@ impl SendProgress {
         let meter = Meter::new(input.total_bytes);
         bar.set_message(meter.row(0, Instant::now()));
         let meter = Arc::new(Mutex::new(meter));
-        let lines = match display {
-            Display::Lines(interval) => {
-                let read = Arc::clone(&input.bytes_read);
-                Some(Periodic::start(interval, Arc::clone(&meter), move || {
-                    read.load(Ordering::Relaxed)
-                }))
-            }
-            _ => None,
-        };
+        let lines = Periodic::when(display, &meter, Arc::clone(&input.bytes_read));
         SendProgress {
             bar,
             input,

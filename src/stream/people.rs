@@ -99,14 +99,14 @@ impl Listed {
     /// (what an earlier run of the job did not settle): those this run sends, and names as
     /// invalid. A list that cannot be read is a usage error.
     pub(crate) fn left(&self, settled: impl Fn(usize, u64) -> bool) -> Result<(u64, u64)> {
-        // The action changes no count: any one numbers the same records.
+        // The action changes no count, and no operation is made: only the entries are numbered.
         let mut people = self.people(GdprAction::Delete);
         let (mut persons, mut malformed) = (0, 0);
-        for work in people.by_ref() {
-            if !settled(work.record.input, work.record.index) {
-                match work.outcome {
-                    Outcome::Mapped(_) => persons += 1,
-                    _ => malformed += 1,
+        while let Some(kept) = people.kept() {
+            if !settled(kept.input, kept.index) {
+                match kept.what {
+                    Ok(_) => persons += 1,
+                    Err(_) => malformed += 1,
                 }
             }
         }
@@ -132,13 +132,18 @@ pub(crate) fn scan(
                 location,
                 said,
             } = entry?;
-            match resolve_entry(&said) {
-                Resolved::Blank => scan.blank += 1,
+            let resolved = resolve_entry(&said);
+            if resolved == Resolved::Blank {
+                scan.blank += 1;
+                continue;
+            }
+            scan.entries += 1;
+            if let Some(n) = scan.entries_by_list.last_mut() {
+                *n += 1;
+            }
+            match resolved {
+                Resolved::Blank => {}
                 Resolved::Malformed(why) => {
-                    scan.entries += 1;
-                    if let Some(n) = scan.entries_by_list.last_mut() {
-                        *n += 1;
-                    }
                     scan.malformed += 1;
                     on(Noted::Malformed {
                         location: &location,
@@ -146,10 +151,6 @@ pub(crate) fn scan(
                     })?;
                 }
                 Resolved::Person(person, warning) => {
-                    scan.entries += 1;
-                    if let Some(n) = scan.entries_by_list.last_mut() {
-                        *n += 1;
-                    }
                     match scan.seen.insert(&person, input, location.line) {
                         Some((first_input, first_line)) => {
                             scan.duplicates += 1;
@@ -291,24 +292,9 @@ impl<'a> People<'a> {
         self.past_errors
     }
 
-    fn work(&mut self, input: usize, location: Location, outcome: Outcome) -> Work {
-        let index = self.next_index;
-        self.next_index += 1;
-        let text = match &outcome {
-            Outcome::Mapped(op) => op.body.to_string(),
-            _ => String::new(),
-        };
-        Work {
-            record: RecordInfo::built(location, input, index, text),
-            outcome,
-        }
-    }
-}
-
-impl Iterator for People<'_> {
-    type Item = Work;
-
-    fn next(&mut self) -> Option<Work> {
+    /// The next entry the second pass keeps, numbered: a person where the first pass saw them
+    /// first, or why an entry cannot be used.
+    fn kept(&mut self) -> Option<Kept> {
         if self.error.is_some() && !self.past_errors {
             return None;
         }
@@ -318,16 +304,12 @@ impl Iterator for People<'_> {
                 location,
                 said,
             } = self.entry()?;
-            let outcome = match resolve_entry(&said) {
+            let what = match resolve_entry(&said) {
                 Resolved::Blank => continue,
-                Resolved::Malformed(why) => Outcome::Invalid(Invalid {
-                    action: None,
-                    field: None,
-                    message: why,
-                }),
+                Resolved::Malformed(why) => Err(why),
                 Resolved::Person(person, _) => {
                     match self.seen.is_first(&person, input, location.line) {
-                        Some(true) => Outcome::Mapped(operation(self.action, &person)),
+                        Some(true) => Ok(person),
                         Some(false) => continue,
                         None => {
                             self.changed += 1;
@@ -336,7 +318,54 @@ impl Iterator for People<'_> {
                     }
                 }
             };
-            return Some(self.work(input, location, outcome));
+            let index = self.next_index;
+            self.next_index += 1;
+            return Some(Kept {
+                input,
+                index,
+                location,
+                what,
+            });
         }
+    }
+}
+
+/// An entry the second pass keeps (see [`People::kept`]).
+struct Kept {
+    input: usize,
+    index: u64,
+    location: Location,
+    /// The person, or why the entry cannot be used.
+    what: Result<Person, String>,
+}
+
+impl Iterator for People<'_> {
+    type Item = Work;
+
+    fn next(&mut self) -> Option<Work> {
+        let Kept {
+            input,
+            index,
+            location,
+            what,
+        } = self.kept()?;
+        let (text, outcome) = match what {
+            Ok(person) => {
+                let op = operation(self.action, &person);
+                (op.body.to_string(), Outcome::Mapped(op))
+            }
+            Err(why) => {
+                let invalid = Invalid {
+                    action: None,
+                    field: None,
+                    message: why,
+                };
+                (String::new(), Outcome::Invalid(invalid))
+            }
+        };
+        Some(Work {
+            record: RecordInfo::built(location, input, index, text),
+            outcome,
+        })
     }
 }

@@ -10,6 +10,15 @@ use serde_json::json;
 
 const KEY: &str = "ledger-test-k3y";
 
+/// `send ARGS` in `dir` against `sb` (no progress, `--allow-recent`): its exit code and stderr.
+fn send(sb: &cio_replay::sandbox::Sandbox, dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = run::command(&sb.url(), dir, KEY)
+        .args(args)
+        .output()
+        .expect("runs");
+    common::code_and_stderr(&out)
+}
+
 /// `in.ndjson` in `dir`: 3 track events of `u1`, and an invalid record (no `type`) second.
 fn input_with_one_invalid(dir: &std::path::Path) {
     let invalid = json!({"userId": "u1", "event": "no type"}).to_string() + "\n";
@@ -23,6 +32,7 @@ fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
     let sb = run::sandbox(KEY);
     let dir = common::tempdir();
     input_with_one_invalid(dir.path());
+    // A canary of 2 leaves the job unfinished, its invalid record dead-lettered.
     let job = [
         "in.ndjson",
         "--checkpoint",
@@ -30,25 +40,25 @@ fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
         "--dead-letter",
         "dead.ndjson",
     ];
-    // A canary of 2 leaves the job unfinished, its invalid record dead-lettered.
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args(job)
-        .args(["--limit", "2"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(&sb, dir.path(), &[&job[..], &["--limit", "2"]].concat());
     assert_eq!(code, 1, "{stderr}");
     let before = common::operations(&sb);
     let other = dir.path().join("other.ndjson");
     std::fs::write(&other, "a file of someone else's\n").expect("other");
 
     // --resume with another --dead-letter: refused before anything is sent or cut.
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args(["in.ndjson", "--checkpoint", "cp.json", "--resume"])
-        .args(["--dead-letter", "other.ndjson"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &[
+            "in.ndjson",
+            "--checkpoint",
+            "cp.json",
+            "--resume",
+            "--dead-letter",
+            "other.ndjson",
+        ],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("dead.ndjson") && stderr.contains("--dead-letter"),
@@ -62,12 +72,18 @@ fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
 
     // The job's own file, however it is written, is the same file; without --dead-letter the
     // resume takes it too. The resume finishes the job.
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args(["in.ndjson", "--checkpoint", "cp.json", "--resume"])
-        .args(["--dead-letter", "./dead.ndjson"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &[
+            "in.ndjson",
+            "--checkpoint",
+            "cp.json",
+            "--resume",
+            "--dead-letter",
+            "./dead.ndjson",
+        ],
+    );
     assert_eq!(
         code, 1,
         "partial: an earlier run dead-lettered a record: {stderr}"
@@ -78,17 +94,17 @@ fn a_resumed_send_takes_its_jobs_dead_letter_file_and_refuses_another() {
     assert!(common::read_json(&dir.path().join("cp.json"))["finished"] == true);
 
     // A dead-letter file that is the checkpoint itself is refused, naming the mistake.
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args([
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &[
             "in.ndjson",
             "--checkpoint",
             "c.json",
             "--dead-letter",
             "c.json",
-        ])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+        ],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("is the checkpoint itself"), "{stderr}");
 }
@@ -200,11 +216,11 @@ fn a_stale_report_goes_even_when_the_flags_are_refused() {
     let dir = common::tempdir();
     input_with_one_invalid(dir.path());
     std::fs::write(dir.path().join("r.json"), "{\"status\":\"complete\"}").expect("old report");
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args(["in.ndjson", "--report", "r.json", "--max-invalid", "ten"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &["in.ndjson", "--report", "r.json", "--max-invalid", "ten"],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(
         !dir.path().join("r.json").exists(),
@@ -219,16 +235,16 @@ fn dead_letters_without_a_checkpoint_may_go_to_dev_null() {
     let sb = run::sandbox(KEY);
     let dir = common::tempdir();
     input_with_one_invalid(dir.path());
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args([
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &[
             "in.ndjson",
             "--dead-letter",
             "/dev/null",
             "--dead-letter-append",
-        ])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+        ],
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("1 dead letters written to /dev/null"),
@@ -245,17 +261,18 @@ fn dead_letters_that_cannot_be_written_are_not_counted_as_written() {
     let sb = run::sandbox(KEY);
     let dir = common::tempdir();
     input_with_one_invalid(dir.path());
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args([
+    let (code, stderr) = send(
+        &sb,
+        dir.path(),
+        &[
             "in.ndjson",
             "--dead-letter",
             "/dev/full",
             "--dead-letter-append",
-        ])
-        .args(["--report", "r.json"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+            "--report",
+            "r.json",
+        ],
+    );
     assert_eq!(code, 4, "{stderr}");
     assert!(
         stderr.contains("writing dead-letter file /dev/full"),
@@ -279,11 +296,7 @@ fn the_default_dead_letter_file_follows_the_first_input_as_given() {
         dir.path().join("exports/a.ndjson"),
     )
     .expect("move");
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .arg("exports/")
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(&sb, dir.path(), &["exports/"]);
     assert_eq!(code, 1, "{stderr}");
     // A folder gives a hidden file in it, which a later walk of the folder skips.
     let dead = std::fs::read_to_string(dir.path().join("exports/.rejected.ndjson"))
@@ -302,18 +315,10 @@ fn devices_are_never_removed_or_replaced() {
     let sb = run::sandbox(KEY);
     let dir = common::tempdir();
     input_with_one_invalid(dir.path());
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args(["in.ndjson", "--report", "/dev/null"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(&sb, dir.path(), &["in.ndjson", "--report", "/dev/null"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(is_device(), "--report removed /dev/null");
-    let out = run::command(&sb.url(), dir.path(), KEY)
-        .args(["in.ndjson", "--checkpoint", "/dev/null"])
-        .output()
-        .expect("runs");
-    let (code, stderr) = common::code_and_stderr(&out);
+    let (code, stderr) = send(&sb, dir.path(), &["in.ndjson", "--checkpoint", "/dev/null"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("not a regular file"), "{stderr}");
     assert_eq!(common::operations(&sb), 3, "nothing more sent");

@@ -282,16 +282,10 @@ impl Sent {
                 if changed == 1 { "was" } else { "were" }
             );
         }
-        if let Some(halt) = self.report.halted {
-            return Err(Fatal::new(halt.exit, halt.message).into());
-        }
-        if let Some(e) = self.read_error {
-            return Err(e);
-        }
-        Ok(self.counted_exit())
+        self.outcome()
     }
 
-    /// How the job ends, as [`Sent::exit`] will say (for the report, without its warning).
+    /// How the job ends: a halt's or a read error's own exit, else as the counts say.
     pub(crate) fn outcome(&self) -> Result<Exit> {
         if let Some(halt) = &self.report.halted {
             return Err(Fatal::new(halt.exit, halt.message.clone()).into());
@@ -334,15 +328,7 @@ impl PeopleProgress {
     pub(crate) fn new(display: Display, people: u64) -> PeopleProgress {
         let meter = Arc::new(Mutex::new(Meter::new(Some(people))));
         let settled = Arc::new(AtomicU64::new(0));
-        let lines = match display {
-            Display::Lines(interval) => {
-                let settled = Arc::clone(&settled);
-                Some(Periodic::start(interval, Arc::clone(&meter), move || {
-                    settled.load(Ordering::Relaxed)
-                }))
-            }
-            _ => None,
-        };
+        let lines = Periodic::when(display, &meter, Arc::clone(&settled));
         PeopleProgress {
             bar: bar(display == Display::Bar, BarKind::Items, people),
             meter,

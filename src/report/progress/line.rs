@@ -219,6 +219,21 @@ impl Periodic {
         })
     }
 
+    /// [`Periodic::start`] when `display` shows lines (nobody watches a terminal): `meter`'s row
+    /// with the work `position` holds.
+    pub(crate) fn when(
+        display: super::Display,
+        meter: &Arc<Mutex<Meter>>,
+        position: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Option<Periodic> {
+        let super::Display::Lines(interval) = display else {
+            return None;
+        };
+        Some(Periodic::start(interval, Arc::clone(meter), move || {
+            position.load(std::sync::atomic::Ordering::Relaxed)
+        }))
+    }
+
     /// Write what `row()` says every `interval` (until it says `None`, or [`Periodic::finish`]).
     pub(crate) fn every(
         interval: Duration,
